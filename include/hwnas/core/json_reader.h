@@ -1,0 +1,88 @@
+#pragma once
+// Strict JSON reading into typed option structs. Every key read is remembered; finish() rejects
+// keys that were never read, so a typo in a config is an error, not a silently ignored option.
+// Errors are UserError naming the JSON path, e.g. `config.json: strategy.options.population:
+// expected a positive integer, got "ten"`.
+//
+// Example:
+//   JsonReader r(j, "config.json: space.options");
+//   int c = r.get<int>("C", 16);             // optional with default
+//   auto widths = r.get<std::vector<int>>("widths", {24, 40});
+//   r.finish();                              // unknown keys -> UserError
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "hwnas/core/error.h"
+
+namespace hwnas {
+
+/// Human-readable JSON type name ("string", "integer", "number", ...).
+std::string json_type_name(const nlohmann::json& j);
+
+class JsonReader {
+ public:
+  /// `path` is the prefix used in error messages; the value must be an object (or null = empty).
+  JsonReader(const nlohmann::json& j, std::string path);
+
+  bool has(const std::string& key) const;
+  /// Optional field; returns `fallback` when absent. Wrong type -> UserError naming the path.
+  template <class T>
+  T get(const std::string& key, T fallback) {
+    const nlohmann::json* v = lookup(key);
+    if (!v) return fallback;
+    return convert<T>(*v, child(key));
+  }
+  /// Required field.
+  template <class T>
+  T require(const std::string& key) {
+    const nlohmann::json* v = lookup(key);
+    if (!v) fail_missing(key);
+    return convert<T>(*v, child(key));
+  }
+  /// Raw sub-value (marks it read); nullptr when absent.
+  const nlohmann::json* raw(const std::string& key) { return lookup(key); }
+  /// Path of a child key, for nested readers and messages.
+  std::string child(const std::string& key) const { return path_ + (path_.empty() || path_.back() == ' ' ? "" : ".") + key; }
+  const std::string& path() const { return path_; }
+  /// Throws UserError if the object holds keys that were never read.
+  void finish() const;
+
+  template <class T>
+  static T convert(const nlohmann::json& v, const std::string& path);
+  [[noreturn]] static void fail(const std::string& path, const std::string& expected, const nlohmann::json& got);
+
+ private:
+  const nlohmann::json* lookup(const std::string& key);
+  [[noreturn]] void fail_missing(const std::string& key) const;
+
+  const nlohmann::json& j_;
+  std::string path_;
+  std::set<std::string> read_;
+};
+
+template <>
+int JsonReader::convert<int>(const nlohmann::json& v, const std::string& path);
+template <>
+long long JsonReader::convert<long long>(const nlohmann::json& v, const std::string& path);
+template <>
+double JsonReader::convert<double>(const nlohmann::json& v, const std::string& path);
+template <>
+bool JsonReader::convert<bool>(const nlohmann::json& v, const std::string& path);
+template <>
+std::string JsonReader::convert<std::string>(const nlohmann::json& v, const std::string& path);
+template <>
+std::vector<int> JsonReader::convert<std::vector<int>>(const nlohmann::json& v, const std::string& path);
+template <>
+std::vector<double> JsonReader::convert<std::vector<double>>(const nlohmann::json& v, const std::string& path);
+template <>
+std::vector<std::string> JsonReader::convert<std::vector<std::string>>(const nlohmann::json& v,
+                                                                       const std::string& path);
+
+/// Reads a JSON file; a missing file or a syntax error is a UserError naming the file, line and column.
+nlohmann::json read_json_file(const std::string& path);
+
+}  // namespace hwnas

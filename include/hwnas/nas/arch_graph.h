@@ -1,0 +1,93 @@
+#pragma once
+// ArchGraph: the network as a Boost.Graph DAG. Nodes are tensors (with their shapes), edges are
+// operations. A node with several incoming edges is the elementwise sum of their outputs (the
+// cells of NAS-Bench-201, residual blocks). Cost counting, hardware models, the LibTorch builder
+// and every exporter walk this one structure, so they cannot disagree.
+//
+// Example:
+//   ArchGraph g = space->decode(arch);
+//   for (auto e : g.edges_in_order()) std::cout << g.edge(e).name << "\n";
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <boost/graph/adjacency_list.hpp>
+
+namespace hwnas {
+
+enum class OpKind {
+  Conv2d,         // kernel, stride, padding, groups; no bias unless `bias`
+  BatchNorm,      // BatchNorm2d over channels; affine -> 2*C parameters
+  ReLU,
+  ReLU6,
+  AvgPool,        // kernel, stride, padding, count_include_pad
+  GlobalAvgPool,  // N,C,H,W -> N,C (shape C,1,1)
+  Linear,         // in_channels -> out_channels on a flattened C,1,1 tensor; bias
+  Identity,       // skip connection
+  Zero,           // outputs zeros of the output shape (a cell whose inputs are all `none`)
+  Add,            // not an edge: the implicit sum at a node with several inputs (cost lists only)
+};
+
+const char* op_kind_name(OpKind k);
+
+struct TensorShape {
+  int c = 0, h = 0, w = 0;  // per sample; batch is not part of the graph
+  std::int64_t numel() const { return static_cast<std::int64_t>(c) * h * w; }
+  friend bool operator==(const TensorShape&, const TensorShape&) = default;
+};
+
+struct TensorNode {
+  TensorShape shape;
+  std::string name;
+};
+
+struct OpEdge {
+  OpKind kind = OpKind::Identity;
+  int in_channels = 0, out_channels = 0;
+  int kernel = 1, stride = 1, padding = 0, groups = 1;
+  bool bias = false;               // Conv2d / Linear
+  bool affine = true;              // BatchNorm
+  bool count_include_pad = false;  // AvgPool
+  std::string name;                // unique, dotted: "cells.3.edge_2_1.conv"
+  int cell = -1;                   // index of the searchable cell/block it belongs to, -1 = skeleton
+  int id = -1;                     // position in insertion order (set by ArchGraph::add_edge)
+};
+
+using GraphType = boost::adjacency_list<boost::vecS, boost::vecS, boost::bidirectionalS, TensorNode, OpEdge>;
+using NodeId = boost::graph_traits<GraphType>::vertex_descriptor;
+using EdgeId = boost::graph_traits<GraphType>::edge_descriptor;
+
+class ArchGraph {
+ public:
+  NodeId add_node(TensorShape shape, std::string name);
+  /// Adds an op edge; its output shape must equal the destination node's shape (checked).
+  EdgeId add_edge(NodeId from, NodeId to, OpEdge op);
+
+  void set_input(NodeId n) { input_ = n; }
+  void set_output(NodeId n) { output_ = n; }
+  NodeId input() const { return input_; }
+  NodeId output() const { return output_; }
+
+  const GraphType& graph() const { return g_; }
+  const TensorNode& node(NodeId n) const { return g_[n]; }
+  const OpEdge& edge(EdgeId e) const { return g_[e]; }
+  std::size_t num_nodes() const { return boost::num_vertices(g_); }
+  std::size_t num_edges() const { return boost::num_edges(g_); }
+  /// Edges in insertion order (deterministic, and a topological order for graphs the spaces build).
+  const std::vector<EdgeId>& edges_in_order() const { return edges_; }
+  /// Nodes in a topological order (insertion order; checked to be topological by validate()).
+  std::vector<NodeId> topological_order() const;
+  std::vector<EdgeId> in_edges(NodeId n) const;
+  /// Checks invariants: acyclic, every non-input node has an input, shapes consistent.
+  void validate() const;
+
+ private:
+  GraphType g_;
+  std::vector<EdgeId> edges_;
+  NodeId input_ = 0, output_ = 0;
+};
+
+/// Shape an op produces from its input shape (the arithmetic of PyTorch's layers).
+TensorShape op_output_shape(const OpEdge& op, const TensorShape& in);
+
+}  // namespace hwnas

@@ -1,0 +1,93 @@
+#pragma once
+// A search space is an ordered list of decisions, each with a finite set of choices.
+//
+// How to add one: subclass SearchSpace in nas/spaces/<name>.cpp, implement the pure virtual
+// functions (decisions, to_string/parse, decode), override canonicalize() where distinct vectors
+// can denote the same network, and add its factory to the built-in table in nas/search_space.cpp
+// (static registrars are dropped by the linker from static libraries, so built-ins are listed
+// explicitly; register_space() is for code outside the library).
+// A config then picks it by name: {"space": {"name": "<name>", "options": {...}}}.
+//
+// Example:
+//   auto space = hwnas::make_space("nb201");
+//   Architecture a = space->parse("|nor_conv_3x3~0|+|skip_connect~0|none~1|+|...|");
+//   CostTotals c = space->count(a);          // params, macs, flops, bytes
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "hwnas/core/rng.h"
+#include "hwnas/nas/arch_graph.h"
+#include "hwnas/nas/architecture.h"
+#include "hwnas/nas/cost.h"
+
+namespace hwnas {
+
+struct Decision {
+  std::string name;                  // e.g. "edge(2,1)" or "stage3.block1.kernel"
+  std::vector<std::string> choices;  // printable choice labels
+};
+
+/// How an Architecture is turned into a graph.
+struct DecodeOptions {
+  /// Remove edges whose input is unreachable from the cell input or whose output cannot reach
+  /// the cell output (through non-`none` edges). false keeps the network as built.
+  bool prune_dead = true;
+};
+
+class SearchSpace {
+ public:
+  virtual ~SearchSpace() = default;
+
+  virtual std::string name() const = 0;
+  virtual const std::vector<Decision>& decisions() const = 0;
+  /// The resolved options (defaults filled in), as accepted by make_space().
+  virtual nlohmann::json options() const = 0;
+
+  /// Text form of an architecture (space-specific, e.g. NAS-Bench-201's string).
+  virtual std::string to_string(const Architecture& a) const = 0;
+  /// Inverse of to_string. Malformed text -> UserError naming the token, its position and what
+  /// was expected.
+  virtual Architecture parse(std::string_view text) const = 0;
+  /// The network as a graph. Throws UserError for an invalid decision vector.
+  virtual ArchGraph decode(const Architecture& a, const DecodeOptions& opts = {}) const = 0;
+  /// Canonical representative: equivalent architectures (dead edges, interchangeable nodes,
+  /// unused decisions) map to the same vector. Default: identity.
+  virtual Architecture canonicalize(const Architecture& a) const { return a; }
+  /// Exact cost totals. Default: count_costs(decode(a)); spaces may override with a faster path
+  /// that must give identical numbers (tested).
+  virtual CostTotals count(const Architecture& a, const DecodeOptions& opts = {}) const;
+
+  /// Hash of the canonical form together with the space name and options.
+  std::uint64_t canonical_hash(const Architecture& a) const;
+  /// Throws UserError unless `a` has one valid choice index per decision.
+  void validate(const Architecture& a) const;
+
+  Architecture sample(Rng& rng) const;
+  /// Changes one decision to a different choice; prefers changes that alter the canonical form.
+  Architecture mutate(const Architecture& a, Rng& rng) const;
+  /// All architectures that differ from `a` in exactly one decision.
+  std::vector<Architecture> neighbours(const Architecture& a) const;
+  /// Number of decision vectors, as a double (spaces can exceed 2^64).
+  double size() const;
+  /// Visits every decision vector in lexicographic order. Throws UserError when size() > limit.
+  void enumerate(const std::function<void(const Architecture&)>& visit, double limit = 1e8) const;
+
+ protected:
+  std::uint64_t options_hash() const;
+};
+
+using SpaceFactory = std::function<std::unique_ptr<SearchSpace>(const nlohmann::json& options)>;
+
+/// Registry of spaces by name. Unknown name -> UserError listing the known ones.
+std::unique_ptr<SearchSpace> make_space(const std::string& name, const nlohmann::json& options = nullptr);
+std::vector<std::string> space_names();
+bool register_space(const std::string& name, SpaceFactory factory);
+
+}  // namespace hwnas

@@ -1,0 +1,65 @@
+#pragma once
+// MobileNetV2 / Once-for-All style macro space: stem conv3x3 stride 2, a fixed depthwise-separable
+// first block, 5 searchable stages of inverted-residual blocks (per stage a depth; per block a
+// kernel size and an expansion ratio), a 1x1 head conv, global pooling and a linear classifier.
+// Input resolution and width multiplier are decisions too. Blocks beyond a stage's depth are
+// unused; canonicalize() resets their decisions so equal networks share a hash.
+//
+// Architecture string: "r224|w1|k3e4,k5e6|k3e3,k3e3|k7e6,k5e4,k3e3|k3e3,k3e3|k5e6,k5e6,k5e6,k5e6"
+// (resolution, width multiplier, then the blocks of each stage as k<kernel>e<expansion>).
+//
+// Example:
+//   MbvSpace space(MbvOptions{});
+//   ArchGraph g = space.decode(space.parse("r160|w1|k3e3,k3e3|k3e3,k3e3|k3e3,k3e3|k3e3,k3e3|k3e3,k3e3"));
+#include "hwnas/nas/search_space.h"
+
+namespace hwnas {
+
+struct MbvOptions {
+  std::vector<int> resolutions{128, 160, 192, 224};
+  std::vector<double> width_mults{0.75, 1.0, 1.25};
+  std::vector<int> widths{24, 40, 80, 112, 160};  // output channels of the 5 stages (before width_mult)
+  std::vector<int> strides{2, 2, 2, 1, 2};
+  std::vector<int> depths{2, 3, 4};
+  std::vector<int> kernels{3, 5, 7};
+  std::vector<int> expansions{3, 4, 6};
+  int stem_width = 32;
+  int first_block_width = 16;
+  int head_width = 1280;
+  int input_channels = 3;
+  int num_classes = 1000;
+
+  void validate(const std::string& path = "space.options") const;
+  nlohmann::json to_json() const;
+  static MbvOptions from_json(const nlohmann::json& j, const std::string& path);
+};
+
+/// Channels rounded to a multiple of 8, never below 90% of the request (MobileNetV2's rule).
+int make_divisible(double channels, int divisor = 8);
+
+class MbvSpace : public SearchSpace {
+ public:
+  explicit MbvSpace(MbvOptions opts);
+
+  std::string name() const override { return "mbv"; }
+  const std::vector<Decision>& decisions() const override { return decisions_; }
+  nlohmann::json options() const override { return opts_.to_json(); }
+  std::string to_string(const Architecture& a) const override;
+  Architecture parse(std::string_view text) const override;
+  ArchGraph decode(const Architecture& a, const DecodeOptions& opts = {}) const override;
+  Architecture canonicalize(const Architecture& a) const override;
+  const MbvOptions& opts() const { return opts_; }
+
+  static constexpr int kStages = 5;
+  int max_depth() const;
+  /// Index of a decision in the vector.
+  int depth_index(int stage) const;
+  int kernel_index(int stage, int block) const { return depth_index(stage) + 1 + 2 * block; }
+  int expand_index(int stage, int block) const { return depth_index(stage) + 2 + 2 * block; }
+
+ private:
+  MbvOptions opts_;
+  std::vector<Decision> decisions_;
+};
+
+}  // namespace hwnas

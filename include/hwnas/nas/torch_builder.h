@@ -1,0 +1,42 @@
+#pragma once
+// LibTorch builder: an ArchGraph becomes a torch::nn::Module that computes exactly the graph
+// (each edge one layer, a node with several inputs their sum). Includes <torch/torch.h>: only
+// translation units that need LibTorch include this header.
+//
+// Example:
+//   GraphNet net(space->decode(arch));
+//   torch::Tensor logits = net->forward(torch::randn({8, 3, 32, 32}));   // 8 x num_classes
+#include <torch/torch.h>
+
+#include "hwnas/nas/arch_graph.h"
+
+namespace hwnas {
+
+class GraphNetImpl : public torch::nn::Module {
+ public:
+  explicit GraphNetImpl(const ArchGraph& graph);
+  /// x: N x C x H x W. Returns N x num_classes when the output node is C x 1 x 1, else N x C x H x W.
+  torch::Tensor forward(torch::Tensor x);
+  /// Outputs of every node, in node order (for proxies that inspect activations).
+  std::vector<torch::Tensor> forward_all(torch::Tensor x);
+  std::int64_t num_parameters() const;
+  /// Edge index -> op kind, and the module of an edge (empty for parameter-free functional ops).
+  OpKind edge_kind(std::size_t e) const { return edges_[e].kind; }
+  std::size_t num_edges() const { return edges_.size(); }
+
+ private:
+  struct Edge {
+    OpKind kind;
+    int source, target;
+    torch::nn::AnyModule module;  // conv, bn, pool, linear
+  };
+  torch::Tensor apply(const Edge& e, const torch::Tensor& x) const;
+  std::vector<Edge> edges_;
+  std::vector<std::vector<int>> in_edges_;  // node -> edge indices
+  std::vector<int> last_use_;               // node -> last node whose inputs read it
+  int input_ = 0, output_ = 0;
+  bool flatten_output_ = false;
+};
+TORCH_MODULE(GraphNet);
+
+}  // namespace hwnas

@@ -1,0 +1,76 @@
+#include "hwnas/nas/arch_graph.h"
+
+#include "hwnas/core/error.h"
+
+namespace hwnas {
+
+const char* op_kind_name(OpKind k) {
+  switch (k) {
+    case OpKind::Conv2d: return "conv2d";
+    case OpKind::BatchNorm: return "batch_norm";
+    case OpKind::ReLU: return "relu";
+    case OpKind::ReLU6: return "relu6";
+    case OpKind::AvgPool: return "avg_pool";
+    case OpKind::GlobalAvgPool: return "global_avg_pool";
+    case OpKind::Linear: return "linear";
+    case OpKind::Identity: return "identity";
+    case OpKind::Zero: return "zero";
+    case OpKind::Add: return "add";
+  }
+  return "?";
+}
+
+TensorShape op_output_shape(const OpEdge& op, const TensorShape& in) {
+  auto spatial = [&](int x) { return (x + 2 * op.padding - op.kernel) / op.stride + 1; };
+  switch (op.kind) {
+    case OpKind::Conv2d: return {op.out_channels, spatial(in.h), spatial(in.w)};
+    case OpKind::AvgPool: return {in.c, spatial(in.h), spatial(in.w)};
+    case OpKind::GlobalAvgPool: return {in.c, 1, 1};
+    case OpKind::Linear: return {op.out_channels, 1, 1};
+    default: return in;
+  }
+}
+
+NodeId ArchGraph::add_node(TensorShape shape, std::string name) {
+  return boost::add_vertex(TensorNode{shape, std::move(name)}, g_);
+}
+
+EdgeId ArchGraph::add_edge(NodeId from, NodeId to, OpEdge op) {
+  const TensorShape out = op_output_shape(op, g_[from].shape);
+  HWNAS_CHECK(out == g_[to].shape, "edge " + op.name + " produces " + std::to_string(out.c) + "x" +
+                                       std::to_string(out.h) + "x" + std::to_string(out.w) + " but node " +
+                                       g_[to].name + " has another shape");
+  HWNAS_CHECK(from < to, "edge " + op.name + " goes backwards in node order");
+  op.id = static_cast<int>(edges_.size());
+  const auto [e, ok] = boost::add_edge(from, to, std::move(op), g_);
+  HWNAS_CHECK(ok, "add_edge failed");
+  edges_.push_back(e);
+  return e;
+}
+
+std::vector<NodeId> ArchGraph::topological_order() const {
+  // Nodes are created before their consumers and every edge goes forward (checked in
+  // add_edge), so insertion order is topological.
+  std::vector<NodeId> order(num_nodes());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  return order;
+}
+
+std::vector<EdgeId> ArchGraph::in_edges(NodeId n) const {
+  std::vector<EdgeId> out;
+  for (auto [it, end] = boost::in_edges(n, g_); it != end; ++it) out.push_back(*it);
+  return out;
+}
+
+void ArchGraph::validate() const {
+  for (NodeId n = 0; n < num_nodes(); ++n) {
+    if (n == input_) continue;
+    HWNAS_CHECK(boost::in_degree(n, g_) > 0, "node " + g_[n].name + " has no input");
+  }
+  for (auto e : edges_) {
+    HWNAS_CHECK(op_output_shape(g_[e], g_[boost::source(e, g_)].shape) == g_[boost::target(e, g_)].shape,
+                "shape mismatch on " + g_[e].name);
+  }
+}
+
+}  // namespace hwnas

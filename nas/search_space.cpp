@@ -1,0 +1,133 @@
+#include "hwnas/nas/search_space.h"
+
+#include <cmath>
+#include <map>
+
+#include "hwnas/core/error.h"
+#include "hwnas/nas/spaces/mbv.h"
+#include "hwnas/nas/spaces/nb201.h"
+
+namespace hwnas {
+
+CostTotals SearchSpace::count(const Architecture& a, const DecodeOptions& opts) const {
+  return count_costs(decode(a, opts)).totals;
+}
+
+std::uint64_t SearchSpace::options_hash() const {
+  std::uint64_t h = 0xcbf29ce484222325ULL;
+  for (char c : name() + options().dump()) h = (h ^ static_cast<unsigned char>(c)) * 0x100000001b3ULL;
+  return h;
+}
+
+std::uint64_t SearchSpace::canonical_hash(const Architecture& a) const {
+  return Rng::mix(canonicalize(a).hash() ^ options_hash());
+}
+
+void SearchSpace::validate(const Architecture& a) const {
+  const auto& d = decisions();
+  if (a.choices.size() != d.size())
+    throw UserError(name() + ": architecture has " + std::to_string(a.choices.size()) + " decisions, expected " +
+                    std::to_string(d.size()));
+  for (std::size_t i = 0; i < d.size(); ++i) {
+    if (a.choices[i] < 0 || a.choices[i] >= static_cast<int>(d[i].choices.size()))
+      throw UserError(name() + ": decision " + std::to_string(i) + " (" + d[i].name + ") has choice " +
+                      std::to_string(a.choices[i]) + ", expected 0.." + std::to_string(d[i].choices.size() - 1));
+  }
+}
+
+Architecture SearchSpace::sample(Rng& rng) const {
+  Architecture a;
+  for (const auto& d : decisions()) a.choices.push_back(static_cast<int>(rng.uniform_index(d.choices.size())));
+  return a;
+}
+
+Architecture SearchSpace::mutate(const Architecture& a, Rng& rng) const {
+  const auto& d = decisions();
+  std::vector<int> mutable_idx;
+  for (std::size_t i = 0; i < d.size(); ++i)
+    if (d[i].choices.size() > 1) mutable_idx.push_back(static_cast<int>(i));
+  if (mutable_idx.empty()) return a;
+  const Architecture canon = canonicalize(a);
+  Architecture out;
+  // Prefer a change that alters the network (not only a dead edge or an unused decision).
+  for (int attempt = 0; attempt < 32; ++attempt) {
+    out = a;
+    const int i = mutable_idx[rng.uniform_index(mutable_idx.size())];
+    const int n = static_cast<int>(d[i].choices.size());
+    out.choices[i] = (a.choices[i] + 1 + static_cast<int>(rng.uniform_index(n - 1))) % n;
+    if (canonicalize(out) != canon) return out;
+  }
+  return out;
+}
+
+std::vector<Architecture> SearchSpace::neighbours(const Architecture& a) const {
+  std::vector<Architecture> out;
+  const auto& d = decisions();
+  for (std::size_t i = 0; i < d.size(); ++i) {
+    for (int c = 0; c < static_cast<int>(d[i].choices.size()); ++c) {
+      if (c == a.choices[i]) continue;
+      Architecture b = a;
+      b.choices[i] = c;
+      out.push_back(std::move(b));
+    }
+  }
+  return out;
+}
+
+double SearchSpace::size() const {
+  double s = 1;
+  for (const auto& d : decisions()) s *= static_cast<double>(d.choices.size());
+  return s;
+}
+
+void SearchSpace::enumerate(const std::function<void(const Architecture&)>& visit, double limit) const {
+  if (size() > limit)
+    throw UserError(name() + ": the space has " + std::to_string(size()) + " architectures, more than the " +
+                    "enumeration limit of " + std::to_string(limit));
+  const auto& d = decisions();
+  Architecture a;
+  a.choices.assign(d.size(), 0);
+  if (d.empty()) {
+    visit(a);
+    return;
+  }
+  while (true) {
+    visit(a);
+    int i = static_cast<int>(d.size()) - 1;
+    while (i >= 0 && ++a.choices[i] == static_cast<int>(d[i].choices.size())) {
+      a.choices[i] = 0;
+      --i;
+    }
+    if (i < 0) return;
+  }
+}
+
+namespace {
+std::map<std::string, SpaceFactory>& user_spaces() {
+  static std::map<std::string, SpaceFactory> m;
+  return m;
+}
+}  // namespace
+
+bool register_space(const std::string& name, SpaceFactory factory) {
+  user_spaces()[name] = std::move(factory);
+  return true;
+}
+
+std::vector<std::string> space_names() {
+  std::vector<std::string> names{"mbv", "nb201"};
+  for (const auto& [n, f] : user_spaces()) names.push_back(n);
+  return names;
+}
+
+std::unique_ptr<SearchSpace> make_space(const std::string& name, const nlohmann::json& options) {
+  if (name == "nb201") return std::make_unique<Nb201Space>(Nb201Options::from_json(options, "space.options"));
+  if (name == "mbv") return std::make_unique<MbvSpace>(MbvOptions::from_json(options, "space.options"));
+  auto it = user_spaces().find(name);
+  if (it != user_spaces().end()) return it->second(options);
+  std::string known;
+  for (const auto& n : space_names()) known += (known.empty() ? "" : ", ") + n;
+  throw UserError("unknown search space '" + name + "' (known: " + known + ")");
+}
+
+}  // namespace hwnas

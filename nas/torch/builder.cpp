@@ -1,0 +1,119 @@
+#include "hwnas/nas/torch_builder.h"
+
+#include <algorithm>
+
+#include "hwnas/core/error.h"
+
+namespace hwnas {
+
+namespace nn = torch::nn;
+
+GraphNetImpl::GraphNetImpl(const ArchGraph& graph) {
+  const auto& G = graph.graph();
+  input_ = static_cast<int>(graph.input());
+  output_ = static_cast<int>(graph.output());
+  in_edges_.assign(graph.num_nodes(), {});
+  last_use_.assign(graph.num_nodes(), -1);
+  for (EdgeId e : graph.edges_in_order()) {
+    const OpEdge& op = G[e];
+    Edge edge{op.kind, static_cast<int>(boost::source(e, G)), static_cast<int>(boost::target(e, G)), {}};
+    std::string name = op.name;
+    std::replace(name.begin(), name.end(), '.', '_');
+    switch (op.kind) {
+      case OpKind::Conv2d:
+        edge.module = nn::AnyModule(register_module(
+            name, nn::Conv2d(nn::Conv2dOptions(op.in_channels, op.out_channels, op.kernel)
+                                 .stride(op.stride)
+                                 .padding(op.padding)
+                                 .groups(op.groups)
+                                 .bias(op.bias))));
+        break;
+      case OpKind::BatchNorm:
+        edge.module = nn::AnyModule(
+            register_module(name, nn::BatchNorm2d(nn::BatchNorm2dOptions(op.in_channels).affine(op.affine))));
+        break;
+      case OpKind::AvgPool:
+        edge.module = nn::AnyModule(register_module(
+            name, nn::AvgPool2d(nn::AvgPool2dOptions(op.kernel)
+                                    .stride(op.stride)
+                                    .padding(op.padding)
+                                    .count_include_pad(op.count_include_pad))));
+        break;
+      case OpKind::Linear:
+        edge.module = nn::AnyModule(
+            register_module(name, nn::Linear(nn::LinearOptions(op.in_channels, op.out_channels).bias(op.bias))));
+        break;
+      default: break;
+    }
+    in_edges_[edge.target].push_back(static_cast<int>(edges_.size()));
+    last_use_[edge.source] = std::max(last_use_[edge.source], edge.target);
+    edges_.push_back(std::move(edge));
+  }
+  const TensorShape out = graph.node(graph.output()).shape;
+  flatten_output_ = out.h == 1 && out.w == 1;
+}
+
+torch::Tensor GraphNetImpl::apply(const Edge& e, const torch::Tensor& x) const {
+  switch (e.kind) {
+    case OpKind::Conv2d:
+    case OpKind::BatchNorm:
+    case OpKind::AvgPool: return e.module.forward(x);
+    case OpKind::Linear: {
+      torch::Tensor y = e.module.forward(x.flatten(1));
+      return y.view({y.size(0), y.size(1), 1, 1});
+    }
+    case OpKind::ReLU: return torch::relu(x);
+    case OpKind::ReLU6: return torch::hardtanh(x, 0.0, 6.0);
+    case OpKind::GlobalAvgPool: return torch::adaptive_avg_pool2d(x, {1, 1});
+    case OpKind::Identity: return x;
+    case OpKind::Zero: return torch::zeros_like(x);
+    case OpKind::Add: break;
+  }
+  HWNAS_CHECK(false, "unsupported op in builder");
+}
+
+std::vector<torch::Tensor> GraphNetImpl::forward_all(torch::Tensor x) {
+  std::vector<torch::Tensor> values(in_edges_.size());
+  values[input_] = x;
+  for (std::size_t n = 0; n < values.size(); ++n) {
+    if (static_cast<int>(n) == input_) continue;
+    torch::Tensor sum;
+    for (int ei : in_edges_[n]) {
+      const Edge& e = edges_[ei];
+      torch::Tensor y = apply(e, values[e.source]);
+      sum = sum.defined() ? sum + y : y;
+    }
+    values[n] = sum;
+  }
+  return values;
+}
+
+torch::Tensor GraphNetImpl::forward(torch::Tensor x) {
+  std::vector<torch::Tensor> values(in_edges_.size());
+  values[input_] = std::move(x);
+  for (std::size_t n = 0; n < values.size(); ++n) {
+    if (static_cast<int>(n) == input_) continue;
+    torch::Tensor sum;
+    for (int ei : in_edges_[n]) {
+      const Edge& e = edges_[ei];
+      torch::Tensor y = apply(e, values[e.source]);
+      sum = sum.defined() ? sum + y : y;
+    }
+    values[n] = std::move(sum);
+    // Release inputs nobody reads any more, so peak memory follows the live set.
+    for (int ei : in_edges_[n]) {
+      const int src = edges_[ei].source;
+      if (last_use_[src] == static_cast<int>(n) && src != output_) values[src] = torch::Tensor();
+    }
+  }
+  torch::Tensor out = values[output_];
+  return flatten_output_ ? out.flatten(1) : out;
+}
+
+std::int64_t GraphNetImpl::num_parameters() const {
+  std::int64_t n = 0;
+  for (const auto& p : parameters()) n += p.numel();
+  return n;
+}
+
+}  // namespace hwnas
