@@ -1,0 +1,68 @@
+#pragma once
+// Ask/tell search strategies. A strategy proposes architectures (ask) and is told results
+// (tell); it never calls an evaluator. The controller owns parallelism, budgets, caching,
+// constraints and the run log, so one strategy runs serially, on all cores, or across machines.
+//
+// Objective vectors are always to be MINIMIZED here: the controller has already negated the
+// objectives the user maximizes and applied log transforms. Some objectives are cheap (params,
+// MACs, FLOPs, latency, energy: exact in microseconds) and some expensive (accuracy proxies,
+// tables standing in for training). A strategy models only the expensive ones; it can compute
+// the cheap ones of any candidate exactly through StrategyContext::cheap, which also reports
+// whether a candidate breaks a constraint on a cheap objective (then it must not be proposed).
+//
+// How to add a strategy: implement SearchStrategy in search/strategies/<name>.cpp with a typed
+// options struct (in-class defaults, validate() naming the field, from_json via JsonReader so
+// unknown keys are errors), and add it to the built-in table in search/strategy.cpp (static
+// registrars are dropped by the linker from static libraries, so built-ins are listed there).
+//
+// Example:
+//   auto s = make_strategy("evolution", options_json, ctx);
+//   auto batch = s->ask(8);
+//   s->tell(results);   // one Observation per evaluated architecture
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "hwnas/core/rng.h"
+#include "hwnas/nas/architecture.h"
+#include "hwnas/nas/search_space.h"
+
+namespace hwnas {
+
+struct Observation {
+  Architecture arch;
+  std::vector<double> objectives;  // all minimized; size = StrategyContext::num_objectives
+  bool ok = true;                  // false: failed evaluation (NaN network, build failure); objectives unused
+};
+
+struct StrategyContext {
+  const SearchSpace* space = nullptr;
+  int num_objectives = 0;
+  std::vector<bool> is_cheap;  // per objective: exact and computable via `cheap`
+  /// Exact values of the cheap objectives of `a` (entries of expensive objectives are NaN),
+  /// or std::nullopt when `a` breaks a constraint on a cheap objective. May be empty (no cheap objectives).
+  std::function<std::optional<std::vector<double>>(const Architecture& a)> cheap;
+  std::uint64_t seed = 0;
+};
+
+class SearchStrategy {
+ public:
+  virtual ~SearchStrategy() = default;
+  virtual std::string name() const = 0;
+  /// Up to n new architectures to evaluate (fewer only when the space is exhausted). The
+  /// controller deduplicates by canonical hash, so proposing a seen architecture wastes a slot
+  /// but is not an error.
+  virtual std::vector<Architecture> ask(std::size_t n) = 0;
+  /// Results of earlier asks, in any order; also used to replay a resumed run's log.
+  virtual void tell(const std::vector<Observation>& results) = 0;
+};
+
+std::unique_ptr<SearchStrategy> make_strategy(const std::string& name, const nlohmann::json& options,
+                                              const StrategyContext& ctx);
+std::vector<std::string> strategy_names();
+
+}  // namespace hwnas
