@@ -14,8 +14,12 @@ CostTotals SearchSpace::count(const Architecture& a, const DecodeOptions& opts) 
 }
 
 std::uint64_t SearchSpace::options_hash() const {
-  std::uint64_t h = 0xcbf29ce484222325ULL;
+  std::uint64_t h = options_hash_.load(std::memory_order_relaxed);
+  if (h) return h;
+  h = 0xcbf29ce484222325ULL;
   for (char c : name() + options().dump()) h = (h ^ static_cast<unsigned char>(c)) * 0x100000001b3ULL;
+  h |= 1;  // never 0, the "not computed" mark
+  options_hash_.store(h, std::memory_order_relaxed);
   return h;
 }
 

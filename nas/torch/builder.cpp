@@ -53,7 +53,7 @@ GraphNetImpl::GraphNetImpl(const ArchGraph& graph) {
   flatten_output_ = out.h == 1 && out.w == 1;
 }
 
-torch::Tensor GraphNetImpl::apply(const Edge& e, const torch::Tensor& x) const {
+torch::Tensor GraphNetImpl::apply(Edge& e, const torch::Tensor& x) {
   switch (e.kind) {
     case OpKind::Conv2d:
     case OpKind::BatchNorm:
@@ -79,7 +79,7 @@ std::vector<torch::Tensor> GraphNetImpl::forward_all(torch::Tensor x) {
     if (static_cast<int>(n) == input_) continue;
     torch::Tensor sum;
     for (int ei : in_edges_[n]) {
-      const Edge& e = edges_[ei];
+      Edge& e = edges_[ei];
       torch::Tensor y = apply(e, values[e.source]);
       sum = sum.defined() ? sum + y : y;
     }
@@ -95,7 +95,7 @@ torch::Tensor GraphNetImpl::forward(torch::Tensor x) {
     if (static_cast<int>(n) == input_) continue;
     torch::Tensor sum;
     for (int ei : in_edges_[n]) {
-      const Edge& e = edges_[ei];
+      Edge& e = edges_[ei];
       torch::Tensor y = apply(e, values[e.source]);
       sum = sum.defined() ? sum + y : y;
     }

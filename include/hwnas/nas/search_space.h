@@ -12,6 +12,7 @@
 //   auto space = hwnas::make_space("nb201");
 //   Architecture a = space->parse("|nor_conv_3x3~0|+|skip_connect~0|none~1|+|...|");
 //   CostTotals c = space->count(a);          // params, macs, flops, bytes
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -81,6 +82,9 @@ class SearchSpace {
 
  protected:
   std::uint64_t options_hash() const;
+
+ private:
+  mutable std::atomic<std::uint64_t> options_hash_{0};  // 0 = not computed yet
 };
 
 using SpaceFactory = std::function<std::unique_ptr<SearchSpace>(const nlohmann::json& options)>;

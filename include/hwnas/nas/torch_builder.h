@@ -30,7 +30,7 @@ class GraphNetImpl : public torch::nn::Module {
     int source, target;
     torch::nn::AnyModule module;  // conv, bn, pool, linear
   };
-  torch::Tensor apply(const Edge& e, const torch::Tensor& x) const;
+  torch::Tensor apply(Edge& e, const torch::Tensor& x);
   std::vector<Edge> edges_;
   std::vector<std::vector<int>> in_edges_;  // node -> edge indices
   std::vector<int> last_use_;               // node -> last node whose inputs read it

@@ -1,0 +1,79 @@
+// hwnas evaluate: exact cost counts (and, with --device, hardware predictions) of one architecture.
+#include <iostream>
+
+#include "command.h"
+#include "hwnas/nas/cost.h"
+#include "hwnas/nas/space_cli.h"
+
+namespace {
+
+struct EvaluateArgs {
+  std::string space = "nb201";
+  std::string space_options;
+  std::string arch;
+  bool json = false;
+  bool keep_dead = false;
+  bool layers = false;
+};
+
+void run_evaluate(const EvaluateArgs& args) {
+  auto space = hwnas::make_space_from_cli(args.space, args.space_options);
+  const hwnas::Architecture a = space->parse(args.arch);
+  hwnas::DecodeOptions dopts;
+  dopts.prune_dead = !args.keep_dead;
+  const hwnas::LayerList layers = hwnas::count_costs(space->decode(a, dopts));
+  const hwnas::CostTotals& t = layers.totals;
+  if (args.json) {
+    nlohmann::json j = t.to_json();
+    j["space"] = space->name();
+    j["arch"] = space->to_string(a);
+    j["hash"] = hwnas::hash_hex(space->canonical_hash(a));
+    j["prune_dead"] = dopts.prune_dead;
+    if (args.layers) {
+      nlohmann::json list = nlohmann::json::array();
+      for (const auto& l : layers.layers)
+        list.push_back({{"name", l.name},
+                        {"op", hwnas::op_kind_name(l.kind)},
+                        {"input", {l.input.c, l.input.h, l.input.w}},
+                        {"output", {l.output.c, l.output.h, l.output.w}},
+                        {"params", l.params},
+                        {"macs", l.macs},
+                        {"flops", l.flops}});
+      j["layers"] = list;
+    }
+    std::cout << j.dump(2) << "\n";
+    return;
+  }
+  if (args.layers) {
+    std::printf("%-44s %-16s %14s %12s %14s\n", "layer", "op", "output", "params", "macs");
+    for (const auto& l : layers.layers) {
+      const std::string shape = std::to_string(l.output.c) + "x" + std::to_string(l.output.h) + "x" + std::to_string(l.output.w);
+      std::printf("%-44s %-16s %14s %12lld %14lld\n", l.name.c_str(), hwnas::op_kind_name(l.kind), shape.c_str(),
+                  static_cast<long long>(l.params), static_cast<long long>(l.macs));
+    }
+  }
+  std::cout << "space             " << space->name() << "\n"
+            << "arch              " << space->to_string(a) << "\n"
+            << "canonical hash    " << hwnas::hash_hex(space->canonical_hash(a)) << "\n"
+            << "params            " << t.params << "\n"
+            << "macs              " << t.macs << "\n"
+            << "flops             " << t.flops << "\n"
+            << "activation_bytes  " << t.activation_bytes << "\n"
+            << "weight_bytes      " << t.weight_bytes << "\n";
+}
+
+void setup_evaluate(CLI::App& root) {
+  auto args = std::make_shared<EvaluateArgs>();
+  CLI::App* cmd = root.add_subcommand("evaluate", "Count params, MACs, FLOPs and bytes of one architecture");
+  cmd->add_option("--space", args->space, "search space: nb201 or mbv")->capture_default_str();
+  cmd->add_option("--space-options", args->space_options, "space options as a JSON object, e.g. '{\"channels\": 8}'");
+  cmd->add_option("--arch", args->arch, "architecture string of the space")->required();
+  cmd->add_flag("--json", args->json, "print one JSON object");
+  cmd->add_flag("--keep-dead", args->keep_dead, "count the network as built (do not prune dead edges)");
+  cmd->add_flag("--layers", args->layers, "also list every layer");
+  cmd->callback([args] { run_evaluate(*args); });
+}
+
+}  // namespace
+
+HWNAS_COMMAND(setup_evaluate);

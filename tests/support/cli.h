@@ -1,0 +1,26 @@
+#pragma once
+// Test helpers: run the built hwnas binary and capture what it prints; scratch folders.
+//
+// Example:
+//   CliResult r = run_hwnas({"evaluate", "--arch", "|none~0|+|none~0|none~1|+|none~0|none~1|none~2|"});
+//   EXPECT_EQ(r.exit_code, 0);
+#include <string>
+#include <vector>
+
+namespace hwnas::testing {
+
+struct CliResult {
+  int exit_code = -1;
+  std::string out, err;
+};
+
+/// Runs HWNAS_BINARY with the arguments (no shell quoting issues: arguments are passed as-is).
+CliResult run_hwnas(const std::vector<std::string>& args);
+/// Runs any program with arguments, capturing stdout and stderr.
+CliResult run_program(const std::string& program, const std::vector<std::string>& args);
+/// A fresh, empty scratch folder under HWNAS_TEST_TMP named after the current test.
+std::string scratch_dir();
+std::string read_text(const std::string& path);
+void write_text(const std::string& path, const std::string& text);
+
+}  // namespace hwnas::testing
