@@ -1,12 +1,174 @@
+#include "hwnas/nas/spaces/nb201.h"
+
 #include <gtest/gtest.h>
 
-#include "hwnas/nas/spaces/nb201.h"
+#include <set>
+
+#include "hwnas/core/error.h"
 
 using namespace hwnas;
 
-TEST(Nb201, ReferenceCounts) {
+namespace {
+const char* kAllConv = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|";
+const char* kSkipOnly = "|none~0|+|none~0|none~1|+|skip_connect~0|none~1|none~2|";
+
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const UserError& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+}  // namespace
+
+TEST(Nb201, ReferenceCountsMatchNasBench201) {
   Nb201Space s(Nb201Options{});
-  auto all_conv = s.parse("|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|");
-  EXPECT_EQ(s.count(all_conv).params, 1531546);
-  EXPECT_EQ(s.count(all_conv).macs, 220119680);
+  for (bool prune : {true, false}) {
+    DecodeOptions o;
+    o.prune_dead = prune;
+    const CostTotals conv = s.count(s.parse(kAllConv), o);
+    EXPECT_EQ(conv.params, 1531546);
+    EXPECT_EQ(conv.macs, 220119680);
+    const CostTotals skip = s.count(s.parse(kSkipOnly), o);
+    EXPECT_EQ(skip.params, 73306);
+    EXPECT_EQ(skip.macs, 7783040);
+  }
+}
+
+TEST(Nb201, FlopsFollowTheDocumentedConvention) {
+  Nb201Space s(Nb201Options{});
+  // Skip-only cells: every FLOP is in the skeleton. Hand count (per sample):
+  //  convs+linear 2*MACs = 15,566,080; linear bias 10;
+  //  BN: stem 16*32*32, reduce1 2*(32*16*16), reduce2 2*(64*8*8), head 64*8*8 -> x2 flops/elem
+  //  ReLU: reduce1 16*32*32 + 32*16*16, reduce2 32*16*16 + 64*8*8, head 64*8*8
+  //  AvgPool 2x2: 4*(16*16*16) + 4*(32*8*8); reduction adds 32*16*16 + 64*8*8; global pool 64*8*8.
+  const std::int64_t bn = 2 * (16 * 1024 + 2 * 32 * 256 + 2 * 64 * 64 + 64 * 64);
+  const std::int64_t relu = 16 * 1024 + 32 * 256 + 32 * 256 + 64 * 64 + 64 * 64;
+  const std::int64_t pool = 4 * 16 * 256 + 4 * 32 * 64;
+  const std::int64_t adds = 32 * 256 + 64 * 64;
+  const std::int64_t gap = 64 * 64;
+  EXPECT_EQ(s.count(s.parse(kSkipOnly)).flops, 2 * 7783040 + 10 + bn + relu + pool + adds + gap);
+}
+
+TEST(Nb201, StringRoundTripOverTheWholeSpace) {
+  Nb201Space s(Nb201Options{});
+  std::size_t n = 0;
+  s.enumerate([&](const Architecture& a) {
+    ASSERT_EQ(s.parse(s.to_string(a)), a);
+    ++n;
+  });
+  EXPECT_EQ(n, 15625u);
+  EXPECT_EQ(s.size(), 15625.0);
+}
+
+TEST(Nb201, FastCountEqualsGraphCountForEveryArchitecture) {
+  Nb201Space s(Nb201Options{});
+  for (bool prune : {true, false}) {
+    DecodeOptions o;
+    o.prune_dead = prune;
+    s.enumerate([&](const Architecture& a) { ASSERT_EQ(s.count(a, o), count_costs(s.decode(a, o)).totals) << s.to_string(a); });
+  }
+}
+
+TEST(Nb201, FastCountMatchesGraphWithOtherOptions) {
+  Nb201Options opts;
+  opts.channels = 8;
+  opts.cells_per_stage = 2;
+  opts.input_size = 16;
+  opts.num_classes = 100;
+  opts.ops = {"none", "nor_conv_3x3", "avg_pool_3x3"};
+  Nb201Space s(opts);
+  EXPECT_EQ(s.size(), 729.0);
+  s.enumerate([&](const Architecture& a) { ASSERT_EQ(s.count(a), count_costs(s.decode(a)).totals); });
+}
+
+TEST(Nb201, DeadEdgesArePrunedOnlyWhenAsked) {
+  Nb201Space s(Nb201Options{});
+  // Node 1 gets a conv from the input but feeds nothing: its conv is dead.
+  const Architecture a = s.parse("|nor_conv_3x3~0|+|none~0|none~1|+|skip_connect~0|none~1|none~2|");
+  DecodeOptions keep;
+  keep.prune_dead = false;
+  EXPECT_EQ(s.count(a).params, 73306);
+  EXPECT_EQ(s.count(a, keep).params, 73306 + 15 * 0 + 5 * (16 * 16 * 9 + 32) + 5 * (32 * 32 * 9 + 64) + 5 * (64 * 64 * 9 + 128));
+  // An edge out of a node with no input is dead too (its input is all zeros).
+  const Architecture b = s.parse("|none~0|+|none~0|nor_conv_1x1~1|+|skip_connect~0|none~1|nor_conv_1x1~2|");
+  EXPECT_EQ(s.count(b).params, 73306);
+  EXPECT_GT(s.count(b, keep).params, 73306);
+}
+
+TEST(Nb201, CanonicalHashEqualForEquivalentArchitectures) {
+  Nb201Space s(Nb201Options{});
+  auto h = [&](const char* str) { return s.canonical_hash(s.parse(str)); };
+  // Dead edges with different ops.
+  EXPECT_EQ(h("|nor_conv_3x3~0|+|none~0|none~1|+|skip_connect~0|none~1|none~2|"),
+            h("|avg_pool_3x3~0|+|none~0|none~1|+|skip_connect~0|none~1|none~2|"));
+  EXPECT_EQ(h("|nor_conv_3x3~0|+|none~0|none~1|+|skip_connect~0|none~1|none~2|"), h(kSkipOnly));
+  // Cell output unreachable: every such cell is the zero cell.
+  EXPECT_EQ(h("|nor_conv_3x3~0|+|nor_conv_1x1~0|none~1|+|none~0|none~1|none~2|"),
+            h("|none~0|+|none~0|none~1|+|none~0|none~1|none~2|"));
+  // Nodes 1 and 2 interchangeable when no edge joins them.
+  EXPECT_EQ(h("|nor_conv_3x3~0|+|avg_pool_3x3~0|none~1|+|skip_connect~0|nor_conv_1x1~1|skip_connect~2|"),
+            h("|avg_pool_3x3~0|+|nor_conv_3x3~0|none~1|+|skip_connect~0|skip_connect~1|nor_conv_1x1~2|"));
+  // ...but not when edge (2,1) joins them.
+  EXPECT_NE(h("|nor_conv_3x3~0|+|avg_pool_3x3~0|skip_connect~1|+|skip_connect~0|nor_conv_1x1~1|skip_connect~2|"),
+            h("|avg_pool_3x3~0|+|nor_conv_3x3~0|skip_connect~1|+|skip_connect~0|skip_connect~1|nor_conv_1x1~2|"));
+  EXPECT_NE(h(kAllConv), h(kSkipOnly));
+}
+
+TEST(Nb201, CanonicalFormsPreserveCountsAndAreIdempotent) {
+  Nb201Space s(Nb201Options{});
+  std::set<std::uint64_t> distinct;
+  s.enumerate([&](const Architecture& a) {
+    const Architecture c = s.canonicalize(a);
+    ASSERT_EQ(s.canonicalize(c), c);
+    ASSERT_EQ(s.count(c), s.count(a)) << s.to_string(a);  // pruned counts are invariant
+    distinct.insert(s.canonical_hash(a));
+  });
+  // Dead-edge pruning plus node interchange leaves 8,765 classes. (NAS-Bench-201's own 6,466
+  // also merges cells that compute the same expression with different weights, e.g. one conv
+  // feeding two paths vs two convs, which differ in params; we keep those apart.)
+  EXPECT_EQ(distinct.size(), 8765u);
+}
+
+TEST(Nb201, ParseErrorsNameTokenPositionAndExpectation) {
+  Nb201Space s(Nb201Options{});
+  EXPECT_EQ(error_of([&] { s.parse("|nor_conv_5x5~0|+|none~0|none~1|+|none~0|none~1|none~2|"); }),
+            "nb201 architecture string, position 2 ('nor_conv_5x5~0'): unknown op 'nor_conv_5x5' (valid: none, "
+            "skip_connect, nor_conv_1x1, nor_conv_3x3, avg_pool_3x3)");
+  EXPECT_EQ(error_of([&] { s.parse("|none~0|+|none~1|none~1|+|none~0|none~1|none~2|"); }),
+            "nb201 architecture string, position 16 ('none~1'): edge into node 2 must come from node 0, got '~1'");
+  EXPECT_EQ(error_of([&] { s.parse("|none~0|+|none~0|none~1|"); }),
+            "nb201 architecture string, position 25: expected '+' before the inputs of node 3");
+  EXPECT_EQ(error_of([&] { s.parse("|none~0|+|none~0|none~1|+|none~0|none~1|none~2|x"); }),
+            "nb201 architecture string, position 48 ('x'): unexpected text after the last node");
+  EXPECT_EQ(error_of([&] { s.parse("none~0"); }), "nb201 architecture string, position 1 ('n'): expected '|'");
+  EXPECT_EQ(error_of([&] { s.parse("|none0|+|none~0|none~1|+|none~0|none~1|none~2|"); }),
+            "nb201 architecture string, position 2 ('none0'): expected 'op~0' for edge (1,0)");
+  EXPECT_EQ(error_of([&] { s.parse(""); }), "nb201 architecture string, position 1: expected '|'");
+  EXPECT_EQ(error_of([&] { s.parse("|none~0"); }), "nb201 architecture string, position 2 ('none~0'): expected 'op~0|'");
+}
+
+TEST(Nb201, OptionErrorsNameTheField) {
+  EXPECT_EQ(error_of([] { Nb201Options::from_json({{"channel", 8}}, "cfg.json: space.options"); }),
+            "cfg.json: space.options.channel: unknown key (expected one of: cells_per_stage, channels, input_channels, "
+            "input_size, num_classes, ops)");
+  EXPECT_EQ(error_of([] { Nb201Options::from_json({{"channels", "8"}}, "space.options"); }),
+            "space.options.channels: expected an integer, got string \"8\"");
+  EXPECT_EQ(error_of([] { Nb201Options::from_json({{"channels", 0}}, "space.options"); }),
+            "space.options.channels: expected an integer in 1..4096, got 0");
+  EXPECT_EQ(error_of([] { Nb201Options::from_json({{"input_size", 30}}, "space.options"); }),
+            "space.options.input_size: expected a multiple of 4 in 4..4096 (two stride-2 reductions), got 30");
+  EXPECT_EQ(error_of([] { Nb201Options::from_json({{"ops", {"none", "conv"}}}, "space.options"); }),
+            "space.options.ops[1]: unknown op 'conv' (valid: none, skip_connect, nor_conv_1x1, nor_conv_3x3, avg_pool_3x3)");
+}
+
+TEST(Nb201, GraphShapesFollowTheSkeleton) {
+  Nb201Space s(Nb201Options{});
+  ArchGraph g = s.decode(s.parse(kAllConv));
+  g.validate();
+  EXPECT_EQ(g.node(g.input()).shape, (TensorShape{3, 32, 32}));
+  EXPECT_EQ(g.node(g.output()).shape, (TensorShape{10, 1, 1}));
+  // 15 cells x 6 edges x 3 ops + stem 2 + reductions 2x8 + head 4.
+  EXPECT_EQ(g.num_edges(), 15u * 18 + 2 + 16 + 4);
 }

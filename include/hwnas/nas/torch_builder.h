@@ -22,6 +22,12 @@ class GraphNetImpl : public torch::nn::Module {
   std::int64_t num_parameters() const;
   /// Edge index -> op kind, and the module of an edge (empty for parameter-free functional ops).
   OpKind edge_kind(std::size_t e) const { return edges_[e].kind; }
+  int edge_source(std::size_t e) const { return edges_[e].source; }
+  int edge_target(std::size_t e) const { return edges_[e].target; }
+  /// The layer of an edge (nullptr for parameter-free functional ops: ReLU, Identity, ...).
+  std::shared_ptr<torch::nn::Module> edge_module(std::size_t e) const {
+    return edges_[e].module.is_empty() ? nullptr : edges_[e].module.ptr();
+  }
   std::size_t num_edges() const { return edges_.size(); }
 
  private:

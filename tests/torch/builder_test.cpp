@@ -1,0 +1,92 @@
+#include "hwnas/nas/torch_builder.h"
+
+#include <gtest/gtest.h>
+
+#include "hwnas/nas/spaces/mbv.h"
+#include "hwnas/nas/spaces/nb201.h"
+
+using namespace hwnas;
+
+namespace {
+
+// MACs of conv and linear layers computed from the tensors a forward pass actually produced:
+// weight entries times output positions. Independent of cost.cpp's shape arithmetic.
+std::int64_t macs_from_forward(GraphNet& net, const torch::Tensor& x) {
+  const std::vector<torch::Tensor> values = net->forward_all(x);
+  std::int64_t macs = 0;
+  for (std::size_t e = 0; e < net->num_edges(); ++e) {
+    const OpKind k = net->edge_kind(e);
+    if (k != OpKind::Conv2d && k != OpKind::Linear) continue;
+    const torch::Tensor w = net->edge_module(e)->named_parameters()["weight"];
+    const torch::Tensor& out = values[net->edge_target(e)];
+    macs += w.numel() * out.size(2) * out.size(3);
+  }
+  return macs;
+}
+
+void check_space(const SearchSpace& space, int n, std::uint64_t seed, int batch, bool forward_all_archs) {
+  torch::NoGradGuard no_grad;
+  torch::set_num_threads(1);
+  Rng rng(seed);
+  for (int i = 0; i < n; ++i) {
+    const Architecture a = space.sample(rng);
+    for (bool prune : {true, false}) {
+      DecodeOptions o;
+      o.prune_dead = prune;
+      const ArchGraph g = space.decode(a, o);
+      const CostTotals counted = count_costs(g).totals;
+      GraphNet net(g);
+      ASSERT_EQ(net->num_parameters(), counted.params) << space.to_string(a) << " prune=" << prune;
+      if (!forward_all_archs && i % 10 != 0) continue;
+      net->eval();
+      const TensorShape in = g.node(g.input()).shape;
+      const torch::Tensor x = torch::randn({batch, in.c, in.h, in.w});
+      const torch::Tensor y = net->forward(x);
+      const TensorShape out = g.node(g.output()).shape;
+      ASSERT_EQ(y.sizes(), (std::vector<std::int64_t>{batch, out.c})) << space.to_string(a);
+      ASSERT_TRUE(torch::isfinite(y).all().item<bool>()) << space.to_string(a);
+      ASSERT_EQ(macs_from_forward(net, x), counted.macs) << space.to_string(a);
+    }
+  }
+}
+
+}  // namespace
+
+TEST(Builder, Nb201ParamsShapesAndMacsFor200RandomArchitectures) {
+  Nb201Space space(Nb201Options{});
+  check_space(space, 200, 1, 2, true);
+}
+
+TEST(Builder, MbvParamsFor200RandomArchitecturesAndForwardOnATenth) {
+  MbvSpace space(MbvOptions{});
+  check_space(space, 200, 2, 1, false);
+}
+
+TEST(Builder, MbvForwardFor200RandomSmallArchitectures) {
+  MbvOptions o;
+  o.resolutions = {64, 96};
+  o.num_classes = 10;
+  MbvSpace space(o);
+  check_space(space, 200, 3, 2, true);
+}
+
+TEST(Builder, Nb201ReferenceParameterCounts) {
+  Nb201Space s(Nb201Options{});
+  GraphNet all_conv(s.decode(
+      s.parse("|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|")));
+  EXPECT_EQ(all_conv->num_parameters(), 1531546);
+  GraphNet skip(s.decode(s.parse("|none~0|+|none~0|none~1|+|skip_connect~0|none~1|none~2|")));
+  EXPECT_EQ(skip->num_parameters(), 73306);
+}
+
+TEST(Builder, ZeroCellGivesFiniteConstantOutput) {
+  Nb201Space s(Nb201Options{});
+  torch::NoGradGuard no_grad;
+  GraphNet net(s.decode(s.parse("|none~0|+|none~0|none~1|+|none~0|none~1|none~2|")));
+  net->eval();
+  const torch::Tensor y = net->forward(torch::randn({3, 3, 32, 32}));
+  ASSERT_EQ(y.sizes(), (std::vector<std::int64_t>{3, 10}));
+  EXPECT_TRUE(torch::isfinite(y).all().item<bool>());
+  // The cells output zeros, so every input gives the same logits.
+  EXPECT_TRUE(torch::allclose(y[0], y[1]));
+}
