@@ -11,7 +11,7 @@
 
 #include <gtest/gtest.h>
 
-namespace hwnas::testing {
+namespace hwnas::test {
 
 static std::string slurp_fd(int fd) {
   std::string s;
@@ -79,4 +79,4 @@ void write_text(const std::string& path, const std::string& text) {
   out << text;
 }
 
-}  // namespace hwnas::testing
+}  // namespace hwnas::test

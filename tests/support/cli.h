@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-namespace hwnas::testing {
+namespace hwnas::test {
 
 struct CliResult {
   int exit_code = -1;
@@ -23,4 +23,4 @@ std::string scratch_dir();
 std::string read_text(const std::string& path);
 void write_text(const std::string& path, const std::string& text);
 
-}  // namespace hwnas::testing
+}  // namespace hwnas::test

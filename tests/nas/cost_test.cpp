@@ -1,0 +1,102 @@
+#include "hwnas/nas/cost.h"
+#include "hwnas/core/error.h"
+
+#include <gtest/gtest.h>
+
+using namespace hwnas;
+
+namespace {
+OpEdge conv(int cin, int cout, int k, int stride, int groups) {
+  OpEdge e;
+  e.kind = OpKind::Conv2d;
+  e.in_channels = cin;
+  e.out_channels = cout;
+  e.kernel = k;
+  e.stride = stride;
+  e.padding = k / 2;
+  e.groups = groups;
+  return e;
+}
+}  // namespace
+
+TEST(Cost, DenseAndDepthwiseConvolution) {
+  LayerCost c = edge_cost(conv(16, 32, 3, 2, 1), {16, 32, 32});
+  EXPECT_EQ(c.output, (TensorShape{32, 16, 16}));
+  EXPECT_EQ(c.params, 16 * 32 * 9);
+  EXPECT_EQ(c.macs, 16 * 32 * 9 * 256);
+  EXPECT_EQ(c.flops, 2 * c.macs);
+  EXPECT_EQ(c.input_elements, 16 * 1024);
+  EXPECT_EQ(c.output_elements, 32 * 256);
+  LayerCost d = edge_cost(conv(48, 48, 5, 1, 48), {48, 14, 14});
+  EXPECT_EQ(d.params, 48 * 25);
+  EXPECT_EQ(d.macs, 48 * 25 * 196);
+  OpEdge biased = conv(4, 8, 1, 1, 1);
+  biased.bias = true;
+  LayerCost b = edge_cost(biased, {4, 5, 5});
+  EXPECT_EQ(b.params, 32 + 8);
+  EXPECT_EQ(b.flops, 2 * 32 * 25 + 8 * 25);
+}
+
+TEST(Cost, LinearNormPoolAndActivations) {
+  OpEdge fc;
+  fc.kind = OpKind::Linear;
+  fc.in_channels = 64;
+  fc.out_channels = 10;
+  fc.bias = true;
+  LayerCost l = edge_cost(fc, {64, 1, 1});
+  EXPECT_EQ(l.params, 650);
+  EXPECT_EQ(l.macs, 640);
+  EXPECT_EQ(l.flops, 1290);
+  OpEdge bn;
+  bn.kind = OpKind::BatchNorm;
+  bn.in_channels = bn.out_channels = 8;
+  LayerCost n = edge_cost(bn, {8, 4, 4});
+  EXPECT_EQ(n.params, 16);
+  EXPECT_EQ(n.weight_elements, 32);  // gamma, beta, running mean and variance
+  EXPECT_EQ(n.flops, 2 * 128);
+  bn.affine = false;
+  EXPECT_EQ(edge_cost(bn, {8, 4, 4}).params, 0);
+  OpEdge pool;
+  pool.kind = OpKind::AvgPool;
+  pool.kernel = 3;
+  pool.padding = 1;
+  LayerCost p = edge_cost(pool, {8, 4, 4});
+  EXPECT_EQ(p.output, (TensorShape{8, 4, 4}));
+  EXPECT_EQ(p.flops, 9 * 128);
+  OpEdge relu6;
+  relu6.kind = OpKind::ReLU6;
+  EXPECT_EQ(edge_cost(relu6, {8, 4, 4}).flops, 256);
+  OpEdge gap;
+  gap.kind = OpKind::GlobalAvgPool;
+  EXPECT_EQ(edge_cost(gap, {8, 4, 4}).output, (TensorShape{8, 1, 1}));
+  EXPECT_EQ(add_cost({8, 4, 4}, 3, 0, "n").flops, 2 * 128);
+}
+
+TEST(Cost, CountCostsAddsASumPerMultiInputNode) {
+  ArchGraph g;
+  NodeId in = g.add_node({4, 8, 8}, "in");
+  g.set_input(in);
+  NodeId a = g.add_node({4, 8, 8}, "a");
+  g.add_edge(in, a, conv(4, 4, 3, 1, 1));
+  NodeId sum = g.add_node({4, 8, 8}, "sum");
+  OpEdge id;
+  id.kind = OpKind::Identity;
+  g.add_edge(a, sum, conv(4, 4, 1, 1, 1));
+  g.add_edge(in, sum, id);
+  g.set_output(sum);
+  g.validate();
+  LayerList l = count_costs(g);
+  ASSERT_EQ(l.layers.size(), 4u);
+  EXPECT_EQ(l.layers[3].kind, OpKind::Add);
+  EXPECT_EQ(l.layers[3].num_inputs, 2);
+  EXPECT_EQ(l.totals.params, 4 * 4 * 9 + 16);
+  EXPECT_EQ(l.totals.flops, 2 * (144 + 16) * 64 + 256);
+  EXPECT_EQ(l.totals.weight_bytes, 4 * l.totals.params);
+}
+
+TEST(Cost, GraphRejectsShapeMismatch) {
+  ArchGraph g;
+  NodeId in = g.add_node({4, 8, 8}, "in");
+  NodeId out = g.add_node({4, 8, 8}, "out");
+  EXPECT_THROW(g.add_edge(in, out, conv(4, 8, 3, 1, 1)), InternalError);
+}
