@@ -1,0 +1,162 @@
+// Search quality and proposal cost of the built-in strategies on NAS-Bench-201.
+//
+// Problem: 2 objectives over all 15,625 nb201 cells, a synthetic "error" table (expensive; smooth
+// in the cell's ops with pairwise interactions, see tests/search/nb201_problem.h) against the
+// parameter count (cheap, exact). The true Pareto front is found by enumeration; hypervolumes are
+// normalized by the min/max of the whole table with reference 1.1 (docs/strategies.md).
+//
+// Reports, per strategy, the median (over seeds) number of evaluations until the front found
+// reaches 95% and 99% of the true hypervolume, and for bo and mcts the time of one ask() (excluding
+// evaluation) after 100, 1,000 and 5,000 observations.
+//
+//   bench_strategies [--seeds 10] [--max-evals 4000] [--strategies random,evolution,local,bo,mcts]
+//                    [--csv table.csv] [--no-timing] [--no-quality]
+// --csv writes the synthetic error table (arch_str,value; one row per cell) for the Optuna script.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "../tests/search/nb201_problem.h"
+#include "hwnas/core/csv.h"
+#include "hwnas/search/strategies.h"
+
+using namespace hwnas;
+using hwnas::testing::Nb201Problem;
+
+namespace {
+
+std::vector<std::string> split(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  std::string x;
+  while (std::getline(ss, x, ',')) out.push_back(x);
+  return out;
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const std::size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+std::string fmt_evals(double v, int max_evals) {
+  if (v > max_evals) return ">" + std::to_string(max_evals);
+  char b[32];
+  std::snprintf(b, sizeof b, "%.0f", v);
+  return b;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int seeds = 10, max_evals = 4000;
+  bool timing = true, quality = true;
+  std::string csv;
+  std::vector<std::string> names{"random", "evolution", "local", "bo", "mcts"};
+  for (int i = 1; i < argc; ++i) {
+    auto next = [&]() -> std::string {
+      if (i + 1 >= argc) {
+        std::fprintf(stderr, "%s needs a value\n", argv[i]);
+        std::exit(2);
+      }
+      return argv[++i];
+    };
+    if (!std::strcmp(argv[i], "--seeds")) seeds = std::stoi(next());
+    else if (!std::strcmp(argv[i], "--max-evals")) max_evals = std::stoi(next());
+    else if (!std::strcmp(argv[i], "--strategies")) names = split(next());
+    else if (!std::strcmp(argv[i], "--csv")) csv = next();
+    else if (!std::strcmp(argv[i], "--no-timing")) timing = false;
+    else if (!std::strcmp(argv[i], "--no-quality")) quality = false;
+    else {
+      std::fprintf(stderr, "unknown argument %s\n", argv[i]);
+      return 2;
+    }
+  }
+
+  const Nb201Problem problem;
+  std::printf("nb201: %zu cells, %zu distinct, true front %zu points, true hypervolume %.6f (normalized, ref 1.1)\n",
+              problem.all().size(), problem.distinct(), problem.true_front().size(), problem.true_hypervolume());
+  if (!csv.empty()) {
+    std::ofstream f(csv);
+    f << "arch_str,value,params\n";
+    for (const auto& a : problem.all())
+      f << csv_escape(problem.space().to_string(a)) << "," << problem.error(a) << "," << problem.params(a) << "\n";
+    std::printf("wrote %s (%zu rows)\n", csv.c_str(), problem.all().size());
+  }
+
+  if (quality) {
+    std::printf("\n%-10s %12s %12s %14s %10s\n", "strategy", "evals->95%", "evals->99%", "HV@200 (med)", "seconds");
+    for (const auto& name : names) {
+      std::vector<double> to95, to99, hv200;
+      const auto t0 = std::chrono::steady_clock::now();
+      for (int seed = 0; seed < seeds; ++seed) {
+        auto s = make_strategy(name, nullptr, problem.context(static_cast<std::uint64_t>(seed)));
+        ParetoArchive archive;
+        double r95 = max_evals + 1, r99 = max_evals + 1, h200 = 0;
+        for (int e = 0; e < max_evals; ++e) {
+          auto batch = s->ask(1);
+          if (batch.empty()) break;
+          Observation o{batch[0], problem.objectives(batch[0]), true};
+          archive.add(e, o.objectives);
+          s->tell({o});
+          const double hv = problem.hypervolume(archive.front_points()) / problem.true_hypervolume();
+          if (e + 1 == 200) h200 = hv;
+          if (hv >= 0.95 && r95 > max_evals) r95 = e + 1;
+          if (hv >= 0.99 - 1e-12) {
+            if (r99 > max_evals) r99 = e + 1;
+            if (e + 1 >= 200) break;
+          }
+        }
+        if (r99 <= 200 && h200 == 0) h200 = 1.0;
+        to95.push_back(r95);
+        to99.push_back(r99);
+        hv200.push_back(h200);
+      }
+      const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      std::printf("%-10s %12s %12s %14.4f %10.1f\n", name.c_str(), fmt_evals(median(to95), max_evals).c_str(),
+                  fmt_evals(median(to99), max_evals).c_str(), median(hv200), secs);
+      std::fflush(stdout);
+    }
+  }
+
+  if (timing) {
+    std::printf("\ntime per proposal (ask(1), excluding evaluation; mean of 50 asks, each followed by its tell)\n");
+    std::printf("%-10s %14s %14s %14s\n", "strategy", "100 obs (ms)", "1000 obs (ms)", "5000 obs (ms)");
+    for (const std::string name : {"bo", "mcts"}) {
+      std::printf("%-10s", name.c_str());
+      for (int n_obs : {100, 1000, 5000}) {
+        auto s = make_strategy(name, nullptr, problem.context(1));
+        // Feed n_obs random distinct observations.
+        Rng rng(99);
+        std::vector<Architecture> order = problem.all();
+        for (std::size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[rng.uniform_index(i)]);
+        std::vector<Observation> obs;
+        std::unordered_set<std::uint64_t> used;
+        for (const auto& a : order) {
+          if (static_cast<int>(obs.size()) >= n_obs) break;
+          if (!used.insert(problem.space().canonical_hash(a)).second) continue;
+          obs.push_back({a, problem.objectives(a), true});
+        }
+        s->tell(obs);
+        s->ask(1);  // the first ask after a bulk tell fits the hyperparameters on the grid
+        double total = 0;
+        const int reps = 50;
+        for (int r = 0; r < reps; ++r) {
+          const auto t0 = std::chrono::steady_clock::now();
+          auto b = s->ask(1);
+          total += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+          if (b.empty()) break;
+          s->tell({{b[0], problem.objectives(b[0]), true}});
+        }
+        std::printf(" %14.2f", total / reps);
+        std::fflush(stdout);
+      }
+      std::printf("\n");
+    }
+  }
+  return 0;
+}

@@ -1,0 +1,101 @@
+#pragma once
+// Gaussian-process regression over architectures, the surrogate of the `bo` and `mcts`
+// strategies. Architectures are encoded one-hot (one block per decision, one entry per choice),
+// so the squared distance of two encodings is twice the number of decisions they differ in.
+//
+// Model: y = m + f(x) + noise, with the targets standardized (m = mean, unit variance), f a
+// Matern-5/2 (or RBF) kernel of one length scale, and the signal variance profiled out of the
+// marginal likelihood. The length scale and the noise ratio are chosen by maximizing the
+// marginal likelihood over a fixed grid: deterministic, and cheap because every grid point is one
+// Cholesky factorization. Fitting is O(n^3): callers keep n <= GpOptions::max_points (the
+// strategies use a window of the front plus the best and the most recent observations).
+//
+// Example:
+//   GaussianProcess gp;
+//   gp.fit(one_hot(space, archs), y);                 // y: one objective per row of X
+//   GpPrediction p = gp.predict(one_hot(space, candidates));   // p.mean, p.variance
+#include <string>
+#include <vector>
+
+#include <Eigen/Dense>
+#include <nlohmann/json.hpp>
+
+#include "hwnas/nas/architecture.h"
+#include "hwnas/nas/search_space.h"
+
+namespace hwnas {
+
+struct GpOptions {
+  std::string kernel = "matern52";  // "matern52" or "rbf"
+  /// Length scales tried when fitting (in one-hot distance units: two architectures that differ in
+  /// one decision are sqrt(2) apart).
+  std::vector<double> length_scales{0.75, 1.5, 3.0, 6.0};
+  /// Noise variance as a fraction of the signal variance, tried when fitting.
+  std::vector<double> noise_ratios{1e-4, 1e-2, 1e-1};
+  /// Largest number of observations a strategy gives one GP (the window); O(n^3) fit, O(n^2) per prediction.
+  int max_points = 256;
+
+  /// Throws UserError naming the field (prefixed by `path`).
+  void validate(const std::string& path = "strategy.options.gp") const;
+  nlohmann::json to_json() const;
+  static GpOptions from_json(const nlohmann::json& j, const std::string& path);
+};
+
+/// One-hot rows, one per architecture: width = total number of choices over all decisions.
+Eigen::MatrixXd one_hot(const SearchSpace& space, const std::vector<Architecture>& archs);
+/// The same for one architecture, written into `row` (resized).
+void one_hot_into(const SearchSpace& space, const Architecture& a, Eigen::VectorXd& row);
+
+struct GpPrediction {
+  Eigen::VectorXd mean;      // in the units of the fitted y
+  Eigen::VectorXd variance;  // of the latent f (without the noise), >= 0
+};
+
+class GaussianProcess {
+ public:
+  explicit GaussianProcess(GpOptions opts = {});
+
+  /// Fits to rows of X and targets y, selecting hyperparameters on the grid.
+  void fit(const Eigen::MatrixXd& X, const Eigen::VectorXd& y);
+  /// Refits the data with the hyperparameters chosen by the last fit() (one Cholesky, no grid);
+  /// falls back to fit() when there was none.
+  void refit_same_hyperparameters(const Eigen::MatrixXd& X, const Eigen::VectorXd& y);
+
+  /// Appends observations (rows of X_new) keeping the hyperparameters: the Cholesky factor grows by
+  /// one row each, O(n^2) per row instead of O(n^3). `y` holds the targets of ALL points (old ones
+  /// first), since a caller's normalization may have changed them.
+  void append(const Eigen::MatrixXd& X_new, const Eigen::VectorXd& y);
+
+  bool fitted() const { return n_ > 0; }
+  int size() const { return n_; }
+  GpPrediction predict(const Eigen::MatrixXd& Xs, bool with_variance = true) const;
+  /// Mean (and variance when `variance` is non-null) of one encoded point.
+  double predict_one(const Eigen::VectorXd& x, double* variance = nullptr) const;
+
+  double length_scale() const { return length_scale_; }
+  double noise_ratio() const { return noise_ratio_; }
+  /// Log marginal likelihood of the last fit (per observation).
+  double log_marginal_likelihood() const { return lml_; }
+
+ private:
+  double kernel(double sq_dist) const;
+  double kernel_exact(double sq_dist) const;
+  void set_length_scale(double ls);
+  Eigen::VectorXd solve(const Eigen::VectorXd& b) const;  // (C + noise I)^-1 b
+  void set_targets(const Eigen::VectorXd& y);              // standardizes y, computes alpha_
+  // Factorizes C + noise I for the given hyperparameters; false when not positive definite.
+  bool factorize(const Eigen::MatrixXd& sq, double ls, double noise);
+
+  GpOptions opts_;
+  int n_ = 0;
+  Eigen::MatrixXd X_;
+  Eigen::VectorXd x_sq_norms_;
+  double y_mean_ = 0, y_scale_ = 1;
+  double length_scale_ = 0, noise_ratio_ = 0, signal_var_ = 1;  // signal_var_ of the standardized y
+  Eigen::MatrixXd L_;      // lower Cholesky factor of C + noise I
+  Eigen::VectorXd alpha_;  // (C + noise I)^{-1} y_standardized
+  double lml_ = 0;
+  std::vector<double> kernel_table_;  // kernel at squared distances 0, 1, 2, ...
+};
+
+}  // namespace hwnas

@@ -1,0 +1,95 @@
+#pragma once
+// The built-in search strategies and their typed options. A config picks one by name
+// ({"strategy": {"name": "bo", "options": {...}}}); make_strategy() in strategy.h reads the
+// options strictly (unknown keys are errors) and builds it. docs/strategies.md describes each.
+//
+// Every strategy: draws randomness only from an Rng seeded with StrategyContext::seed (same seed
+// and same tells -> same proposals), never proposes an architecture whose canonical form it has
+// already proposed or been told about, never proposes one that StrategyContext::cheap rejects,
+// treats failed observations (ok = false) as seen-but-uninformative, and returns fewer than n
+// architectures only when the space is exhausted.
+//
+// Example:
+//   BoOptions o;  o.initial_random = 16;
+//   auto s = make_bo_strategy(o, ctx);
+#include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "hwnas/search/gp.h"
+#include "hwnas/search/strategy.h"
+
+namespace hwnas {
+
+struct RandomOptions {
+  int max_retries = 1000;          // random draws per proposal before enumerating what is left
+  double enumerate_limit = 2e6;    // largest space whose remainder is enumerated when draws fail
+
+  void validate(const std::string& path = "strategy.options") const;
+  nlohmann::json to_json() const;
+  static RandomOptions from_json(const nlohmann::json& j, const std::string& path);
+};
+
+struct EvolutionOptions {
+  int population = 50;      // aging population size; the first `population` proposals are random
+  int sample_size = 10;     // tournament size
+  int max_retries = 1000;
+  double enumerate_limit = 2e6;
+
+  void validate(const std::string& path = "strategy.options") const;
+  nlohmann::json to_json() const;
+  static EvolutionOptions from_json(const nlohmann::json& j, const std::string& path);
+};
+
+struct LocalOptions {
+  int initial_random = 5;   // random proposals before the first local step
+  int max_retries = 1000;
+  double enumerate_limit = 2e6;
+
+  void validate(const std::string& path = "strategy.options") const;
+  nlohmann::json to_json() const;
+  static LocalOptions from_json(const nlohmann::json& j, const std::string& path);
+};
+
+struct BoOptions {
+  int initial_random = 10;         // random proposals before the GP is used
+  std::string acquisition = "auto";  // "auto" (EHVI for <= 3 objectives, else ParEGO), "ehvi", "parego"
+  int mc_samples = 32;             // Monte Carlo samples of EHVI (fixed draws)
+  int random_candidates = 100;     // random candidates per proposal
+  int mutation_candidates = 150;   // mutations of front members per proposal
+  int local_steps = 1;             // rounds of mutating the best candidates again
+  int refit_every = 25;            // reselect GP hyperparameters after this many new observations
+  int max_retries = 1000;
+  double enumerate_limit = 2e6;
+  GpOptions gp;
+
+  void validate(const std::string& path = "strategy.options") const;
+  nlohmann::json to_json() const;
+  static BoOptions from_json(const nlohmann::json& j, const std::string& path);
+};
+
+struct MctsOptions {
+  int initial_random = 10;       // random proposals before the surrogate is used
+  int simulations = 200;         // UCT simulations per proposal
+  double exploration = 0.7;      // UCT constant c in mean + c sqrt(ln N / n)
+  double widening_c = 1.5;       // progressive widening: a node has at most ceil(c * visits^alpha) children
+  double widening_alpha = 0.5;
+  double kappa = 1.0;            // rollouts are scored at mean - kappa * std (optimistic) of the GP
+  int refit_every = 25;
+  int max_retries = 1000;
+  double enumerate_limit = 2e6;
+  GpOptions gp;
+
+  void validate(const std::string& path = "strategy.options") const;
+  nlohmann::json to_json() const;
+  static MctsOptions from_json(const nlohmann::json& j, const std::string& path);
+};
+
+std::unique_ptr<SearchStrategy> make_random_strategy(const RandomOptions& o, const StrategyContext& ctx);
+std::unique_ptr<SearchStrategy> make_evolution_strategy(const EvolutionOptions& o, const StrategyContext& ctx);
+std::unique_ptr<SearchStrategy> make_local_strategy(const LocalOptions& o, const StrategyContext& ctx);
+std::unique_ptr<SearchStrategy> make_bo_strategy(const BoOptions& o, const StrategyContext& ctx);
+std::unique_ptr<SearchStrategy> make_mcts_strategy(const MctsOptions& o, const StrategyContext& ctx);
+
+}  // namespace hwnas

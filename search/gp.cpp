@@ -1,0 +1,249 @@
+#include "hwnas/search/gp.h"
+
+#include <cmath>
+#include <limits>
+
+#include "hwnas/core/error.h"
+#include "hwnas/core/json_reader.h"
+
+namespace hwnas {
+
+void GpOptions::validate(const std::string& path) const {
+  if (kernel != "matern52" && kernel != "rbf")
+    throw UserError(path + ".kernel: expected \"matern52\" or \"rbf\", got \"" + kernel + "\"");
+  if (length_scales.empty()) throw UserError(path + ".length_scales: expected at least one value");
+  for (double v : length_scales)
+    if (!(v > 0) || !std::isfinite(v))
+      throw UserError(path + ".length_scales: expected positive numbers, got " + std::to_string(v));
+  if (noise_ratios.empty()) throw UserError(path + ".noise_ratios: expected at least one value");
+  for (double v : noise_ratios)
+    if (!(v >= 1e-8) || !std::isfinite(v))
+      throw UserError(path + ".noise_ratios: expected numbers >= 1e-8, got " + std::to_string(v));
+  if (max_points < 8 || max_points > 4096)
+    throw UserError(path + ".max_points: expected an integer in 8..4096, got " + std::to_string(max_points));
+}
+
+nlohmann::json GpOptions::to_json() const {
+  return {{"kernel", kernel}, {"length_scales", length_scales}, {"noise_ratios", noise_ratios}, {"max_points", max_points}};
+}
+
+GpOptions GpOptions::from_json(const nlohmann::json& j, const std::string& path) {
+  GpOptions o;
+  JsonReader r(j, path);
+  o.kernel = r.get("kernel", o.kernel);
+  o.length_scales = r.get("length_scales", o.length_scales);
+  o.noise_ratios = r.get("noise_ratios", o.noise_ratios);
+  o.max_points = r.get("max_points", o.max_points);
+  r.finish();
+  o.validate(path);
+  return o;
+}
+
+void one_hot_into(const SearchSpace& space, const Architecture& a, Eigen::VectorXd& row) {
+  const auto& d = space.decisions();
+  HWNAS_CHECK(a.choices.size() == d.size(), "architecture does not match the space");
+  Eigen::Index width = 0;
+  for (const auto& dec : d) width += static_cast<Eigen::Index>(dec.choices.size());
+  row.setZero(width);
+  Eigen::Index off = 0;
+  for (std::size_t i = 0; i < d.size(); ++i) {
+    row[off + a.choices[i]] = 1.0;
+    off += static_cast<Eigen::Index>(d[i].choices.size());
+  }
+}
+
+Eigen::MatrixXd one_hot(const SearchSpace& space, const std::vector<Architecture>& archs) {
+  Eigen::Index width = 0;
+  for (const auto& dec : space.decisions()) width += static_cast<Eigen::Index>(dec.choices.size());
+  Eigen::MatrixXd X(static_cast<Eigen::Index>(archs.size()), width);
+  Eigen::VectorXd row;
+  for (std::size_t i = 0; i < archs.size(); ++i) {
+    one_hot_into(space, archs[i], row);
+    X.row(static_cast<Eigen::Index>(i)) = row.transpose();
+  }
+  return X;
+}
+
+GaussianProcess::GaussianProcess(GpOptions opts) : opts_(std::move(opts)) { opts_.validate(); }
+
+double GaussianProcess::kernel_exact(double sq_dist) const {
+  sq_dist = std::max(0.0, sq_dist);
+  if (opts_.kernel == "rbf") return std::exp(-0.5 * sq_dist / (length_scale_ * length_scale_));
+  const double r = std::sqrt(5.0 * sq_dist) / length_scale_;
+  return (1.0 + r + r * r / 3.0) * std::exp(-r);
+}
+
+void GaussianProcess::set_length_scale(double ls) {
+  length_scale_ = ls;
+  // One-hot encodings are 2 * (number of differing decisions) apart squared: integer distances
+  // are looked up instead of calling exp() n^2 times.
+  kernel_table_.resize(257);
+  for (std::size_t i = 0; i < kernel_table_.size(); ++i) kernel_table_[i] = kernel_exact(static_cast<double>(i));
+}
+
+double GaussianProcess::kernel(double sq_dist) const {
+  const double r = std::nearbyint(sq_dist);
+  if (std::fabs(sq_dist - r) < 1e-9 && r >= 0 && r < static_cast<double>(kernel_table_.size()))
+    return kernel_table_[static_cast<std::size_t>(r)];
+  return kernel_exact(sq_dist);
+}
+
+namespace {
+Eigen::MatrixXd squared_distances(const Eigen::MatrixXd& A, const Eigen::VectorXd& a_norms, const Eigen::MatrixXd& B,
+                                  const Eigen::VectorXd& b_norms) {
+  Eigen::MatrixXd d = -2.0 * (A * B.transpose());
+  d.colwise() += a_norms;
+  d.rowwise() += b_norms.transpose();
+  return d;
+}
+}  // namespace
+
+bool GaussianProcess::factorize(const Eigen::MatrixXd& sq, double ls, double noise) {
+  if (ls != length_scale_ || kernel_table_.empty()) set_length_scale(ls);
+  noise_ratio_ = noise;
+  const Eigen::Index n = sq.rows();
+  Eigen::MatrixXd C(n, n);
+  for (Eigen::Index j = 0; j < n; ++j)
+    for (Eigen::Index i = 0; i < n; ++i) C(i, j) = kernel(sq(i, j));
+  C.diagonal().array() += noise;
+  Eigen::LLT<Eigen::MatrixXd> llt(C);
+  if (llt.info() != Eigen::Success) return false;
+  L_ = llt.matrixL();
+  return true;
+}
+
+Eigen::VectorXd GaussianProcess::solve(const Eigen::VectorXd& b) const {
+  Eigen::VectorXd x = L_.triangularView<Eigen::Lower>().solve(b);
+  L_.triangularView<Eigen::Lower>().transpose().solveInPlace(x);
+  return x;
+}
+
+void GaussianProcess::set_targets(const Eigen::VectorXd& y) {
+  const Eigen::Index n = y.size();
+  y_mean_ = y.mean();
+  const double var = (y.array() - y_mean_).square().sum() / static_cast<double>(n);
+  y_scale_ = var > 1e-24 ? std::sqrt(var) : 1.0;
+  const Eigen::VectorXd ys = (y.array() - y_mean_) / y_scale_;
+  alpha_ = solve(ys);
+  signal_var_ = std::max(ys.dot(alpha_) / static_cast<double>(n), 1e-12);
+}
+
+void GaussianProcess::append(const Eigen::MatrixXd& X_new, const Eigen::VectorXd& y) {
+  HWNAS_CHECK(y.size() == n_ + X_new.rows(), "GP append: targets do not match the data");
+  if (n_ == 0) {
+    fit(X_new, y);
+    return;
+  }
+  for (Eigen::Index r = 0; r < X_new.rows(); ++r) {
+    const Eigen::VectorXd x = X_new.row(r).transpose();
+    const double xn = x.squaredNorm();
+    Eigen::VectorXd k = (X_ * x) * -2.0;
+    k.array() += x_sq_norms_.array() + xn;
+    for (Eigen::Index i = 0; i < k.size(); ++i) k[i] = kernel(k[i]);
+    L_.triangularView<Eigen::Lower>().solveInPlace(k);
+    const double d2 = kernel(0.0) + noise_ratio_ - k.squaredNorm();
+    if (!(d2 > 1e-10)) {  // numerically singular: refit everything
+      const Eigen::Index rest = X_new.rows() - r;  // rows r.. are not in X_ yet
+      Eigen::MatrixXd X(n_ + rest, X_.cols());
+      X << X_, X_new.bottomRows(rest);
+      refit_same_hyperparameters(X, y);
+      return;
+    }
+    const Eigen::Index n = n_;
+    L_.conservativeResize(n + 1, n + 1);
+    L_.block(0, n, n, 1).setZero();
+    L_.block(n, 0, 1, n) = k.transpose();
+    L_(n, n) = std::sqrt(d2);
+    X_.conservativeResize(n + 1, Eigen::NoChange);
+    X_.row(n) = x.transpose();
+    x_sq_norms_.conservativeResize(n + 1);
+    x_sq_norms_[n] = xn;
+    ++n_;
+  }
+  set_targets(y);
+}
+
+void GaussianProcess::fit(const Eigen::MatrixXd& X, const Eigen::VectorXd& y) {
+  HWNAS_CHECK(X.rows() == y.size() && X.rows() > 0, "GP fit with no data or mismatched sizes");
+  const Eigen::Index n = X.rows();
+  y_mean_ = y.mean();
+  const double var = (y.array() - y_mean_).square().sum() / static_cast<double>(n);
+  y_scale_ = var > 1e-24 ? std::sqrt(var) : 1.0;
+  const Eigen::VectorXd ys = (y.array() - y_mean_) / y_scale_;
+  X_ = X;
+  x_sq_norms_ = X.rowwise().squaredNorm();
+  const Eigen::MatrixXd sq = squared_distances(X_, x_sq_norms_, X_, x_sq_norms_);
+
+  double best = -std::numeric_limits<double>::infinity();
+  double best_ls = opts_.length_scales.front(), best_noise = opts_.noise_ratios.back();
+  for (double ls : opts_.length_scales) {
+    for (double noise : opts_.noise_ratios) {
+      if (!factorize(sq, ls, noise)) continue;
+      // Profile likelihood with K = s^2 C: s^2 = y^T C^-1 y / n and
+      // log p = -n/2 log(s^2) - 1/2 log|C| - n/2 (constants dropped).
+      const Eigen::VectorXd a = solve(ys);
+      const double s2 = std::max(ys.dot(a) / static_cast<double>(n), 1e-12);
+      const double logdet = 2.0 * L_.diagonal().array().log().sum();
+      const double lml = (-0.5 * static_cast<double>(n) * std::log(s2) - 0.5 * logdet) / static_cast<double>(n);
+      if (lml > best + 1e-12) {
+        best = lml;
+        best_ls = ls;
+        best_noise = noise;
+      }
+    }
+  }
+  lml_ = best;
+  const bool ok = factorize(sq, best_ls, best_noise);
+  HWNAS_CHECK(ok, "GP Cholesky failed for every grid point");
+  n_ = static_cast<int>(n);
+  set_targets(y);
+}
+
+void GaussianProcess::refit_same_hyperparameters(const Eigen::MatrixXd& X, const Eigen::VectorXd& y) {
+  if (n_ == 0) {
+    fit(X, y);
+    return;
+  }
+  HWNAS_CHECK(X.rows() == y.size() && X.rows() > 0, "GP fit with no data or mismatched sizes");
+  const Eigen::Index n = X.rows();
+  X_ = X;
+  x_sq_norms_ = X.rowwise().squaredNorm();
+  const Eigen::MatrixXd sq = squared_distances(X_, x_sq_norms_, X_, x_sq_norms_);
+  if (!factorize(sq, length_scale_, noise_ratio_)) {
+    fit(X, y);
+    return;
+  }
+  n_ = static_cast<int>(n);
+  set_targets(y);
+}
+
+GpPrediction GaussianProcess::predict(const Eigen::MatrixXd& Xs, bool with_variance) const {
+  HWNAS_CHECK(n_ > 0, "GP predict before fit");
+  GpPrediction out;
+  const Eigen::VectorXd s_norms = Xs.rowwise().squaredNorm();
+  Eigen::MatrixXd K = squared_distances(X_, x_sq_norms_, Xs, s_norms);  // n x m
+  K = K.unaryExpr([this](double d) { return kernel(d); });
+  out.mean = (K.transpose() * alpha_).array() * y_scale_ + y_mean_;
+  if (with_variance) {
+    L_.triangularView<Eigen::Lower>().solveInPlace(K);  // V = L^-1 K*
+    const Eigen::VectorXd reduction = K.colwise().squaredNorm().transpose();
+    out.variance = ((1.0 - reduction.array()).max(0.0) * signal_var_ * y_scale_ * y_scale_).matrix();
+  }
+  return out;
+}
+
+double GaussianProcess::predict_one(const Eigen::VectorXd& x, double* variance) const {
+  HWNAS_CHECK(n_ > 0, "GP predict before fit");
+  const double xn = x.squaredNorm();
+  Eigen::VectorXd k = (X_ * x) * -2.0;
+  k.array() += x_sq_norms_.array() + xn;
+  for (Eigen::Index i = 0; i < k.size(); ++i) k[i] = kernel(k[i]);
+  const double mean = k.dot(alpha_) * y_scale_ + y_mean_;
+  if (variance) {
+    L_.triangularView<Eigen::Lower>().solveInPlace(k);
+    *variance = std::max(0.0, 1.0 - k.squaredNorm()) * signal_var_ * y_scale_ * y_scale_;
+  }
+  return mean;
+}
+
+}  // namespace hwnas

@@ -1,0 +1,239 @@
+// `bo`: Bayesian optimization with one Gaussian process per expensive objective (surrogate.h) and
+// the cheap objectives exact. Acquisition: expected hypervolume improvement over the current
+// front in normalized units (Monte Carlo with fixed draws, common to every candidate) for up to
+// three objectives; beyond, ParEGO's augmented Chebyshev scalarization with a random weight per
+// proposal and its expected improvement (same draws). The acquisition is maximized over the
+// discrete space by scoring random candidates and mutations of front members, then mutating the
+// best of them again (`local_steps`). A batch is chosen greedily, each pick's predicted mean
+// joining the front as if observed (the Kriging believer).
+#include <algorithm>
+#include <cmath>
+#include <unordered_set>
+
+#include "acquisition.h"
+#include "common.h"
+#include "hwnas/core/json_reader.h"
+#include "hwnas/search/strategies.h"
+#include "surrogate.h"
+
+namespace hwnas {
+
+void BoOptions::validate(const std::string& path) const {
+  detail::check_range(path, "initial_random", initial_random, 1, 1e9);
+  if (acquisition != "auto" && acquisition != "ehvi" && acquisition != "parego")
+    throw UserError(path + ".acquisition: expected \"auto\", \"ehvi\" or \"parego\", got \"" + acquisition + "\"");
+  detail::check_range(path, "mc_samples", mc_samples, 1, 100000);
+  detail::check_range(path, "random_candidates", random_candidates, 0, 1e7);
+  detail::check_range(path, "mutation_candidates", mutation_candidates, 0, 1e7);
+  if (random_candidates + mutation_candidates < 1)
+    throw UserError(path + ".random_candidates: random_candidates + mutation_candidates must be at least 1");
+  detail::check_range(path, "local_steps", local_steps, 0, 100);
+  detail::check_range(path, "refit_every", refit_every, 1, 1e9);
+  detail::check_range(path, "max_retries", max_retries, 1, 1e9);
+  detail::check_range(path, "enumerate_limit", enumerate_limit, 0, 1e9);
+  gp.validate(path + ".gp");
+}
+
+nlohmann::json BoOptions::to_json() const {
+  return {{"initial_random", initial_random},
+          {"acquisition", acquisition},
+          {"mc_samples", mc_samples},
+          {"random_candidates", random_candidates},
+          {"mutation_candidates", mutation_candidates},
+          {"local_steps", local_steps},
+          {"refit_every", refit_every},
+          {"max_retries", max_retries},
+          {"enumerate_limit", enumerate_limit},
+          {"gp", gp.to_json()}};
+}
+
+BoOptions BoOptions::from_json(const nlohmann::json& j, const std::string& path) {
+  BoOptions o;
+  JsonReader r(j, path);
+  o.initial_random = r.get("initial_random", o.initial_random);
+  o.acquisition = r.get("acquisition", o.acquisition);
+  o.mc_samples = r.get("mc_samples", o.mc_samples);
+  o.random_candidates = r.get("random_candidates", o.random_candidates);
+  o.mutation_candidates = r.get("mutation_candidates", o.mutation_candidates);
+  o.local_steps = r.get("local_steps", o.local_steps);
+  o.refit_every = r.get("refit_every", o.refit_every);
+  o.max_retries = r.get("max_retries", o.max_retries);
+  o.enumerate_limit = r.get("enumerate_limit", o.enumerate_limit);
+  if (const nlohmann::json* g = r.raw("gp")) o.gp = GpOptions::from_json(*g, r.child("gp"));
+  r.finish();
+  o.validate(path);
+  return o;
+}
+
+namespace {
+
+class BoStrategy : public SearchStrategy {
+ public:
+  BoStrategy(const BoOptions& o, const StrategyContext& ctx)
+      : opts_(o), ctx_(ctx), core_(ctx_, o.max_retries, o.enumerate_limit, 0x626fULL), surrogate_(o.gp, o.refit_every) {
+    use_ehvi_ = opts_.acquisition == "ehvi" || (opts_.acquisition == "auto" && ctx_.num_objectives <= 3);
+    Rng draws(Rng::mix(ctx_.seed ^ 0x647261777321ULL));
+    z_.resize(static_cast<std::size_t>(opts_.mc_samples) * ctx_.num_objectives);
+    for (double& z : z_) z = draws.normal();
+  }
+  std::string name() const override { return "bo"; }
+
+  std::vector<Architecture> ask(std::size_t n) override {
+    std::vector<Architecture> out;
+    bool model_ready = false;
+    detail::FastFront front;
+    while (out.size() < n) {
+      std::optional<Architecture> a;
+      if (static_cast<int>(core_.observations().size()) >= opts_.initial_random) {
+        if (!model_ready) {
+          surrogate_.update(core_);
+          front = detail::FastFront(core_.normalized_front(), Point(ctx_.num_objectives, kHypervolumeReference));
+          model_ready = true;
+        }
+        a = propose(front);
+      }
+      if (!a) a = core_.random_new();
+      if (!a) break;
+      out.push_back(std::move(*a));
+    }
+    return out;
+  }
+
+  void tell(const std::vector<Observation>& results) override { core_.record(results); }
+
+ private:
+  struct Candidates {
+    std::vector<Architecture> archs;
+    std::vector<Point> cheap;
+    std::unordered_set<std::uint64_t> hashes;
+  };
+
+  void consider(Candidates& c, const Architecture& a) {
+    const std::uint64_t h = core_.space().canonical_hash(a);
+    if (c.hashes.count(h) || !core_.is_new(a)) return;
+    c.hashes.insert(h);
+    Point v;
+    if (!core_.admissible(a, &v)) return;
+    c.archs.push_back(a);
+    c.cheap.push_back(std::move(v));
+  }
+
+  // Acquisition value of each candidate.
+  std::vector<double> score(const Candidates& c, const detail::FastFront& front, const Point& weights,
+                            double best_scalar) {
+    Eigen::MatrixXd mean, sd;
+    surrogate_.predict(core_, c.archs, c.cheap, mean, sd);
+    const int d = ctx_.num_objectives;
+    const int S = opts_.mc_samples;
+    std::vector<double> acq(c.archs.size(), 0.0);
+    Point p(d);
+    for (std::size_t i = 0; i < c.archs.size(); ++i) {
+      const Eigen::Index r = static_cast<Eigen::Index>(i);
+      if (use_ehvi_) {
+        // Skip candidates that cannot improve even 3 standard deviations better than predicted.
+        for (int k = 0; k < d; ++k) p[k] = mean(r, k) - 3.0 * sd(r, k);
+        if (front.improvement(p) <= 0.0) continue;
+        double sum = 0.0;
+        for (int s = 0; s < S; ++s) {
+          for (int k = 0; k < d; ++k) p[k] = mean(r, k) + sd(r, k) * z_[static_cast<std::size_t>(s) * d + k];
+          sum += front.improvement(p);
+        }
+        acq[i] = sum / S;
+      } else {
+        double sum = 0.0;
+        for (int s = 0; s < S; ++s) {
+          for (int k = 0; k < d; ++k) p[k] = mean(r, k) + sd(r, k) * z_[static_cast<std::size_t>(s) * d + k];
+          sum += std::max(0.0, best_scalar - chebyshev(p, weights));
+        }
+        acq[i] = sum / S;
+      }
+      // Tiny tie-break towards uncertainty so that a flat acquisition still explores.
+      double u = 0.0;
+      for (int k = 0; k < d; ++k) u += sd(r, k);
+      acq[i] += 1e-9 * u;
+    }
+    return acq;
+  }
+
+  static double chebyshev(const Point& p, const Point& w) {
+    double mx = -1e300, sum = 0.0;
+    for (std::size_t k = 0; k < p.size(); ++k) {
+      mx = std::max(mx, w[k] * p[k]);
+      sum += w[k] * p[k];
+    }
+    return mx + 0.05 * sum;
+  }
+
+  std::optional<Architecture> propose(detail::FastFront& front) {
+    Rng& rng = core_.rng();
+    const auto& space = core_.space();
+    const auto& members = core_.archive().members();
+    // ParEGO weights: uniform on the simplex.
+    Point w(ctx_.num_objectives);
+    double best_scalar = 1e300;
+    if (!use_ehvi_) {
+      double total = 0;
+      for (double& x : w) total += (x = -std::log(std::max(rng.uniform(), 1e-300)));
+      for (double& x : w) x /= total;
+      for (const auto& o : core_.observations()) best_scalar = std::min(best_scalar, chebyshev(core_.normalized(o.objectives), w));
+    }
+    Candidates c;
+    for (int i = 0; i < opts_.mutation_candidates && !members.empty(); ++i) {
+      Architecture a = core_.observations()[members[rng.uniform_index(members.size())].id].arch;
+      a = space.mutate(a, rng);
+      if (rng.uniform() < 0.3) a = space.mutate(a, rng);
+      consider(c, a);
+    }
+    for (int i = 0; i < opts_.random_candidates; ++i) consider(c, space.sample(rng));
+    std::vector<double> acq = score(c, front, w, best_scalar);
+    for (int step = 0; step < opts_.local_steps && !c.archs.empty(); ++step) {
+      std::vector<std::size_t> order(c.archs.size());
+      for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+      const std::size_t top = std::min<std::size_t>(5, order.size());
+      std::partial_sort(order.begin(), order.begin() + top, order.end(),
+                        [&](std::size_t a, std::size_t b) { return acq[a] != acq[b] ? acq[a] > acq[b] : a < b; });
+      Candidates more;
+      more.hashes = c.hashes;
+      for (std::size_t t = 0; t < top; ++t)
+        for (int k = 0; k < 10; ++k) consider(more, space.mutate(c.archs[order[t]], rng));
+      if (more.archs.empty()) break;
+      std::vector<double> acq_more = score(more, front, w, best_scalar);
+      c.hashes = std::move(more.hashes);
+      for (std::size_t i = 0; i < more.archs.size(); ++i) {
+        c.archs.push_back(std::move(more.archs[i]));
+        c.cheap.push_back(std::move(more.cheap[i]));
+        acq.push_back(acq_more[i]);
+      }
+    }
+    if (c.archs.empty()) return std::nullopt;
+    std::size_t best = 0;
+    for (std::size_t i = 1; i < acq.size(); ++i)
+      if (acq[i] > acq[best]) best = i;
+    Architecture chosen = c.archs[best];
+    core_.mark(chosen);
+    // Kriging believer: the pick's predicted mean joins the front for the rest of the batch.
+    Eigen::MatrixXd mean, sd;
+    surrogate_.predict(core_, {chosen}, {c.cheap[best]}, mean, sd);
+    Point m(ctx_.num_objectives);
+    for (int k = 0; k < ctx_.num_objectives; ++k) m[k] = mean(0, k);
+    front.add(m);
+    return chosen;
+  }
+
+  BoOptions opts_;
+  StrategyContext ctx_;
+  detail::StrategyCore core_;
+  detail::Surrogate surrogate_;
+  bool use_ehvi_ = true;
+  std::vector<double> z_;  // fixed standard normal draws, mc_samples x num_objectives
+};
+
+}  // namespace
+
+std::unique_ptr<SearchStrategy> make_bo_strategy(const BoOptions& o, const StrategyContext& ctx) {
+  o.validate();
+  detail::validate_context(ctx, "bo");
+  return std::make_unique<BoStrategy>(o, ctx);
+}
+
+}  // namespace hwnas

@@ -1,0 +1,109 @@
+#include "common.h"
+
+#include <cmath>
+#include <sstream>
+
+namespace hwnas::detail {
+
+void check_range(const std::string& path, const char* field, double v, double lo, double hi) {
+  if (!(v >= lo && v <= hi)) {
+    std::ostringstream s;
+    s << path << "." << field << ": expected a value in " << lo << ".." << hi << ", got " << v;
+    throw UserError(s.str());
+  }
+}
+
+void validate_context(const StrategyContext& ctx, const std::string& strategy) {
+  if (!ctx.space) throw UserError("strategy " + strategy + ": no search space given");
+  if (ctx.num_objectives < 1) throw UserError("strategy " + strategy + ": expected at least one objective");
+  if (!ctx.is_cheap.empty() && static_cast<int>(ctx.is_cheap.size()) != ctx.num_objectives)
+    throw UserError("strategy " + strategy + ": is_cheap has " + std::to_string(ctx.is_cheap.size()) +
+                    " entries for " + std::to_string(ctx.num_objectives) + " objectives");
+}
+
+StrategyCore::StrategyCore(const StrategyContext& ctx, int max_retries, double enumerate_limit, std::uint64_t stream)
+    : ctx_(ctx), rng_(Rng::mix(ctx.seed ^ Rng::mix(stream))), max_retries_(max_retries), enumerate_limit_(enumerate_limit) {}
+
+bool StrategyCore::admissible(const Architecture& a, Point* values) {
+  if (!ctx_.cheap) {
+    if (values) values->assign(ctx_.num_objectives, std::nan(""));
+    return true;
+  }
+  const std::uint64_t h = space().canonical_hash(a);
+  auto it = cheap_cache_.find(h);
+  if (it == cheap_cache_.end()) {
+    if (cheap_cache_.size() > 1000000) cheap_cache_.clear();  // bound the memory on huge spaces
+    std::optional<std::vector<double>> v = ctx_.cheap(a);
+    if (v) {
+      if (v->empty()) v->assign(ctx_.num_objectives, std::nan(""));
+      HWNAS_CHECK(static_cast<int>(v->size()) == ctx_.num_objectives, "ctx.cheap returned the wrong number of values");
+    }
+    it = cheap_cache_.emplace(h, std::move(v)).first;
+  }
+  if (!it->second) return false;
+  if (values) *values = *it->second;
+  return true;
+}
+
+bool StrategyCore::take(const Architecture& a, Point* values) {
+  if (!is_new(a) || !admissible(a, values)) return false;
+  mark(a);
+  return true;
+}
+
+std::optional<Architecture> StrategyCore::random_new() {
+  if (!pool_built_) {
+    for (int i = 0; i < max_retries_; ++i) {
+      Architecture a = space().sample(rng_);
+      if (take(a)) return a;
+    }
+    if (space().size() > enumerate_limit_) return std::nullopt;
+    // Sampling keeps failing: the space is small or nearly used up. Enumerate what is left once
+    // and draw from that list from now on.
+    pool_built_ = true;
+    std::unordered_set<std::uint64_t> pooled;
+    space().enumerate(
+        [&](const Architecture& a) {
+          const std::uint64_t h = space().canonical_hash(a);
+          if (!seen_.count(h) && pooled.insert(h).second) pool_.push_back(a);
+        },
+        enumerate_limit_);
+  }
+  while (!pool_.empty()) {
+    const std::size_t i = rng_.uniform_index(pool_.size());
+    Architecture a = std::move(pool_[i]);
+    pool_[i] = std::move(pool_.back());
+    pool_.pop_back();
+    if (take(a)) return a;
+  }
+  return std::nullopt;
+}
+
+void StrategyCore::record(const std::vector<Observation>& results) {
+  for (const Observation& o : results) {
+    mark(o.arch);
+    if (!o.ok) continue;
+    HWNAS_CHECK(static_cast<int>(o.objectives.size()) == ctx_.num_objectives, "observation has the wrong number of objectives");
+    bool finite = true;
+    for (double v : o.objectives) finite = finite && std::isfinite(v);
+    if (!finite) continue;  // a non-finite score is a failed evaluation
+    obs_.push_back(o);
+    archive_.add(static_cast<std::int64_t>(obs_.size() - 1), o.objectives);
+    if (bounds_.lower.empty()) {
+      bounds_.lower = bounds_.upper = o.objectives;
+    } else {
+      for (std::size_t k = 0; k < o.objectives.size(); ++k) {
+        bounds_.lower[k] = std::min(bounds_.lower[k], o.objectives[k]);
+        bounds_.upper[k] = std::max(bounds_.upper[k], o.objectives[k]);
+      }
+    }
+  }
+}
+
+std::vector<Point> StrategyCore::normalized_front() const {
+  std::vector<Point> out;
+  for (const auto& m : archive_.members()) out.push_back(normalized(m.objectives));
+  return out;
+}
+
+}  // namespace hwnas::detail

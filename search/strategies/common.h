@@ -1,0 +1,74 @@
+#pragma once
+// Bookkeeping shared by the built-in strategies (private to search/strategies): what has been
+// proposed or observed (by canonical hash), the cheap-constraint filter, random sampling of new
+// admissible architectures with an enumeration fallback for small or nearly exhausted spaces,
+// and the archive of successful observations with its normalization bounds.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "hwnas/core/error.h"
+#include "hwnas/core/rng.h"
+#include "hwnas/search/pareto.h"
+#include "hwnas/search/strategy.h"
+
+namespace hwnas::detail {
+
+/// Throws UserError "<path>.<field>: expected ..., got v" unless lo <= v <= hi.
+void check_range(const std::string& path, const char* field, double v, double lo, double hi);
+
+class StrategyCore {
+ public:
+  StrategyCore(const StrategyContext& ctx, int max_retries, double enumerate_limit, std::uint64_t stream);
+
+  const StrategyContext& ctx() const { return ctx_; }
+  const SearchSpace& space() const { return *ctx_.space; }
+  Rng& rng() { return rng_; }
+  int num_objectives() const { return ctx_.num_objectives; }
+  /// Objective k is cheap and ctx.cheap can compute it.
+  bool cheap(int k) const { return ctx_.cheap && k < static_cast<int>(ctx_.is_cheap.size()) && ctx_.is_cheap[k]; }
+
+  /// Not yet proposed or observed (canonical form).
+  bool is_new(const Architecture& a) const { return !seen_.count(space().canonical_hash(a)); }
+  /// Passes the cheap constraints (always true without ctx.cheap); fills the cheap objective
+  /// values (NaN for expensive ones) when `values` is given.
+  bool admissible(const Architecture& a, Point* values = nullptr);
+  /// is_new && admissible; on success marks `a` proposed.
+  bool take(const Architecture& a, Point* values = nullptr);
+  void mark(const Architecture& a) { seen_.insert(space().canonical_hash(a)); }
+
+  /// A new admissible architecture drawn uniformly (marked proposed), or nullopt when the space is
+  /// exhausted (or too large to enumerate and every draw failed).
+  std::optional<Architecture> random_new();
+
+  /// Records results: marks them seen; successful ones join observations() and the archive.
+  void record(const std::vector<Observation>& results);
+  const std::vector<Observation>& observations() const { return obs_; }
+  /// Front of the successful observations; ids index observations().
+  const ParetoArchive& archive() const { return archive_; }
+  /// Componentwise min/max over the successful observations.
+  const ObjectiveBounds& bounds() const { return bounds_; }
+  Point normalized(const Point& p) const { return normalize(p, bounds_.lower, bounds_.upper); }
+  std::vector<Point> normalized_front() const;
+
+ private:
+  const StrategyContext& ctx_;
+  Rng rng_;
+  int max_retries_;
+  double enumerate_limit_;
+  std::unordered_set<std::uint64_t> seen_;
+  std::unordered_map<std::uint64_t, std::optional<Point>> cheap_cache_;  // canonical hash -> ctx.cheap
+  std::vector<Observation> obs_;
+  ParetoArchive archive_;
+  ObjectiveBounds bounds_;
+  bool pool_built_ = false;
+  std::vector<Architecture> pool_;  // enumeration fallback: candidates not yet known to be used
+};
+
+/// Context checks shared by the factories (space set, objective counts consistent).
+void validate_context(const StrategyContext& ctx, const std::string& strategy);
+
+}  // namespace hwnas::detail

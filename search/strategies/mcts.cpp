@@ -1,0 +1,205 @@
+// `mcts`: Monte Carlo tree search (UCT, Kocsis & Szepesvári 2006) over the decision sequence: the
+// root chooses decision 0, its children decision 1, and so on. Children are added by progressive
+// widening (a node visited v times has at most ceil(widening_c * v^widening_alpha) children, in
+// a random order fixed when the node is created). A simulation descends by UCT, completes the
+// remaining decisions at random (the rollout), and scores the completed architecture with the
+// surrogate of `bo` (GP per expensive objective, cheap objectives exact): the reward is the
+// hypervolume improvement, in normalized units, of its optimistic point (mean - kappa * std)
+// over the current front; architectures already seen or rejected by the cheap constraints score
+// 0. Rewards are divided by the largest seen so far in the search, so UCT sees values in [0, 1].
+// The proposal is the best new rollout of `simulations` simulations; the tree is rebuilt for
+// every proposal (the front and the model change between them).
+#include <algorithm>
+#include <cmath>
+#include <memory>
+
+#include "acquisition.h"
+#include "common.h"
+#include "hwnas/core/json_reader.h"
+#include "hwnas/search/strategies.h"
+#include "surrogate.h"
+
+namespace hwnas {
+
+void MctsOptions::validate(const std::string& path) const {
+  detail::check_range(path, "initial_random", initial_random, 1, 1e9);
+  detail::check_range(path, "simulations", simulations, 1, 1e7);
+  detail::check_range(path, "exploration", exploration, 0, 100);
+  detail::check_range(path, "widening_c", widening_c, 1e-3, 1e6);
+  detail::check_range(path, "widening_alpha", widening_alpha, 0, 1);
+  detail::check_range(path, "kappa", kappa, 0, 100);
+  detail::check_range(path, "refit_every", refit_every, 1, 1e9);
+  detail::check_range(path, "max_retries", max_retries, 1, 1e9);
+  detail::check_range(path, "enumerate_limit", enumerate_limit, 0, 1e9);
+  gp.validate(path + ".gp");
+}
+
+nlohmann::json MctsOptions::to_json() const {
+  return {{"initial_random", initial_random}, {"simulations", simulations},   {"exploration", exploration},
+          {"widening_c", widening_c},         {"widening_alpha", widening_alpha}, {"kappa", kappa},
+          {"refit_every", refit_every},       {"max_retries", max_retries},   {"enumerate_limit", enumerate_limit},
+          {"gp", gp.to_json()}};
+}
+
+MctsOptions MctsOptions::from_json(const nlohmann::json& j, const std::string& path) {
+  MctsOptions o;
+  JsonReader r(j, path);
+  o.initial_random = r.get("initial_random", o.initial_random);
+  o.simulations = r.get("simulations", o.simulations);
+  o.exploration = r.get("exploration", o.exploration);
+  o.widening_c = r.get("widening_c", o.widening_c);
+  o.widening_alpha = r.get("widening_alpha", o.widening_alpha);
+  o.kappa = r.get("kappa", o.kappa);
+  o.refit_every = r.get("refit_every", o.refit_every);
+  o.max_retries = r.get("max_retries", o.max_retries);
+  o.enumerate_limit = r.get("enumerate_limit", o.enumerate_limit);
+  if (const nlohmann::json* g = r.raw("gp")) o.gp = GpOptions::from_json(*g, r.child("gp"));
+  r.finish();
+  o.validate(path);
+  return o;
+}
+
+namespace {
+
+struct Node {
+  int visits = 0;
+  double reward_sum = 0.0;
+  std::vector<int> order;                       // choices in the order they are added
+  std::vector<std::unique_ptr<Node>> children;  // children[i] chooses order[i]
+};
+
+class MctsStrategy : public SearchStrategy {
+ public:
+  MctsStrategy(const MctsOptions& o, const StrategyContext& ctx)
+      : opts_(o), ctx_(ctx), core_(ctx_, o.max_retries, o.enumerate_limit, 0x6d637473ULL), surrogate_(o.gp, o.refit_every) {}
+  std::string name() const override { return "mcts"; }
+
+  std::vector<Architecture> ask(std::size_t n) override {
+    std::vector<Architecture> out;
+    bool model_ready = false;
+    detail::FastFront front;
+    while (out.size() < n) {
+      std::optional<Architecture> a;
+      if (static_cast<int>(core_.observations().size()) >= opts_.initial_random) {
+        if (!model_ready) {
+          surrogate_.update(core_);
+          front = detail::FastFront(core_.normalized_front(), Point(ctx_.num_objectives, kHypervolumeReference));
+          model_ready = true;
+        }
+        a = search(front);
+      }
+      if (!a) a = core_.random_new();
+      if (!a) break;
+      out.push_back(std::move(*a));
+    }
+    return out;
+  }
+
+  void tell(const std::vector<Observation>& results) override { core_.record(results); }
+
+ private:
+  std::unique_ptr<Node> make_node(int depth) {
+    auto node = std::make_unique<Node>();
+    const auto& d = core_.space().decisions();
+    if (depth < static_cast<int>(d.size())) {
+      const int k = static_cast<int>(d[depth].choices.size());
+      node->order.resize(k);
+      for (int i = 0; i < k; ++i) node->order[i] = i;
+      for (int i = k; i > 1; --i) std::swap(node->order[i - 1], node->order[core_.rng().uniform_index(i)]);
+    }
+    return node;
+  }
+
+  // Reward of a completed architecture (raw, before scaling) and its optimistic point.
+  double reward(const Architecture& a, const detail::FastFront& front, Point* mean_out) {
+    if (!core_.is_new(a)) return 0.0;
+    Point cheap;
+    if (!core_.admissible(a, &cheap)) return 0.0;
+    Point mean, sd;
+    surrogate_.predict_one(core_, a, cheap, mean, sd);
+    if (mean_out) *mean_out = mean;
+    for (std::size_t k = 0; k < mean.size(); ++k) mean[k] -= opts_.kappa * sd[k];
+    return front.improvement(mean);
+  }
+
+  std::optional<Architecture> search(detail::FastFront& front) {
+    Rng& rng = core_.rng();
+    const auto& decisions = core_.space().decisions();
+    const int depth_max = static_cast<int>(decisions.size());
+    std::unique_ptr<Node> root = make_node(0);
+    double max_reward = 0.0;
+    double best_reward = 0.0;
+    std::optional<Architecture> best;
+    Point best_mean;
+    std::vector<Node*> path;
+    Architecture a;
+    a.choices.assign(depth_max, 0);
+    for (int sim = 0; sim < opts_.simulations; ++sim) {
+      path.assign(1, root.get());
+      Node* node = root.get();
+      int depth = 0;
+      // Selection and expansion.
+      while (depth < depth_max) {
+        const std::size_t allowed = std::min<std::size_t>(
+            node->order.size(),
+            static_cast<std::size_t>(std::ceil(opts_.widening_c * std::pow(std::max(node->visits, 1), opts_.widening_alpha))));
+        std::size_t pick;
+        if (node->children.size() < allowed) {
+          pick = node->children.size();
+          node->children.push_back(make_node(depth + 1));
+        } else {
+          pick = 0;
+          double best_ucb = -1e300;
+          const double log_n = std::log(std::max(node->visits, 1));
+          for (std::size_t i = 0; i < node->children.size(); ++i) {
+            const Node& c = *node->children[i];
+            const double q = c.visits ? c.reward_sum / c.visits / (max_reward > 0 ? max_reward : 1.0) : 1.0;
+            const double ucb = q + opts_.exploration * std::sqrt(log_n / std::max(c.visits, 1));
+            if (ucb > best_ucb) {
+              best_ucb = ucb;
+              pick = i;
+            }
+          }
+        }
+        a.choices[depth] = node->order[pick];
+        node = node->children[pick].get();
+        path.push_back(node);
+        ++depth;
+        if (node->visits == 0) break;  // a new node: roll out from here
+      }
+      // Rollout: the remaining decisions at random.
+      for (int k = depth; k < depth_max; ++k)
+        a.choices[k] = static_cast<int>(rng.uniform_index(decisions[k].choices.size()));
+      Point mean;
+      const double r = reward(a, front, &mean);
+      if (r > best_reward) {
+        best_reward = r;
+        best = a;
+        best_mean = mean;
+      }
+      max_reward = std::max(max_reward, r);
+      for (Node* p : path) {
+        ++p->visits;
+        p->reward_sum += r;
+      }
+    }
+    if (!best || !core_.take(*best)) return std::nullopt;
+    front.add(best_mean);  // Kriging believer for the rest of the batch
+    return best;
+  }
+
+  MctsOptions opts_;
+  StrategyContext ctx_;
+  detail::StrategyCore core_;
+  detail::Surrogate surrogate_;
+};
+
+}  // namespace
+
+std::unique_ptr<SearchStrategy> make_mcts_strategy(const MctsOptions& o, const StrategyContext& ctx) {
+  o.validate();
+  detail::validate_context(ctx, "mcts");
+  return std::make_unique<MctsStrategy>(o, ctx);
+}
+
+}  // namespace hwnas

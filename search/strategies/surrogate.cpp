@@ -1,0 +1,127 @@
+#include "surrogate.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+namespace hwnas::detail {
+
+std::vector<int> Surrogate::window(const StrategyCore& core, int objective) const {
+  const auto& obs = core.observations();
+  const int n = static_cast<int>(obs.size());
+  const int cap = gp_opts_.max_points;
+  std::vector<int> out;
+  if (n <= cap) {
+    out.resize(n);
+    std::iota(out.begin(), out.end(), 0);
+    return out;
+  }
+  std::vector<char> in(n, 0);
+  auto add = [&](int i) {
+    if (!in[i] && static_cast<int>(out.size()) < cap) {
+      in[i] = 1;
+      out.push_back(i);
+    }
+  };
+  // The front (at most a quarter of the window, most recent members first).
+  const auto& members = core.archive().members();
+  for (int k = static_cast<int>(members.size()) - 1, taken = 0; k >= 0 && taken < cap / 4; --k, ++taken)
+    add(static_cast<int>(members[k].id));
+  // The best observations of this objective (a quarter).
+  const int best = std::min(n, cap / 4);
+  std::vector<int> idx(n);
+  std::iota(idx.begin(), idx.end(), 0);
+  std::partial_sort(idx.begin(), idx.begin() + best, idx.end(), [&](int a, int b) {
+    const double va = obs[a].objectives[objective], vb = obs[b].objectives[objective];
+    return va != vb ? va < vb : a > b;
+  });
+  for (int k = 0; k < best; ++k) add(idx[k]);
+  // The most recent ones fill the rest.
+  for (int i = n - 1; i >= 0 && static_cast<int>(out.size()) < cap; --i) add(i);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+void Surrogate::update(const StrategyCore& core) {
+  if (!initialized_) {
+    initialized_ = true;
+    for (int k = 0; k < core.num_objectives(); ++k)
+      if (!core.cheap(k)) modelled_.push_back(k);
+    gps_.assign(modelled_.size(), GaussianProcess(gp_opts_));
+    windows_.assign(modelled_.size(), {});
+  }
+  const auto& obs = core.observations();
+  if (obs.size() == seen_obs_ || obs.empty()) return;
+  // Hyperparameters are reselected every refit_every observations, and at least 20% apart.
+  const std::size_t gap = std::max<std::size_t>(static_cast<std::size_t>(refit_every_), grid_fit_at_ / 5);
+  const bool grid = grid_fit_at_ == 0 || obs.size() >= grid_fit_at_ + gap;
+  const std::size_t first_new = seen_obs_;
+  seen_obs_ = obs.size();
+  if (grid) grid_fit_at_ = obs.size();
+  const auto& lo = core.bounds().lower;
+  const auto& hi = core.bounds().upper;
+  // The window may run over max_points by a quarter before it is rebuilt, so that most updates
+  // only append rows to the Cholesky factor.
+  const std::size_t slack = static_cast<std::size_t>(gp_opts_.max_points) / 4;
+  for (std::size_t g = 0; g < modelled_.size(); ++g) {
+    const int k = modelled_[g];
+    std::vector<int>& w = windows_[g];
+    const std::size_t added = obs.size() - first_new;
+    const bool append = !grid && gps_[g].fitted() && w.size() + added <= static_cast<std::size_t>(gp_opts_.max_points) + slack;
+    if (append) {
+      for (std::size_t i = first_new; i < obs.size(); ++i) w.push_back(static_cast<int>(i));
+    } else {
+      w = window(core, k);
+    }
+    const double span = hi[k] > lo[k] ? hi[k] - lo[k] : 1.0;
+    Eigen::VectorXd y(static_cast<Eigen::Index>(w.size()));
+    for (std::size_t i = 0; i < w.size(); ++i) y[static_cast<Eigen::Index>(i)] = (obs[w[i]].objectives[k] - lo[k]) / span;
+    if (append) {
+      std::vector<Architecture> fresh;
+      for (std::size_t i = first_new; i < obs.size(); ++i) fresh.push_back(obs[i].arch);
+      gps_[g].append(one_hot(core.space(), fresh), y);
+      continue;
+    }
+    std::vector<Architecture> archs;
+    for (int i : w) archs.push_back(obs[i].arch);
+    const Eigen::MatrixXd X = one_hot(core.space(), archs);
+    if (grid)
+      gps_[g].fit(X, y);
+    else
+      gps_[g].refit_same_hyperparameters(X, y);
+  }
+}
+
+void Surrogate::predict(const StrategyCore& core, const std::vector<Architecture>& cands,
+                        const std::vector<Point>& cheap_raw, Eigen::MatrixXd& mean, Eigen::MatrixXd& sd) const {
+  const int d = core.num_objectives();
+  const Eigen::Index m = static_cast<Eigen::Index>(cands.size());
+  mean.setZero(m, d);
+  sd.setZero(m, d);
+  for (Eigen::Index i = 0; i < m; ++i) {
+    const Point p = core.normalized(cheap_raw[i]);
+    for (int k = 0; k < d; ++k) mean(i, k) = p[k];  // NaN for modelled objectives, overwritten below
+  }
+  if (modelled_.empty() || m == 0) return;
+  const Eigen::MatrixXd X = one_hot(core.space(), cands);
+  for (std::size_t g = 0; g < modelled_.size(); ++g) {
+    const GpPrediction p = gps_[g].predict(X, true);
+    mean.col(modelled_[g]) = p.mean;
+    sd.col(modelled_[g]) = p.variance.array().sqrt().matrix();
+  }
+}
+
+void Surrogate::predict_one(const StrategyCore& core, const Architecture& a, const Point& cheap_raw, Point& mean,
+                            Point& sd) const {
+  mean = core.normalized(cheap_raw);
+  sd.assign(mean.size(), 0.0);
+  if (modelled_.empty()) return;
+  one_hot_into(core.space(), a, row_);
+  for (std::size_t g = 0; g < modelled_.size(); ++g) {
+    double var = 0;
+    mean[modelled_[g]] = gps_[g].predict_one(row_, &var);
+    sd[modelled_[g]] = std::sqrt(var);
+  }
+}
+
+}  // namespace hwnas::detail

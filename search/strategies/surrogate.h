@@ -1,0 +1,50 @@
+#pragma once
+// The surrogate shared by `bo` and `mcts`: one Gaussian process per EXPENSIVE objective, fitted
+// to the normalized objective values (StrategyCore::bounds) of a window of the observations;
+// cheap objectives come exact from ctx.cheap. The window keeps the GP at most
+// GpOptions::max_points observations: all of them while they fit, else the current front, the
+// best observations of the objective, and the most recent ones (a subset-of-data approximation
+// whose fit is O(max_points^3) whatever the number of observations).
+#include <vector>
+
+#include <Eigen/Dense>
+
+#include "common.h"
+#include "hwnas/search/gp.h"
+
+namespace hwnas::detail {
+
+class Surrogate {
+ public:
+  Surrogate(const GpOptions& gp, int refit_every) : gp_opts_(gp), refit_every_(refit_every) {}
+
+  /// Refits when observations arrived since the last call. Hyperparameters are reselected on the
+  /// grid every max(refit_every, 20% of the observations) new observations; in between new
+  /// observations extend the Cholesky factor (O(n^2) each) until the window exceeds max_points by
+  /// a quarter, when it is rebuilt (O(max_points^3)).
+  void update(const StrategyCore& core);
+  /// Objectives modelled by a GP (expensive, or cheap without ctx.cheap).
+  const std::vector<int>& modelled() const { return modelled_; }
+
+  /// Normalized predictions for candidates whose raw cheap values are given (NaN where expensive):
+  /// rows = candidates, columns = objectives; sd is 0 for exact objectives.
+  void predict(const StrategyCore& core, const std::vector<Architecture>& cands, const std::vector<Point>& cheap_raw,
+               Eigen::MatrixXd& mean, Eigen::MatrixXd& sd) const;
+  /// One candidate (used inside MCTS rollouts).
+  void predict_one(const StrategyCore& core, const Architecture& a, const Point& cheap_raw, Point& mean, Point& sd) const;
+
+ private:
+  std::vector<int> window(const StrategyCore& core, int objective) const;
+
+  GpOptions gp_opts_;
+  int refit_every_;
+  std::vector<int> modelled_;
+  std::vector<GaussianProcess> gps_;
+  std::vector<std::vector<int>> windows_;  // per GP: the observations it was fitted to, in order
+  std::size_t seen_obs_ = 0;
+  std::size_t grid_fit_at_ = 0;
+  bool initialized_ = false;
+  mutable Eigen::VectorXd row_;
+};
+
+}  // namespace hwnas::detail

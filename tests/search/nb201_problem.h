@@ -1,0 +1,136 @@
+#pragma once
+// A two-objective problem over the whole NAS-Bench-201 cell space, shared by the strategy tests
+// and bench/bench_strategies.cpp: objective 0 is a synthetic "error" (expensive; a smooth
+// function of the cell's ops with pairwise interactions, defined on the canonical form so that
+// equivalent cells score the same), objective 1 the parameter count (cheap, exact). The true
+// Pareto front is known by enumerating all 15,625 cells.
+#include <cmath>
+#include <limits>
+#include <optional>
+#include <unordered_map>
+#include <vector>
+
+#include "hwnas/core/rng.h"
+#include "hwnas/nas/spaces/nb201.h"
+#include "hwnas/search/pareto.h"
+#include "hwnas/search/strategy.h"
+
+namespace hwnas::testing {
+
+class Nb201Problem {
+ public:
+  explicit Nb201Problem(std::uint64_t table_seed = 2024) : space_(Nb201Options{}) {
+    // Per-op quality (none, skip, conv1x1, conv3x3, avgpool), edge importance, interactions.
+    const double op_quality[5] = {0.0, 0.45, 0.6, 1.0, 0.25};
+    Rng rng(table_seed);
+    for (int e = 0; e < 6; ++e) {
+      const double importance = 0.6 + 0.8 * rng.uniform();
+      for (int o = 0; o < 5; ++o) unary_[e][o] = importance * op_quality[o] + 0.15 * rng.normal();
+    }
+    for (int e = 0; e < 6; ++e)
+      for (int f = 0; f < 6; ++f)
+        for (int o = 0; o < 5; ++o)
+          for (int p = 0; p < 5; ++p) pair_[e][f][o][p] = 0.12 * rng.normal();
+    space_.enumerate([&](const Architecture& a) {
+      const std::uint64_t h = space_.canonical_hash(a);
+      if (!table_.count(h)) table_[h] = {error_from_canonical(space_.canonicalize(a)), static_cast<double>(space_.count(a).params)};
+      all_.push_back(a);
+    });
+    std::vector<Point> pts;
+    for (const auto& [h, v] : table_) pts.push_back({v[0], v[1]});
+    bounds_ = bounds_of(pts);
+    std::vector<Point> front;
+    for (int i : non_dominated_indices(pts)) front.push_back(pts[i]);
+    true_front_ = front;
+    true_hv_ = normalized_hypervolume(front, bounds_.lower, bounds_.upper);
+  }
+
+  const Nb201Space& space() const { return space_; }
+  /// Both objectives of a cell.
+  Point objectives(const Architecture& a) const { return table_.at(space_.canonical_hash(a)); }
+  double error(const Architecture& a) const { return objectives(a)[0]; }
+  double params(const Architecture& a) const { return objectives(a)[1]; }
+  const std::vector<Architecture>& all() const { return all_; }
+  std::size_t distinct() const { return table_.size(); }
+  const ObjectiveBounds& bounds() const { return bounds_; }
+  const std::vector<Point>& true_front() const { return true_front_; }
+  double true_hypervolume() const { return true_hv_; }
+  /// Normalized hypervolume of the front of `points` (the bounds of the whole table, reference 1.1).
+  double hypervolume(const std::vector<Point>& points) const {
+    return normalized_hypervolume(points, bounds_.lower, bounds_.upper);
+  }
+
+  /// Context with params cheap; cells with more than `max_params` parameters are rejected.
+  StrategyContext context(std::uint64_t seed, double max_params = std::numeric_limits<double>::infinity()) const {
+    StrategyContext c;
+    c.space = &space_;
+    c.num_objectives = 2;
+    c.is_cheap = {false, true};
+    c.seed = seed;
+    c.cheap = [this, max_params](const Architecture& a) -> std::optional<std::vector<double>> {
+      const double p = static_cast<double>(space_.count(a).params);
+      if (p > max_params) return std::nullopt;
+      return std::vector<double>{std::nan(""), p};
+    };
+    return c;
+  }
+
+ private:
+  double error_from_canonical(const Architecture& c) const {
+    double s = 0;
+    for (int e = 0; e < 6; ++e) s += unary_[e][c.choices[e]];
+    for (int e = 0; e < 6; ++e)
+      for (int f = e + 1; f < 6; ++f) s += pair_[e][f][c.choices[e]][c.choices[f]];
+    // A cell whose output is cut off from its input (every edge none after pruning) is useless.
+    bool any = false;
+    for (int e = 0; e < 6; ++e) any = any || c.choices[e] != 0;
+    if (!any) s -= 3.0;
+    return 0.05 + 0.85 / (1.0 + std::exp(1.2 * (s - 2.0)));  // error in (0.05, 0.9)
+  }
+
+  Nb201Space space_;
+  double unary_[6][5]{};
+  double pair_[6][6][5][5]{};
+  std::unordered_map<std::uint64_t, Point> table_;  // canonical hash -> {error, params}
+  std::vector<Architecture> all_;
+  ObjectiveBounds bounds_;
+  std::vector<Point> true_front_;
+  double true_hv_ = 0;
+};
+
+/// Runs a strategy for `evaluations` evaluations in batches; returns the normalized hypervolume
+/// after each evaluation and every proposal in order.
+struct RunTrace {
+  std::vector<Architecture> proposals;
+  std::vector<double> hypervolume;  // after each evaluation
+};
+
+inline RunTrace run_strategy(SearchStrategy& s, const Nb201Problem& p, int evaluations, std::size_t batch = 1,
+                             const std::function<bool(const Architecture&)>& fails = nullptr) {
+  RunTrace t;
+  ParetoArchive archive;
+  std::int64_t id = 0;
+  while (static_cast<int>(t.proposals.size()) < evaluations) {
+    const std::size_t n = std::min<std::size_t>(batch, evaluations - t.proposals.size());
+    auto asked = s.ask(n);
+    if (asked.empty()) break;
+    std::vector<Observation> obs;
+    for (auto& a : asked) {
+      Observation o;
+      o.arch = a;
+      if (fails && fails(a)) {
+        o.ok = false;
+      } else {
+        o.objectives = p.objectives(a);
+        archive.add(id++, o.objectives);
+      }
+      obs.push_back(o);
+      t.proposals.push_back(a);
+      t.hypervolume.push_back(p.hypervolume(archive.front_points()));
+    }
+    s.tell(obs);
+  }
+  return t;
+}
+
+}  // namespace hwnas::testing
