@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "hwnas/core/error.h"
+#include "hwnas/core/rng.h"
 
 namespace hwnas {
 
@@ -108,6 +109,34 @@ torch::Tensor GraphNetImpl::forward(torch::Tensor x) {
   }
   torch::Tensor out = values[output_];
   return flatten_output_ ? out.flatten(1) : out;
+}
+
+void init_deterministic(GraphNetImpl& net, std::uint64_t seed) {
+  torch::NoGradGuard no_grad;
+  Rng rng(seed);
+  for (std::size_t e = 0; e < net.num_edges(); ++e) {
+    auto module = net.edge_module(e);
+    if (!module) continue;
+    const OpKind kind = net.edge_kind(e);
+    if (kind == OpKind::BatchNorm) {
+      auto bn = std::dynamic_pointer_cast<torch::nn::BatchNorm2dImpl>(module);
+      bn->reset_running_stats();
+      if (bn->weight.defined()) bn->weight.fill_(1.0);
+      if (bn->bias.defined()) bn->bias.fill_(0.0);
+      continue;
+    }
+    if (kind != OpKind::Conv2d && kind != OpKind::Linear) continue;
+    auto params = module->named_parameters(false);
+    const torch::Tensor w = params["weight"];
+    const double fan_in = static_cast<double>(w.numel() / w.size(0));
+    const double bound = 1.0 / std::sqrt(fan_in);
+    for (auto& item : params) {
+      torch::Tensor p = item.value();
+      std::vector<float> values(static_cast<std::size_t>(p.numel()));
+      for (auto& v : values) v = static_cast<float>((2.0 * rng.uniform() - 1.0) * bound);
+      p.copy_(torch::from_blob(values.data(), p.sizes(), torch::kFloat32).to(p.dtype()));
+    }
+  }
 }
 
 std::int64_t GraphNetImpl::num_parameters() const {

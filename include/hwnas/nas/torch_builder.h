@@ -45,4 +45,9 @@ class GraphNetImpl : public torch::nn::Module {
 };
 TORCH_MODULE(GraphNet);
 
+/// Deterministic initialisation from hwnas::Rng (thread-safe, unlike torch::manual_seed):
+/// conv and linear weights and biases U(-1/sqrt(fan_in), 1/sqrt(fan_in)) (PyTorch's default
+/// bound), BatchNorm weight 1 and bias 0, running statistics reset.
+void init_deterministic(GraphNetImpl& net, std::uint64_t seed);
+
 }  // namespace hwnas

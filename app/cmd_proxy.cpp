@@ -1,0 +1,108 @@
+// hwnas proxy: zero-cost accuracy proxies of one architecture.
+#include <cstdio>
+#include <iostream>
+#include <sstream>
+
+#include "command.h"
+#include "hwnas/core/error.h"
+#include "hwnas/nas/proxy.h"
+#include "hwnas/nas/space_cli.h"
+
+namespace hwnas {
+void set_torch_threads(int threads);  // nas/torch/threads.cpp
+}
+
+namespace {
+
+struct ProxyArgs {
+  std::string space = "nb201";
+  std::string space_options;
+  std::string arch;
+  std::string proxies = "synflow";
+  std::string dataset = "fashion-mnist";
+  std::string data_dir;
+  int batch = 64;
+  long long seed = 0;
+  int threads = 1;
+  bool keep_dead = false;
+  bool json = false;
+};
+
+void run_proxy(const ProxyArgs& args) {
+  auto space = hwnas::make_space_from_cli(args.space, args.space_options);
+  const hwnas::Architecture a = space->parse(args.arch);
+  std::vector<std::string> names;
+  std::stringstream ss(args.proxies);
+  for (std::string n; std::getline(ss, n, ',');) {
+    if (!hwnas::is_proxy(n)) {
+      std::string known;
+      for (const auto& k : hwnas::proxy_names()) known += (known.empty() ? "" : ", ") + k;
+      throw hwnas::UserError("--proxy: unknown proxy '" + n + "' (known: " + known + ")");
+    }
+    names.push_back(n);
+  }
+  if (names.empty()) throw hwnas::UserError("--proxy: expected at least one proxy name");
+  hwnas::ProxyOptions popts;
+  popts.batch_size = args.batch;
+  popts.seed = static_cast<std::uint64_t>(args.seed);
+  popts.prune_dead = !args.keep_dead;
+  popts.validate("--batch");
+  hwnas::set_torch_threads(args.threads);
+  bool needs_data = false;
+  for (const auto& n : names) needs_data |= n != "synflow" && n != "params";
+  hwnas::DataSplit data;
+  if (needs_data) {
+    hwnas::DatasetOptions d;
+    d.name = args.dataset;
+    d.dir = args.data_dir;
+    d.subset = std::max(args.batch * 4, 256);
+    d.validation_fraction = 0.0;
+    d.seed = popts.seed;
+    d.validate("--dataset");
+    data = hwnas::load_dataset(d);
+  }
+  nlohmann::json out = {{"space", space->name()}, {"arch", space->to_string(a)}};
+  nlohmann::json errors = nlohmann::json::object(), seconds = nlohmann::json::object();
+  for (const auto& n : names) {
+    const hwnas::ProxyResult r = hwnas::score_proxy(n, *space, a, needs_data ? &data.train : nullptr, popts);
+    out[n] = r.ok ? nlohmann::json(r.score) : nlohmann::json(nullptr);
+    seconds[n] = r.seconds;
+    if (!r.ok) errors[n] = r.message;
+  }
+  out["seconds"] = seconds;
+  if (!errors.empty()) out["errors"] = errors;
+  if (args.json) {
+    std::cout << out.dump(2) << "\n";
+    return;
+  }
+  std::cout << "arch " << space->to_string(a) << "\n";
+  for (const auto& n : names) {
+    if (out[n].is_null())
+      std::printf("%-10s failed: %s\n", n.c_str(), errors[n].get<std::string>().c_str());
+    else
+      std::printf("%-10s %.6g   (%.3f s)\n", n.c_str(), out[n].get<double>(), seconds[n].get<double>());
+  }
+}
+
+void setup_proxy(CLI::App& root) {
+  auto args = std::make_shared<ProxyArgs>();
+  CLI::App* cmd = root.add_subcommand("proxy", "Score one architecture with zero-cost accuracy proxies");
+  cmd->add_option("--space", args->space, "search space: nb201 or mbv")->capture_default_str();
+  cmd->add_option("--space-options", args->space_options, "space options as a JSON object");
+  cmd->add_option("--arch", args->arch, "architecture string of the space")->required();
+  cmd->add_option("--proxy", args->proxies,
+                  "comma-separated: synflow, naswot, jacob_cov, grad_norm, snip, fisher, params")
+      ->capture_default_str();
+  cmd->add_option("--dataset", args->dataset, "fashion-mnist, cifar10 (needs --data-dir) or synthetic")->capture_default_str();
+  cmd->add_option("--data-dir", args->data_dir, "folder of the dataset files");
+  cmd->add_option("--batch", args->batch, "minibatch size of data-dependent proxies")->capture_default_str();
+  cmd->add_option("--seed", args->seed, "weight initialisation and minibatch seed")->capture_default_str();
+  cmd->add_option("--threads", args->threads, "LibTorch intra-op threads")->capture_default_str();
+  cmd->add_flag("--keep-dead", args->keep_dead, "score the network as built (do not prune dead edges)");
+  cmd->add_flag("--json", args->json, "print one JSON object with one key per proxy");
+  cmd->callback([args] { run_proxy(*args); });
+}
+
+}  // namespace
+
+HWNAS_COMMAND(setup_proxy);

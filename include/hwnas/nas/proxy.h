@@ -1,0 +1,53 @@
+#pragma once
+// Zero-cost accuracy proxies: scores computed from one minibatch (or none) on the network the
+// builder makes, in milliseconds to a second. Higher scores predict higher accuracy. This header
+// does not include LibTorch; the scorers live in nas/torch/proxies.cpp.
+//
+// Scorers (registered by name): synflow (data-free: |weights|, all-ones input, double precision,
+// BatchNorm in inference mode so no statistics are updated), naswot (log-determinant of the
+// binary ReLU-activation kernel over a minibatch), jacob_cov, grad_norm, snip, fisher, and the
+// `params` baseline.
+//
+// A score that is NaN or infinite, or a network that fails to build or run, is a failed result
+// (ok = false with the reason), never an exception and never a good score.
+//
+// Example:
+//   ProxyOptions o;  o.batch_size = 64;
+//   ProxyResult r = score_proxy("synflow", space, arch, data, o);
+//   if (r.ok) std::printf("%g\n", r.score);
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "hwnas/nas/dataset.h"
+#include "hwnas/nas/search_space.h"
+
+namespace hwnas {
+
+struct ProxyOptions {
+  int batch_size = 64;      // minibatch for data-dependent proxies
+  std::uint64_t seed = 0;   // weight initialisation and minibatch choice
+  bool prune_dead = true;   // network as decoded
+  void validate(const std::string& path = "proxy") const;
+};
+
+struct ProxyResult {
+  bool ok = false;
+  double score = 0.0;
+  std::string message;  // why it failed
+  double seconds = 0.0;
+};
+
+std::vector<std::string> proxy_names();
+bool is_proxy(const std::string& name);
+/// `data` may be empty (nullptr) only for data-free proxies (synflow, params). Unknown name ->
+/// UserError listing the known proxies.
+ProxyResult score_proxy(const std::string& name, const SearchSpace& space, const Architecture& arch,
+                        const ImageSet* data, const ProxyOptions& opts);
+
+/// Rank-vote ensemble: for each proxy, the rank of each architecture's score among `scores`
+/// (one vector per proxy, one entry per architecture); the ensemble score is the mean rank
+/// (higher = better). Failed entries (NaN) get the lowest rank.
+std::vector<double> rank_vote(const std::vector<std::vector<double>>& scores);
+
+}  // namespace hwnas

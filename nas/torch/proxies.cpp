@@ -1,0 +1,220 @@
+// Zero-cost proxies in LibTorch (see include/hwnas/nas/proxy.h).
+#include <chrono>
+#include <cmath>
+
+#include "hwnas/core/error.h"
+#include "hwnas/nas/proxy.h"
+#include "hwnas/nas/torch_builder.h"
+
+namespace hwnas {
+
+namespace {
+
+struct ProxyFailure {
+  std::string message;
+};
+
+// A minibatch in the network's input shape: gray images are repeated over 3 channels and
+// images are resized bilinearly when the resolutions differ.
+std::pair<torch::Tensor, torch::Tensor> minibatch(const ImageSet& d, const TensorShape& in, int batch, Rng& rng,
+                                                  int num_classes) {
+  if (d.n < 1) throw ProxyFailure{"the dataset is empty"};
+  if (d.c != in.c && d.c != 1)
+    throw ProxyFailure{"the dataset has " + std::to_string(d.c) + " channels, the network expects " + std::to_string(in.c)};
+  if (d.num_classes > num_classes)
+    throw ProxyFailure{"the dataset has " + std::to_string(d.num_classes) + " classes, the network only " +
+                       std::to_string(num_classes)};
+  const int n = std::min(batch, d.n);
+  const std::size_t img = static_cast<std::size_t>(d.c) * d.h * d.w;
+  std::vector<float> pixels(n * img);
+  std::vector<std::int64_t> labels(n);
+  for (int i = 0; i < n; ++i) {
+    const std::size_t k = rng.uniform_index(d.n);
+    std::copy_n(d.pixels.data() + k * img, img, pixels.data() + i * img);
+    labels[i] = d.labels[k];
+  }
+  torch::Tensor x = torch::from_blob(pixels.data(), {n, d.c, d.h, d.w}, torch::kFloat32).clone();
+  if (d.c != in.c) x = x.expand({n, in.c, d.h, d.w}).contiguous();
+  if (d.h != in.h || d.w != in.w)
+    x = torch::nn::functional::interpolate(
+        x, torch::nn::functional::InterpolateFuncOptions().size(std::vector<std::int64_t>{in.h, in.w}).mode(torch::kBilinear).align_corners(false));
+  return {x, torch::from_blob(labels.data(), {n}, torch::kInt64).clone()};
+}
+
+// Weights of conv and linear layers (the tensors the pruning-based proxies score).
+std::vector<torch::Tensor> layer_weights(GraphNetImpl& net) {
+  std::vector<torch::Tensor> out;
+  for (std::size_t e = 0; e < net.num_edges(); ++e) {
+    const OpKind k = net.edge_kind(e);
+    if (k == OpKind::Conv2d || k == OpKind::Linear) out.push_back(net.edge_module(e)->named_parameters(false)["weight"]);
+  }
+  return out;
+}
+
+double synflow(GraphNetImpl& net, const TensorShape& in) {
+  torch::NoGradGuard no_grad;
+  net.to(torch::kFloat64);
+  net.eval();  // BatchNorm uses (reset) running statistics: no statistics are updated
+  for (auto& p : net.parameters()) p.abs_();
+  for (auto& b : net.buffers())
+    if (b.is_floating_point()) b.abs_();
+  torch::Tensor x = torch::ones({1, in.c, in.h, in.w}, torch::kFloat64);
+  torch::AutoGradMode grad(true);
+  torch::Tensor y = net.forward(x);
+  y.sum().backward();
+  double score = 0;
+  for (auto& w : layer_weights(net))
+    if (w.grad().defined()) score += (w * w.grad()).abs().sum().item<double>();
+  return score;
+}
+
+double naswot(GraphNetImpl& net, const torch::Tensor& x) {
+  torch::NoGradGuard no_grad;
+  net.train();
+  const std::vector<torch::Tensor> values = net.forward_all(x);
+  // K_ij = number of ReLU units on which samples i and j agree = (D + s_i . s_j) / 2 with
+  // s = 2*code - 1; float32 holds these integer sums exactly below 2^24 units per layer.
+  torch::Tensor k;
+  double units = 0;
+  for (std::size_t e = 0; e < net.num_edges(); ++e) {
+    const OpKind kind = net.edge_kind(e);
+    if (kind != OpKind::ReLU && kind != OpKind::ReLU6) continue;
+    const torch::Tensor s = (values[net.edge_target(e)] > 0).flatten(1).to(torch::kFloat32) * 2 - 1;
+    const torch::Tensor part = s.matmul(s.t()).to(torch::kFloat64);
+    k = k.defined() ? k + part : part;
+    units += static_cast<double>(s.size(1));
+  }
+  if (!k.defined()) throw ProxyFailure{"naswot needs ReLU layers"};
+  k = (k + units) / 2;
+  // log det(K + I): the identity keeps networks whose codes coincide (disconnected cells) finite.
+  const torch::Tensor ridge = k + torch::eye(k.size(0), torch::kFloat64);
+  return std::get<1>(torch::linalg_slogdet(ridge)).item<double>();
+}
+
+double jacob_cov(GraphNetImpl& net, torch::Tensor x) {
+  net.train();
+  x = x.clone().set_requires_grad(true);
+  torch::Tensor y = net.forward(x);
+  if (y.requires_grad()) y.backward(torch::ones_like(y));
+  // A network whose output does not depend on its input (a zero cell) has a zero Jacobian.
+  const torch::Tensor j = (x.grad().defined() ? x.grad() : torch::zeros_like(x)).flatten(1).to(torch::kFloat64);
+  const torch::Tensor centred = j - j.mean(1, true);
+  const torch::Tensor norm = centred.norm(2, 1, true);
+  // Rows without variance (a constant network) count as perfectly correlated with every row.
+  const torch::Tensor flat = norm.squeeze(1) <= 1e-30;
+  const torch::Tensor unit = centred / norm.clamp_min(1e-300);
+  torch::Tensor corr = unit.matmul(unit.t());
+  if (flat.any().item<bool>()) {
+    const torch::Tensor mask = flat.unsqueeze(0) | flat.unsqueeze(1);
+    corr = torch::where(mask, torch::ones_like(corr), corr);
+  }
+  const torch::Tensor v = torch::linalg_eigvalsh(corr, "L").clamp_min(0.0);
+  const double k = 1e-5;
+  return -(torch::log(v + k) + 1.0 / (v + k)).sum().item<double>();
+}
+
+torch::Tensor loss_of(GraphNetImpl& net, const torch::Tensor& x, const torch::Tensor& labels) {
+  net.train();
+  return torch::nn::functional::cross_entropy(net.forward(x), labels);
+}
+
+void backward_if_possible(const torch::Tensor& loss) {
+  if (loss.requires_grad()) loss.backward();
+}
+
+double grad_norm(GraphNetImpl& net, const torch::Tensor& x, const torch::Tensor& labels) {
+  backward_if_possible(loss_of(net, x, labels));
+  double score = 0;
+  for (auto& w : layer_weights(net))
+    if (w.grad().defined()) score += w.grad().norm().item<double>();
+  return score;
+}
+
+double snip(GraphNetImpl& net, const torch::Tensor& x, const torch::Tensor& labels) {
+  backward_if_possible(loss_of(net, x, labels));
+  double score = 0;
+  for (auto& w : layer_weights(net))
+    if (w.grad().defined()) score += (w * w.grad()).abs().sum().item<double>();
+  return score;
+}
+
+double fisher(GraphNetImpl& net, const torch::Tensor& x, const torch::Tensor& labels) {
+  net.train();
+  std::vector<torch::Tensor> values = net.forward_all(x);
+  // The logits are the last node's value, flattened to N x classes.
+  torch::Tensor logits = values.back().flatten(1);
+  const torch::Tensor loss = torch::nn::functional::cross_entropy(logits, labels);
+  std::vector<torch::Tensor> acts;
+  for (std::size_t e = 0; e < net.num_edges(); ++e) {
+    const OpKind k = net.edge_kind(e);
+    const torch::Tensor& a = values[net.edge_target(e)];
+    // Activations that depend on no weight (after a zero cell) carry no Fisher information.
+    if ((k == OpKind::ReLU || k == OpKind::ReLU6) && a.requires_grad()) acts.push_back(a);
+  }
+  if (acts.empty() || !loss.requires_grad()) return 0.0;
+  const auto grads = torch::autograd::grad({loss}, acts, {}, false, false, /*allow_unused=*/true);
+  double score = 0;
+  for (std::size_t i = 0; i < acts.size(); ++i) {
+    if (!grads[i].defined()) continue;
+    // Per channel: 0.5 * mean over the batch of (sum over positions of activation * gradient)^2.
+    const torch::Tensor per = (acts[i] * grads[i]).sum({2, 3});
+    score += (0.5 * per.pow(2).mean(0)).sum().item<double>();
+  }
+  return score;
+}
+
+}  // namespace
+
+ProxyResult score_proxy(const std::string& name, const SearchSpace& space, const Architecture& arch, const ImageSet* data,
+                        const ProxyOptions& opts) {
+  if (!is_proxy(name)) {
+    std::string known;
+    for (const auto& n : proxy_names()) known += (known.empty() ? "" : ", ") + n;
+    throw UserError("unknown proxy '" + name + "' (known: " + known + ")");
+  }
+  opts.validate();
+  const auto start = std::chrono::steady_clock::now();
+  ProxyResult r;
+  try {
+    DecodeOptions dopts;
+    dopts.prune_dead = opts.prune_dead;
+    if (name == "params") {
+      r.score = static_cast<double>(space.count(arch, dopts).params);
+    } else {
+      const ArchGraph g = space.decode(arch, dopts);
+      GraphNet net(g);
+      init_deterministic(*net, opts.seed);
+      const TensorShape in = g.node(g.input()).shape;
+      if (name == "synflow") {
+        r.score = synflow(*net, in);
+      } else {
+        if (!data) throw ProxyFailure{name + " needs a dataset"};
+        Rng rng(opts.seed ^ 0xda7a);
+        auto [x, labels] = minibatch(*data, in, opts.batch_size, rng, g.node(g.output()).shape.c);
+        if (name == "naswot") r.score = naswot(*net, x);
+        else if (name == "jacob_cov") r.score = jacob_cov(*net, x);
+        else if (name == "grad_norm") r.score = grad_norm(*net, x, labels);
+        else if (name == "snip") r.score = snip(*net, x, labels);
+        else if (name == "fisher") r.score = fisher(*net, x, labels);
+      }
+    }
+    r.ok = std::isfinite(r.score);
+    if (!r.ok) r.message = name + " score is not finite (" + std::to_string(r.score) + ")";
+  } catch (const ProxyFailure& f) {
+    r.ok = false;
+    r.message = f.message;
+  } catch (const UserError&) {
+    throw;
+  } catch (const c10::Error& e) {
+    r.ok = false;
+    r.message = std::string("the network failed: ") + e.what_without_backtrace();
+  } catch (const std::exception& e) {
+    r.ok = false;
+    r.message = std::string("the network failed: ") + e.what();
+  }
+  if (!r.ok) r.score = 0.0;
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return r;
+}
+
+}  // namespace hwnas
