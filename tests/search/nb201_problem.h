@@ -134,3 +134,19 @@ inline RunTrace run_strategy(SearchStrategy& s, const Nb201Problem& p, int evalu
 }
 
 }  // namespace hwnas::testing
+
+namespace hwnas::testing {
+
+/// Mean normalized hypervolume after `evaluations` evaluations over seeds 0..seeds-1.
+inline double mean_hypervolume(const Nb201Problem& p,
+                               const std::function<std::unique_ptr<SearchStrategy>(const StrategyContext&)>& make,
+                               int evaluations, int seeds) {
+  double sum = 0;
+  for (int seed = 0; seed < seeds; ++seed) {
+    auto s = make(p.context(static_cast<std::uint64_t>(seed) + 1000));
+    sum += run_strategy(*s, p, evaluations).hypervolume.back();
+  }
+  return sum / seeds;
+}
+
+}  // namespace hwnas::testing

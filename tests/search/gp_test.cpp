@@ -1,0 +1,127 @@
+#include "hwnas/search/gp.h"
+
+#include <gtest/gtest.h>
+
+#include "hwnas/core/error.h"
+#include "hwnas/core/rng.h"
+#include "hwnas/nas/spaces/nb201.h"
+
+using namespace hwnas;
+
+namespace {
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const UserError& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+// A smooth function of the decision vector: additive in the edges' ops.
+double target(const Architecture& a) {
+  static const double w[5] = {0.0, 0.3, 0.5, 1.0, 0.2};
+  double s = 0;
+  for (std::size_t e = 0; e < a.choices.size(); ++e) s += w[a.choices[e]] * (1.0 + 0.1 * e);
+  return s;
+}
+}  // namespace
+
+TEST(Gp, OneHotEncodesEveryDecision) {
+  Nb201Space space(Nb201Options{});
+  Architecture a{{0, 1, 2, 3, 4, 0}};
+  Eigen::MatrixXd X = one_hot(space, {a});
+  ASSERT_EQ(X.cols(), 30);
+  EXPECT_EQ(X.sum(), 6.0);
+  EXPECT_EQ(X(0, 0), 1.0);
+  EXPECT_EQ(X(0, 5 + 1), 1.0);
+  EXPECT_EQ(X(0, 25 + 0), 1.0);
+}
+
+TEST(Gp, InterpolatesWithSmallVarianceAtDataAndGeneralizes) {
+  Nb201Space space(Nb201Options{});
+  Rng rng(1);
+  std::vector<Architecture> train, test;
+  for (int i = 0; i < 150; ++i) train.push_back(space.sample(rng));
+  for (int i = 0; i < 100; ++i) test.push_back(space.sample(rng));
+  Eigen::VectorXd y(150);
+  for (int i = 0; i < 150; ++i) y[i] = target(train[i]);
+  GaussianProcess gp;
+  gp.fit(one_hot(space, train), y);
+  const GpPrediction at = gp.predict(one_hot(space, train));
+  EXPECT_LT((at.mean - y).cwiseAbs().maxCoeff(), 0.1);
+  const GpPrediction out = gp.predict(one_hot(space, test));
+  double err = 0, var_out = 0;
+  for (int i = 0; i < 100; ++i) err += std::abs(out.mean[i] - target(test[i])) / 100;
+  var_out = out.variance.mean();
+  EXPECT_LT(err, 0.25);  // target spans about 0..6.9
+  EXPECT_LT(at.variance.mean(), var_out);
+  // predict_one agrees with the batched prediction.
+  Eigen::VectorXd row;
+  one_hot_into(space, test[3], row);
+  double v = 0;
+  EXPECT_NEAR(gp.predict_one(row, &v), out.mean[3], 1e-9);
+  EXPECT_NEAR(v, out.variance[3], 1e-9);
+}
+
+TEST(Gp, AppendEqualsRefit) {
+  Nb201Space space(Nb201Options{});
+  Rng rng(2);
+  std::vector<Architecture> archs;
+  for (int i = 0; i < 60; ++i) archs.push_back(space.sample(rng));
+  Eigen::VectorXd y(60);
+  for (int i = 0; i < 60; ++i) y[i] = target(archs[i]) + 0.01 * i;
+  const Eigen::MatrixXd X = one_hot(space, archs);
+  GaussianProcess a, b;
+  a.fit(X.topRows(40), y.head(40));
+  b.fit(X.topRows(40), y.head(40));
+  a.append(X.bottomRows(20), y);
+  b.refit_same_hyperparameters(X, y);
+  const Eigen::MatrixXd Xs = one_hot(space, {space.sample(rng), space.sample(rng), archs[50]});
+  const GpPrediction pa = a.predict(Xs), pb = b.predict(Xs);
+  EXPECT_LT((pa.mean - pb.mean).cwiseAbs().maxCoeff(), 1e-8);
+  EXPECT_LT((pa.variance - pb.variance).cwiseAbs().maxCoeff(), 1e-8);
+}
+
+TEST(Gp, FitIsDeterministicAndPicksFromTheGrid) {
+  Nb201Space space(Nb201Options{});
+  Rng rng(3);
+  std::vector<Architecture> archs;
+  for (int i = 0; i < 50; ++i) archs.push_back(space.sample(rng));
+  Eigen::VectorXd y(50);
+  for (int i = 0; i < 50; ++i) y[i] = target(archs[i]);
+  GpOptions o;
+  GaussianProcess a(o), b(o);
+  a.fit(one_hot(space, archs), y);
+  b.fit(one_hot(space, archs), y);
+  EXPECT_EQ(a.length_scale(), b.length_scale());
+  EXPECT_EQ(a.noise_ratio(), b.noise_ratio());
+  EXPECT_NE(std::find(o.length_scales.begin(), o.length_scales.end(), a.length_scale()), o.length_scales.end());
+  // Pure noise prefers a large noise ratio.
+  Eigen::VectorXd noise(50);
+  for (int i = 0; i < 50; ++i) noise[i] = rng.normal();
+  GaussianProcess c(o);
+  c.fit(one_hot(space, archs), noise);
+  EXPECT_EQ(c.noise_ratio(), o.noise_ratios.back());
+}
+
+TEST(Gp, ConstantTargetsAndRbfKernel) {
+  Nb201Space space(Nb201Options{});
+  Rng rng(4);
+  std::vector<Architecture> archs{space.sample(rng), space.sample(rng), space.sample(rng)};
+  GpOptions o;
+  o.kernel = "rbf";
+  GaussianProcess gp(o);
+  gp.fit(one_hot(space, archs), Eigen::VectorXd::Constant(3, 2.5));
+  const GpPrediction p = gp.predict(one_hot(space, {space.sample(rng)}));
+  EXPECT_NEAR(p.mean[0], 2.5, 1e-9);
+  EXPECT_TRUE(std::isfinite(p.variance[0]));
+}
+
+TEST(Gp, OptionsAreReadStrictly) {
+  EXPECT_EQ(error_of([] { GpOptions::from_json({{"max_points", 2}}, "s.gp"); }),
+            "s.gp.max_points: expected an integer in 8..4096, got 2");
+  EXPECT_EQ(error_of([] { GpOptions::from_json({{"length_scales", nlohmann::json::array()}}, "s.gp"); }),
+            "s.gp.length_scales: expected at least one value");
+  EXPECT_EQ(GpOptions::from_json(nullptr, "s.gp").to_json(), GpOptions{}.to_json());
+}

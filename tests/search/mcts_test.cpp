@@ -1,0 +1,37 @@
+#include <gtest/gtest.h>
+
+#include "hwnas/search/strategies.h"
+#include "search/nb201_problem.h"
+
+using namespace hwnas;
+using namespace hwnas::testing;
+
+namespace {
+const Nb201Problem& problem() {
+  static const Nb201Problem p;
+  return p;
+}
+}  // namespace
+
+TEST(MctsStrategy, BeatsRandomSearchOnAverage) {
+  const int n = 60, seeds = 5;
+  const double m = mean_hypervolume(problem(), [](const StrategyContext& c) { return make_mcts_strategy({}, c); }, n, seeds);
+  const double rnd = mean_hypervolume(problem(), [](const StrategyContext& c) { return make_random_strategy({}, c); }, n, seeds);
+  EXPECT_GT(m, rnd + 0.01) << "mcts " << m << " random " << rnd;
+}
+
+TEST(MctsStrategy, WithoutWideningOrExplorationStillProposes) {
+  MctsOptions o;
+  o.widening_alpha = 0.0;  // one child per node: the tree is a single path
+  o.exploration = 0.0;
+  o.simulations = 20;
+  auto s = make_mcts_strategy(o, problem().context(2));
+  EXPECT_EQ(run_strategy(*s, problem(), 40, 2).proposals.size(), 40u);
+}
+
+TEST(MctsStrategy, RespectsATightConstraint) {
+  auto s = make_mcts_strategy({}, problem().context(4, 150000));
+  auto t = run_strategy(*s, problem(), 50, 5);
+  ASSERT_EQ(t.proposals.size(), 50u);
+  for (const auto& a : t.proposals) EXPECT_LE(problem().params(a), 150000);
+}
