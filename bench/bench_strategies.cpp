@@ -10,8 +10,9 @@
 // evaluation) after 100, 1,000 and 5,000 observations.
 //
 //   bench_strategies [--seeds 10] [--max-evals 4000] [--strategies random,evolution,local,bo,mcts]
-//                    [--csv table.csv] [--no-timing] [--no-quality]
-// --csv writes the synthetic error table (arch_str,value; one row per cell) for the Optuna script.
+//                    [--csv error.csv] [--params-csv params.csv] [--no-timing] [--no-quality]
+// --csv writes the synthetic error table (arch_str,value; one row per cell, all 15,625) for the
+// Optuna script; --params-csv the second objective (parameter count) in the same form.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -55,7 +56,7 @@ std::string fmt_evals(double v, int max_evals) {
 int main(int argc, char** argv) {
   int seeds = 10, max_evals = 4000;
   bool timing = true, quality = true;
-  std::string csv;
+  std::string csv, params_csv;
   std::vector<std::string> names{"random", "evolution", "local", "bo", "mcts"};
   for (int i = 1; i < argc; ++i) {
     auto next = [&]() -> std::string {
@@ -69,6 +70,7 @@ int main(int argc, char** argv) {
     else if (!std::strcmp(argv[i], "--max-evals")) max_evals = std::stoi(next());
     else if (!std::strcmp(argv[i], "--strategies")) names = split(next());
     else if (!std::strcmp(argv[i], "--csv")) csv = next();
+    else if (!std::strcmp(argv[i], "--params-csv")) params_csv = next();
     else if (!std::strcmp(argv[i], "--no-timing")) timing = false;
     else if (!std::strcmp(argv[i], "--no-quality")) quality = false;
     else {
@@ -80,13 +82,20 @@ int main(int argc, char** argv) {
   const Nb201Problem problem;
   std::printf("nb201: %zu cells, %zu distinct, true front %zu points, true hypervolume %.6f (normalized, ref 1.1)\n",
               problem.all().size(), problem.distinct(), problem.true_front().size(), problem.true_hypervolume());
-  if (!csv.empty()) {
-    std::ofstream f(csv);
-    f << "arch_str,value,params\n";
+  auto write_csv = [&](const std::string& path, bool params) {
+    std::ofstream f(path);
+    f.precision(17);
+    f << "arch_str,value\n";
     for (const auto& a : problem.all())
-      f << csv_escape(problem.space().to_string(a)) << "," << problem.error(a) << "," << problem.params(a) << "\n";
-    std::printf("wrote %s (%zu rows)\n", csv.c_str(), problem.all().size());
-  }
+      f << csv_escape(problem.space().to_string(a)) << "," << (params ? problem.params(a) : problem.error(a)) << "\n";
+    if (!f) {
+      std::fprintf(stderr, "cannot write %s\n", path.c_str());
+      std::exit(2);
+    }
+    std::printf("wrote %s (%zu rows)\n", path.c_str(), problem.all().size());
+  };
+  if (!csv.empty()) write_csv(csv, false);
+  if (!params_csv.empty()) write_csv(params_csv, true);
 
   if (quality) {
     std::printf("\n%-10s %12s %12s %14s %10s\n", "strategy", "evals->95%", "evals->99%", "HV@200 (med)", "seconds");
