@@ -1,4 +1,5 @@
 // hwnas proxy: zero-cost accuracy proxies of one architecture.
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 #include <sstream>
@@ -6,6 +7,7 @@
 #include "command.h"
 #include "hwnas/core/error.h"
 #include "hwnas/nas/proxy.h"
+#include "hwnas/nas/train.h"
 #include "hwnas/nas/space_cli.h"
 
 namespace hwnas {
@@ -26,6 +28,7 @@ struct ProxyArgs {
   int threads = 1;
   bool keep_dead = false;
   bool json = false;
+  std::string train;  // TrainOptions as JSON
 };
 
 void run_proxy(const ProxyArgs& args) {
@@ -34,10 +37,10 @@ void run_proxy(const ProxyArgs& args) {
   std::vector<std::string> names;
   std::stringstream ss(args.proxies);
   for (std::string n; std::getline(ss, n, ',');) {
-    if (!hwnas::is_proxy(n)) {
+    if (!hwnas::is_proxy(n) && n != "train") {
       std::string known;
-      for (const auto& k : hwnas::proxy_names()) known += (known.empty() ? "" : ", ") + k;
-      throw hwnas::UserError("--proxy: unknown proxy '" + n + "' (known: " + known + ")");
+      for (const auto& k : hwnas::proxy_names()) known += k + ", ";
+      throw hwnas::UserError("--proxy: unknown proxy '" + n + "' (known: " + known + "train)");
     }
     names.push_back(n);
   }
@@ -48,6 +51,16 @@ void run_proxy(const ProxyArgs& args) {
   popts.prune_dead = !args.keep_dead;
   popts.validate("--batch");
   hwnas::set_torch_threads(args.threads);
+  nlohmann::json train_json = nlohmann::json::object();
+  if (!args.train.empty()) {
+    try {
+      train_json = nlohmann::json::parse(args.train);
+    } catch (const nlohmann::json::parse_error& e) {
+      throw hwnas::UserError(std::string("--train: invalid JSON: ") + e.what());
+    }
+  }
+  hwnas::TrainOptions topts = hwnas::TrainOptions::from_json(train_json, "--train");
+  if (!train_json.contains("seed")) topts.seed = popts.seed;
   bool needs_data = false;
   for (const auto& n : names) needs_data |= n != "synflow" && n != "params";
   hwnas::DataSplit data;
@@ -55,8 +68,9 @@ void run_proxy(const ProxyArgs& args) {
     hwnas::DatasetOptions d;
     d.name = args.dataset;
     d.dir = args.data_dir;
-    d.subset = std::max(args.batch * 4, 256);
-    d.validation_fraction = 0.0;
+    const bool training = std::find(names.begin(), names.end(), "train") != names.end();
+    d.subset = training ? 0 : std::max(args.batch * 4, 256);
+    d.validation_fraction = training ? 0.2 : 0.0;
     d.seed = popts.seed;
     d.validate("--dataset");
     data = hwnas::load_dataset(d);
@@ -64,6 +78,14 @@ void run_proxy(const ProxyArgs& args) {
   nlohmann::json out = {{"space", space->name()}, {"arch", space->to_string(a)}};
   nlohmann::json errors = nlohmann::json::object(), seconds = nlohmann::json::object();
   for (const auto& n : names) {
+    if (n == "train") {
+      const hwnas::TrainResult t = hwnas::train_proxy(*space, a, data, topts);
+      out["train"] = t.ok ? nlohmann::json(t.val_accuracy) : nlohmann::json(nullptr);
+      out["train_details"] = t.to_json();
+      seconds[n] = t.seconds;
+      if (!t.ok) errors[n] = t.message;
+      continue;
+    }
     const hwnas::ProxyResult r = hwnas::score_proxy(n, *space, a, needs_data ? &data.train : nullptr, popts);
     out[n] = r.ok ? nlohmann::json(r.score) : nlohmann::json(nullptr);
     seconds[n] = r.seconds;
@@ -91,7 +113,7 @@ void setup_proxy(CLI::App& root) {
   cmd->add_option("--space-options", args->space_options, "space options as a JSON object");
   cmd->add_option("--arch", args->arch, "architecture string of the space")->required();
   cmd->add_option("--proxy", args->proxies,
-                  "comma-separated: synflow, naswot, jacob_cov, grad_norm, snip, fisher, params")
+                  "comma-separated: synflow, naswot, jacob_cov, grad_norm, snip, fisher, params, train (short training)")
       ->capture_default_str();
   cmd->add_option("--dataset", args->dataset, "fashion-mnist, cifar10 (needs --data-dir) or synthetic")->capture_default_str();
   cmd->add_option("--data-dir", args->data_dir, "folder of the dataset files");
@@ -100,6 +122,8 @@ void setup_proxy(CLI::App& root) {
   cmd->add_option("--threads", args->threads, "LibTorch intra-op threads")->capture_default_str();
   cmd->add_flag("--keep-dead", args->keep_dead, "score the network as built (do not prune dead edges)");
   cmd->add_flag("--json", args->json, "print one JSON object with one key per proxy");
+  cmd->add_option("--train", args->train,
+                  "options of the `train` proxy as JSON, e.g. '{\"steps\": 200, \"reduce\": {\"channels\": 8}}'");
   cmd->callback([args] { run_proxy(*args); });
 }
 

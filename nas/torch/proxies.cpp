@@ -5,41 +5,11 @@
 #include "hwnas/core/error.h"
 #include "hwnas/nas/proxy.h"
 #include "hwnas/nas/torch_builder.h"
+#include "batches.h"
 
 namespace hwnas {
 
 namespace {
-
-struct ProxyFailure {
-  std::string message;
-};
-
-// A minibatch in the network's input shape: gray images are repeated over 3 channels and
-// images are resized bilinearly when the resolutions differ.
-std::pair<torch::Tensor, torch::Tensor> minibatch(const ImageSet& d, const TensorShape& in, int batch, Rng& rng,
-                                                  int num_classes) {
-  if (d.n < 1) throw ProxyFailure{"the dataset is empty"};
-  if (d.c != in.c && d.c != 1)
-    throw ProxyFailure{"the dataset has " + std::to_string(d.c) + " channels, the network expects " + std::to_string(in.c)};
-  if (d.num_classes > num_classes)
-    throw ProxyFailure{"the dataset has " + std::to_string(d.num_classes) + " classes, the network only " +
-                       std::to_string(num_classes)};
-  const int n = std::min(batch, d.n);
-  const std::size_t img = static_cast<std::size_t>(d.c) * d.h * d.w;
-  std::vector<float> pixels(n * img);
-  std::vector<std::int64_t> labels(n);
-  for (int i = 0; i < n; ++i) {
-    const std::size_t k = rng.uniform_index(d.n);
-    std::copy_n(d.pixels.data() + k * img, img, pixels.data() + i * img);
-    labels[i] = d.labels[k];
-  }
-  torch::Tensor x = torch::from_blob(pixels.data(), {n, d.c, d.h, d.w}, torch::kFloat32).clone();
-  if (d.c != in.c) x = x.expand({n, in.c, d.h, d.w}).contiguous();
-  if (d.h != in.h || d.w != in.w)
-    x = torch::nn::functional::interpolate(
-        x, torch::nn::functional::InterpolateFuncOptions().size(std::vector<std::int64_t>{in.h, in.w}).mode(torch::kBilinear).align_corners(false));
-  return {x, torch::from_blob(labels.data(), {n}, torch::kInt64).clone()};
-}
 
 // Weights of conv and linear layers (the tensors the pruning-based proxies score).
 std::vector<torch::Tensor> layer_weights(GraphNetImpl& net) {

@@ -1,0 +1,61 @@
+#pragma once
+// Short-training accuracy proxy: train a reduced copy of the network for a few hundred steps on
+// real data and report validation accuracy and the loss curve. Deterministic for a seed (run it
+// with one LibTorch thread). Checkpoints give several fidelity levels from one run, so a
+// strategy can use successive halving. No LibTorch in this header; see nas/torch/train.cpp.
+//
+// Example:
+//   TrainOptions o;  o.steps = 200;  o.reduce = {{"channels", 8}, {"cells_per_stage", 1}};
+//   TrainResult r = train_proxy(space, arch, data, o);
+//   if (r.ok) std::printf("val acc %.3f\n", r.val_accuracy);
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "hwnas/nas/dataset.h"
+#include "hwnas/nas/search_space.h"
+
+namespace hwnas {
+
+struct TrainOptions {
+  int steps = 200;                  // optimizer steps at the largest fidelity
+  std::vector<int> checkpoints;     // extra steps at which validation accuracy is measured (fidelities)
+  int batch_size = 64;
+  std::string optimizer = "sgd";    // sgd (momentum, nesterov) | adam
+  double lr = 0.05;                 // peak learning rate, cosine-annealed to 0 over `steps`
+  double momentum = 0.9;
+  double weight_decay = 5e-4;
+  int validation_images = 1000;     // evaluated from the validation split, in order
+  std::uint64_t seed = 0;
+  bool prune_dead = true;
+  /// Space options overriding the searched space's to make the reduced copy, e.g.
+  /// {"channels": 8, "cells_per_stage": 1, "input_size": 16} for nb201. The architecture is
+  /// carried over through its string form. "auto" (the default) picks default_reduction().
+  nlohmann::json reduce = "auto";
+  int loss_every = 10;              // loss curve: mean training loss over each block of steps
+
+  void validate(const std::string& path = "train") const;
+  static TrainOptions from_json(const nlohmann::json& j, const std::string& path);
+  nlohmann::json to_json() const;
+};
+
+struct TrainResult {
+  bool ok = false;
+  std::string message;                      // why it failed (NaN loss, network failed, bad data)
+  double val_accuracy = 0.0;                // at `steps`
+  std::vector<std::pair<int, double>> accuracy_at;  // (step, validation accuracy) per checkpoint
+  std::vector<double> loss_curve;           // mean training loss per `loss_every` steps
+  double seconds = 0.0;
+  nlohmann::json to_json() const;
+};
+
+/// The reduction "auto" stands for: nb201 {"channels": 8, "cells_per_stage": 1}; other spaces none.
+nlohmann::json default_reduction(const std::string& space_name);
+/// The reduced space a TrainOptions describes (the space itself when `reduce` is empty).
+std::unique_ptr<SearchSpace> reduced_space(const SearchSpace& space, const nlohmann::json& reduce);
+
+TrainResult train_proxy(const SearchSpace& space, const Architecture& arch, const DataSplit& data, const TrainOptions& opts);
+
+}  // namespace hwnas

@@ -1,0 +1,95 @@
+// Short-training proxy in LibTorch (see include/hwnas/nas/train.h).
+#include "hwnas/nas/train.h"
+
+#include <chrono>
+#include <cmath>
+
+#include "batches.h"
+#include "hwnas/core/error.h"
+#include "hwnas/nas/torch_builder.h"
+
+namespace hwnas {
+
+namespace {
+
+double evaluate(GraphNetImpl& net, const ImageSet& val, const TensorShape& in, int images, int num_classes) {
+  torch::NoGradGuard no_grad;
+  net.eval();
+  const int n = std::min(images, val.n);
+  if (n == 0) throw ProxyFailure{"the validation split is empty"};
+  std::int64_t correct = 0;
+  for (int first = 0; first < n; first += 250) {
+    auto [x, y] = slice_batch(val, in, first, std::min(250, n - first), num_classes);
+    correct += net.forward(x).argmax(1).eq(y).sum().item<std::int64_t>();
+  }
+  net.train();
+  return static_cast<double>(correct) / n;
+}
+
+}  // namespace
+
+TrainResult train_proxy(const SearchSpace& space, const Architecture& arch, const DataSplit& data,
+                        const TrainOptions& opts) {
+  opts.validate();
+  const auto start = std::chrono::steady_clock::now();
+  TrainResult r;
+  try {
+    std::unique_ptr<SearchSpace> small = reduced_space(space, opts.reduce);
+    const Architecture a = small->parse(space.to_string(arch));
+    DecodeOptions dopts;
+    dopts.prune_dead = opts.prune_dead;
+    const ArchGraph g = small->decode(a, dopts);
+    const TensorShape in = g.node(g.input()).shape;
+    const int classes = g.node(g.output()).shape.c;
+    GraphNet net(g);
+    init_deterministic(*net, opts.seed);
+    net->train();
+    std::unique_ptr<torch::optim::Optimizer> optimizer;
+    if (opts.optimizer == "sgd")
+      optimizer = std::make_unique<torch::optim::SGD>(
+          net->parameters(),
+          torch::optim::SGDOptions(opts.lr).momentum(opts.momentum).weight_decay(opts.weight_decay).nesterov(opts.momentum > 0));
+    else
+      optimizer = std::make_unique<torch::optim::Adam>(net->parameters(),
+                                                       torch::optim::AdamOptions(opts.lr).weight_decay(opts.weight_decay));
+    Rng rng(opts.seed ^ 0x7a11);
+    double block_loss = 0;
+    int block_n = 0;
+    for (int step = 1; step <= opts.steps; ++step) {
+      const double lr = 0.5 * opts.lr * (1.0 + std::cos(M_PI * (step - 1) / opts.steps));
+      for (auto& group : optimizer->param_groups()) group.options().set_lr(lr);
+      auto [x, y] = minibatch(data.train, in, opts.batch_size, rng, classes);
+      optimizer->zero_grad();
+      torch::Tensor loss = torch::nn::functional::cross_entropy(net->forward(x), y);
+      const double l = loss.item<double>();
+      if (!std::isfinite(l)) throw ProxyFailure{"training loss became " + std::to_string(l) + " at step " + std::to_string(step)};
+      if (loss.requires_grad()) loss.backward();
+      optimizer->step();
+      block_loss += l;
+      if (++block_n == opts.loss_every || step == opts.steps) {
+        r.loss_curve.push_back(block_loss / block_n);
+        block_loss = 0;
+        block_n = 0;
+      }
+      for (int c : opts.checkpoints)
+        if (c == step && c != opts.steps) r.accuracy_at.emplace_back(step, evaluate(*net, data.validation, in, opts.validation_images, classes));
+    }
+    r.val_accuracy = evaluate(*net, data.validation, in, opts.validation_images, classes);
+    r.accuracy_at.emplace_back(opts.steps, r.val_accuracy);
+    r.ok = std::isfinite(r.val_accuracy);
+  } catch (const ProxyFailure& f) {
+    r.ok = false;
+    r.message = f.message;
+  } catch (const UserError& e) {
+    r.ok = false;
+    r.message = std::string("the reduced copy cannot be built: ") + e.what();
+  } catch (const c10::Error& e) {
+    r.ok = false;
+    r.message = std::string("the network failed: ") + e.what_without_backtrace();
+  }
+  if (!r.ok) r.val_accuracy = 0.0;
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return r;
+}
+
+}  // namespace hwnas

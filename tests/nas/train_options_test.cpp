@@ -1,0 +1,46 @@
+#include <gtest/gtest.h>
+
+#include "hwnas/core/error.h"
+#include "hwnas/nas/spaces/nb201.h"
+#include "hwnas/nas/train.h"
+
+using namespace hwnas;
+
+namespace {
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const UserError& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+}  // namespace
+
+TEST(TrainOptions, DefaultsValidateAndRoundTrip) {
+  TrainOptions o;
+  EXPECT_NO_THROW(o.validate());
+  const TrainOptions back = TrainOptions::from_json(o.to_json(), "train");
+  EXPECT_EQ(back.to_json(), o.to_json());
+}
+
+TEST(TrainOptions, ErrorsNameTheField) {
+  EXPECT_EQ(error_of([] { TrainOptions::from_json({{"optimizer", "rmsprop"}}, "objectives[0].source.train"); }),
+            "objectives[0].source.train.optimizer: expected \"sgd\" or \"adam\", got \"rmsprop\"");
+  EXPECT_EQ(error_of([] { TrainOptions::from_json({{"steps", 100}, {"checkpoints", {50, 150}}}, "t"); }),
+            "t.checkpoints[1]: expected a step in 1..100");
+  EXPECT_EQ(error_of([] { TrainOptions::from_json({{"step", 100}}, "t"); }).substr(0, 22), "t.step: unknown key (e");
+  EXPECT_EQ(error_of([] { TrainOptions::from_json({{"reduce", 3}}, "t"); }),
+            "t.reduce: expected an object of space options or \"auto\"");
+}
+
+TEST(TrainOptions, ReducedSpaceCarriesTheArchitecture) {
+  Nb201Space s(Nb201Options{});
+  auto small = reduced_space(s, "auto");
+  EXPECT_EQ(small->options()["channels"], 8);
+  EXPECT_EQ(small->options()["cells_per_stage"], 1);
+  EXPECT_EQ(small->options()["input_size"], 32);
+  const Architecture a = s.parse("|nor_conv_3x3~0|+|none~0|avg_pool_3x3~1|+|skip_connect~0|none~1|none~2|");
+  EXPECT_EQ(small->parse(s.to_string(a)), a);
+  EXPECT_EQ(reduced_space(s, nlohmann::json::object())->options(), s.options());
+}

@@ -1,0 +1,78 @@
+#include "hwnas/nas/train.h"
+
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include "hwnas/nas/spaces/nb201.h"
+
+using namespace hwnas;
+
+namespace {
+DataSplit synthetic_split() {
+  DatasetOptions d;
+  d.name = "synthetic";
+  d.synthetic_size = 600;
+  d.synthetic_resolution = 16;
+  d.validation_fraction = 0.25;
+  d.seed = 4;
+  return load_dataset(d);
+}
+TrainOptions quick() {
+  TrainOptions o;
+  o.steps = 30;
+  o.checkpoints = {10, 20};
+  o.batch_size = 32;
+  o.loss_every = 10;
+  o.reduce = {{"channels", 4}, {"cells_per_stage", 1}, {"input_size", 16}};
+  return o;
+}
+}  // namespace
+
+TEST(Train, LearnsDeterministicallyAndReportsFidelities) {
+  torch::set_num_threads(1);
+  Nb201Space s(Nb201Options{});
+  const DataSplit data = synthetic_split();
+  const Architecture a = s.parse("|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_1x1~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|");
+  const TrainResult r1 = train_proxy(s, a, data, quick()), r2 = train_proxy(s, a, data, quick());
+  ASSERT_TRUE(r1.ok) << r1.message;
+  EXPECT_EQ(r1.val_accuracy, r2.val_accuracy);
+  EXPECT_EQ(r1.loss_curve, r2.loss_curve);
+  ASSERT_EQ(r1.accuracy_at.size(), 3u);
+  EXPECT_EQ(r1.accuracy_at[0].first, 10);
+  EXPECT_EQ(r1.accuracy_at[2].first, 30);
+  EXPECT_EQ(r1.accuracy_at[2].second, r1.val_accuracy);
+  ASSERT_EQ(r1.loss_curve.size(), 3u);
+  EXPECT_LT(r1.loss_curve.back(), r1.loss_curve.front());  // it learns the class means
+  EXPECT_GT(r1.val_accuracy, 0.3);                         // 10 classes: chance is 0.1
+}
+
+TEST(Train, ZeroCellNeverScoresWell) {
+  Nb201Space s(Nb201Options{});
+  const DataSplit data = synthetic_split();
+  const TrainResult zero = train_proxy(s, s.parse("|none~0|+|none~0|none~1|+|none~0|none~1|none~2|"), data, quick());
+  const TrainResult conv = train_proxy(
+      s, s.parse("|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_1x1~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|"), data, quick());
+  ASSERT_TRUE(zero.ok) << zero.message;  // a constant network trains without failing...
+  EXPECT_LT(zero.val_accuracy, conv.val_accuracy);  // ...and scores worse
+  EXPECT_LT(zero.val_accuracy, 0.2);
+}
+
+TEST(Train, NonFiniteLossIsAFailedResultNotACrash) {
+  Nb201Space s(Nb201Options{});
+  DataSplit data = synthetic_split();
+  for (float& p : data.train.pixels) p = NAN;  // a network fed NaN produces a NaN loss
+  const TrainResult r = train_proxy(s, s.parse("|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|"), data, quick());
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.message, "training loss became nan at step 1");
+  EXPECT_EQ(r.val_accuracy, 0.0);
+}
+
+TEST(Train, BadReductionIsReported) {
+  Nb201Space s(Nb201Options{});
+  const DataSplit data = synthetic_split();
+  TrainOptions o = quick();
+  o.reduce = {{"chanels", 4}};
+  const TrainResult r = train_proxy(s, s.parse("|none~0|+|none~0|none~1|+|skip_connect~0|none~1|none~2|"), data, o);
+  EXPECT_FALSE(r.ok);
+  EXPECT_NE(r.message.find("space.options.chanels: unknown key"), std::string::npos) << r.message;
+}
