@@ -1,6 +1,7 @@
 #include "hwnas/nas/spaces/nb201.h"
 
 #include <algorithm>
+#include <unordered_map>
 
 #include "hwnas/core/error.h"
 #include "hwnas/core/json_reader.h"
@@ -332,22 +333,80 @@ CostTotals Nb201Space::count(const Architecture& a, const DecodeOptions& dopts) 
   return total;
 }
 
-Architecture Nb201Space::canonicalize(const Architecture& a) const {
+std::string Nb201Space::structure_key(const Architecture& a) const {
   validate(a);
   const CellLayout L = layout(a, true);
-  // Dead edges become `none` (or the space's first op when `none` is not a choice: then no edge
-  // can be dead, since every edge is live).
-  Architecture c = a;
-  const int none_choice = static_cast<int>(std::find(op_ids_.begin(), op_ids_.end(), kNone) - op_ids_.begin());
+  struct E {
+    int from, to, op;
+  };
+  std::vector<E> edges;
   for (int k = 0; k < kEdges; ++k)
-    if (!L.live[k] && none_choice < static_cast<int>(op_ids_.size())) c.choices[k] = none_choice;
-  // Nodes 1 and 2 are interchangeable when no edge joins them: swapping them maps edges
-  // (1,0)<->(2,0) and (3,1)<->(3,2). Keep the lexicographically smaller vector.
-  if (!L.live[2]) {
-    Architecture s = c;
-    std::swap(s.choices[0], s.choices[1]);
-    std::swap(s.choices[4], s.choices[5]);
-    if (s < c) c = s;
+    if (L.live[k]) edges.push_back({kEdgeEnds[k].second, kEdgeEnds[k].first, op_ids_[a.choices[k]]});
+  if (edges.empty()) return "zero";
+  int output = 3;
+  // A node whose only input is a skip_connect is its input's tensor: merge it into that input.
+  for (bool changed = true; changed;) {
+    changed = false;
+    for (int j = 1; j <= 3 && !changed; ++j) {
+      int inputs = 0, skip = -1;
+      for (std::size_t e = 0; e < edges.size(); ++e)
+        if (edges[e].to == j) ++inputs, skip = edges[e].op == kSkip ? static_cast<int>(e) : -1;
+      if (inputs != 1 || skip < 0) continue;
+      const int i = edges[skip].from;
+      edges.erase(edges.begin() + skip);
+      for (auto& e : edges)
+        if (e.from == j) e.from = i;
+      if (output == j) output = i;
+      changed = true;
+    }
+  }
+  if (output == 0) return edges.empty() ? "identity" : "identity+dead";  // edges left cannot reach the output
+  // Intermediate nodes (not input, not output) in use; try every numbering, keep the smallest key.
+  std::vector<int> mid;
+  for (const auto& e : edges)
+    for (int n : {e.from, e.to})
+      if (n != 0 && n != output && std::find(mid.begin(), mid.end(), n) == mid.end()) mid.push_back(n);
+  std::sort(mid.begin(), mid.end());
+  std::string best;
+  do {
+    auto label = [&](int n) -> std::string {
+      if (n == 0) return "0";
+      if (n == output) return "o";
+      return std::to_string(1 + (std::find(mid.begin(), mid.end(), n) - mid.begin()));
+    };
+    std::vector<std::string> parts;
+    for (const auto& e : edges) parts.push_back(label(e.from) + ">" + label(e.to) + ":" + all_ops()[e.op]);
+    std::sort(parts.begin(), parts.end());
+    std::string key;
+    for (const auto& p : parts) key += (key.empty() ? "" : " ") + p;
+    if (best.empty() || key < best) best = key;
+  } while (std::next_permutation(mid.begin(), mid.end()));
+  return best;
+}
+
+std::size_t Nb201Space::index_of(const Architecture& a) const {
+  std::size_t idx = 0;
+  for (int c : a.choices) idx = idx * opts_.ops.size() + static_cast<std::size_t>(c);
+  return idx;
+}
+
+Architecture Nb201Space::canonicalize(const Architecture& a) const {
+  validate(a);
+  std::call_once(canonical_once_, [&] {
+    // Enumeration is lexicographic, so the first member of a class seen is its smallest.
+    std::unordered_map<std::string, std::uint32_t> first;
+    canonical_index_.reserve(static_cast<std::size_t>(size()));
+    enumerate([&](const Architecture& x) {
+      const auto idx = static_cast<std::uint32_t>(canonical_index_.size());
+      canonical_index_.push_back(first.emplace(structure_key(x), idx).first->second);
+    });
+  });
+  std::size_t idx = canonical_index_[index_of(a)];
+  Architecture c;
+  c.choices.assign(kEdges, 0);
+  for (int k = kEdges - 1; k >= 0; --k) {
+    c.choices[k] = static_cast<int>(idx % opts_.ops.size());
+    idx /= opts_.ops.size();
   }
   return c;
 }

@@ -114,6 +114,19 @@ TEST(Nb201, CanonicalHashEqualForEquivalentArchitectures) {
   EXPECT_NE(h("|nor_conv_3x3~0|+|avg_pool_3x3~0|skip_connect~1|+|skip_connect~0|nor_conv_1x1~1|skip_connect~2|"),
             h("|avg_pool_3x3~0|+|nor_conv_3x3~0|skip_connect~1|+|skip_connect~0|skip_connect~1|nor_conv_1x1~2|"));
   EXPECT_NE(h(kAllConv), h(kSkipOnly));
+  // A node whose only input is a skip connection is that input: conv(skip(x)) == conv(x).
+  EXPECT_EQ(h("|skip_connect~0|+|none~0|none~1|+|none~0|nor_conv_3x3~1|none~2|"),
+            h("|none~0|+|none~0|none~1|+|nor_conv_3x3~0|none~1|none~2|"));
+  EXPECT_EQ(h("|skip_connect~0|+|none~0|avg_pool_3x3~1|+|none~0|none~1|nor_conv_1x1~2|"),
+            h("|avg_pool_3x3~0|+|none~0|nor_conv_1x1~1|+|none~0|none~1|skip_connect~2|"));
+  // ...but a skip summed with another input is not merged.
+  EXPECT_NE(h("|skip_connect~0|+|none~0|none~1|+|skip_connect~0|nor_conv_3x3~1|none~2|"),
+            h("|none~0|+|none~0|none~1|+|nor_conv_3x3~0|none~1|none~2|"));
+  Nb201Space space(Nb201Options{});
+  EXPECT_EQ(space.structure_key(space.parse("|skip_connect~0|+|none~0|none~1|+|none~0|nor_conv_3x3~1|none~2|")),
+            "0>o:nor_conv_3x3");
+  EXPECT_EQ(space.structure_key(space.parse("|none~0|+|none~0|none~1|+|none~0|none~1|none~2|")), "zero");
+  EXPECT_EQ(space.structure_key(space.parse(kSkipOnly)), "identity");
 }
 
 TEST(Nb201, CanonicalFormsPreserveCountsAndAreIdempotent) {
@@ -125,10 +138,11 @@ TEST(Nb201, CanonicalFormsPreserveCountsAndAreIdempotent) {
     ASSERT_EQ(s.count(c), s.count(a)) << s.to_string(a);  // pruned counts are invariant
     distinct.insert(s.canonical_hash(a));
   });
-  // Dead-edge pruning plus node interchange leaves 8,765 classes. (NAS-Bench-201's own 6,466
-  // also merges cells that compute the same expression with different weights, e.g. one conv
-  // feeding two paths vs two convs, which differ in params; we keep those apart.)
-  EXPECT_EQ(distinct.size(), 8765u);
+  // Dead-edge pruning, skip merging and node interchange leave 6,985 classes (8,765 without skip
+  // merging). NAS-Bench-201's own 6,466 also merges cells that compute the same expression with
+  // different weights (one conv feeding two paths vs two convs), which differ in params; we keep
+  // those apart.
+  EXPECT_EQ(distinct.size(), 6985u);
 }
 
 TEST(Nb201, ParseErrorsNameTokenPositionAndExpectation) {

@@ -9,6 +9,7 @@
 //   Nb201Space space(Nb201Options{});
 //   Architecture a = space.parse("|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|");
 #include <array>
+#include <mutex>
 
 #include "hwnas/nas/search_space.h"
 
@@ -42,7 +43,14 @@ class Nb201Space : public SearchSpace {
   std::string to_string(const Architecture& a) const override;
   Architecture parse(std::string_view text) const override;
   ArchGraph decode(const Architecture& a, const DecodeOptions& opts = {}) const override;
+  /// Smallest decision vector that builds the same network: dead edges pruned, a node whose
+  /// only input is a skip_connect merged into that input (it is the same tensor), the order of
+  /// the remaining interchangeable nodes ignored. Networks in one class have identical params,
+  /// MACs, FLOPs and bytes (tested over the whole space).
   Architecture canonicalize(const Architecture& a) const override;
+  /// The class key behind canonicalize(): the pruned, skip-merged cell as a sorted edge list under
+  /// the node numbering that makes it smallest, e.g. "0>1:nor_conv_3x3 1>o:skip_connect".
+  std::string structure_key(const Architecture& a) const;
   /// Fast path: skeleton plus per-stage cell costs from tables built with the same op chains
   /// decode() uses. Equal to count_costs(decode(a)).totals for every architecture (tested).
   CostTotals count(const Architecture& a, const DecodeOptions& opts = {}) const override;
@@ -60,6 +68,11 @@ class Nb201Space : public SearchSpace {
 
   Nb201Options opts_;
   std::vector<Decision> decisions_;
+  // canonicalize(): index of each decision vector (mixed radix) -> index of its class's smallest
+  // member, built once on first use.
+  mutable std::once_flag canonical_once_;
+  mutable std::vector<std::uint32_t> canonical_index_;
+  std::size_t index_of(const Architecture& a) const;
   std::vector<int> op_ids_;  // choice index -> Op
   // count() tables, per stage: [op] cost of one edge, zero edge, adds with 2 and 3 inputs.
   struct StageTable {
