@@ -2,20 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include "support/errors.h"
+
 #include "support/cli.h"
 
 using namespace hwnas;
+using hwnas::test::error_of;
 
-namespace {
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const UserError& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
-}  // namespace
 
 TEST(JsonReader, ReadsTypedFieldsWithDefaults) {
   nlohmann::json j = {{"a", 3}, {"b", 2.5}, {"c", "x"}, {"d", {1, 2}}, {"e", true}, {"f", 4.0}};

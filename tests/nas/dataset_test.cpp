@@ -1,6 +1,8 @@
 #include "hwnas/nas/dataset.h"
 
 #include <gtest/gtest.h>
+
+#include "support/errors.h"
 #include <zlib.h>
 
 #include <filesystem>
@@ -9,16 +11,9 @@
 #include "support/cli.h"
 
 using namespace hwnas;
+using hwnas::test::error_of;
 
 namespace {
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const UserError& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
 void write_gz(const std::string& path, const std::string& data) {
   gzFile f = gzopen(path.c_str(), "wb");
   gzwrite(f, data.data(), static_cast<unsigned>(data.size()));

@@ -2,19 +2,14 @@
 
 #include <gtest/gtest.h>
 
+#include "support/errors.h"
+
 #include "hwnas/core/error.h"
 
 using namespace hwnas;
+using hwnas::test::error_of;
 
 namespace {
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const UserError& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
 const char* kSmall = "r128|w1|k3e3,k3e3|k3e3,k3e3|k3e3,k3e3|k3e3,k3e3|k3e3,k3e3";
 }  // namespace
 

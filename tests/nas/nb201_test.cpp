@@ -2,24 +2,19 @@
 
 #include <gtest/gtest.h>
 
+#include "support/errors.h"
+
 #include <set>
 
 #include "hwnas/core/error.h"
 
 using namespace hwnas;
+using hwnas::test::error_of;
 
 namespace {
 const char* kAllConv = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|";
 const char* kSkipOnly = "|none~0|+|none~0|none~1|+|skip_connect~0|none~1|none~2|";
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const UserError& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
 }  // namespace
 
 TEST(Nb201, ReferenceCountsMatchNasBench201) {

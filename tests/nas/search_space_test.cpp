@@ -2,23 +2,16 @@
 
 #include <gtest/gtest.h>
 
+#include "support/errors.h"
+
 #include <set>
 
 #include "hwnas/core/error.h"
 #include "hwnas/nas/spaces/nb201.h"
 
 using namespace hwnas;
+using hwnas::test::error_of;
 
-namespace {
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const UserError& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
-}  // namespace
 
 TEST(SearchSpace, RegistryByName) {
   EXPECT_EQ(make_space("nb201")->name(), "nb201");

@@ -1,21 +1,14 @@
 #include <gtest/gtest.h>
 
+#include "support/errors.h"
+
 #include "hwnas/core/error.h"
 #include "hwnas/nas/spaces/nb201.h"
 #include "hwnas/nas/train.h"
 
 using namespace hwnas;
+using hwnas::test::error_of;
 
-namespace {
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const UserError& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
-}  // namespace
 
 TEST(TrainOptions, DefaultsValidateAndRoundTrip) {
   TrainOptions o;
