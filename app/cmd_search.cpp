@@ -1,0 +1,36 @@
+// hwnas search: run a multi-objective search from a JSON config (or resume a killed one).
+#include <iostream>
+
+#include "command.h"
+#include "hwnas/search/config.h"
+#include "hwnas/search/controller.h"
+
+namespace {
+
+struct SearchArgs {
+  std::string config;
+  std::string resume;
+  bool quiet = false;
+};
+
+void run(const SearchArgs& args) {
+  const hwnas::SearchConfig cfg = hwnas::SearchConfig::from_file(args.config);
+  hwnas::SearchOptions opts;
+  opts.resume_dir = args.resume;
+  opts.quiet = args.quiet;
+  const hwnas::SearchSummary s = hwnas::run_search(cfg, opts);
+  std::cout << (args.quiet ? s.brief() + "\n" : s.full());
+}
+
+void setup_search(CLI::App& root) {
+  auto args = std::make_shared<SearchArgs>();
+  CLI::App* cmd = root.add_subcommand("search", "Run a multi-objective architecture search from a JSON config");
+  cmd->add_option("config", args->config, "search config (see configs/schema.json, docs/search.md)")->required();
+  cmd->add_option("--resume", args->resume, "continue the run in this run directory (same config; budget may grow)");
+  cmd->add_flag("--quiet", args->quiet, "no progress output; print only the one-line summary");
+  cmd->callback([args] { run(*args); });
+}
+
+}  // namespace
+
+HWNAS_COMMAND(setup_search);

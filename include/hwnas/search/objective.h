@@ -1,0 +1,139 @@
+#pragma once
+// Objective sources: where the value of one objective of an architecture comes from.
+//
+// A source is CHEAP (exact and fast: params, macs, flops, latency, energy; the controller computes
+// these for every candidate, feeds them to the strategy through StrategyContext::cheap and checks
+// constraints on them before anything expensive is spent) or EXPENSIVE (table look-ups standing in
+// for training, zero-cost proxies, short training; evaluated only for candidates that pass the
+// cheap constraints). evaluate() returns a value or a failure (status + message): a NaN network or
+// an architecture missing from a table is data, not an exception.
+//
+// How to add a source kind: implement ObjectiveSource (evaluate() must be thread-safe: the
+// controller calls it from several threads at once), write a factory that reads its options
+// strictly with JsonReader (unknown keys are errors) and add it to the built-in table in
+// search/objective.cpp; code outside the library may call register_objective_source(). A config
+// then names it: {"name": "acc", "source": {"<kind>": {...options...}}, "direction": "maximize"}.
+//
+// Example:
+//   ObjectiveContext ctx{space.get(), "configs"};
+//   auto src = make_objective_source("table", {{"file", "err.csv"}, {"value", "error"}}, "objectives[0].source.table", ctx);
+//   ObjectiveValue v = src->evaluate(Candidate(*space, arch));   // v.ok, v.value, v.message
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "hwnas/nas/architecture.h"
+#include "hwnas/nas/cost.h"
+#include "hwnas/nas/search_space.h"
+
+namespace hwnas {
+
+struct SearchConfig;
+
+/// The result of evaluating one objective of one architecture.
+struct ObjectiveValue {
+  bool ok = true;
+  double value = 0;      // the raw value (before log/negation); meaningful when ok
+  std::string message;   // why it failed
+
+  static ObjectiveValue success(double v) { return {true, v, {}}; }
+  static ObjectiveValue failure(std::string why) { return {false, 0, std::move(why)}; }
+};
+
+/// One architecture being evaluated, with what sources share computed once and on demand (its
+/// text form, exact count totals, the per-layer cost list). Not thread-safe: one thread per
+/// candidate.
+class Candidate {
+ public:
+  Candidate(const SearchSpace& space, Architecture arch) : space_(&space), arch_(std::move(arch)) {}
+  const SearchSpace& space() const { return *space_; }
+  const Architecture& arch() const { return arch_; }
+  const std::string& text() const;
+  const CostTotals& totals() const;   // SearchSpace::count (the fast path where a space has one)
+  const LayerList& layers() const;    // count_costs(decode(arch)), for hardware models
+
+ private:
+  const SearchSpace* space_;
+  Architecture arch_;
+  mutable std::optional<std::string> text_;
+  mutable std::optional<CostTotals> totals_;
+  mutable std::optional<LayerList> layers_;
+};
+
+class ObjectiveSource {
+ public:
+  virtual ~ObjectiveSource() = default;
+  virtual std::string kind() const = 0;
+  virtual bool cheap() const = 0;
+  /// The options as resolved (defaults filled in, file paths absolute); null when there are none.
+  virtual nlohmann::json resolved_spec() const { return nullptr; }
+  /// Thread-safe.
+  virtual ObjectiveValue evaluate(const Candidate& c) const = 0;
+};
+
+/// What a source factory may use.
+struct ObjectiveContext {
+  const SearchSpace* space = nullptr;
+  std::string base_dir;        // relative file names are resolved against this (the config's folder)
+  std::uint64_t seed = 0;
+};
+
+/// `spec` is the value under the kind key ({"table": spec}); `path` names it in messages, e.g.
+/// "configs/x.json: objectives[2].source.table".
+using ObjectiveFactory = std::function<std::unique_ptr<ObjectiveSource>(const nlohmann::json& spec, const std::string& path,
+                                                                        const ObjectiveContext& ctx)>;
+
+/// Builds a source by kind; unknown kind -> UserError listing the known ones.
+std::unique_ptr<ObjectiveSource> make_objective_source(const std::string& kind, const nlohmann::json& spec,
+                                                       const std::string& path, const ObjectiveContext& ctx);
+std::vector<std::string> objective_source_kinds();
+/// Adds (or replaces) a kind; for code outside the library and for tests. Thread-safe.
+void register_objective_source(const std::string& kind, ObjectiveFactory factory);
+/// Removes a kind added by register_objective_source (tests).
+void unregister_objective_source(const std::string& kind);
+
+/// Every objective of a config, with the constraints: what the controller evaluates.
+///
+/// Example:
+///   ObjectiveSet set(cfg, *space);
+///   Candidate c(*space, arch);
+///   auto cheap = set.evaluate_cheap(c);          // raw values; expensive entries NaN
+///   if (set.cheap_violation(cheap).empty()) auto full = set.evaluate_expensive(c, cheap);
+class ObjectiveSet {
+ public:
+  ObjectiveSet(const SearchConfig& cfg, const SearchSpace& space);
+
+  struct Result {
+    std::vector<double> raw;            // per objective, NaN where not evaluated or failed
+    std::string failure;                // non-empty: the evaluation failed (first failing objective)
+  };
+
+  std::size_t size() const { return sources_.size(); }
+  bool is_cheap(std::size_t i) const { return sources_[i]->cheap(); }
+  std::vector<bool> cheap_mask() const;
+  bool has_expensive() const;
+  const ObjectiveSource& source(std::size_t i) const { return *sources_[i]; }
+
+  /// Raw values of the cheap objectives (expensive ones NaN). A failing cheap source gives a failure.
+  Result evaluate_cheap(const Candidate& c) const;
+  /// Fills in the expensive objectives of a candidate whose cheap values are `cheap`.
+  Result evaluate_expensive(const Candidate& c, const Result& cheap) const;
+  /// Empty when no constraint on a cheap objective is broken, else the first violation.
+  std::string cheap_violation(const std::vector<double>& raw) const;
+  /// Empty when no constraint on an expensive objective is broken, else the first violation.
+  std::string expensive_violation(const std::vector<double>& raw) const;
+  /// The minimized vector the strategies see (log10, negation); NaN stays NaN.
+  std::vector<double> transform(const std::vector<double>& raw) const;
+  /// StrategyContext::cheap for these objectives: transformed cheap values, nullopt on a violation.
+  std::function<std::optional<std::vector<double>>(const Architecture&)> strategy_cheap(const SearchSpace& space) const;
+
+ private:
+  const SearchConfig* cfg_;
+  std::vector<std::unique_ptr<ObjectiveSource>> sources_;
+};
+
+}  // namespace hwnas

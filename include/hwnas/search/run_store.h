@@ -1,0 +1,90 @@
+#pragma once
+// The run directory of a search: the resolved config, the append-only evaluation log and the
+// current Pareto front.
+//
+//   RUN_DIR/config.json         resolved config (defaults filled in)
+//   RUN_DIR/evaluations.jsonl   one JSON object per finished evaluation, appended in order and
+//                               flushed to disk (fflush + fsync) before the evaluation counts
+//   RUN_DIR/pareto.json, .csv   the current front, replaced atomically (temp file + rename)
+//
+// A log line: {"id": 7, "arch": "|nor_conv_3x3~0|+...", "decisions": [3,1,0,4,2,3],
+// "hash": "5e1c...", "status": "ok" | "failed" | "rejected", "message": "",
+// "objectives": {"params": 401946, "err": 0.081}, "elapsed_s": 12.5}. Objectives that were not
+// evaluated (a rejected candidate's expensive ones, a failed source) are left out.
+//
+// Example:
+//   RunStore store = RunStore::create("runs/quickstart", cfg);
+//   store.append(record);                  // durable when it returns
+//   LogContents log = read_evaluation_log("runs/quickstart/evaluations.jsonl", names);
+#include <cstdint>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace hwnas {
+
+struct SearchConfig;
+
+enum class EvalStatus { Ok, Failed, Rejected };
+std::string to_string(EvalStatus s);
+
+struct EvaluationRecord {
+  std::int64_t id = 0;
+  std::string arch;                // the space's text form
+  std::vector<int> decisions;
+  std::uint64_t hash = 0;          // SearchSpace::canonical_hash
+  EvalStatus status = EvalStatus::Ok;
+  std::string message;             // why it failed or was rejected
+  std::vector<double> raw;         // per objective (config order), NaN when not evaluated
+  double elapsed_s = 0;            // seconds since the run started (summed over resumed sessions)
+
+  /// `names` are the objective names in config order.
+  nlohmann::json to_json(const std::vector<std::string>& names) const;
+  /// `where` (e.g. "evaluations.jsonl:12") prefixes errors.
+  static EvaluationRecord from_json(const nlohmann::json& j, const std::vector<std::string>& names, const std::string& where);
+};
+
+struct LogContents {
+  std::vector<EvaluationRecord> records;
+  std::vector<std::string> warnings;  // e.g. a truncated last line that was ignored
+  std::uint64_t valid_bytes = 0;      // length of the prefix made of complete lines
+};
+
+/// Reads a log. A last line without its newline (a write cut short by a kill) is ignored with a
+/// warning; a malformed line anywhere else is a UserError naming the file and line.
+LogContents read_evaluation_log(const std::string& path, const std::vector<std::string>& names);
+
+class RunStore {
+ public:
+  /// A fresh run: creates the folder and writes config.json. Refuses (UserError) when the folder
+  /// already holds evaluations.
+  static RunStore create(const std::string& dir, const SearchConfig& cfg);
+  /// An earlier run to continue: checks that its config.json has the same identity as `cfg`
+  /// (SearchConfig::identity_json; the budget, threads and output may differ), reads the log,
+  /// cuts a truncated last line off the file, and rewrites config.json with `cfg`.
+  static RunStore resume(const std::string& dir, const SearchConfig& cfg, LogContents* log);
+
+  RunStore(RunStore&&) noexcept;
+  RunStore& operator=(RunStore&&) noexcept;
+  ~RunStore();
+
+  const std::string& dir() const { return dir_; }
+  std::string log_path() const;
+  /// Appends one line and makes it durable (fflush + fsync) before returning.
+  void append(const EvaluationRecord& r);
+  /// Replaces pareto.json and pareto.csv atomically.
+  void write_front(const std::string& json_text, const std::string& csv_text) const;
+
+ private:
+  RunStore(std::string dir, std::vector<std::string> names);
+  void open_log();
+
+  std::string dir_;
+  std::vector<std::string> names_;
+  std::FILE* log_ = nullptr;
+};
+
+}  // namespace hwnas

@@ -1,0 +1,292 @@
+#include "hwnas/search/objective.h"
+
+#include <cmath>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <unordered_map>
+
+#include "hwnas/core/csv.h"
+#include "hwnas/core/error.h"
+#include "hwnas/core/json_reader.h"
+#include "hwnas/search/config.h"
+#include "objective_hw.h"
+
+namespace hwnas {
+
+namespace fs = std::filesystem;
+
+const std::string& Candidate::text() const {
+  if (!text_) text_ = space_->to_string(arch_);
+  return *text_;
+}
+
+const CostTotals& Candidate::totals() const {
+  if (!totals_) totals_ = space_->count(arch_);
+  return *totals_;
+}
+
+const LayerList& Candidate::layers() const {
+  if (!layers_) layers_ = count_costs(space_->decode(arch_));
+  return *layers_;
+}
+
+namespace {
+
+// ---- params, macs, flops ------------------------------------------------------------------
+
+class CountSource : public ObjectiveSource {
+ public:
+  enum class Field { Params, Macs, Flops };
+  explicit CountSource(Field f) : field_(f) {}
+  std::string kind() const override {
+    return field_ == Field::Params ? "params" : field_ == Field::Macs ? "macs" : "flops";
+  }
+  bool cheap() const override { return true; }
+  ObjectiveValue evaluate(const Candidate& c) const override {
+    const CostTotals& t = c.totals();
+    const std::int64_t v = field_ == Field::Params ? t.params : field_ == Field::Macs ? t.macs : t.flops;
+    return ObjectiveValue::success(static_cast<double>(v));
+  }
+
+ private:
+  Field field_;
+};
+
+ObjectiveFactory count_factory(CountSource::Field f) {
+  return [f](const nlohmann::json& spec, const std::string& path, const ObjectiveContext&) {
+    // Written as a plain string ("params"); the object form {"params": {}} takes no options.
+    JsonReader(spec, path).finish();
+    return std::make_unique<CountSource>(f);
+  };
+}
+
+// ---- table: a CSV of architecture strings to values -----------------------------------------
+
+class TableSource : public ObjectiveSource {
+ public:
+  TableSource(const nlohmann::json& spec, const std::string& path, const ObjectiveContext& ctx) {
+    HWNAS_CHECK(ctx.space != nullptr, "table source needs the space");
+    JsonReader r(spec, path);
+    file_ = r.require<std::string>("file");
+    key_ = r.get<std::string>("key", "arch_str");
+    value_ = r.require<std::string>("value");
+    r.finish();
+    fs::path p(file_);
+    if (p.is_relative() && !ctx.base_dir.empty()) p = fs::path(ctx.base_dir) / p;
+    file_ = fs::absolute(p).lexically_normal().string();
+    if (!fs::exists(file_)) throw UserError(r.child("file") + ": no such file: " + file_);
+    const CsvTable t = read_csv_file(file_);
+    const std::size_t kc = t.column(key_) ? *t.column(key_) : throw UserError(r.child("key") + ": " + file_ + " has no column '" + key_ + "'");
+    const std::size_t vc = t.column(value_) ? *t.column(value_) : throw UserError(r.child("value") + ": " + file_ + " has no column '" + value_ + "'");
+    for (std::size_t row = 0; row < t.rows.size(); ++row) {
+      Architecture a;
+      try {
+        a = ctx.space->parse(t.rows[row][kc]);
+      } catch (const UserError& e) {
+        throw UserError(t.where(row) + ": column '" + key_ + "': " + e.what());
+      }
+      const std::string& field = t.rows[row][vc];
+      double v = NAN;  // an empty or NaN cell: that architecture's evaluation fails
+      if (!field.empty() && field != "nan" && field != "NaN" && field != "NAN") v = t.number(row, vc);
+      auto [it, fresh] = by_arch_.emplace(a, v);
+      if (!fresh && !(it->second == v || (std::isnan(v) && std::isnan(it->second))))
+        throw UserError(t.where(row) + ": architecture '" + t.rows[row][kc] + "' appears twice with different values");
+      by_canonical_.emplace(ctx.space->canonical_hash(a), v);
+    }
+    if (by_arch_.empty()) throw UserError(r.child("file") + ": " + file_ + " has no rows");
+  }
+
+  std::string kind() const override { return "table"; }
+  bool cheap() const override { return false; }
+  nlohmann::json resolved_spec() const override { return {{"file", file_}, {"key", key_}, {"value", value_}}; }
+
+  ObjectiveValue evaluate(const Candidate& c) const override {
+    double v;
+    if (auto it = by_arch_.find(c.arch()); it != by_arch_.end()) {
+      v = it->second;
+    } else if (auto jt = by_canonical_.find(c.space().canonical_hash(c.arch())); jt != by_canonical_.end()) {
+      v = jt->second;  // an equivalent architecture is in the table
+    } else {
+      return ObjectiveValue::failure("table " + file_ + " has no row for " + c.text());
+    }
+    if (std::isnan(v)) return ObjectiveValue::failure("table " + file_ + ": no value for " + c.text() + " in column '" + value_ + "'");
+    return ObjectiveValue::success(v);
+  }
+
+ private:
+  std::string file_, key_, value_;
+  std::map<Architecture, double> by_arch_;
+  std::unordered_map<std::uint64_t, double> by_canonical_;
+};
+
+// ---- kinds that arrive with later issues ------------------------------------------------------
+
+ObjectiveFactory unavailable(const std::string& what) {
+  return [what](const nlohmann::json&, const std::string& path, const ObjectiveContext&) -> std::unique_ptr<ObjectiveSource> {
+    throw UserError(path + ": " + what + " are not available in this build");
+  };
+}
+
+struct Registry {
+  std::mutex mutex;
+  std::map<std::string, ObjectiveFactory> user;
+};
+Registry& registry() {
+  static Registry r;
+  return r;
+}
+
+// The built-in kinds, listed explicitly (static registrars are dropped by the linker).
+const std::map<std::string, ObjectiveFactory>& builtins() {
+  static const std::map<std::string, ObjectiveFactory> table = {
+      {"params", count_factory(CountSource::Field::Params)},
+      {"macs", count_factory(CountSource::Field::Macs)},
+      {"flops", count_factory(CountSource::Field::Flops)},
+      {"latency", [](const nlohmann::json& s, const std::string& p, const ObjectiveContext& c) {
+         return make_hardware_source(HardwareQuantity::LatencyMs, s, p, c);
+       }},
+      {"energy", [](const nlohmann::json& s, const std::string& p, const ObjectiveContext& c) {
+         return make_hardware_source(HardwareQuantity::EnergyMj, s, p, c);
+       }},
+      {"table", [](const nlohmann::json& s, const std::string& p, const ObjectiveContext& c) -> std::unique_ptr<ObjectiveSource> {
+         return std::make_unique<TableSource>(s, p, c);
+       }},
+      {"proxy", unavailable("proxy objectives")},
+      {"train", unavailable("training objectives")},
+  };
+  return table;
+}
+
+}  // namespace
+
+void register_objective_source(const std::string& kind, ObjectiveFactory factory) {
+  std::lock_guard<std::mutex> lock(registry().mutex);
+  registry().user[kind] = std::move(factory);
+}
+
+void unregister_objective_source(const std::string& kind) {
+  std::lock_guard<std::mutex> lock(registry().mutex);
+  registry().user.erase(kind);
+}
+
+std::vector<std::string> objective_source_kinds() {
+  std::vector<std::string> kinds;
+  for (const auto& [k, f] : builtins()) kinds.push_back(k);
+  std::lock_guard<std::mutex> lock(registry().mutex);
+  for (const auto& [k, f] : registry().user)
+    if (!builtins().count(k)) kinds.push_back(k);
+  return kinds;
+}
+
+std::unique_ptr<ObjectiveSource> make_objective_source(const std::string& kind, const nlohmann::json& spec,
+                                                       const std::string& path, const ObjectiveContext& ctx) {
+  ObjectiveFactory f;
+  {
+    // A registered kind overrides a built-in one (so a later build can plug in real proxies).
+    std::lock_guard<std::mutex> lock(registry().mutex);
+    if (auto it = registry().user.find(kind); it != registry().user.end()) f = it->second;
+  }
+  if (!f) {
+    auto it = builtins().find(kind);
+    if (it != builtins().end()) f = it->second;
+  }
+  if (!f) {
+    std::string known;
+    for (const auto& k : objective_source_kinds()) known += (known.empty() ? "" : ", ") + k;
+    throw UserError(path + ": unknown objective source '" + kind + "' (known: " + known + ")");
+  }
+  auto src = f(spec, path + "." + kind, ctx);
+  HWNAS_CHECK(src != nullptr, "objective factory for '" + kind + "' returned null");
+  return src;
+}
+
+// ---- ObjectiveSet ----------------------------------------------------------------------------
+
+ObjectiveSet::ObjectiveSet(const SearchConfig& cfg, const SearchSpace& space) : cfg_(&cfg) {
+  ObjectiveContext ctx{&space, cfg.base_dir, cfg.seed};
+  for (std::size_t i = 0; i < cfg.objectives.size(); ++i) {
+    const ObjectiveConfig& o = cfg.objectives[i];
+    sources_.push_back(make_objective_source(o.kind, o.spec, "objectives[" + std::to_string(i) + "].source", ctx));
+  }
+}
+
+std::vector<bool> ObjectiveSet::cheap_mask() const {
+  std::vector<bool> m;
+  for (const auto& s : sources_) m.push_back(s->cheap());
+  return m;
+}
+
+bool ObjectiveSet::has_expensive() const {
+  for (const auto& s : sources_)
+    if (!s->cheap()) return true;
+  return false;
+}
+
+namespace {
+void evaluate_into(const ObjectiveSource& s, const ObjectiveConfig& o, const Candidate& c, double& out, std::string& failure) {
+  ObjectiveValue v;
+  try {
+    v = s.evaluate(c);
+  } catch (const std::exception& e) {  // a source that throws is a failed evaluation, not a crash
+    v = ObjectiveValue::failure(e.what());
+  }
+  if (v.ok && !std::isfinite(v.value)) v = ObjectiveValue::failure("value is not finite (" + std::to_string(v.value) + ")");
+  if (v.ok && o.log && !(v.value > 0)) v = ObjectiveValue::failure("value " + std::to_string(v.value) + " is not positive, but the objective is on a log scale");
+  if (v.ok) {
+    out = v.value;
+  } else if (failure.empty()) {
+    failure = o.name + ": " + v.message;
+  }
+}
+}  // namespace
+
+ObjectiveSet::Result ObjectiveSet::evaluate_cheap(const Candidate& c) const {
+  Result r{std::vector<double>(sources_.size(), NAN), {}};
+  for (std::size_t i = 0; i < sources_.size(); ++i)
+    if (sources_[i]->cheap()) evaluate_into(*sources_[i], cfg_->objectives[i], c, r.raw[i], r.failure);
+  return r;
+}
+
+ObjectiveSet::Result ObjectiveSet::evaluate_expensive(const Candidate& c, const Result& cheap) const {
+  Result r = cheap;
+  for (std::size_t i = 0; i < sources_.size(); ++i)
+    if (!sources_[i]->cheap()) evaluate_into(*sources_[i], cfg_->objectives[i], c, r.raw[i], r.failure);
+  return r;
+}
+
+std::string ObjectiveSet::cheap_violation(const std::vector<double>& raw) const {
+  for (const auto& k : cfg_->constraints)
+    if (sources_[k.objective_index]->cheap()) {
+      std::string why = k.violation(raw[k.objective_index]);
+      if (!why.empty()) return why;
+    }
+  return {};
+}
+
+std::string ObjectiveSet::expensive_violation(const std::vector<double>& raw) const {
+  for (const auto& k : cfg_->constraints)
+    if (!sources_[k.objective_index]->cheap()) {
+      std::string why = k.violation(raw[k.objective_index]);
+      if (!why.empty()) return why;
+    }
+  return {};
+}
+
+std::vector<double> ObjectiveSet::transform(const std::vector<double>& raw) const {
+  std::vector<double> t(raw.size());
+  for (std::size_t i = 0; i < raw.size(); ++i) t[i] = std::isnan(raw[i]) ? NAN : cfg_->objectives[i].transform(raw[i]);
+  return t;
+}
+
+std::function<std::optional<std::vector<double>>(const Architecture&)> ObjectiveSet::strategy_cheap(
+    const SearchSpace& space) const {
+  return [this, &space](const Architecture& a) -> std::optional<std::vector<double>> {
+    Candidate c(space, a);
+    const Result r = evaluate_cheap(c);
+    if (!cheap_violation(r.raw).empty()) return std::nullopt;
+    return transform(r.raw);
+  };
+}
+
+}  // namespace hwnas

@@ -1,0 +1,81 @@
+// Latency and energy objectives: HardwareModel::predict over the candidate's per-layer costs.
+#include "objective_hw.h"
+
+#include <filesystem>
+
+#include "hwnas/core/error.h"
+#include "hwnas/core/json_reader.h"
+
+#if __has_include("hwnas/hw_models/latency_model.h")
+#define HWNAS_HAVE_HW_MODELS 1
+#include "hwnas/hw_models/device_profile.h"
+#include "hwnas/hw_models/latency_model.h"
+#endif
+
+namespace hwnas {
+
+#ifdef HWNAS_HAVE_HW_MODELS
+namespace {
+
+class HardwareSource : public ObjectiveSource {
+ public:
+  HardwareSource(HardwareQuantity q, const nlohmann::json& spec, const std::string& path, const ObjectiveContext& ctx)
+      : q_(q) {
+    JsonReader r(spec, path);
+    device_ = r.require<std::string>("device");
+    batch_ = r.get<int>("batch", 1);
+    precision_text_ = r.get<std::string>("precision", "fp32");
+    r.finish();
+    if (batch_ < 1) throw UserError(r.child("batch") + ": expected a positive integer, got " + std::to_string(batch_));
+    // A device given as a file is resolved against the config's folder; a bare name is a built-in profile.
+    const bool is_file = device_.find('/') != std::string::npos || device_.ends_with(".json");
+    if (is_file) {
+      std::filesystem::path p(device_);
+      if (p.is_relative() && !ctx.base_dir.empty()) p = std::filesystem::path(ctx.base_dir) / p;
+      device_ = std::filesystem::absolute(p).lexically_normal().string();
+    }
+    try {
+      precision_ = parse_precision(precision_text_);
+    } catch (const UserError& e) {
+      throw UserError(r.child("precision") + ": " + e.what());
+    }
+    try {
+      model_.emplace(load_device(device_));
+    } catch (const UserError& e) {
+      throw UserError(r.child("device") + ": " + e.what());
+    }
+  }
+
+  std::string kind() const override { return q_ == HardwareQuantity::LatencyMs ? "latency" : "energy"; }
+  bool cheap() const override { return true; }
+  nlohmann::json resolved_spec() const override {
+    return {{"device", device_}, {"batch", batch_}, {"precision", precision_text_}};
+  }
+  ObjectiveValue evaluate(const Candidate& c) const override {
+    const HwPrediction p = model_->predict(c.layers(), batch_, precision_);
+    return ObjectiveValue::success(q_ == HardwareQuantity::LatencyMs ? p.latency_ms : p.energy_mj);
+  }
+
+ private:
+  HardwareQuantity q_;
+  std::string device_, precision_text_;
+  int batch_ = 1;
+  Precision precision_{};
+  std::optional<HardwareModel> model_;
+};
+
+}  // namespace
+
+std::unique_ptr<ObjectiveSource> make_hardware_source(HardwareQuantity q, const nlohmann::json& spec,
+                                                      const std::string& path, const ObjectiveContext& ctx) {
+  return std::make_unique<HardwareSource>(q, spec, path, ctx);
+}
+#else
+std::unique_ptr<ObjectiveSource> make_hardware_source(HardwareQuantity q, const nlohmann::json&, const std::string& path,
+                                                      const ObjectiveContext&) {
+  throw UserError(path + ": " + (q == HardwareQuantity::LatencyMs ? "latency" : "energy") +
+                  " objectives need the hardware models, which are not available in this build");
+}
+#endif
+
+}  // namespace hwnas

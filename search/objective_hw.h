@@ -1,0 +1,16 @@
+#pragma once
+// Private to search/: the latency and energy objective sources (hardware models of hw_models/).
+#include <memory>
+#include <string>
+
+#include "hwnas/search/objective.h"
+
+namespace hwnas {
+
+enum class HardwareQuantity { LatencyMs, EnergyMj };
+
+/// spec: {"device": NAME_OR_PATH, "batch": 1, "precision": "fp32"}. Cheap (an analytical model).
+std::unique_ptr<ObjectiveSource> make_hardware_source(HardwareQuantity q, const nlohmann::json& spec,
+                                                      const std::string& path, const ObjectiveContext& ctx);
+
+}  // namespace hwnas

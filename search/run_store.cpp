@@ -1,0 +1,208 @@
+#include "hwnas/search/run_store.h"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "hwnas/core/atomic_file.h"
+#include "hwnas/core/error.h"
+#include "hwnas/core/json_reader.h"
+#include "hwnas/nas/architecture.h"
+#include "hwnas/search/config.h"
+
+namespace hwnas {
+
+namespace fs = std::filesystem;
+
+std::string to_string(EvalStatus s) {
+  switch (s) {
+    case EvalStatus::Ok: return "ok";
+    case EvalStatus::Failed: return "failed";
+    case EvalStatus::Rejected: return "rejected";
+  }
+  return "?";
+}
+
+nlohmann::json EvaluationRecord::to_json(const std::vector<std::string>& names) const {
+  nlohmann::json objs = nlohmann::json::object();
+  for (std::size_t i = 0; i < names.size() && i < raw.size(); ++i)
+    if (std::isfinite(raw[i])) objs[names[i]] = raw[i];
+  return {{"id", id},           {"arch", arch},         {"decisions", decisions},  {"hash", hash_hex(hash)},
+          {"status", hwnas::to_string(status)}, {"message", message}, {"objectives", objs}, {"elapsed_s", elapsed_s}};
+}
+
+EvaluationRecord EvaluationRecord::from_json(const nlohmann::json& j, const std::vector<std::string>& names,
+                                             const std::string& where) {
+  EvaluationRecord r;
+  JsonReader x(j, where);
+  r.id = x.require<long long>("id");
+  r.arch = x.require<std::string>("arch");
+  r.decisions = x.require<std::vector<int>>("decisions");
+  const std::string h = x.require<std::string>("hash");
+  try {
+    std::size_t used = 0;
+    r.hash = std::stoull(h, &used, 16);
+    if (used != h.size()) throw std::invalid_argument("trailing characters");
+  } catch (const std::exception&) {
+    throw UserError(x.child("hash") + ": expected 16 hexadecimal digits, got \"" + h + "\"");
+  }
+  const std::string st = x.require<std::string>("status");
+  if (st == "ok") r.status = EvalStatus::Ok;
+  else if (st == "failed") r.status = EvalStatus::Failed;
+  else if (st == "rejected") r.status = EvalStatus::Rejected;
+  else throw UserError(x.child("status") + ": expected \"ok\", \"failed\" or \"rejected\", got \"" + st + "\"");
+  r.message = x.get<std::string>("message", "");
+  r.raw.assign(names.size(), NAN);
+  if (const auto* objs = x.raw("objectives")) {
+    JsonReader o(*objs, x.child("objectives"));
+    for (std::size_t i = 0; i < names.size(); ++i)
+      if (o.has(names[i])) r.raw[i] = o.require<double>(names[i]);
+    o.finish();  // a name this config does not have: the log belongs to another config
+  }
+  r.elapsed_s = x.get<double>("elapsed_s", 0.0);
+  x.finish();
+  if (r.status == EvalStatus::Ok)
+    for (std::size_t i = 0; i < names.size(); ++i)
+      if (std::isnan(r.raw[i])) throw UserError(where + ": status ok but objective '" + names[i] + "' is missing");
+  return r;
+}
+
+LogContents read_evaluation_log(const std::string& path, const std::vector<std::string>& names) {
+  LogContents out;
+  std::ifstream f(path, std::ios::binary);
+  if (!f) return out;  // no log yet: nothing finished
+  std::stringstream buf;
+  buf << f.rdbuf();
+  const std::string text = buf.str();
+  std::size_t pos = 0;
+  int line_no = 0;
+  while (pos < text.size()) {
+    ++line_no;
+    const std::size_t nl = text.find('\n', pos);
+    const std::string where = path + ":" + std::to_string(line_no);
+    if (nl == std::string::npos) {
+      // A write cut short: the evaluation never counted. It is evaluated again.
+      out.warnings.push_back(where + ": ignoring a truncated last line (" + std::to_string(text.size() - pos) +
+                             " bytes; the run was probably killed while writing it)");
+      break;
+    }
+    const std::string line = text.substr(pos, nl - pos);
+    pos = nl + 1;
+    if (line.find_first_not_of(" \t\r") == std::string::npos) {
+      out.valid_bytes = pos;
+      continue;
+    }
+    nlohmann::json j;
+    try {
+      j = nlohmann::json::parse(line);
+    } catch (const nlohmann::json::parse_error& e) {
+      throw UserError(where + ": malformed evaluation record (" + e.what() + "); the log is damaged");
+    }
+    out.records.push_back(EvaluationRecord::from_json(j, names, where));
+    out.valid_bytes = pos;
+  }
+  return out;
+}
+
+RunStore::RunStore(std::string dir, std::vector<std::string> names) : dir_(std::move(dir)), names_(std::move(names)) {}
+
+RunStore::RunStore(RunStore&& o) noexcept : dir_(std::move(o.dir_)), names_(std::move(o.names_)), log_(o.log_) {
+  o.log_ = nullptr;
+}
+
+RunStore& RunStore::operator=(RunStore&& o) noexcept {
+  if (this != &o) {
+    if (log_) std::fclose(log_);
+    dir_ = std::move(o.dir_);
+    names_ = std::move(o.names_);
+    log_ = o.log_;
+    o.log_ = nullptr;
+  }
+  return *this;
+}
+
+RunStore::~RunStore() {
+  if (log_) std::fclose(log_);
+}
+
+std::string RunStore::log_path() const { return (fs::path(dir_) / "evaluations.jsonl").string(); }
+
+namespace {
+std::vector<std::string> names_of(const SearchConfig& cfg) {
+  std::vector<std::string> n;
+  for (const auto& o : cfg.objectives) n.push_back(o.name);
+  return n;
+}
+}  // namespace
+
+void RunStore::open_log() {
+  log_ = std::fopen(log_path().c_str(), "ab");
+  if (!log_) throw UserError(log_path() + ": cannot open for appending: " + std::strerror(errno));
+}
+
+RunStore RunStore::create(const std::string& dir, const SearchConfig& cfg) {
+  RunStore s(dir, names_of(cfg));
+  std::error_code ec;
+  if (fs::exists(s.log_path()) && fs::file_size(s.log_path(), ec) > 0)
+    throw UserError(dir + ": holds an earlier run (evaluations.jsonl); continue it with --resume " + dir +
+                    ", or choose another output.name");
+  fs::create_directories(dir, ec);
+  if (ec) throw UserError(dir + ": cannot create the run directory: " + ec.message());
+  write_file_atomic((fs::path(dir) / "config.json").string(), cfg.to_json().dump(2) + "\n");
+  fs::remove(fs::path(dir) / "pareto.json", ec);
+  fs::remove(fs::path(dir) / "pareto.csv", ec);
+  std::FILE* f = std::fopen(s.log_path().c_str(), "wb");  // empty log: the run exists
+  if (!f) throw UserError(s.log_path() + ": cannot create: " + std::strerror(errno));
+  std::fclose(f);
+  s.open_log();
+  return s;
+}
+
+RunStore RunStore::resume(const std::string& dir, const SearchConfig& cfg, LogContents* log) {
+  RunStore s(dir, names_of(cfg));
+  const fs::path config_path = fs::path(dir) / "config.json";
+  if (!fs::exists(config_path))
+    throw UserError(dir + ": not a run directory (no config.json); cannot resume");
+  nlohmann::json stored = read_json_file(config_path.string());
+  if (!stored.is_object()) throw UserError(config_path.string() + ": expected a JSON object");
+  for (const char* k : {"budget", "parallelism", "output"}) stored.erase(k);
+  const nlohmann::json mine = cfg.identity_json();
+  if (stored != mine) {
+    std::string differs;
+    for (auto it = mine.begin(); it != mine.end(); ++it)
+      if (!stored.contains(it.key()) || stored[it.key()] != it.value()) differs += (differs.empty() ? "" : ", ") + it.key();
+    for (auto it = stored.begin(); it != stored.end(); ++it)
+      if (!mine.contains(it.key())) differs += (differs.empty() ? "" : ", ") + it.key();
+    throw UserError(dir + ": holds a run of a different config (differs in: " + differs + "); refusing to resume it with " +
+                    cfg.source_file + " (only budget, parallelism and output may change)");
+  }
+  *log = read_evaluation_log(s.log_path(), s.names_);
+  if (fs::exists(s.log_path()) && fs::file_size(s.log_path()) > log->valid_bytes) {
+    // Cut the partial line off, so that new lines do not get glued to it.
+    if (::truncate(s.log_path().c_str(), static_cast<off_t>(log->valid_bytes)) != 0)
+      throw UserError(s.log_path() + ": cannot cut off the truncated last line: " + std::strerror(errno));
+  }
+  write_file_atomic(config_path.string(), cfg.to_json().dump(2) + "\n");
+  s.open_log();
+  return s;
+}
+
+void RunStore::append(const EvaluationRecord& r) {
+  HWNAS_CHECK(log_ != nullptr, "run store is not open");
+  const std::string line = r.to_json(names_).dump() + "\n";
+  if (std::fwrite(line.data(), 1, line.size(), log_) != line.size() || std::fflush(log_) != 0)
+    throw UserError(log_path() + ": write failed: " + std::strerror(errno));
+  if (::fsync(::fileno(log_)) != 0) throw UserError(log_path() + ": fsync failed: " + std::strerror(errno));
+}
+
+void RunStore::write_front(const std::string& json_text, const std::string& csv_text) const {
+  write_file_atomic((fs::path(dir_) / "pareto.json").string(), json_text);
+  write_file_atomic((fs::path(dir_) / "pareto.csv").string(), csv_text);
+}
+
+}  // namespace hwnas

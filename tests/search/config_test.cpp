@@ -1,0 +1,220 @@
+// SearchConfig: strict reading, every error names the file and the JSON path, resolution of
+// defaults and relative paths, the identity used by resume, and the shipped example configs.
+#include "hwnas/search/config.h"
+
+#include <filesystem>
+
+#include <gtest/gtest.h>
+
+#include "config_test_fixtures.h"
+
+using namespace hwnas;
+using hwnas::testing::config_from;
+using hwnas::testing::table_config;
+using hwnas::testing::user_error;
+using hwnas::testing::write_error_table;
+namespace fs = std::filesystem;
+
+namespace {
+
+nlohmann::json minimal() {
+  return {{"space", {{"name", "nb201"}}},
+          {"objectives", {{{"name", "params"}, {"source", "params"}}, {{"name", "flops"}, {"source", "flops"}}}},
+          {"budget", {{"evaluations", 10}}}};
+}
+
+// Applies `edit` to the minimal config and returns the error message of reading it.
+std::string error_of(const std::function<void(nlohmann::json&)>& edit) {
+  nlohmann::json j = minimal();
+  edit(j);
+  const std::string dir = hwnas::test::scratch_dir();
+  return user_error([&] { config_from(j, dir, "bad.json"); });
+}
+
+}  // namespace
+
+TEST(SearchConfig, MinimalConfigResolvesDefaults) {
+  const SearchConfig c = config_from(minimal(), hwnas::test::scratch_dir(), "mini.json");
+  EXPECT_EQ(c.space, "nb201");
+  EXPECT_EQ(c.space_options["channels"], 16);
+  EXPECT_EQ(c.strategy, "evolution");
+  EXPECT_EQ(c.strategy_options["population"], 50);  // the strategy's default, filled in
+  EXPECT_EQ(c.parallelism, 1);
+  EXPECT_EQ(c.effective_batch_size(), 1);
+  EXPECT_EQ(c.seed, 0u);
+  EXPECT_EQ(*c.max_evaluations, 10);
+  EXPECT_FALSE(c.max_seconds.has_value());
+  EXPECT_EQ(c.run_dir(), "runs/mini");
+  ASSERT_EQ(c.objectives.size(), 2u);
+  EXPECT_TRUE(c.objectives[0].cheap);
+  EXPECT_FALSE(c.objectives[0].maximize);
+  const nlohmann::json r = c.to_json();
+  EXPECT_EQ(r["objectives"][0]["source"], "params");
+  EXPECT_EQ(r["objectives"][0]["direction"], "minimize");
+  EXPECT_EQ(r["output"]["name"], "mini");
+  EXPECT_EQ(r["batch_size"], 1);
+}
+
+TEST(SearchConfig, ResolvedConfigReadsBackToItself) {
+  const std::string dir = hwnas::test::scratch_dir();
+  const std::string table = write_error_table(dir + "/err.csv");
+  nlohmann::json j = table_config("err.csv");
+  j["constraints"] = {{{"objective", "params"}, {"max", 1e6}}};
+  j["budget"]["seconds"] = 30;
+  const SearchConfig c = config_from(j, dir);
+  const SearchConfig again = config_from(c.to_json(), dir, "again.json");
+  EXPECT_EQ(again.to_json().dump(), [&] {
+    nlohmann::json x = c.to_json();
+    x["output"]["name"] = "search";  // from the original file's stem; written explicitly, kept
+    return x;
+  }().dump());
+  EXPECT_EQ(again.identity_json(), c.identity_json());
+}
+
+TEST(SearchConfig, TablePathIsResolvedAgainstTheConfigFolder) {
+  const std::string dir = hwnas::test::scratch_dir();
+  fs::create_directories(dir + "/sub/data");
+  write_error_table(dir + "/sub/data/err.csv");
+  const SearchConfig c = config_from(table_config("data/err.csv"), dir + "/sub");
+  const std::string file = c.objectives[0].spec["file"];
+  EXPECT_EQ(file, fs::absolute(dir + "/sub/data/err.csv").lexically_normal().string());
+  EXPECT_FALSE(c.objectives[0].cheap);
+  EXPECT_EQ(c.objectives[0].spec["key"], "arch_str");
+  EXPECT_TRUE(c.objectives[1].log);
+}
+
+TEST(SearchConfig, IdentityIgnoresBudgetThreadsAndOutputOnly) {
+  const std::string dir = hwnas::test::scratch_dir();
+  nlohmann::json a = minimal();
+  a["batch_size"] = 2;
+  nlohmann::json b = a;
+  b["budget"] = {{"evaluations", 99}, {"seconds", 5}};
+  b["parallelism"] = 8;
+  b["output"] = {{"dir", "elsewhere"}, {"name", "x"}};
+  EXPECT_EQ(config_from(a, dir, "a.json").identity_json(), config_from(b, dir, "b.json").identity_json());
+  nlohmann::json c = a;
+  c["seed"] = 1;
+  EXPECT_NE(config_from(a, dir, "a.json").identity_json(), config_from(c, dir, "c.json").identity_json());
+}
+
+TEST(SearchConfig, BadConfigsNameTheFileAndTheJsonPath) {
+  struct Case {
+    std::function<void(nlohmann::json&)> edit;
+    std::string expected;
+  };
+  const std::vector<Case> cases = {
+      {[](auto& j) { j["budgte"] = 1; }, "bad.json: budgte: unknown key"},
+      {[](auto& j) { j.erase("space"); }, "bad.json: space: required field is missing"},
+      {[](auto& j) { j["space"]["name"] = "darts"; }, "bad.json: space.name: unknown search space 'darts'"},
+      {[](auto& j) { j["space"]["options"] = {{"channels", -1}}; }, "bad.json: space.options.channels: expected an integer in 1..4096"},
+      {[](auto& j) { j["space"]["colour"] = 1; }, "bad.json: space.colour: unknown key"},
+      {[](auto& j) { j.erase("objectives"); }, "bad.json: objectives: required field is missing"},
+      {[](auto& j) { j["objectives"] = nlohmann::json::array(); }, "bad.json: objectives: expected a non-empty array"},
+      {[](auto& j) { j["objectives"][0].erase("name"); }, "bad.json: objectives[0].name: required field is missing"},
+      {[](auto& j) { j["objectives"][1]["name"] = "params"; }, "bad.json: objectives[1].name: objective 'params' is defined twice"},
+      {[](auto& j) { j["objectives"][1]["source"] = "accuracy"; },
+       "bad.json: objectives[1].source: unknown objective source 'accuracy' (known: energy, flops, latency, macs, params, proxy, table, train)"},
+      {[](auto& j) { j["objectives"][1]["source"] = 3; }, "bad.json: objectives[1].source: expected \"params\""},
+      {[](auto& j) { j["objectives"][1]["source"] = {{"table", {}}, {"proxy", "x"}}; }, "bad.json: objectives[1].source: expected"},
+      {[](auto& j) { j["objectives"][1]["direction"] = "up"; },
+       "bad.json: objectives[1].direction: expected \"minimize\" or \"maximize\", got \"up\""},
+      {[](auto& j) { j["objectives"][0]["log"] = "yes"; }, "bad.json: objectives[0].log: expected true or false, got string \"yes\""},
+      {[](auto& j) { j["objectives"][0]["weight"] = 2; }, "bad.json: objectives[0].weight: unknown key"},
+      {[](auto& j) { j["objectives"][1]["source"] = {{"params", {{"exact", true}}}}; },
+       "bad.json: objectives[1].source.params.exact: unknown key"},
+      {[](auto& j) { j["objectives"][1]["source"] = {{"proxy", "synflow"}}; },
+       "bad.json: objectives[1].source.proxy: proxy objectives are not available in this build"},
+      {[](auto& j) { j["objectives"][1]["source"] = {{"train", {{"epochs", 1}}}}; },
+       "bad.json: objectives[1].source.train: training objectives are not available in this build"},
+      {[](auto& j) { j["objectives"][1]["source"] = {{"table", {{"value", "error"}}}}; },
+       "bad.json: objectives[1].source.table.file: required field is missing"},
+      {[](auto& j) { j["objectives"][1]["source"] = {{"table", {{"file", "nope.csv"}, {"value", "error"}}}}; },
+       "bad.json: objectives[1].source.table.file: no such file: "},
+      {[](auto& j) { j["constraints"] = {{{"objective", "latency"}, {"max", 20}}}; },
+       "bad.json: constraints[0].objective: no objective named 'latency' (objectives: params, flops)"},
+      {[](auto& j) { j["constraints"] = {{{"objective", "params"}}}; }, "bad.json: constraints[0]: expected \"max\" and/or \"min\""},
+      {[](auto& j) { j["constraints"] = {{{"objective", "params"}, {"max", "1M"}}}; },
+       "bad.json: constraints[0].max: expected a number, got string \"1M\""},
+      {[](auto& j) { j["constraints"] = {{{"objective", "params"}, {"min", 5}, {"max", 1}}}; },
+       "bad.json: constraints[0]: min 5 is larger than max 1"},
+      {[](auto& j) { j["constraints"] = nlohmann::json::array({"params"}); }, "bad.json: constraints[0]: expected an object"},
+      {[](auto& j) { j["strategy"] = {{"name", "annealing"}}; }, "bad.json: strategy.name: unknown strategy \"annealing\""},
+      {[](auto& j) { j["strategy"] = {{"name", "evolution"}, {"options", {{"populaton", 5}}}}; },
+       "bad.json: strategy.options.populaton: unknown key"},
+      {[](auto& j) { j.erase("budget"); }, "bad.json: budget: required field is missing"},
+      {[](auto& j) { j["budget"] = nlohmann::json::object(); }, "bad.json: budget: expected at least one of \"evaluations\" and \"seconds\""},
+      {[](auto& j) { j["budget"] = {{"evaluations", 0}}; }, "bad.json: budget.evaluations: expected a positive integer, got 0"},
+      {[](auto& j) { j["budget"] = {{"evaluations", 2.5}}; }, "bad.json: budget.evaluations: expected an integer"},
+      {[](auto& j) { j["budget"] = {{"seconds", -1}}; }, "bad.json: budget.seconds: expected a positive number of seconds"},
+      {[](auto& j) { j["budget"]["hours"] = 1; }, "bad.json: budget.hours: unknown key"},
+      {[](auto& j) { j["parallelism"] = 0; }, "bad.json: parallelism: expected an integer in 1..1024, got 0"},
+      {[](auto& j) { j["batch_size"] = "4"; }, "bad.json: batch_size: expected an integer"},
+      {[](auto& j) { j["seed"] = -3; }, "bad.json: seed: expected a non-negative integer, got -3"},
+      {[](auto& j) { j["output"] = {{"name", "a/b"}}; }, "bad.json: output.name: expected a plain folder name"},
+      {[](auto& j) { j["output"] = {{"folder", "x"}}; }, "bad.json: output.folder: unknown key"},
+      {[](auto& j) { j = nlohmann::json::array(); }, "bad.json: expected a JSON object"},
+  };
+  for (const auto& c : cases) {
+    const std::string msg = error_of(c.edit);
+    EXPECT_NE(msg.find(c.expected), std::string::npos) << "expected: " << c.expected << "\n     got: " << msg;
+  }
+}
+
+TEST(SearchConfig, TableErrorsNameTheColumnAndTheCsvLine) {
+  const std::string dir = hwnas::test::scratch_dir();
+  hwnas::test::write_text(dir + "/t.csv", "arch_str,error\n|none~0|+|none~0|none~1|+|none~0|none~1|none~2|,0.5\n");
+  nlohmann::json j = table_config("t.csv");
+  j["objectives"][0]["source"]["table"]["value"] = "accuracy";
+  EXPECT_NE(user_error([&] { config_from(j, dir); }).find("search.json: objectives[0].source.table.value: " +
+                                                          fs::absolute(dir + "/t.csv").lexically_normal().string() +
+                                                          " has no column 'accuracy'"),
+            std::string::npos);
+  hwnas::test::write_text(dir + "/t.csv", "arch_str,error\n|none~0|+|none~0|none~1|+|none~0|none~1|none~2|,0.5\n|bogus|,1\n");
+  j["objectives"][0]["source"]["table"]["value"] = "error";
+  const std::string msg = user_error([&] { config_from(j, dir); });
+  EXPECT_NE(msg.find("t.csv:3: column 'arch_str': "), std::string::npos) << msg;
+}
+
+TEST(SearchConfig, SyntaxErrorNamesTheFile) {
+  const std::string dir = hwnas::test::scratch_dir();
+  hwnas::test::write_text(dir + "/broken.json", "{\"space\": {\"name\": \"nb201\"},\n  \"objectives\": [}\n");
+  const std::string msg = user_error([&] { SearchConfig::from_file(dir + "/broken.json"); });
+  EXPECT_NE(msg.find("broken.json"), std::string::npos) << msg;
+  EXPECT_NE(user_error([&] { SearchConfig::from_file(dir + "/absent.json"); }).find("absent.json"), std::string::npos);
+}
+
+TEST(SearchConfig, ShippedConfigsParse) {
+  const fs::path configs = fs::path(HWNAS_SOURCE_DIR) / "configs";
+  ASSERT_TRUE(fs::exists(configs / "quickstart.json"));
+  const SearchConfig q = SearchConfig::from_file((configs / "quickstart.json").string());
+  EXPECT_GE(q.objectives.size(), 2u);
+  EXPECT_EQ(q.run_dir(), "runs/quickstart");
+  int parsed = 0;
+  for (const auto& e : fs::directory_iterator(configs)) {
+    if (e.path().extension() != ".json" || e.path().filename() == "schema.json") continue;
+    const std::string msg = user_error([&] { SearchConfig::from_file(e.path().string()); });
+    // Configs that name a hardware device need the hardware models of this build.
+    if (msg.find("not available in this build") != std::string::npos) continue;
+    EXPECT_EQ(msg, "") << e.path();
+    ++parsed;
+  }
+  EXPECT_GE(parsed, 1);
+}
+
+TEST(SearchConfig, TransformAndConstraintMessages) {
+  ObjectiveConfig o;
+  o.name = "acc";
+  o.maximize = true;
+  EXPECT_EQ(o.transform(0.9), -0.9);
+  o.log = true;
+  EXPECT_DOUBLE_EQ(o.transform(100.0), -2.0);
+  EXPECT_TRUE(std::isnan(o.transform(0.0)));
+  ConstraintConfig k;
+  k.objective = "lat";
+  k.max = 20;
+  EXPECT_EQ(k.violation(20), "");
+  EXPECT_EQ(k.violation(31.5), "lat = 31.5 > max 20");
+  k.min = 1;
+  EXPECT_EQ(k.violation(0.5), "lat = 0.5 < min 1");
+  EXPECT_EQ(k.violation(NAN), "");
+}

@@ -1,0 +1,115 @@
+#pragma once
+// Fixtures shared by the config, objective, controller and run-store tests: a table objective
+// over all NAS-Bench-201 cells (the synthetic error of nb201_problem.h, written to CSV), configs
+// written to scratch files, and an expensive objective kind that counts its calls.
+#include <atomic>
+#include <filesystem>
+#include <mutex>
+#include <set>
+#include <string>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "hwnas/core/csv.h"
+#include "hwnas/core/error.h"
+#include "hwnas/core/json_reader.h"
+#include "hwnas/search/config.h"
+#include "hwnas/search/objective.h"
+#include "nb201_problem.h"
+#include "support/cli.h"
+
+namespace hwnas::testing {
+
+inline const Nb201Problem& problem() {
+  static const Nb201Problem p;
+  return p;
+}
+
+/// Writes `arch_str,error` for every nb201 cell except those `skip` rejects; returns the path.
+inline std::string write_error_table(const std::string& path,
+                                     const std::function<bool(const Architecture&)>& skip = nullptr) {
+  std::string csv = "arch_str,error\n";
+  for (const auto& a : problem().all()) {
+    if (skip && skip(a)) continue;
+    csv += csv_escape(problem().space().to_string(a)) + "," + nlohmann::json(problem().error(a)).dump() + "\n";
+  }
+  hwnas::test::write_text(path, csv);
+  return path;
+}
+
+/// A two-objective nb201 config: "err" from the table file (expensive) and "params" (cheap).
+inline nlohmann::json table_config(const std::string& table_file, long long evaluations = 40) {
+  return {{"space", {{"name", "nb201"}}},
+          {"objectives",
+           {{{"name", "err"}, {"source", {{"table", {{"file", table_file}, {"value", "error"}}}}}},
+            {{"name", "params"}, {"source", "params"}, {"log", true}}}},
+          {"strategy", {{"name", "evolution"}, {"options", {{"population", 10}, {"sample_size", 3}}}}},
+          {"budget", {{"evaluations", evaluations}}},
+          {"parallelism", 2},
+          {"batch_size", 4},
+          {"seed", 7}};
+}
+
+/// Writes `j` to DIR/NAME and reads it back as a config (so errors name that file).
+inline SearchConfig config_from(const nlohmann::json& j, const std::string& dir, const std::string& name = "search.json") {
+  const std::string path = dir + "/" + name;
+  hwnas::test::write_text(path, j.dump(2));
+  return SearchConfig::from_file(path);
+}
+
+/// The message of the UserError that `f` throws ("" when it does not throw).
+template <class F>
+std::string user_error(F&& f) {
+  try {
+    f();
+  } catch (const UserError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+/// An expensive objective kind "counting": value = number of decisions equal to 3 (conv3x3) plus
+/// 0.01 * decision 0; counts calls and remembers the architectures it saw. Registered while alive.
+class CountingObjective {
+ public:
+  CountingObjective() {
+    register_objective_source("counting", [this](const nlohmann::json& spec, const std::string& path, const ObjectiveContext&) {
+      JsonReader(spec, path).finish();
+      return std::make_unique<Source>(this);
+    });
+  }
+  ~CountingObjective() { unregister_objective_source("counting"); }
+  int calls() const { return calls_.load(); }
+  std::set<std::vector<int>> seen() const {
+    std::lock_guard<std::mutex> l(mutex_);
+    return seen_;
+  }
+
+ private:
+  class Source : public ObjectiveSource {
+   public:
+    explicit Source(CountingObjective* owner) : owner_(owner) {}
+    std::string kind() const override { return "counting"; }
+    bool cheap() const override { return false; }
+    nlohmann::json resolved_spec() const override { return nlohmann::json::object(); }
+    ObjectiveValue evaluate(const Candidate& c) const override {
+      ++owner_->calls_;
+      {
+        std::lock_guard<std::mutex> l(owner_->mutex_);
+        owner_->seen_.insert(c.arch().choices);
+      }
+      double v = 0.01 * c.arch().choices[0];
+      for (int x : c.arch().choices) v += x == 3;
+      return ObjectiveValue::success(v);
+    }
+
+   private:
+    CountingObjective* owner_;
+  };
+  std::atomic<int> calls_{0};
+  mutable std::mutex mutex_;
+  std::set<std::vector<int>> seen_;
+};
+
+}  // namespace hwnas::testing

@@ -1,0 +1,134 @@
+// Objective sources: exact counts, CSV tables (missing rows are failed evaluations, not crashes),
+// the registry, and ObjectiveSet (constraints, transforms, the strategies' cheap function).
+#include "hwnas/search/objective.h"
+
+#include <gtest/gtest.h>
+
+#include "config_test_fixtures.h"
+
+using namespace hwnas;
+using hwnas::testing::config_from;
+using hwnas::testing::problem;
+using hwnas::testing::table_config;
+using hwnas::testing::user_error;
+using hwnas::testing::write_error_table;
+
+namespace {
+const char* kAllConv = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|";
+const char* kSkipOnly = "|none~0|+|skip_connect~0|none~1|+|none~0|none~1|skip_connect~2|";
+}  // namespace
+
+TEST(ObjectiveSource, CountsAreTheSpaceCounts) {
+  auto space = make_space("nb201");
+  ObjectiveContext ctx{space.get(), "", 0};
+  const Architecture a = space->parse(kAllConv);
+  Candidate c(*space, a);
+  EXPECT_EQ(make_objective_source("params", nullptr, "p", ctx)->evaluate(c).value, 1531546.0);
+  EXPECT_EQ(make_objective_source("macs", nullptr, "p", ctx)->evaluate(c).value, 220119680.0);
+  const auto flops = make_objective_source("flops", nullptr, "p", ctx);
+  EXPECT_EQ(flops->evaluate(c).value, static_cast<double>(space->count(a).flops));
+  EXPECT_TRUE(flops->cheap());
+  EXPECT_EQ(flops->kind(), "flops");
+  EXPECT_EQ(c.text(), kAllConv);
+}
+
+TEST(ObjectiveSource, TableLooksUpArchitecturesAndTheirEquivalents) {
+  const std::string dir = hwnas::test::scratch_dir();
+  auto space = make_space("nb201");
+  const Architecture all_conv = space->parse(kAllConv);
+  const Architecture skip = space->parse(kSkipOnly);
+  // An equivalent of `skip` with a dead edge (a conv into node 1, which feeds nothing live).
+  const Architecture skip_dead = space->parse("|nor_conv_3x3~0|+|skip_connect~0|none~1|+|none~0|none~1|skip_connect~2|");
+  ASSERT_EQ(space->canonical_hash(skip), space->canonical_hash(skip_dead));
+  hwnas::test::write_text(dir + "/t.csv", std::string("name,acc,arch_str\nx,0.93,") + kAllConv + "\ny,\"0.5\"," + kSkipOnly +
+                                             "\nz,nan,|avg_pool_3x3~0|+|none~0|none~1|+|none~0|avg_pool_3x3~1|none~2|\n");
+  ObjectiveContext ctx{space.get(), dir, 0};
+  auto t = make_objective_source("table", {{"file", "t.csv"}, {"value", "acc"}}, "cfg: objectives[0].source", ctx);
+  EXPECT_FALSE(t->cheap());
+  EXPECT_EQ(t->resolved_spec()["key"], "arch_str");
+  EXPECT_EQ(t->evaluate(Candidate(*space, all_conv)).value, 0.93);
+  EXPECT_EQ(t->evaluate(Candidate(*space, skip)).value, 0.5);
+  const ObjectiveValue eq = t->evaluate(Candidate(*space, skip_dead));
+  EXPECT_TRUE(eq.ok);
+  EXPECT_EQ(eq.value, 0.5);
+  const ObjectiveValue missing = t->evaluate(Candidate(*space, space->parse("|nor_conv_1x1~0|+|none~0|none~1|+|none~0|nor_conv_1x1~1|none~2|")));
+  EXPECT_FALSE(missing.ok);
+  EXPECT_NE(missing.message.find("has no row for |nor_conv_1x1~0|"), std::string::npos) << missing.message;
+  const ObjectiveValue nan = t->evaluate(Candidate(*space, space->parse("|avg_pool_3x3~0|+|none~0|none~1|+|none~0|avg_pool_3x3~1|none~2|")));
+  EXPECT_FALSE(nan.ok);
+  EXPECT_NE(nan.message.find("no value for |avg_pool_3x3~0|"), std::string::npos) << nan.message;
+}
+
+TEST(ObjectiveSource, TableErrorsNameTheFileAndLine) {
+  const std::string dir = hwnas::test::scratch_dir();
+  auto space = make_space("nb201");
+  ObjectiveContext ctx{space.get(), dir, 0};
+  auto make = [&](const std::string& text, nlohmann::json spec = {{"file", "t.csv"}, {"value", "v"}}) {
+    hwnas::test::write_text(dir + "/t.csv", text);
+    return user_error([&] { make_objective_source("table", spec, "cfg: o", ctx); });
+  };
+  EXPECT_NE(make(std::string("arch_str,v\n") + kAllConv + ",fast\n").find("t.csv:2"), std::string::npos);
+  EXPECT_NE(make(std::string("arch_str,v\n") + kAllConv + ",1\n" + kAllConv + ",2\n").find("t.csv:3: architecture '"),
+            std::string::npos);
+  EXPECT_EQ(make(std::string("arch_str,v\n") + kAllConv + ",1\n" + kAllConv + ",1\n"), "");  // same value twice is fine
+  EXPECT_NE(make("arch_str,v\n").find("cfg: o.table.file: "), std::string::npos);
+  EXPECT_NE(make("id,v\n1,2\n").find("cfg: o.table.key: "), std::string::npos);
+  EXPECT_NE(make("arch_str,v\n", {{"file", "t.csv"}, {"value", "v"}, {"sep", ";"}}).find("cfg: o.table.sep: unknown key"),
+            std::string::npos);
+}
+
+TEST(ObjectiveSource, RegistryListsKindsAndAcceptsNewOnes) {
+  auto space = make_space("nb201");
+  ObjectiveContext ctx{space.get(), "", 0};
+  const std::string msg = user_error([&] { make_objective_source("accuracy", nullptr, "f: objectives[0].source", ctx); });
+  EXPECT_EQ(msg, "f: objectives[0].source: unknown objective source 'accuracy' (known: energy, flops, latency, macs, params, proxy, table, train)");
+  {
+    hwnas::testing::CountingObjective counting;
+    auto kinds = objective_source_kinds();
+    EXPECT_NE(std::find(kinds.begin(), kinds.end(), "counting"), kinds.end());
+    auto src = make_objective_source("counting", nullptr, "o", ctx);
+    EXPECT_EQ(src->evaluate(Candidate(*space, space->parse(kAllConv))).value, 6.03);
+    EXPECT_EQ(counting.calls(), 1);
+  }
+  EXPECT_NE(user_error([&] { make_objective_source("counting", nullptr, "o", ctx); }).find("unknown objective source 'counting'"),
+            std::string::npos);
+}
+
+TEST(ObjectiveSet, CheapFirstThenExpensiveWithConstraintsAndTransforms) {
+  const std::string dir = hwnas::test::scratch_dir();
+  hwnas::testing::CountingObjective counting;
+  nlohmann::json j = {{"space", {{"name", "nb201"}}},
+                      {"objectives",
+                       {{{"name", "score"}, {"source", {{"counting", nlohmann::json::object()}}}, {"direction", "maximize"}},
+                        {{"name", "params"}, {"source", "params"}, {"log", true}}}},
+                      {"constraints", {{{"objective", "params"}, {"max", 1e6}}, {{"objective", "score"}, {"min", 1}}}},
+                      {"budget", {{"evaluations", 5}}}};
+  const SearchConfig cfg = config_from(j, dir);
+  auto space = make_space(cfg.space, cfg.space_options);
+  ObjectiveSet set(cfg, *space);
+  EXPECT_EQ(set.cheap_mask(), (std::vector<bool>{false, true}));
+  EXPECT_TRUE(set.has_expensive());
+
+  Candidate big(*space, space->parse(kAllConv));
+  auto cheap = set.evaluate_cheap(big);
+  EXPECT_TRUE(std::isnan(cheap.raw[0]));
+  EXPECT_EQ(cheap.raw[1], 1531546.0);
+  EXPECT_EQ(set.cheap_violation(cheap.raw), "params = 1531546 > max 1000000");
+  EXPECT_EQ(counting.calls(), 0);
+  EXPECT_FALSE(set.strategy_cheap(*space)(big.arch()).has_value());
+
+  Candidate small(*space, space->parse(kSkipOnly));
+  cheap = set.evaluate_cheap(small);
+  EXPECT_EQ(set.cheap_violation(cheap.raw), "");
+  auto full = set.evaluate_expensive(small, cheap);
+  EXPECT_EQ(counting.calls(), 1);
+  EXPECT_EQ(full.raw[0], 0.0);
+  EXPECT_EQ(set.expensive_violation(full.raw), "score = 0 < min 1");
+  const auto t = set.transform(full.raw);
+  EXPECT_EQ(t[0], -0.0);
+  EXPECT_DOUBLE_EQ(t[1], std::log10(full.raw[1]));
+  const auto sc = set.strategy_cheap(*space)(small.arch());
+  ASSERT_TRUE(sc.has_value());
+  EXPECT_TRUE(std::isnan((*sc)[0]));
+  EXPECT_DOUBLE_EQ((*sc)[1], std::log10(full.raw[1]));
+}
