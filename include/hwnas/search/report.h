@@ -1,0 +1,73 @@
+#pragma once
+// Reading a finished (or running) search's run directory, and the self-contained HTML report.
+//
+// The report is one file, RUN_DIR/report.html, with no network access and no external scripts:
+//  - scatter plots (inline SVG) of every evaluation in the parameters-vs-FLOPs plane (counted
+//    exactly from the architecture) and in every pair of the run's objectives; front members
+//    highlighted, dominated points faded; log axes where values span more than a decade;
+//  - hypervolume over evaluations: the normalized hypervolume (pareto.h's rule: objectives
+//    transformed as the search does, log10 then negated when maximized; bounds from pareto.json's
+//    normalization when present, else min/max over the log; reference 1.1) of the front of the
+//    first k successful evaluations, for every k;
+//  - a table of the front, sortable by clicking a column (a few lines of inline JavaScript),
+//    linking each member to its exports under archs/<id>/ when they exist.
+//
+// Example:
+//   RunData run = read_run_dir("runs/quickstart");
+//   write_file_atomic("runs/quickstart/report.html", render_report(run));
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace hwnas {
+
+class SearchSpace;
+
+struct RunObjective {
+  std::string name;
+  bool maximize = false;
+  bool log = false;
+  /// The value the search minimizes (log10 when `log`, negated when maximized); NaN when undefined.
+  double transform(double raw) const;
+};
+
+/// One evaluation as read from evaluations.jsonl or pareto.json.
+struct RunEntry {
+  std::int64_t id = 0;
+  std::string arch;
+  std::string status = "ok";                           // "ok", "failed", "rejected"
+  nlohmann::json objectives = nlohmann::json::object();  // name -> raw value
+  nlohmann::json record;                                 // the whole line as read
+};
+
+struct RunData {
+  std::string dir;
+  nlohmann::json config;                 // config.json
+  std::string space_name;
+  nlohmann::json space_options;
+  std::vector<RunObjective> objectives;  // config order
+  bool has_log = false, has_front = false;
+  std::vector<RunEntry> evaluations;     // evaluations.jsonl, in order (a truncated last line is skipped)
+  std::vector<RunEntry> front;           // pareto.json's "front"
+  nlohmann::json pareto;                 // pareto.json as read (null when absent)
+};
+
+/// Reads RUN_DIR/config.json (required: UserError "<dir>: not a run directory (no config.json)"),
+/// and evaluations.jsonl and pareto.json when present. Malformed files -> UserError naming file:line.
+RunData read_run_dir(const std::string& dir);
+
+/// The entry with this id: pareto.json's front first, then the log. nullptr when absent.
+const RunEntry* find_entry(const RunData& run, std::int64_t id);
+
+/// The HTML page. `space` (from make_space(run.space_name, run.space_options)) is used to count
+/// params and FLOPs of each architecture; nullptr leaves the params-vs-FLOPs plane to the
+/// objectives when the run has them.
+std::string render_report(const RunData& run, const SearchSpace* space);
+
+/// Reads the run, renders the report and writes RUN_DIR/report.html atomically; returns its path.
+std::string write_report(const std::string& dir);
+
+}  // namespace hwnas
