@@ -179,7 +179,8 @@ DoublingResult doubling_times(const CsvTable& table, const DoublingOptions& opti
       era.note = "the slope's 95% interval includes 0 (no growth), so the doubling time has no upper bound";
     } else {
       if (era.slope_low < 0) era.months_high = 12 / era.slope_low;
-      era.note = "the slope's 95% interval includes 0 (no decline), so the halving time has no bound";
+      era.note = "y shrinks, but the slope's 95% interval includes 0 (no decline), so the halving time (a negative "
+                 "doubling time) has no upper bound";
     }
     res.eras.push_back(era);
   }
@@ -205,7 +206,7 @@ std::string DoublingResult::brief() const {
     if (std::isnan(e.slope_low))
       ci = "-";
     else
-      ci = (e.months_low ? fmt("%.4g", *e.months_low) : std::string("-inf")) + " to " +
+      ci = (e.months_low ? fmt("%.4g", *e.months_low) : std::string("unbounded")) + " to " +
            (e.months_high ? fmt("%.4g", *e.months_high) : std::string("unbounded"));
     std::snprintf(buf, sizeof buf, "%-*s %6zu %14.4g %22s %10.4g\n", static_cast<int>(w), e.label.c_str(), e.n, e.months,
                   ci.c_str(), e.r_squared);
