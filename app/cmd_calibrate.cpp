@@ -1,0 +1,112 @@
+// hwnas calibrate: fit a device profile to measurements, either micro-benchmarks on this machine
+// (--device host) or a CSV of measured whole networks from any device (--samples).
+#include <filesystem>
+#include <iostream>
+
+#include "command.h"
+#include "hwnas/core/atomic_file.h"
+#include "hwnas/core/error.h"
+#include "hwnas/hw_models/calibration.h"
+#include "hwnas/hw_models/device_profile.h"
+#include "hwnas/hw_models/measure.h"
+#include "hwnas/nas/space_cli.h"
+
+namespace {
+
+struct CalibrateArgs {
+  std::string device;
+  std::string out;
+  std::string samples;
+  std::string space = "nb201";
+  std::string space_options;
+  int batch = 1;
+  std::string precision = "fp32";
+  int threads = 1;
+  int repeats = 15;
+  int layer_archs = 400;
+  int network_archs = 12;
+  bool no_lut = false;
+  std::uint64_t seed = 7;
+};
+
+void write_profile(const hwnas::DeviceProfile& p, const std::string& path) {
+  std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  if (!parent.empty() && parent == "runs") std::filesystem::create_directories(parent);
+  hwnas::write_file_atomic(path, p.to_json().dump(2) + "\n");  // temp file + rename: never half-written
+}
+
+void run_calibrate(const CalibrateArgs& args) {
+  const hwnas::Precision precision = hwnas::parse_precision(args.precision);
+  if (args.batch < 1) throw hwnas::UserError("--batch: expected a positive integer, got " + std::to_string(args.batch));
+  const hwnas::DeviceProfile start = hwnas::load_device(args.device);
+  const std::string out = args.out.empty() ? "runs/" + start.name + "-calibrated.json" : args.out;
+  if (!args.samples.empty()) {
+    auto space = hwnas::make_space_from_cli(args.space, args.space_options);
+    const auto samples = hwnas::read_latency_samples(args.samples, *space, 10);
+    const hwnas::FitResult fit = hwnas::adapt_profile(start, samples, args.batch, precision);
+    hwnas::DeviceProfile p = fit.profile;
+    const std::string how = "adapted: hwnas calibrate --samples " + args.samples + " (" +
+                            std::to_string(samples.size()) + " networks)";
+    for (const char* f : {"efficiency", "kernel_overhead_us", "class_overhead_us", "network_overhead_us",
+                          "memory_bandwidth_gbs", "cache_bandwidth_gbs"})
+      p.sources[f] = how;
+    write_profile(p, out);
+    std::cout << "few-shot adaptation of " << start.name << ": " << fit.report.brief() << "\nwritten to " << out << "\n";
+    return;
+  }
+#ifdef HWNAS_WITH_TORCH
+  if (start.kind != hwnas::DeviceKind::CPU || start.name != "host")
+    throw hwnas::UserError("--device " + args.device +
+                           ": measurement calibration times layers on this machine's CPU, so it refines only the 'host' "
+                           "profile; for another device give --samples measured.csv (columns arch_str, latency_ms)");
+  hwnas::MeasureOptions mo;
+  mo.batch = args.batch;
+  mo.threads = args.threads;
+  mo.repeats = args.repeats;
+  mo.validate();
+  hwnas::CalibrationOptions co;
+  co.batch = args.batch;
+  co.precision = precision;
+  co.layer_sample_archs = args.layer_archs;
+  co.network_archs = args.network_archs;
+  co.lookup_table = !args.no_lut;
+  co.seed = args.seed;
+  if (precision != hwnas::Precision::FP32)
+    throw hwnas::UserError("--precision: measurement calibration runs LibTorch in fp32 on the CPU");
+  const hwnas::CalibrationResult res = hwnas::calibrate_profile(
+      start, co, [&](const hwnas::ArchGraph& g) { return hwnas::measure_latency_ms(g, mo); },
+      [](const std::string& s) { std::cerr << s << "\n"; });
+  write_profile(res.profile, out);
+  std::cout << "calibrated " << start.name << ": " << res.layers_measured << " layers, " << res.networks_measured
+            << " networks\nlayer fit: " << res.layer_fit.brief() << "\nnetwork fit: " << res.network_fit.brief()
+            << "\nwritten to " << out << " (use it with --device " << out << ")\n";
+#else
+  throw hwnas::UserError("measurement calibration needs LibTorch (HWNAS_WITH_TORCH=OFF); use --samples");
+#endif
+}
+
+void setup_calibrate(CLI::App& root) {
+  auto args = std::make_shared<CalibrateArgs>();
+  CLI::App* cmd = root.add_subcommand(
+      "calibrate", "Fit a device profile: micro-benchmarks on this machine (--device host) or measured networks (--samples)");
+  cmd->add_option("--device", args->device, "profile name or path to a profile .json")->required();
+  cmd->add_option("--out", args->out, "where to write the calibrated profile (default runs/<device>-calibrated.json)");
+  cmd->add_option("--samples", args->samples, "CSV of measured networks: columns arch_str, latency_ms (>= 10 rows)");
+  cmd->add_option("--space", args->space, "search space of the --samples architectures")->capture_default_str();
+  cmd->add_option("--space-options", args->space_options, "space options as a JSON object");
+  cmd->add_option("--batch", args->batch, "batch size the measurements used")->capture_default_str();
+  cmd->add_option("--precision", args->precision, "fp32, fp16 or int8")->capture_default_str();
+  cmd->add_option("--threads", args->threads, "LibTorch threads for micro-benchmarks")->capture_default_str();
+  cmd->add_option("--repeats", args->repeats, "timed runs per micro-benchmark (median)")->capture_default_str();
+  cmd->add_option("--layer-archs", args->layer_archs, "architectures per space whose distinct layers are timed")
+      ->capture_default_str();
+  cmd->add_option("--network-archs", args->network_archs, "whole networks per space timed for the network fit")
+      ->capture_default_str();
+  cmd->add_flag("--no-lut", args->no_lut, "do not store the measured layers as a lookup table");
+  cmd->add_option("--seed", args->seed, "seed for the sampled architectures")->capture_default_str();
+  cmd->callback([args] { run_calibrate(*args); });
+}
+
+}  // namespace
+
+HWNAS_COMMAND(setup_calibrate);

@@ -1,0 +1,443 @@
+#include "hwnas/hw_models/calibration.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <sstream>
+
+#include "hwnas/core/csv.h"
+#include "hwnas/core/error.h"
+#include "hwnas/core/rng.h"
+
+namespace hwnas {
+
+namespace {
+
+constexpr std::array<OpClass, kNumOpClasses> kClasses{OpClass::ConvDense, OpClass::Conv1x1, OpClass::ConvDepthwise,
+                                                      OpClass::Pooling,   OpClass::Elementwise, OpClass::Linear};
+
+double median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const std::size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+// Weighted multiplier fit: minimise sum_i ((y_i - F_i s) / y_i)^2 + w^2 sum_j (s_j - 1)^2, s >= 0.
+Eigen::VectorXd fit_multipliers(const Eigen::MatrixXd& F, const Eigen::VectorXd& y, double prior_weight) {
+  const Eigen::Index n = F.rows(), m = F.cols();
+  Eigen::MatrixXd A(n + m, m);
+  Eigen::VectorXd b(n + m);
+  for (Eigen::Index i = 0; i < n; ++i) {
+    const double w = 1.0 / std::max(y(i), 1e-9);
+    A.row(i) = F.row(i) * w;
+    b(i) = y(i) * w;
+  }
+  A.bottomRows(m) = Eigen::MatrixXd::Identity(m, m) * prior_weight;
+  b.tail(m).setConstant(prior_weight);
+  return nnls(A, b);
+}
+
+double mape(const std::vector<double>& pred, const std::vector<double>& meas) {
+  double s = 0;
+  for (std::size_t i = 0; i < pred.size(); ++i) s += std::fabs(pred[i] - meas[i]) / meas[i];
+  return pred.empty() ? 0 : 100.0 * s / static_cast<double>(pred.size());
+}
+
+double peak_of(const DeviceProfile& p, Precision prec) {
+  return prec == Precision::FP32 ? p.peak_tflops_fp32 : prec == Precision::FP16 ? p.peak_tflops_fp16 : p.peak_tops_int8;
+}
+void set_peak(DeviceProfile& p, Precision prec, double v) {
+  (prec == Precision::FP32 ? p.peak_tflops_fp32 : prec == Precision::FP16 ? p.peak_tflops_fp16 : p.peak_tops_int8) = v;
+}
+
+// Divides every efficiency by its compute multiplier; efficiencies that would exceed 1 are capped
+// and the precision's peak raised so that the fastest class still gets its fitted speed.
+void apply_compute_multipliers(DeviceProfile& p, Precision prec, const PerOpClass& mult) {
+  double max_eff = 0;
+  PerOpClass eff;
+  for (OpClass c : kClasses) {
+    eff[c] = p.efficiency[c] / std::max(mult[c], 1e-6);
+    max_eff = std::max(max_eff, eff[c]);
+  }
+  const double raise = std::max(1.0, max_eff);
+  for (OpClass c : kClasses) p.efficiency[c] = std::clamp(eff[c] / raise, 1e-6, 1.0);
+  set_peak(p, prec, peak_of(p, prec) * raise);
+}
+
+std::vector<double> predict_all(const DeviceProfile& p, const std::vector<LatencySample>& s, int batch, Precision prec) {
+  DeviceProfile analytic = p;
+  analytic.lookup_table = {};
+  HardwareModel m(std::move(analytic));
+  std::vector<double> out;
+  for (const auto& x : s) out.push_back(m.predict(x.layers, batch, prec).latency_ms);
+  return out;
+}
+
+int padding_for(int in, int out, int kernel, int stride) {
+  for (int p = 0; p <= kernel; ++p)
+    if ((in + 2 * p - kernel) / stride + 1 == out) return p;
+  HWNAS_CHECK(false, "no padding gives the layer's output size");
+}
+
+}  // namespace
+
+Eigen::VectorXd nnls(const Eigen::MatrixXd& A, const Eigen::VectorXd& b) {
+  const Eigen::Index n = A.cols();
+  Eigen::VectorXd x = Eigen::VectorXd::Zero(n);
+  std::vector<bool> passive(static_cast<std::size_t>(n), false);
+  const double tol = 1e-12 * std::max(1.0, A.norm()) * std::max(1.0, b.norm());
+  auto solve_passive = [&]() {
+    std::vector<Eigen::Index> idx;
+    for (Eigen::Index j = 0; j < n; ++j)
+      if (passive[j]) idx.push_back(j);
+    Eigen::MatrixXd Ap(A.rows(), static_cast<Eigen::Index>(idx.size()));
+    for (std::size_t k = 0; k < idx.size(); ++k) Ap.col(static_cast<Eigen::Index>(k)) = A.col(idx[k]);
+    const Eigen::VectorXd sp = Ap.colPivHouseholderQr().solve(b);
+    Eigen::VectorXd s = Eigen::VectorXd::Zero(n);
+    for (std::size_t k = 0; k < idx.size(); ++k) s(idx[k]) = sp(static_cast<Eigen::Index>(k));
+    return s;
+  };
+  for (int outer = 0; outer < 3 * n + 10; ++outer) {
+    const Eigen::VectorXd w = A.transpose() * (b - A * x);
+    Eigen::Index best = -1;
+    double best_w = tol;
+    for (Eigen::Index j = 0; j < n; ++j)
+      if (!passive[j] && w(j) > best_w) best_w = w(j), best = j;
+    if (best < 0) break;
+    passive[best] = true;
+    for (int inner = 0; inner < 3 * n + 10; ++inner) {
+      const Eigen::VectorXd s = solve_passive();
+      bool feasible = true;
+      for (Eigen::Index j = 0; j < n; ++j)
+        if (passive[j] && s(j) <= 0) feasible = false;
+      if (feasible) {
+        x = s;
+        break;
+      }
+      double alpha = 1.0;
+      for (Eigen::Index j = 0; j < n; ++j)
+        if (passive[j] && s(j) <= 0) alpha = std::min(alpha, x(j) / (x(j) - s(j)));
+      x += alpha * (s - x);
+      for (Eigen::Index j = 0; j < n; ++j)
+        if (passive[j] && x(j) <= 1e-15) passive[j] = false, x(j) = 0;
+    }
+  }
+  return x;
+}
+
+std::string FitReport::brief() const {
+  std::ostringstream os;
+  os << samples << " samples, MAPE " << mape_before << "% -> " << mape_after << "%";
+  for (const auto& [k, v] : parameters) os << "\n  " << k << " = " << v;
+  return os.str();
+}
+
+std::vector<LatencySample> read_latency_samples(const std::string& path, const SearchSpace& space, int min_rows) {
+  const CsvTable t = read_csv_file(path);
+  const std::size_t arch_col = t.require_column("arch_str");
+  const std::size_t lat_col = t.require_column("latency_ms");
+  std::vector<LatencySample> out;
+  for (std::size_t r = 0; r < t.rows.size(); ++r) {
+    LatencySample s;
+    s.arch = t.rows[r][arch_col];
+    Architecture a;
+    try {
+      a = space.parse(s.arch);
+    } catch (const UserError& e) {
+      throw UserError(t.where(r) + ": column 'arch_str': not a " + space.name() + " architecture: " + e.what());
+    }
+    s.latency_ms = t.number(r, lat_col);
+    if (!(s.latency_ms > 0))
+      throw UserError(t.where(r) + ": column 'latency_ms': expected a positive latency in ms, got '" +
+                      t.rows[r][lat_col] + "'");
+    s.layers = count_costs(space.decode(a));
+    out.push_back(std::move(s));
+  }
+  if (static_cast<int>(out.size()) < min_rows)
+    throw UserError(path + ": " + std::to_string(out.size()) + " samples; adaptation needs at least " +
+                    std::to_string(min_rows) + " rows of measured (arch_str, latency_ms)");
+  return out;
+}
+
+FitResult adapt_profile(const DeviceProfile& start, const std::vector<LatencySample>& samples, int batch,
+                        Precision precision, const AdaptOptions& opts) {
+  if (samples.empty()) throw UserError("adaptation needs at least one measured network");
+  FitResult res;
+  res.profile = start;
+  res.profile.lookup_table = {};
+  std::vector<double> measured;
+  for (const auto& s : samples) measured.push_back(s.latency_ms);
+  res.report.samples = static_cast<int>(samples.size());
+  res.report.mape_before = mape(predict_all(res.profile, samples, batch, precision), measured);
+  const double ref_overhead_ms = std::max(1e-3 * start.network_overhead_us, 0.02 * median(measured));
+  double total_c = 1, total_m = 1, total_k = 1;
+  for (int it = 0; it < opts.iterations; ++it) {
+    HardwareModel m(res.profile);
+    const DeviceProfile& p = m.profile();
+    Eigen::MatrixXd F = Eigen::MatrixXd::Zero(static_cast<Eigen::Index>(samples.size()), 4);
+    Eigen::VectorXd y(static_cast<Eigen::Index>(samples.size()));
+    for (std::size_t i = 0; i < samples.size(); ++i) {
+      const auto ts = m.terms(samples[i].layers, batch, precision);
+      for (const LayerTerms& t : ts) {
+        if (t.kernels == 0) continue;
+        const double compute = t.peak_compute_ms / p.efficiency[t.cls];
+        if (compute >= t.memory_ms) F(static_cast<Eigen::Index>(i), 0) += compute;
+        else F(static_cast<Eigen::Index>(i), 1) += t.memory_ms;
+        F(static_cast<Eigen::Index>(i), 2) += t.kernels * 1e-3 * (p.kernel_overhead_us + p.class_overhead_us[t.cls]);
+      }
+      F(static_cast<Eigen::Index>(i), 3) = ref_overhead_ms;
+      y(static_cast<Eigen::Index>(i)) = samples[i].latency_ms;
+    }
+    // Multipliers of the four columns, each pulled towards its current value (1 for the scales;
+    // the network overhead's current value relative to the reference).
+    const double o_prior = 1e-3 * p.network_overhead_us / ref_overhead_ms;
+    Eigen::MatrixXd A(F.rows() + 4, 4);
+    Eigen::VectorXd b(F.rows() + 4);
+    for (Eigen::Index i = 0; i < F.rows(); ++i) {
+      A.row(i) = F.row(i) / y(i);
+      b(i) = 1.0;
+    }
+    A.bottomRows(4) = Eigen::MatrixXd::Identity(4, 4) * opts.prior_weight;
+    b.tail(4) << opts.prior_weight, opts.prior_weight, opts.prior_weight, opts.prior_weight * o_prior;
+    const Eigen::VectorXd s = nnls(A, b);
+    const double sc = std::max(s(0), 1e-3), sm = std::max(s(1), 1e-3), sk = s(2);
+    PerOpClass mult;
+    for (OpClass c : kClasses) mult[c] = sc;
+    DeviceProfile next = p;
+    apply_compute_multipliers(next, precision, mult);
+    next.memory_bandwidth_gbs /= sm;
+    next.cache_bandwidth_gbs /= sm;
+    next.kernel_overhead_us *= sk;
+    for (OpClass c : kClasses) next.class_overhead_us[c] *= sk;
+    next.network_overhead_us = 1e3 * s(3) * ref_overhead_ms;
+    total_c *= sc;
+    total_m *= sm;
+    total_k *= sk;
+    res.profile = next;
+  }
+  res.report.mape_after = mape(predict_all(res.profile, samples, batch, precision), measured);
+  res.report.parameters = {{"compute_time_scale", total_c},
+                           {"memory_time_scale", total_m},
+                           {"kernel_overhead_scale", total_k},
+                           {"network_overhead_us", res.profile.network_overhead_us}};
+  return res;
+}
+
+FitResult fit_layer_measurements(const DeviceProfile& start, const std::vector<LayerMeasurement>& ms, int batch,
+                                 Precision precision, double prior_weight) {
+  FitResult res;
+  res.profile = start;
+  res.profile.lookup_table = {};
+  res.report.samples = static_cast<int>(ms.size());
+  if (ms.empty()) return res;
+  std::vector<double> measured;
+  for (const auto& m : ms) measured.push_back(std::max(m.latency_us, 0.05) * 1e-3);
+  auto predict_layers = [&](const DeviceProfile& p) {
+    HardwareModel m(p);
+    std::vector<double> out;
+    for (const auto& x : ms) {
+      LayerList one;
+      one.layers.push_back(x.layer);
+      const auto ts = m.terms(one, batch, precision);
+      out.push_back(std::max(m.layer_latency_ms(ts[0]), 1e-9));
+    }
+    return out;
+  };
+  res.report.mape_before = mape(predict_layers(res.profile), measured);
+  // Columns: 6 compute multipliers, 6 per-class overheads (multipliers of 1 us), 1 memory multiplier.
+  constexpr int kCols = 2 * kNumOpClasses + 1;
+  for (int it = 0; it < 5; ++it) {
+    HardwareModel m(res.profile);
+    const DeviceProfile& p = m.profile();
+    Eigen::MatrixXd F = Eigen::MatrixXd::Zero(static_cast<Eigen::Index>(ms.size()), kCols);
+    Eigen::VectorXd y(static_cast<Eigen::Index>(ms.size()));
+    std::array<double, kNumOpClasses> overhead_now{};
+    for (int c = 0; c < kNumOpClasses; ++c)
+      overhead_now[c] = std::max(1e-3, 1e-3 * (p.kernel_overhead_us + p.class_overhead_us[kClasses[c]]));  // ms
+    for (std::size_t i = 0; i < ms.size(); ++i) {
+      LayerList one;
+      one.layers.push_back(ms[i].layer);
+      const LayerTerms t = m.terms(one, batch, precision)[0];
+      const auto row = static_cast<Eigen::Index>(i);
+      y(row) = measured[i];
+      if (t.kernels == 0) continue;
+      const int c = static_cast<int>(t.cls);
+      const double compute = t.peak_compute_ms / p.efficiency[t.cls];
+      if (compute >= t.memory_ms) F(row, c) = compute;
+      else F(row, 2 * kNumOpClasses) = t.memory_ms;
+      F(row, kNumOpClasses + c) = t.kernels * overhead_now[c];
+    }
+    const Eigen::VectorXd s = fit_multipliers(F, y, prior_weight);
+    DeviceProfile next = p;
+    PerOpClass mult;
+    PerOpClass overhead_us;
+    for (int c = 0; c < kNumOpClasses; ++c) {
+      mult[kClasses[c]] = s(c);
+      overhead_us[kClasses[c]] = 1e3 * s(kNumOpClasses + c) * overhead_now[c];
+    }
+    apply_compute_multipliers(next, precision, mult);
+    const double sm = std::max(s(2 * kNumOpClasses), 1e-3);
+    next.memory_bandwidth_gbs /= sm;
+    next.cache_bandwidth_gbs /= sm;
+    double base = overhead_us[kClasses[0]];
+    for (OpClass c : kClasses) base = std::min(base, overhead_us[c]);
+    next.kernel_overhead_us = base;
+    for (OpClass c : kClasses) next.class_overhead_us[c] = overhead_us[c] - base;
+    res.profile = next;
+  }
+  res.report.mape_after = mape(predict_layers(res.profile), measured);
+  for (OpClass c : kClasses) {
+    res.report.parameters.push_back({std::string("efficiency.") + op_class_name(c), res.profile.efficiency[c]});
+    res.report.parameters.push_back(
+        {std::string("overhead_us.") + op_class_name(c), res.profile.kernel_overhead_us + res.profile.class_overhead_us[c]});
+  }
+  res.report.parameters.push_back({"memory_bandwidth_gbs", res.profile.memory_bandwidth_gbs});
+  return res;
+}
+
+ArchGraph single_layer_graph(const LayerCost& l) {
+  ArchGraph g;
+  const NodeId in = g.add_node(l.input, "input");
+  const NodeId out = g.add_node(l.output, "output");
+  g.set_input(in);
+  g.set_output(out);
+  OpEdge op;
+  op.kind = l.kind;
+  op.name = "layer";
+  op.in_channels = l.input.c;
+  op.out_channels = l.output.c;
+  op.kernel = l.kernel;
+  op.stride = l.stride;
+  op.groups = l.groups;
+  switch (l.kind) {
+    case OpKind::Conv2d: {
+      const std::int64_t w = static_cast<std::int64_t>(l.kernel) * l.kernel * (l.input.c / l.groups) * l.output.c;
+      op.bias = l.params > w;
+      op.padding = padding_for(l.input.h, l.output.h, l.kernel, l.stride);
+      break;
+    }
+    case OpKind::AvgPool: op.padding = padding_for(l.input.h, l.output.h, l.kernel, l.stride); break;
+    case OpKind::Linear: op.bias = l.params > static_cast<std::int64_t>(l.input.c) * l.output.c; break;
+    case OpKind::BatchNorm: op.affine = l.params > 0; break;
+    case OpKind::Add:
+      for (int k = 0; k < l.num_inputs; ++k) {
+        OpEdge id;
+        id.kind = OpKind::Identity;
+        id.name = "in" + std::to_string(k);
+        g.add_edge(in, out, id);
+      }
+      return g;
+    default: break;
+  }
+  g.add_edge(in, out, op);
+  return g;
+}
+
+void CalibrationOptions::validate() const {
+  if (spaces.empty()) throw UserError("calibration: spaces: expected at least one space");
+  if (layer_sample_archs < 1) throw UserError("calibration: layer_sample_archs: expected a positive integer");
+  if (network_archs < 1) throw UserError("calibration: network_archs: expected a positive integer");
+  if (batch < 1) throw UserError("calibration: batch: expected a positive integer, got " + std::to_string(batch));
+}
+
+CalibrationResult calibrate_profile(const DeviceProfile& start, const CalibrationOptions& opts, const GraphTimer& time_ms,
+                                    const std::function<void(const std::string&)>& progress) {
+  opts.validate();
+  auto say = [&](const std::string& s) {
+    if (progress) progress(s);
+  };
+  CalibrationResult res;
+  Rng rng(opts.seed);
+  // 1. Distinct layer configurations of the spaces.
+  std::map<std::string, LayerCost> distinct;
+  std::vector<std::unique_ptr<SearchSpace>> spaces;
+  for (const auto& cs : opts.spaces) spaces.push_back(make_space(cs.name, cs.options));
+  for (const auto& space : spaces) {
+    for (int i = 0; i < opts.layer_sample_archs; ++i) {
+      const LayerList ll = count_costs(space->decode(space->sample(rng)));
+      for (const LayerCost& l : ll.layers)
+        if (l.kind != OpKind::Identity) distinct.emplace(layer_key(l), l);
+    }
+  }
+  say("timing " + std::to_string(distinct.size()) + " distinct layers");
+  // 2. Time each as a one-layer network, minus the cost of an empty network.
+  LayerCost nothing;
+  nothing.kind = OpKind::Identity;
+  nothing.input = nothing.output = TensorShape{1, 1, 1};
+  ArchGraph empty;
+  {
+    const NodeId a = empty.add_node(nothing.input, "input"), b = empty.add_node(nothing.output, "output");
+    empty.set_input(a);
+    empty.set_output(b);
+    OpEdge id;
+    id.name = "identity";
+    empty.add_edge(a, b, id);
+  }
+  const double empty_ms = time_ms(empty);
+  std::vector<LayerMeasurement> ms;
+  std::size_t done = 0;
+  for (const auto& [key, l] : distinct) {
+    const double t = time_ms(single_layer_graph(l));
+    ms.push_back({l, std::max(0.0, 1e3 * (t - empty_ms))});
+    if (++done % 200 == 0) say("  " + std::to_string(done) + " / " + std::to_string(distinct.size()) + " layers");
+  }
+  res.layers_measured = static_cast<int>(ms.size());
+  // 3. Fit the analytic model to the layers.
+  FitResult layer_fit = fit_layer_measurements(start, ms, opts.batch, opts.precision);
+  res.layer_fit = layer_fit.report;
+  say("layer fit: " + layer_fit.report.brief());
+  // 4. Whole networks: the per-network overhead of the table, and the final adaptation.
+  std::vector<LatencySample> nets;
+  for (const auto& space : spaces) {
+    for (int i = 0; i < opts.network_archs; ++i) {
+      const Architecture a = space->sample(rng);
+      const ArchGraph g = space->decode(a);
+      LatencySample s;
+      s.arch = space->to_string(a);
+      s.layers = count_costs(g);
+      s.latency_ms = time_ms(g);
+      nets.push_back(std::move(s));
+    }
+  }
+  res.networks_measured = static_cast<int>(nets.size());
+  say("timed " + std::to_string(nets.size()) + " whole networks");
+  // The analytic model's network overhead: the median residual after the layer fit.
+  DeviceProfile p = layer_fit.profile;
+  {
+    p.network_overhead_us = 0;
+    const std::vector<double> pred = predict_all(p, nets, opts.batch, opts.precision);
+    std::vector<double> resid;
+    for (std::size_t i = 0; i < nets.size(); ++i) resid.push_back(nets[i].latency_ms - pred[i]);
+    p.network_overhead_us = std::max(0.0, 1e3 * median(resid));
+  }
+  AdaptOptions ao;
+  ao.prior_weight = 0.3;
+  FitResult net_fit = adapt_profile(p, nets, opts.batch, opts.precision, ao);
+  res.network_fit = net_fit.report;
+  say("network fit: " + net_fit.report.brief());
+  res.profile = net_fit.profile;
+  if (opts.lookup_table) {
+    LookupTable lut;
+    lut.batch = opts.batch;
+    lut.precision = precision_name(opts.precision);
+    for (const auto& m : ms) lut.latency_us[layer_key(m.layer)] = m.latency_us;
+    res.profile.lookup_table = lut;
+    HardwareModel lm(res.profile);
+    std::vector<double> resid;
+    for (const auto& s : nets) resid.push_back(s.latency_ms - lm.predict(s.layers, opts.batch, opts.precision).latency_ms);
+    res.profile.lookup_table.network_overhead_us = std::max(0.0, 1e3 * median(resid));
+    res.lut_network_overhead_us = res.profile.lookup_table.network_overhead_us;
+  }
+  const std::string how = "measured: hwnas calibrate (" + std::to_string(res.layers_measured) + " layers, " +
+                          std::to_string(res.networks_measured) + " networks, batch " + std::to_string(opts.batch) +
+                          ", " + precision_name(opts.precision) + ")";
+  for (const char* f : {"efficiency", "class_overhead_us", "kernel_overhead_us", "network_overhead_us",
+                        "memory_bandwidth_gbs", "cache_bandwidth_gbs"})
+    res.profile.sources[f] = how;
+  if (opts.lookup_table) res.profile.sources["lookup_table"] = how;
+  res.profile.validate("calibrated profile");
+  return res;
+}
+
+}  // namespace hwnas

@@ -1,0 +1,41 @@
+// LibTorch latency measurement (the only hw_models file that includes torch).
+#include <algorithm>
+#include <chrono>
+#include <vector>
+
+#include "hwnas/core/error.h"
+#include "hwnas/hw_models/measure.h"
+#include "hwnas/nas/torch_builder.h"
+
+namespace hwnas {
+
+void MeasureOptions::validate() const {
+  if (batch < 1) throw UserError("--batch: expected a positive integer, got " + std::to_string(batch));
+  if (repeats < 1) throw UserError("--repeats: expected a positive integer, got " + std::to_string(repeats));
+  if (warmup < 0) throw UserError("--warmup: expected a non-negative integer, got " + std::to_string(warmup));
+  if (threads < 1) throw UserError("--threads: expected a positive integer, got " + std::to_string(threads));
+}
+
+double measure_latency_ms(const ArchGraph& graph, const MeasureOptions& opts) {
+  opts.validate();
+  torch::set_num_threads(opts.threads);
+  torch::NoGradGuard no_grad;
+  GraphNet net(graph);
+  init_deterministic(*net, opts.seed);
+  net->eval();
+  const TensorShape in = graph.node(graph.input()).shape;
+  const torch::Tensor x = torch::randn({opts.batch, in.c, in.h, in.w});
+  for (int i = 0; i < opts.warmup; ++i) net->forward(x);
+  std::vector<double> times;
+  times.reserve(static_cast<std::size_t>(opts.repeats));
+  for (int i = 0; i < opts.repeats; ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    torch::Tensor y = net->forward(x);
+    const auto t1 = std::chrono::steady_clock::now();
+    times.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
+  }
+  std::nth_element(times.begin(), times.begin() + static_cast<long>(times.size() / 2), times.end());
+  return times[times.size() / 2];
+}
+
+}  // namespace hwnas

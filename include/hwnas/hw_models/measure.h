@@ -1,0 +1,29 @@
+#pragma once
+// Latency measurement on this machine with LibTorch (implemented in hw_models/measure_torch.cpp,
+// part of hwnas_torch; this header does not include torch). The network is built with GraphNet,
+// in eval mode under NoGradGuard, with torch::set_num_threads(threads); after `warmup` untimed
+// runs it times `repeats` runs and returns the median.
+//
+// Example:
+//   MeasureOptions o;  o.repeats = 20;
+//   double ms = measure_latency_ms(space->decode(arch), o);
+#include <cstdint>
+
+#include "hwnas/nas/arch_graph.h"
+
+namespace hwnas {
+
+struct MeasureOptions {
+  int batch = 1;
+  int repeats = 20;  // timed runs; the median is reported
+  int warmup = 3;    // untimed runs first
+  int threads = 1;   // torch::set_num_threads
+  std::uint64_t seed = 1;
+  /// UserError naming the option (--batch, --repeats, --warmup, --threads) when impossible.
+  void validate() const;
+};
+
+/// Median latency of one forward pass of a batch, in ms. Input is N x C x H x W of the graph's input node.
+double measure_latency_ms(const ArchGraph& graph, const MeasureOptions& opts);
+
+}  // namespace hwnas

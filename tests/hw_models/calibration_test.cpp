@@ -1,0 +1,210 @@
+#include "hwnas/hw_models/calibration.h"
+
+#include <filesystem>
+#include <fstream>
+
+#include <gtest/gtest.h>
+
+#include "support/errors.h"
+
+namespace hwnas {
+namespace {
+
+using test::error_of;
+
+// The "true" device the synthetic measurements come from: the host profile with other
+// efficiencies, overheads and bandwidths.
+DeviceProfile truth_profile() {
+  DeviceProfile p = load_device("host");
+  p.efficiency = {0.42, 0.3, 0.12, 0.07, 0.05, 0.2};
+  p.kernel_overhead_us = 3;
+  p.class_overhead_us = {7, 5, 4, 1, 0, 2};
+  p.memory_bandwidth_gbs *= 0.5;
+  p.cache_bandwidth_gbs *= 0.5;
+  p.network_overhead_us = 40;
+  return p;
+}
+
+std::vector<LatencySample> synthetic_networks(const HardwareModel& truth, const std::string& space_name, int n,
+                                              std::uint64_t seed) {
+  auto space = make_space(space_name, space_name == "mbv" ? nlohmann::json{{"resolutions", {96, 128}}} : nullptr);
+  Rng rng(seed);
+  std::vector<LatencySample> out;
+  for (int i = 0; i < n; ++i) {
+    LatencySample s;
+    const Architecture a = space->sample(rng);
+    s.arch = space->to_string(a);
+    s.layers = count_costs(space->decode(a));
+    s.latency_ms = truth.predict(s.layers, 1, Precision::FP32).latency_ms;
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+double max_relative_error(const DeviceProfile& fitted, const std::vector<LatencySample>& xs) {
+  HardwareModel m(fitted);
+  double worst = 0;
+  for (const auto& s : xs)
+    worst = std::max(worst, std::fabs(m.predict(s.layers, 1, Precision::FP32).latency_ms - s.latency_ms) / s.latency_ms);
+  return worst;
+}
+
+TEST(Calibration, NnlsKeepsSolutionsNonNegative) {
+  Eigen::MatrixXd A(3, 2);
+  A << 1, 0, 0, 1, 1, 1;
+  Eigen::VectorXd b(3);
+  b << 1, -1, 0;
+  const Eigen::VectorXd x = nnls(A, b);
+  EXPECT_NEAR(x(0), 0.5, 1e-12);
+  EXPECT_EQ(x(1), 0.0);
+  // An unconstrained problem with a non-negative solution is solved exactly.
+  b << 2, 3, 5;
+  const Eigen::VectorXd y = nnls(A, b);
+  EXPECT_NEAR(y(0), 2, 1e-12);
+  EXPECT_NEAR(y(1), 3, 1e-12);
+}
+
+TEST(Calibration, LayerFitRecoversKnownParameters) {
+  const DeviceProfile truth = truth_profile();
+  HardwareModel tm(truth);
+  std::vector<LayerMeasurement> ms;
+  for (const char* sname : {"nb201", "mbv"}) {
+    auto space = make_space(sname);
+    Rng rng(5);
+    for (int i = 0; i < 20; ++i)
+      for (const LayerCost& l : count_costs(space->decode(space->sample(rng))).layers) {
+        if (l.kind == OpKind::Identity) continue;
+        LayerList one;
+        one.layers.push_back(l);
+        ms.push_back({l, 1e3 * tm.layer_latency_ms(tm.terms(one, 1, Precision::FP32)[0])});
+      }
+  }
+  const FitResult fit = fit_layer_measurements(load_device("host"), ms, 1, Precision::FP32, 0.0);
+  EXPECT_LT(fit.report.mape_after, 0.01);
+  EXPECT_GT(fit.report.mape_before, 5.0);
+  const DeviceProfile& p = fit.profile;
+  for (OpClass c : {OpClass::ConvDense, OpClass::Conv1x1, OpClass::ConvDepthwise, OpClass::Linear}) {
+    EXPECT_NEAR(p.efficiency[c] * p.peak_tflops_fp32, truth.efficiency[c] * truth.peak_tflops_fp32,
+                1e-4 * truth.peak_tflops_fp32)
+        << op_class_name(c);
+  }
+  EXPECT_NEAR(p.kernel_overhead_us, 3, 1e-3);
+  for (OpClass c : {OpClass::ConvDense, OpClass::Conv1x1, OpClass::ConvDepthwise, OpClass::Pooling,
+                    OpClass::Elementwise, OpClass::Linear})
+    EXPECT_NEAR(p.class_overhead_us[c], truth.class_overhead_us[c], 1e-3) << op_class_name(c);
+}
+
+TEST(Calibration, WholeProcedureRecoversTheTruthOnUnseenNetworks) {
+  const DeviceProfile truth = truth_profile();
+  HardwareModel tm(truth);
+  CalibrationOptions o;
+  o.layer_sample_archs = 40;
+  o.network_archs = 6;
+  std::vector<std::string> progress;
+  const CalibrationResult res = calibrate_profile(
+      load_device("host"), o, [&](const ArchGraph& g) { return tm.predict(count_costs(g), 1, Precision::FP32).latency_ms; },
+      [&](const std::string& s) { progress.push_back(s); });
+  EXPECT_GT(res.layers_measured, 50);
+  EXPECT_EQ(res.networks_measured, 12);
+  EXPECT_FALSE(progress.empty());
+  EXPECT_NEAR(res.profile.network_overhead_us, 40, 0.5);
+  EXPECT_NEAR(res.profile.lookup_table.network_overhead_us, 40, 1e-6);
+  EXPECT_NE(res.profile.sources.at("efficiency").find("measured: hwnas calibrate"), std::string::npos);
+  // Unseen networks: the lookup table is exact, the analytic fit within 1%.
+  const auto nb = synthetic_networks(tm, "nb201", 20, 99);
+  const auto mb = synthetic_networks(tm, "mbv", 20, 99);
+  EXPECT_LT(max_relative_error(res.profile, nb), 1e-9);
+  EXPECT_LT(max_relative_error(res.profile, mb), 0.02);
+  DeviceProfile analytic = res.profile;
+  analytic.lookup_table = {};
+  EXPECT_LT(max_relative_error(analytic, nb), 0.01);
+  EXPECT_LT(max_relative_error(analytic, mb), 0.01);
+}
+
+TEST(Calibration, FewShotAdaptationRecoversScales) {
+  DeviceProfile start = load_device("pixel-3");
+  DeviceProfile truth = start;
+  for (double* e : {&truth.efficiency.conv_dense, &truth.efficiency.conv_1x1, &truth.efficiency.conv_depthwise,
+                    &truth.efficiency.pooling, &truth.efficiency.elementwise, &truth.efficiency.linear})
+    *e /= 1.5;
+  truth.kernel_overhead_us *= 2;
+  truth.network_overhead_us = 300;
+  HardwareModel tm(truth);
+  const auto train = synthetic_networks(tm, "mbv", 10, 1);
+  AdaptOptions ao;
+  ao.prior_weight = 0;
+  const FitResult fit = adapt_profile(start, train, 1, Precision::FP32, ao);
+  EXPECT_GT(fit.report.mape_before, 10);
+  EXPECT_LT(fit.report.mape_after, 0.1);
+  EXPECT_LT(max_relative_error(fit.profile, synthetic_networks(tm, "mbv", 30, 2)), 0.005);
+  EXPECT_EQ(fit.report.parameters[0].first, "compute_time_scale");
+  EXPECT_NEAR(fit.report.parameters[0].second, 1.5, 0.01);
+  EXPECT_NEAR(fit.report.parameters[2].second, 2.0, 0.05);
+  EXPECT_NEAR(fit.profile.network_overhead_us, 300, 5);
+  // The default weak prior still brings the error down by far.
+  const FitResult prior = adapt_profile(start, train, 1, Precision::FP32);
+  EXPECT_LT(prior.report.mape_after, 0.2 * prior.report.mape_before);
+}
+
+TEST(Calibration, SingleLayerGraphCountsAsTheLayer) {
+  auto space = make_space("mbv");
+  Rng rng(2);
+  for (const LayerCost& l : count_costs(space->decode(space->sample(rng))).layers) {
+    if (l.kind == OpKind::Identity) continue;
+    const LayerList one = count_costs(single_layer_graph(l));
+    const LayerCost& back = one.layers.back();
+    EXPECT_EQ(layer_key(back), layer_key(l));
+    EXPECT_EQ(back.flops, l.flops) << l.name;
+    EXPECT_EQ(back.params, l.params) << l.name;
+  }
+  const LayerList add = count_costs(single_layer_graph(add_cost({8, 4, 4}, 3, 0, "x.add")));
+  EXPECT_EQ(add.layers.size(), 4u);  // three identities and the add
+  EXPECT_EQ(layer_key(add.layers.back()), "add 8x4x4>8x4x4 n3");
+}
+
+class SampleFiles : public ::testing::Test {
+ protected:
+  std::string write(const std::string& name, const std::string& text) {
+    const std::string dir = std::string(HWNAS_TEST_TMP) + "/Calibration.SampleFiles";
+    std::filesystem::create_directories(dir);
+    const std::string path = dir + "/" + name;
+    std::ofstream(path) << text;
+    return path;
+  }
+  std::string rows(int n) {
+    const std::string a = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|none~1|avg_pool_3x3~2|";
+    std::string s;
+    for (int i = 0; i < n; ++i) s += a + "," + std::to_string(1.0 + i) + "\n";
+    return s;
+  }
+  std::unique_ptr<SearchSpace> space = make_space("nb201");
+};
+
+TEST_F(SampleFiles, ReadsValidFiles) {
+  const std::string p = write("ok.csv", "arch_str,latency_ms\n" + rows(10));
+  const auto s = read_latency_samples(p, *space);
+  ASSERT_EQ(s.size(), 10u);
+  EXPECT_DOUBLE_EQ(s[9].latency_ms, 10.0);
+  EXPECT_FALSE(s[0].layers.layers.empty());
+}
+
+TEST_F(SampleFiles, ErrorsNameFileLineAndField) {
+  std::string p = write("cols.csv", "arch_str,ms\n" + rows(10));
+  EXPECT_EQ(error_of([&] { read_latency_samples(p, *space); }),
+            p + ": missing column 'latency_ms' (columns: arch_str, ms)");
+  p = write("arch.csv", "arch_str,latency_ms\n" + rows(1) + "|conv~0|,3\n" + rows(9));
+  EXPECT_EQ(error_of([&] { read_latency_samples(p, *space); }).substr(0, p.size() + 48),
+            p + ":3: column 'arch_str': not a nb201 architecture:");
+  p = write("neg.csv", "arch_str,latency_ms\n" + rows(2) + "|nor_conv_3x3~0|+|none~0|none~1|+|none~0|none~1|none~2|,-1\n" + rows(9));
+  EXPECT_EQ(error_of([&] { read_latency_samples(p, *space); }),
+            p + ":4: column 'latency_ms': expected a positive latency in ms, got '-1'");
+  p = write("nan.csv", "arch_str,latency_ms\n" + rows(10) + "|nor_conv_3x3~0|+|none~0|none~1|+|none~0|none~1|none~2|,fast\n");
+  EXPECT_EQ(error_of([&] { read_latency_samples(p, *space); }),
+            p + ":12: column 'latency_ms': expected a number, got 'fast'");
+  p = write("few.csv", "arch_str,latency_ms\n" + rows(7));
+  EXPECT_EQ(error_of([&] { read_latency_samples(p, *space); }),
+            p + ": 7 samples; adaptation needs at least 10 rows of measured (arch_str, latency_ms)");
+}
+
+}  // namespace
+}  // namespace hwnas

@@ -1,0 +1,128 @@
+#include "hwnas/hw_models/device_profile.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+
+#include <gtest/gtest.h>
+
+#include "hwnas/core/json_reader.h"
+#include "support/errors.h"
+
+namespace hwnas {
+namespace {
+
+using test::error_of;
+
+nlohmann::json host_json() { return read_json_file(device_profile_dir() + "/host.json"); }
+
+TEST(DeviceProfile, EveryShippedProfileLoadsAndValidates) {
+  const std::vector<std::string> names = device_names();
+  for (const char* required : {"h100-sxm", "a100-sxm", "v100-sxm", "rtx-4090", "titan-rtx", "gtx-1080ti",
+                               "jetson-orin-nano", "jetson-nano", "xeon-gold-6226", "core-i7-7820x", "raspberry-pi-4",
+                               "pixel-3", "host"})
+    EXPECT_NE(std::find(names.begin(), names.end(), required), names.end()) << required;
+  for (const auto& name : names) {
+    SCOPED_TRACE(name);
+    const DeviceProfile p = load_device(name);
+    EXPECT_EQ(p.name, name);
+    EXPECT_GE(p.sources.size(), 15u);
+    for (const auto& [field, text] : p.sources) EXPECT_FALSE(text.empty()) << field;
+    // Reading back what to_json writes gives the same profile.
+    EXPECT_EQ(DeviceProfile::from_json(p.to_json(), name).to_json(), p.to_json());
+  }
+}
+
+TEST(DeviceProfile, KindsAndRuntimesAreRead) {
+  EXPECT_EQ(load_device("a100-sxm").kind, DeviceKind::GPU);
+  EXPECT_EQ(load_device("a100-sxm").runtime, RuntimeKind::Eager);
+  EXPECT_EQ(load_device("pixel-3").kind, DeviceKind::CPU);
+  EXPECT_EQ(load_device("pixel-3").runtime, RuntimeKind::Compiled);
+  EXPECT_DOUBLE_EQ(load_device("v100-sxm").memory_bandwidth_gbs, 900);
+}
+
+TEST(DeviceProfile, UnknownKeysAndBadValuesNameTheField) {
+  nlohmann::json j = host_json();
+  j["peak_tflops_fp64"] = 1.0;
+  EXPECT_EQ(error_of([&] { DeviceProfile::from_json(j, "x.json"); }).substr(0, 40),
+            "x.json: peak_tflops_fp64: unknown key (e");
+
+  j = host_json();
+  j["efficiency"]["conv_dense"] = 1.5;
+  EXPECT_EQ(error_of([&] { DeviceProfile::from_json(j, "x.json"); }),
+            "x.json: efficiency.conv_dense: expected a fraction of peak in (0, 1], got 1.5");
+
+  j = host_json();
+  j["efficiency"]["conv_3x3"] = 0.5;
+  EXPECT_NE(error_of([&] { DeviceProfile::from_json(j, "x.json"); }).find("x.json: efficiency.conv_3x3: unknown key"),
+            std::string::npos);
+
+  j = host_json();
+  j["memory_bandwidth_gbs"] = -1;
+  EXPECT_EQ(error_of([&] { DeviceProfile::from_json(j, "x.json"); }),
+            "x.json: memory_bandwidth_gbs: expected a positive number, got -1");
+
+  j = host_json();
+  j["kernel_overhead_us"] = "fast";
+  EXPECT_EQ(error_of([&] { DeviceProfile::from_json(j, "x.json"); }),
+            "x.json: kernel_overhead_us: expected a number, got string \"fast\"");
+
+  j = host_json();
+  j["kind"] = "tpu";
+  EXPECT_EQ(error_of([&] { DeviceProfile::from_json(j, "x.json"); }),
+            "x.json: kind: expected \"gpu\", \"cpu\" or \"accelerator\", got \"tpu\"");
+
+  j = host_json();
+  j.erase("static_power_w");
+  EXPECT_EQ(error_of([&] { DeviceProfile::from_json(j, "x.json"); }), "x.json: static_power_w: required field is missing");
+
+  j = host_json();
+  j["sources"].erase("cache_mb");
+  EXPECT_EQ(error_of([&] { DeviceProfile::from_json(j, "x.json"); }).substr(0, 52),
+            "x.json: sources.cache_mb: required field is missing ");
+
+  j = host_json();
+  j["default_precision"] = "fp64";
+  EXPECT_EQ(error_of([&] { DeviceProfile::from_json(j, "x.json"); }),
+            "x.json: default_precision: expected \"fp32\", \"fp16\" or \"int8\", got \"fp64\"");
+
+  j = host_json();
+  j["full_occupancy_outputs"] = 0.5;
+  EXPECT_EQ(error_of([&] { DeviceProfile::from_json(j, "x.json"); }),
+            "x.json: full_occupancy_outputs: expected a number >= 1, got 0.5");
+}
+
+TEST(DeviceProfile, UnknownNameListsTheKnownOnes) {
+  const std::string e = error_of([] { load_device("tpu-v9"); });
+  EXPECT_EQ(e.substr(0, 49), "unknown device 'tpu-v9' (known devices: a100-sxm,");
+  EXPECT_NE(e.find("pixel-3"), std::string::npos);
+}
+
+TEST(DeviceProfile, LoadsByPathAndNamesTheFileInErrors) {
+  const std::string dir = std::string(HWNAS_TEST_TMP) + "/DeviceProfile.LoadsByPath";
+  std::filesystem::create_directories(dir);
+  nlohmann::json j = host_json();
+  j["name"] = "mine";
+  std::ofstream(dir + "/mine.json") << j.dump(2);
+  EXPECT_EQ(load_device(dir + "/mine.json").name, "mine");
+  j["cache_mb"] = -2;
+  std::ofstream(dir + "/bad.json") << j.dump(2);
+  EXPECT_EQ(error_of([&] { load_device(dir + "/bad.json"); }),
+            dir + "/bad.json: cache_mb: expected a non-negative number, got -2");
+  EXPECT_NE(error_of([&] { load_device(dir + "/missing.json"); }).find("missing.json"), std::string::npos);
+}
+
+TEST(DeviceProfile, LookupTableRoundTripsAndIsValidated) {
+  nlohmann::json j = host_json();
+  j["lookup_table"] = {{"batch", 1}, {"precision", "fp32"}, {"network_overhead_us", 12.5},
+                       {"latency_us", {{"relu 16x32x32>16x32x32", 3.5}}}};
+  const DeviceProfile p = DeviceProfile::from_json(j, "x.json");
+  EXPECT_DOUBLE_EQ(p.lookup_table.latency_us.at("relu 16x32x32>16x32x32"), 3.5);
+  EXPECT_EQ(DeviceProfile::from_json(p.to_json(), "y").to_json(), p.to_json());
+  j["lookup_table"]["latency_us"]["relu 16x32x32>16x32x32"] = -1;
+  EXPECT_EQ(error_of([&] { DeviceProfile::from_json(j, "x.json"); }),
+            "x.json: lookup_table.latency_us.relu 16x32x32>16x32x32: expected a non-negative number, got -1");
+}
+
+}  // namespace
+}  // namespace hwnas
