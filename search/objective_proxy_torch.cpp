@@ -1,0 +1,158 @@
+// Proxy and short-training objective sources (see include/hwnas/search/objective_proxy.h). In
+// hwnas_torch because they call the LibTorch proxies; this file itself includes no LibTorch header.
+#include <mutex>
+
+#include "hwnas/core/error.h"
+#include "hwnas/core/json_reader.h"
+#include "hwnas/nas/proxy.h"
+#include "hwnas/nas/train.h"
+#include "hwnas/search/objective.h"
+#include "hwnas/search/objective_proxy.h"
+
+namespace hwnas {
+
+void set_torch_threads(int threads);  // nas/torch/threads.cpp
+
+namespace {
+
+// The dataset a source reads, loaded once on first use (sources are called from many threads).
+class LazyData {
+ public:
+  explicit LazyData(DatasetOptions o) : opts_(std::move(o)) {}
+  const DataSplit& get() const {
+    std::call_once(once_, [&] {
+      try {
+        data_ = load_dataset(opts_);
+      } catch (const UserError& e) {
+        error_ = e.what();
+      }
+    });
+    if (!error_.empty()) throw UserError(error_);
+    return data_;
+  }
+
+ private:
+  DatasetOptions opts_;
+  mutable std::once_flag once_;
+  mutable DataSplit data_;
+  mutable std::string error_;
+};
+
+class ZeroCostSource : public ObjectiveSource {
+ public:
+  ZeroCostSource(std::string proxy, ProxyOptions opts, DatasetOptions data, nlohmann::json spec)
+      : proxy_(std::move(proxy)), opts_(opts), data_(std::move(data)), spec_(std::move(spec)) {}
+  std::string kind() const override { return "proxy"; }
+  bool cheap() const override { return false; }
+  nlohmann::json resolved_spec() const override { return spec_; }
+  ObjectiveValue evaluate(const Candidate& c) const override {
+    const bool data_free = proxy_ == "synflow" || proxy_ == "params";
+    const ProxyResult r = score_proxy(proxy_, c.space(), c.arch(), data_free ? nullptr : &data_.get().train, opts_);
+    return r.ok ? ObjectiveValue::success(r.score) : ObjectiveValue::failure(proxy_ + ": " + r.message);
+  }
+
+ private:
+  std::string proxy_;
+  ProxyOptions opts_;
+  LazyData data_;
+  nlohmann::json spec_;
+};
+
+class TrainSource : public ObjectiveSource {
+ public:
+  TrainSource(TrainOptions opts, DatasetOptions data, nlohmann::json spec)
+      : opts_(std::move(opts)), data_(std::move(data)), spec_(std::move(spec)) {}
+  std::string kind() const override { return "train"; }
+  bool cheap() const override { return false; }
+  nlohmann::json resolved_spec() const override { return spec_; }
+  ObjectiveValue evaluate(const Candidate& c) const override {
+    const TrainResult r = train_proxy(c.space(), c.arch(), data_.get(), opts_);
+    return r.ok ? ObjectiveValue::success(r.val_accuracy) : ObjectiveValue::failure("train: " + r.message);
+  }
+
+ private:
+  TrainOptions opts_;
+  LazyData data_;
+  nlohmann::json spec_;
+};
+
+DatasetOptions dataset_from(const nlohmann::json* j, const std::string& path, std::uint64_t seed, int subset,
+                            double validation) {
+  DatasetOptions d;
+  d.subset = subset;
+  d.validation_fraction = validation;
+  d.seed = seed;
+  if (j) {
+    DatasetOptions given = DatasetOptions::from_json(*j, path);
+    // Keys the user did not give keep this source's defaults.
+    if (j->contains("name")) d.name = given.name;
+    if (j->contains("dir")) d.dir = given.dir;
+    if (j->contains("train_files")) d.train_files = given.train_files;
+    if (j->contains("subset")) d.subset = given.subset;
+    if (j->contains("validation_fraction")) d.validation_fraction = given.validation_fraction;
+    if (j->contains("seed")) d.seed = given.seed;
+    if (j->contains("normalize")) d.normalize = given.normalize;
+    d.synthetic_size = given.synthetic_size;
+    d.synthetic_classes = given.synthetic_classes;
+    d.synthetic_channels = given.synthetic_channels;
+    d.synthetic_resolution = given.synthetic_resolution;
+  }
+  d.validate(path);
+  return d;
+}
+
+std::unique_ptr<ObjectiveSource> make_zero_cost(const nlohmann::json& spec, const std::string& path,
+                                                const ObjectiveContext& ctx) {
+  ProxyOptions o;
+  o.seed = ctx.seed;
+  std::string name;
+  const nlohmann::json* data = nullptr;
+  nlohmann::json data_copy;
+  if (spec.is_string()) {
+    name = spec.get<std::string>();
+  } else {
+    JsonReader r(spec, path);
+    name = r.require<std::string>("name");
+    o.batch_size = r.get("batch_size", o.batch_size);
+    o.seed = static_cast<std::uint64_t>(r.get<long long>("seed", static_cast<long long>(o.seed)));
+    o.prune_dead = r.get("prune_dead", o.prune_dead);
+    if (const auto* d = r.raw("dataset")) data_copy = *d, data = &data_copy;
+    r.finish();
+    o.validate(path);
+  }
+  if (!is_proxy(name)) {
+    std::string known;
+    for (const auto& n : proxy_names()) known += (known.empty() ? "" : ", ") + n;
+    throw UserError(path + (spec.is_string() ? "" : ".name") + ": unknown proxy '" + name + "' (known: " + known + ")");
+  }
+  DatasetOptions d = dataset_from(data, path + ".dataset", o.seed, std::max(4 * o.batch_size, 2048), 0.0);
+  nlohmann::json resolved = {{"name", name}, {"batch_size", o.batch_size}, {"seed", o.seed}, {"prune_dead", o.prune_dead},
+                             {"dataset", d.to_json()}};
+  return std::make_unique<ZeroCostSource>(name, o, d, resolved);
+}
+
+std::unique_ptr<ObjectiveSource> make_train(const nlohmann::json& spec, const std::string& path, const ObjectiveContext& ctx) {
+  nlohmann::json options = spec.is_null() ? nlohmann::json::object() : spec;
+  if (!options.is_object()) JsonReader::fail(path, "an object of training options", options);
+  const nlohmann::json data = options.contains("dataset") ? options["dataset"] : nlohmann::json(nullptr);
+  options.erase("dataset");
+  if (!options.contains("seed")) options["seed"] = ctx.seed;
+  const TrainOptions t = TrainOptions::from_json(options, path);
+  DatasetOptions d = dataset_from(data.is_null() ? nullptr : &data, path + ".dataset", t.seed, 0, 0.2);
+  nlohmann::json resolved = t.to_json();
+  resolved["dataset"] = d.to_json();
+  return std::make_unique<TrainSource>(t, d, resolved);
+}
+
+}  // namespace
+
+void register_proxy_objectives() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    set_torch_threads(1);  // workers run architectures in parallel, one LibTorch thread each
+    register_objective_source("proxy", make_zero_cost);
+    register_objective_source("train", make_train);
+  });
+}
+
+}  // namespace hwnas
