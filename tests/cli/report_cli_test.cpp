@@ -1,0 +1,99 @@
+// End-to-end test of `hwnas report`: a synthetic run directory, the HTML it writes, and (when
+// /usr/bin/chromium exists) the DOM a headless browser builds from it.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+
+#include "support/cli.h"
+
+using hwnas::test::read_text;
+using hwnas::test::run_hwnas;
+using hwnas::test::write_text;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::size_t count_of(const std::string& text, const std::string& what) {
+  std::size_t n = 0;
+  for (std::size_t p = text.find(what); p != std::string::npos; p = text.find(what, p + 1)) ++n;
+  return n;
+}
+
+// Five evaluations of nb201 with objectives params and err; the front is ids 0, 1 and 4.
+std::string write_run() {
+  const std::string dir = hwnas::test::scratch_dir() + "/run";
+  fs::create_directories(dir);
+  write_text(dir + "/config.json", R"({"space": {"name": "nb201", "options": {}},
+    "objectives": [{"name": "params", "direction": "minimize", "log": false},
+                   {"name": "err", "direction": "minimize", "log": false}]})");
+  const std::vector<std::pair<std::string, std::pair<double, double>>> evals{
+      {"|none~0|+|none~0|none~1|+|skip_connect~0|none~1|none~2|", {73306, 0.9}},
+      {"|nor_conv_3x3~0|+|none~0|none~1|+|nor_conv_3x3~0|none~1|nor_conv_3x3~2|", {800000, 0.2}},
+      {"|nor_conv_1x1~0|+|none~0|none~1|+|nor_conv_3x3~0|none~1|nor_conv_3x3~2|", {900000, 0.3}},
+      {"|nor_conv_1x1~0|+|none~0|none~1|+|nor_conv_1x1~0|none~1|nor_conv_3x3~2|", {850000, 0.25}},
+      {"|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|", {1531546, 0.1}}};
+  std::string log;
+  nlohmann::json front = nlohmann::json::array();
+  for (std::size_t i = 0; i < evals.size(); ++i) {
+    nlohmann::json j = {{"id", i}, {"arch", evals[i].first}, {"status", "ok"},
+                        {"objectives", {{"params", evals[i].second.first}, {"err", evals[i].second.second}}}};
+    log += j.dump() + "\n";
+    if (i == 0 || i == 1 || i == 4) front.push_back(j);
+  }
+  write_text(dir + "/evaluations.jsonl", log);
+  write_text(dir + "/pareto.json", nlohmann::json{{"front", front}}.dump(2));
+  return dir;
+}
+
+}  // namespace
+
+TEST(CliReport, WritesASelfContainedPage) {
+  const std::string run = write_run();
+  ASSERT_EQ(run_hwnas({"export", run, "--formats", "json"}).exit_code, 0);
+  auto r = run_hwnas({"report", run});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "wrote " + run + "/report.html\n");
+  const std::string html = read_text(run + "/report.html");
+  EXPECT_EQ(html.rfind("<!DOCTYPE html>", 0), 0u);
+  // params vs counted flops, and params vs err: two scatter plots of five points, plus hypervolume.
+  EXPECT_EQ(count_of(html, "<svg "), 3u);
+  EXPECT_EQ(count_of(html, "<circle "), 10u);
+  EXPECT_EQ(count_of(html, "class=\"front\""), 6u);
+  EXPECT_EQ(count_of(html, "<tr class=\"front-row\">"), 3u);
+  EXPECT_NE(html.find("<a href=\"archs/4/\">archs/4/</a> <a href=\"archs/4/arch.json\">arch.json</a>"), std::string::npos);
+  EXPECT_NE(html.find("<td class=\"arch\">|none~0|+|none~0|none~1|+|skip_connect~0|none~1|none~2|</td>"), std::string::npos);
+  EXPECT_NE(html.find("params (log)"), std::string::npos);  // 73k .. 1.5M spans more than a decade
+  EXPECT_EQ(html.find("<script src"), std::string::npos);
+}
+
+TEST(CliReport, BadRunDirectoryExitsWithCode2) {
+  const std::string dir = hwnas::test::scratch_dir();
+  auto r = run_hwnas({"report", dir + "/missing"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find(dir + "/missing: no such run directory"), std::string::npos) << r.err;
+  write_text(dir + "/config.json", R"({"space": {"name": "darts"}})");
+  write_text(dir + "/evaluations.jsonl", "");
+  auto s = run_hwnas({"report", dir});
+  EXPECT_EQ(s.exit_code, 2);
+  EXPECT_NE(s.err.find(dir + "/config.json: space: unknown search space 'darts'"), std::string::npos) << s.err;
+  auto none = run_hwnas({"report"});
+  EXPECT_EQ(none.exit_code, 2);
+  EXPECT_NE(none.err.find("run_dir is required"), std::string::npos) << none.err;
+}
+
+TEST(CliReport, HeadlessChromiumRendersThePoints) {
+  if (!fs::exists("/usr/bin/chromium")) GTEST_SKIP() << "/usr/bin/chromium not installed: DOM not checked";
+  const std::string run = write_run();
+  ASSERT_EQ(run_hwnas({"report", run}).exit_code, 0);
+  const std::string profile = hwnas::test::scratch_dir() + "/chromium-profile";
+  fs::create_directories(profile);
+  auto r = hwnas::test::run_program(
+      "/usr/bin/chromium", {"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                            "--user-data-dir=" + profile, "--dump-dom", "file://" + fs::absolute(run + "/report.html").string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(count_of(r.out, "<circle "), 10u) << r.out.substr(0, 2000);
+  EXPECT_EQ(count_of(r.out, "<tr class=\"front-row\">"), 3u);
+  EXPECT_NE(r.out.find("<polyline class=\"hv\""), std::string::npos);
+}
