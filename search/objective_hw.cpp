@@ -2,19 +2,16 @@
 #include "objective_hw.h"
 
 #include <filesystem>
+#include <optional>
 
 #include "hwnas/core/error.h"
 #include "hwnas/core/json_reader.h"
 
-#if __has_include("hwnas/hw_models/latency_model.h")
-#define HWNAS_HAVE_HW_MODELS 1
 #include "hwnas/hw_models/device_profile.h"
 #include "hwnas/hw_models/latency_model.h"
-#endif
 
 namespace hwnas {
 
-#ifdef HWNAS_HAVE_HW_MODELS
 namespace {
 
 class HardwareSource : public ObjectiveSource {
@@ -70,12 +67,5 @@ std::unique_ptr<ObjectiveSource> make_hardware_source(HardwareQuantity q, const 
                                                       const std::string& path, const ObjectiveContext& ctx) {
   return std::make_unique<HardwareSource>(q, spec, path, ctx);
 }
-#else
-std::unique_ptr<ObjectiveSource> make_hardware_source(HardwareQuantity q, const nlohmann::json&, const std::string& path,
-                                                      const ObjectiveContext&) {
-  throw UserError(path + ": " + (q == HardwareQuantity::LatencyMs ? "latency" : "energy") +
-                  " objectives need the hardware models, which are not available in this build");
-}
-#endif
 
 }  // namespace hwnas

@@ -346,3 +346,21 @@ TEST(Controller, ProgressLinesWhenNotATerminal) {
   EXPECT_EQ(text.find('\r'), std::string::npos);
   EXPECT_LE(std::count(text.begin(), text.end(), '\n'), 12);  // sparse
 }
+
+TEST(Controller, LatencyConstraintHoldsForEveryEvaluation) {
+  const std::string dir = hwnas::test::scratch_dir();
+  nlohmann::json j = table_config(table_file(), 30);
+  j["objectives"].push_back({{"name", "rpi4_ms"}, {"source", {{"latency", {{"device", "raspberry-pi-4"}}}}}});
+  j["constraints"] = {{{"objective", "rpi4_ms"}, {"max", 3.0}}};
+  SearchOptions o;
+  o.quiet = true;
+  o.run_dir = dir + "/run";
+  const SearchSummary s = run_search(config_from(j, dir), o);
+  EXPECT_EQ(s.evaluations, 30);
+  for (const auto& l : log_lines(dir + "/run")) {
+    if (l["status"] == "rejected") continue;
+    EXPECT_LE(l["objectives"]["rpi4_ms"].get<double>(), 3.0) << l;
+    EXPECT_TRUE(l["objectives"].contains("err"));
+  }
+  EXPECT_EQ(read_json_file(dir + "/run/config.json")["objectives"][2]["source"]["latency"]["precision"], "fp32");
+}

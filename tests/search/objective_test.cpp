@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include "config_test_fixtures.h"
+#include "hwnas/hw_models/device_profile.h"
+#include "hwnas/hw_models/latency_model.h"
 
 using namespace hwnas;
 using hwnas::testing::config_from;
@@ -131,4 +133,39 @@ TEST(ObjectiveSet, CheapFirstThenExpensiveWithConstraintsAndTransforms) {
   ASSERT_TRUE(sc.has_value());
   EXPECT_TRUE(std::isnan((*sc)[0]));
   EXPECT_DOUBLE_EQ((*sc)[1], std::log10(full.raw[1]));
+}
+
+TEST(ObjectiveSource, LatencyAndEnergyAreTheHardwareModelsPrediction) {
+  auto space = make_space("nb201");
+  ObjectiveContext ctx{space.get(), "", 0};
+  const Architecture a = space->parse(kAllConv);
+  auto lat = make_objective_source("latency", {{"device", "raspberry-pi-4"}}, "o", ctx);
+  auto en = make_objective_source("energy", {{"device", "rtx-4090"}, {"batch", 8}, {"precision", "fp16"}}, "o", ctx);
+  EXPECT_TRUE(lat->cheap());
+  EXPECT_EQ(lat->resolved_spec(), (nlohmann::json{{"device", "raspberry-pi-4"}, {"batch", 1}, {"precision", "fp32"}}));
+  const LayerList layers = count_costs(space->decode(a));
+  EXPECT_EQ(lat->evaluate(Candidate(*space, a)).value,
+            HardwareModel(load_device("raspberry-pi-4")).predict(layers, 1, Precision::FP32).latency_ms);
+  EXPECT_EQ(en->evaluate(Candidate(*space, a)).value,
+            HardwareModel(load_device("rtx-4090")).predict(layers, 8, Precision::FP16).energy_mj);
+  EXPECT_GT(lat->evaluate(Candidate(*space, a)).value,
+            lat->evaluate(Candidate(*space, space->parse(kSkipOnly))).value);
+}
+
+TEST(ObjectiveSource, HardwareErrorsNameTheField) {
+  auto space = make_space("nb201");
+  ObjectiveContext ctx{space.get(), "/nowhere", 0};
+  auto err = [&](const nlohmann::json& spec) {
+    return user_error([&] { make_objective_source("latency", spec, "f: objectives[1].source", ctx); });
+  };
+  EXPECT_NE(err({{"device", "toaster"}}).find("f: objectives[1].source.latency.device: "), std::string::npos);
+  EXPECT_NE(err({{"device", "toaster"}}).find("toaster"), std::string::npos);
+  EXPECT_NE(err({{"device", "rtx-4090"}, {"precision", "fp8"}}).find("f: objectives[1].source.latency.precision: "),
+            std::string::npos);
+  EXPECT_EQ(err({{"device", "rtx-4090"}, {"batch", 0}}), "f: objectives[1].source.latency.batch: expected a positive integer, got 0");
+  EXPECT_NE(err({{"device", "rtx-4090"}, {"batchsize", 2}}).find("f: objectives[1].source.latency.batchsize: unknown key"),
+            std::string::npos);
+  EXPECT_NE(err(nullptr).find("f: objectives[1].source.latency.device: required field is missing"), std::string::npos);
+  // A device file is resolved against the config's folder.
+  EXPECT_NE(err({{"device", "hw/mine.json"}}).find("/nowhere/hw/mine.json"), std::string::npos) << err({{"device", "hw/mine.json"}});
 }
