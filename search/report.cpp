@@ -513,8 +513,9 @@ std::string render_report(const RunData& run, const SearchSpace* space) {
   h << "<h2>Pareto front</h2>\n<p>Click a column to sort. Exports: <code>hwnas export " << esc(run.dir)
     << "</code> writes <code>archs/&lt;id&gt;/</code>.</p>\n<table class=\"sortable\" id=\"front\"><thead><tr><th>id</th>";
   for (const auto& o : run.objectives) h << "<th>" << esc(o.name) << "</th>";
-  const bool add_counts = space && (find_col("params") < 0 || find_col("flops") < 0);
-  if (add_counts) h << "<th>params (counted)</th><th>flops (counted)</th>";
+  const bool add_params = space && find_col("params (counted)") >= 0, add_flops = space && find_col("flops (counted)") >= 0;
+  if (add_params) h << "<th>params (counted)</th>";
+  if (add_flops) h << "<th>flops (counted)</th>";
   h << "<th>architecture</th><th>exports</th></tr></thead>\n<tbody>\n";
   for (const auto* e : front_entries) {
     h << "<tr class=\"front-row\"><td data-v=\"" << e->id << "\">" << e->id << "</td>";
@@ -523,11 +524,9 @@ std::string render_report(const RunData& run, const SearchSpace* space) {
       h << "<td" << (std::isfinite(v) ? " data-v=\"" + num(v) + "\"" : std::string()) << " title=\"" << num(v) << "\">"
         << esc(fmt(v, 5)) << "</td>";
     }
-    if (add_counts) {
-      const auto [pv, fv] = count(*e);
-      h << "<td data-v=\"" << num(pv) << "\">" << esc(fmt(pv, 5)) << "</td><td data-v=\"" << num(fv) << "\">"
-        << esc(fmt(fv, 5)) << "</td>";
-    }
+    const auto [pv, fv] = add_params || add_flops ? count(*e) : std::pair<double, double>{NAN, NAN};
+    if (add_params) h << "<td data-v=\"" << num(pv) << "\">" << esc(fmt(pv, 5)) << "</td>";
+    if (add_flops) h << "<td data-v=\"" << num(fv) << "\">" << esc(fmt(fv, 5)) << "</td>";
     h << "<td class=\"arch\">" << esc(e->arch) << "</td><td>";
     const std::string rel = "archs/" + std::to_string(e->id) + "/";
     if (fs::is_directory(fs::path(run.dir) / rel)) {

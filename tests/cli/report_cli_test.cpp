@@ -63,6 +63,8 @@ TEST(CliReport, WritesASelfContainedPage) {
   EXPECT_EQ(count_of(html, "<tr class=\"front-row\">"), 3u);
   EXPECT_NE(html.find("<a href=\"archs/4/\">archs/4/</a> <a href=\"archs/4/arch.json\">arch.json</a>"), std::string::npos);
   EXPECT_NE(html.find("<td class=\"arch\">|none~0|+|none~0|none~1|+|skip_connect~0|none~1|none~2|</td>"), std::string::npos);
+  EXPECT_EQ(html.find("<th>params (counted)</th>"), std::string::npos);  // params is an objective already
+  EXPECT_NE(html.find("<th>flops (counted)</th>"), std::string::npos);
   EXPECT_NE(html.find("params (log)"), std::string::npos);  // 73k .. 1.5M spans more than a decade
   EXPECT_EQ(html.find("<script src"), std::string::npos);
 }
