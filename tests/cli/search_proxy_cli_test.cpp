@@ -1,0 +1,86 @@
+// `hwnas search` with accuracy-proxy objectives ({"proxy": ...} and {"train": ...}).
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <sstream>
+
+#include "support/cli.h"
+
+using hwnas::test::run_hwnas;
+
+namespace {
+nlohmann::json base_config(const std::string& dir) {
+  return {{"space", {{"name", "nb201"}, {"options", {{"channels", 4}, {"cells_per_stage", 1}, {"input_size", 16}}}}},
+          {"objectives", nlohmann::json::array()},
+          {"strategy", {{"name", "evolution"}, {"options", {{"population", 6}, {"sample_size", 3}}}}},
+          {"budget", {{"evaluations", 12}}},
+          {"parallelism", 2},
+          {"seed", 5},
+          {"output", {{"dir", dir}, {"name", "run"}}}};
+}
+std::vector<nlohmann::json> log_of(const std::string& run) {
+  std::istringstream in(hwnas::test::read_text(run + "/evaluations.jsonl"));
+  std::vector<nlohmann::json> out;
+  for (std::string line; std::getline(in, line);)
+    if (!line.empty()) out.push_back(nlohmann::json::parse(line));
+  return out;
+}
+}  // namespace
+
+TEST(CliSearchProxy, ZeroCostAndTrainingObjectives) {
+  const std::string dir = hwnas::test::scratch_dir();
+  nlohmann::json cfg = base_config(dir);
+  cfg["objectives"] = {
+      {{"name", "synflow"}, {"source", {{"proxy", "synflow"}}}, {"direction", "maximize"}, {"log", true}},
+      {{"name", "acc"},
+       {"source",
+        {{"train",
+          {{"steps", 4}, {"batch_size", 8}, {"reduce", nlohmann::json::object()}, {"validation_images", 50},
+           {"dataset", {{"name", "synthetic"}, {"synthetic_size", 120}, {"synthetic_resolution", 16}}}}}}},
+       {"direction", "maximize"}},
+      {{"name", "params"}, {"source", "params"}}};
+  hwnas::test::write_text(dir + "/c.json", cfg.dump(2));
+  auto r = run_hwnas({"search", dir + "/c.json", "--quiet"});
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  const auto log = log_of(dir + "/run");
+  ASSERT_GE(log.size(), 12u);
+  int ok = 0;
+  for (const auto& rec : log) {
+    if (rec.value("status", "") != "ok") {
+      // A disconnected cell has synflow 0, which a log-scale objective cannot take: a failed
+      // evaluation with its reason, never a good score.
+      EXPECT_EQ(rec["status"], "failed");
+      EXPECT_NE(rec["message"].get<std::string>().find("synflow: value 0.000000 is not positive"), std::string::npos);
+      continue;
+    }
+    ++ok;
+    EXPECT_GE(rec["objectives"]["synflow"].get<double>(), 0.0);
+    const double acc = rec["objectives"]["acc"].get<double>();
+    EXPECT_GE(acc, 0.0);
+    EXPECT_LE(acc, 1.0);
+  }
+  EXPECT_GE(ok, 8);
+  // The resolved config records the proxies' options with their defaults filled in.
+  const auto resolved = nlohmann::json::parse(hwnas::test::read_text(dir + "/run/config.json"));
+  EXPECT_NE(resolved.dump().find("\"validation_images\":50"), std::string::npos) << resolved.dump();
+}
+
+TEST(CliSearchProxy, BadProxyOptionsNameTheField) {
+  const std::string dir = hwnas::test::scratch_dir();
+  nlohmann::json cfg = base_config(dir);
+  cfg["objectives"] = {{{"name", "z"}, {"source", {{"proxy", "zen"}}}}, {{"name", "params"}, {"source", "params"}}};
+  hwnas::test::write_text(dir + "/c.json", cfg.dump());
+  auto r = run_hwnas({"search", dir + "/c.json", "--quiet"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("objectives[0].source.proxy: unknown proxy 'zen'"), std::string::npos) << r.err;
+  cfg["objectives"][0]["source"] = {{"train", {{"optimizer", "lbfgs"}}}};
+  hwnas::test::write_text(dir + "/c.json", cfg.dump());
+  r = run_hwnas({"search", dir + "/c.json", "--quiet"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("objectives[0].source.train.optimizer: expected \"sgd\" or \"adam\""), std::string::npos) << r.err;
+  cfg["objectives"][0]["source"] = {{"proxy", {{"name", "snip"}, {"batch", 8}}}};
+  hwnas::test::write_text(dir + "/c.json", cfg.dump());
+  r = run_hwnas({"search", dir + "/c.json", "--quiet"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("objectives[0].source.proxy.batch: unknown key"), std::string::npos) << r.err;
+}
