@@ -51,16 +51,18 @@ void set_peak(DeviceProfile& p, Precision prec, double v) {
   (prec == Precision::FP32 ? p.peak_tflops_fp32 : prec == Precision::FP16 ? p.peak_tflops_fp16 : p.peak_tops_int8) = v;
 }
 
-// Divides every efficiency by its compute multiplier; efficiencies that would exceed 1 are capped
-// and the precision's peak raised so that the fastest class still gets its fitted speed.
-void apply_compute_multipliers(DeviceProfile& p, Precision prec, const PerOpClass& mult) {
+// Divides every efficiency by its compute multiplier. With `raise_peak` (one multiplier shared by
+// all classes) efficiencies that would exceed 1 are capped and the precision's peak raised so the
+// fastest class keeps its fitted speed; otherwise (per-class multipliers, where a class whose time
+// is all overhead fits a multiplier near 0) they are capped at 1.
+void apply_compute_multipliers(DeviceProfile& p, Precision prec, const PerOpClass& mult, bool raise_peak) {
   double max_eff = 0;
   PerOpClass eff;
   for (OpClass c : kClasses) {
     eff[c] = p.efficiency[c] / std::max(mult[c], 1e-6);
     max_eff = std::max(max_eff, eff[c]);
   }
-  const double raise = std::max(1.0, max_eff);
+  const double raise = raise_peak ? std::max(1.0, max_eff) : 1.0;
   for (OpClass c : kClasses) p.efficiency[c] = std::clamp(eff[c] / raise, 1e-6, 1.0);
   set_peak(p, prec, peak_of(p, prec) * raise);
 }
@@ -205,7 +207,7 @@ FitResult adapt_profile(const DeviceProfile& start, const std::vector<LatencySam
     PerOpClass mult;
     for (OpClass c : kClasses) mult[c] = sc;
     DeviceProfile next = p;
-    apply_compute_multipliers(next, precision, mult);
+    apply_compute_multipliers(next, precision, mult, true);
     next.memory_bandwidth_gbs /= sm;
     next.cache_bandwidth_gbs /= sm;
     next.kernel_overhead_us *= sk;
@@ -276,7 +278,7 @@ FitResult fit_layer_measurements(const DeviceProfile& start, const std::vector<L
       mult[kClasses[c]] = s(c);
       overhead_us[kClasses[c]] = 1e3 * s(kNumOpClasses + c) * overhead_now[c];
     }
-    apply_compute_multipliers(next, precision, mult);
+    apply_compute_multipliers(next, precision, mult, false);
     const double sm = std::max(s(2 * kNumOpClasses), 1e-3);
     next.memory_bandwidth_gbs /= sm;
     next.cache_bandwidth_gbs /= sm;

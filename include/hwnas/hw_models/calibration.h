@@ -70,7 +70,7 @@ struct LayerMeasurement {
 };
 
 /// Fits efficiency and overhead per op class and a bandwidth scale. Classes without measurements
-/// keep their values. Efficiencies above 1 are capped by raising the precision's peak.
+/// keep their values. Efficiencies are capped at 1.
 FitResult fit_layer_measurements(const DeviceProfile& start, const std::vector<LayerMeasurement>& measurements,
                                  int batch, Precision precision, double prior_weight = 1e-3);
 
