@@ -6,6 +6,7 @@
 #include "command.h"
 #include "hwnas/core/atomic_file.h"
 #include "hwnas/core/csv.h"
+#include "hwnas/hw_models/device_cli.h"
 #include "hwnas/nas/space_cli.h"
 
 namespace {
@@ -16,6 +17,7 @@ struct EnumerateArgs {
   std::string out;
   bool keep_dead = false;
   double limit = 1e7;
+  hwnas::DeviceCliOptions hw;  // --device, --batch, --precision
 };
 
 void run_enumerate(const EnumerateArgs& args) {
@@ -23,7 +25,8 @@ void run_enumerate(const EnumerateArgs& args) {
   hwnas::DecodeOptions dopts;
   dopts.prune_dead = !args.keep_dead;
   const auto start = std::chrono::steady_clock::now();
-  std::string csv = "arch_str,params,macs,flops,hash\n";
+  const hwnas::DeviceColumns hw(args.hw);
+  std::string csv = "arch_str,params,macs,flops,hash" + hw.header() + "\n";
   std::unordered_set<std::uint64_t> distinct;
   std::size_t n = 0;
   space->enumerate(
@@ -33,7 +36,9 @@ void run_enumerate(const EnumerateArgs& args) {
         distinct.insert(h);
         csv += hwnas::csv_escape(space->to_string(a));
         csv += ',' + std::to_string(t.params) + ',' + std::to_string(t.macs) + ',' + std::to_string(t.flops) + ',' +
-               hwnas::hash_hex(h) + '\n';
+               hwnas::hash_hex(h);
+        if (!hw.empty()) csv += hw.row(hwnas::count_costs(space->decode(a, dopts)));
+        csv += '\n';
         ++n;
       },
       args.limit);
@@ -50,6 +55,7 @@ void setup_enumerate(CLI::App& root) {
   cmd->add_option("--space-options", args->space_options, "space options as a JSON object");
   cmd->add_option("--out", args->out, "output CSV file (columns arch_str,params,macs,flops,hash)")->required();
   cmd->add_flag("--keep-dead", args->keep_dead, "count networks as built (do not prune dead edges)");
+  hwnas::add_device_cli_options(*cmd, args->hw);
   cmd->add_option("--limit", args->limit, "refuse spaces with more architectures than this")->capture_default_str();
   cmd->callback([args] { run_enumerate(*args); });
 }

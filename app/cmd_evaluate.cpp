@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include "command.h"
+#include "hwnas/hw_models/device_cli.h"
 #include "hwnas/nas/cost.h"
 #include "hwnas/nas/space_cli.h"
 
@@ -14,10 +15,12 @@ struct EvaluateArgs {
   bool json = false;
   bool keep_dead = false;
   bool layers = false;
+  hwnas::DeviceCliOptions hw;  // --device, --batch, --precision
 };
 
 void run_evaluate(const EvaluateArgs& args) {
   auto space = hwnas::make_space_from_cli(args.space, args.space_options);
+  const hwnas::DeviceColumns hw(args.hw);  // loads the --device profiles (errors before any output)
   const hwnas::Architecture a = space->parse(args.arch);
   hwnas::DecodeOptions dopts;
   dopts.prune_dead = !args.keep_dead;
@@ -29,6 +32,7 @@ void run_evaluate(const EvaluateArgs& args) {
     j["arch"] = space->to_string(a);
     j["hash"] = hwnas::hash_hex(space->canonical_hash(a));
     j["prune_dead"] = dopts.prune_dead;
+    hwnas::add_device_predictions_json(hw, layers, j);
     if (args.layers) {
       nlohmann::json list = nlohmann::json::array();
       for (const auto& l : layers.layers)
@@ -60,6 +64,7 @@ void run_evaluate(const EvaluateArgs& args) {
             << "flops             " << t.flops << "\n"
             << "activation_bytes  " << t.activation_bytes << "\n"
             << "weight_bytes      " << t.weight_bytes << "\n";
+  hwnas::print_device_predictions(hw, layers, std::cout);
 }
 
 void setup_evaluate(CLI::App& root) {
@@ -71,6 +76,7 @@ void setup_evaluate(CLI::App& root) {
   cmd->add_flag("--json", args->json, "print one JSON object");
   cmd->add_flag("--keep-dead", args->keep_dead, "count the network as built (do not prune dead edges)");
   cmd->add_flag("--layers", args->layers, "also list every layer");
+  hwnas::add_device_cli_options(*cmd, args->hw);
   cmd->callback([args] { run_evaluate(*args); });
 }
 

@@ -1,0 +1,158 @@
+// End-to-end tests of hwnas devices / measure / calibrate and the --device options of evaluate
+// and enumerate, through the built binary.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+
+#include "hwnas/core/csv.h"
+#include "support/cli.h"
+
+using hwnas::test::read_text;
+using hwnas::test::run_hwnas;
+using hwnas::test::scratch_dir;
+using hwnas::test::write_text;
+
+namespace {
+const char* kArch = "|nor_conv_3x3~0|+|nor_conv_1x1~0|avg_pool_3x3~1|+|skip_connect~0|none~1|nor_conv_3x3~2|";
+const char* kTiny = "{\"channels\": 4, \"cells_per_stage\": 1, \"input_size\": 8}";
+
+std::string samples_csv(int rows) {
+  const char* archs[] = {kArch, "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|",
+                         "|skip_connect~0|+|none~0|skip_connect~1|+|avg_pool_3x3~0|none~1|nor_conv_1x1~2|",
+                         "|nor_conv_1x1~0|+|nor_conv_1x1~0|none~1|+|nor_conv_1x1~0|skip_connect~1|none~2|"};
+  std::string s = "arch_str,latency_ms\n";
+  for (int i = 0; i < rows; ++i) s += std::string(archs[i % 4]) + "," + std::to_string(2.0 + 3.0 * (i % 4) + 0.01 * i) + "\n";
+  return s;
+}
+}  // namespace
+
+TEST(CliHw, DevicesListsEveryProfile) {
+  auto r = run_hwnas({"devices"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const char* d : {"h100-sxm", "jetson-nano", "pixel-3", "host", "xeon-gold-6226"})
+    EXPECT_NE(r.out.find(std::string("\n") + d + " "), std::string::npos) << d;
+  auto j = run_hwnas({"devices", "--json"});
+  ASSERT_EQ(j.exit_code, 0) << j.err;
+  const auto arr = nlohmann::json::parse(j.out);
+  ASSERT_GE(arr.size(), 13u);
+  EXPECT_TRUE(arr[0].contains("peak_tflops_fp32"));
+  EXPECT_TRUE(arr[0].contains("sources"));
+}
+
+TEST(CliHw, EvaluateAddsLatencyAndEnergyPerDevice) {
+  auto r = run_hwnas({"evaluate", "--arch", kArch, "--json", "--device", "a100-sxm", "--device", "pixel-3"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_GT(j["latency_ms"]["a100-sxm"].get<double>(), 0);
+  EXPECT_GT(j["latency_ms"]["pixel-3"].get<double>(), 0);
+  EXPECT_GT(j["energy_mj"]["pixel-3"].get<double>(), 0);
+  EXPECT_EQ(j["hardware"]["pixel-3"]["precision"], "fp32");
+  EXPECT_EQ(j["params"], 587386);  // the counts are unchanged
+  // A bigger batch takes longer; fp16 on a tensor-core GPU is not slower.
+  auto b = nlohmann::json::parse(
+      run_hwnas({"evaluate", "--arch", kArch, "--json", "--device", "rtx-4090", "--batch", "64"}).out);
+  auto h = nlohmann::json::parse(
+      run_hwnas({"evaluate", "--arch", kArch, "--json", "--device", "rtx-4090", "--batch", "64", "--precision", "fp16"}).out);
+  EXPECT_GT(b["latency_ms"]["rtx-4090"].get<double>(), j["latency_ms"]["a100-sxm"].get<double>() * 0.0);
+  EXPECT_LE(h["latency_ms"]["rtx-4090"].get<double>(), b["latency_ms"]["rtx-4090"].get<double>());
+  EXPECT_EQ(h["hardware"]["rtx-4090"]["batch"], 64);
+  auto t = run_hwnas({"evaluate", "--arch", kArch, "--device", "host"});
+  ASSERT_EQ(t.exit_code, 0) << t.err;
+  EXPECT_NE(t.out.find("latency_ms[host]  "), std::string::npos) << t.out;
+  EXPECT_NE(t.out.find("energy_mj[host]   "), std::string::npos) << t.out;
+}
+
+TEST(CliHw, BadDeviceOptionsExitWith2BeforeAnyOutput) {
+  auto r = run_hwnas({"evaluate", "--arch", kArch, "--device", "tpu-v9"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.out, "");
+  EXPECT_NE(r.err.find("--device: unknown device 'tpu-v9' (known devices: a100-sxm,"), std::string::npos) << r.err;
+  auto p = run_hwnas({"evaluate", "--arch", kArch, "--device", "host", "--precision", "fp64"});
+  EXPECT_EQ(p.exit_code, 2);
+  EXPECT_NE(p.err.find("--precision: unknown precision 'fp64'"), std::string::npos) << p.err;
+  auto d = run_hwnas({"evaluate", "--arch", kArch, "--device", "host", "--device", "host"});
+  EXPECT_EQ(d.exit_code, 2);
+  EXPECT_NE(d.err.find("--device: 'host' given twice"), std::string::npos) << d.err;
+  const std::string dir = scratch_dir();
+  write_text(dir + "/bad.json", "{\"name\": \"x\"}");
+  auto f = run_hwnas({"evaluate", "--arch", kArch, "--device", dir + "/bad.json"});
+  EXPECT_EQ(f.exit_code, 2);
+  EXPECT_NE(f.err.find("bad.json: kind: required field is missing"), std::string::npos) << f.err;
+}
+
+TEST(CliHw, EnumerateAddsDeviceColumns) {
+  const std::string dir = scratch_dir();
+  auto r = run_hwnas({"enumerate", "--space-options", "{\"cells_per_stage\": 1}", "--out", dir + "/all.csv", "--device",
+                      "jetson-nano", "--device", "host"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const hwnas::CsvTable t = hwnas::read_csv_file(dir + "/all.csv");
+  EXPECT_EQ(t.rows.size(), 15625u);
+  ASSERT_TRUE(t.column("jetson-nano_latency_ms"));
+  ASSERT_TRUE(t.column("jetson-nano_energy_mj"));
+  ASSERT_TRUE(t.column("host_latency_ms"));
+  ASSERT_TRUE(t.column("host_energy_mj"));
+  for (std::size_t i = 0; i < t.rows.size(); i += 997) EXPECT_GT(t.number(i, *t.column("host_latency_ms")), 0.0);
+  // Without --device the columns are the same as before.
+  auto plain = run_hwnas({"enumerate", "--space-options", "{\"cells_per_stage\": 1}", "--out", dir + "/plain.csv"});
+  ASSERT_EQ(plain.exit_code, 0) << plain.err;
+  EXPECT_EQ(hwnas::read_csv_file(dir + "/plain.csv").header,
+            (std::vector<std::string>{"arch_str", "params", "macs", "flops", "hash"}));
+}
+
+TEST(CliHw, MeasurePrintsALatency) {
+  auto r = run_hwnas({"measure", "--space-options", kTiny, "--arch", kArch, "--repeats", "3", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_GT(j["latency_ms"].get<double>(), 0);
+  EXPECT_EQ(j["threads"], 1);
+  auto t = run_hwnas({"measure", "--space-options", kTiny, "--arch", kArch, "--repeats", "2"});
+  ASSERT_EQ(t.exit_code, 0) << t.err;
+  EXPECT_EQ(t.out.rfind("latency_ms ", 0), 0u) << t.out;
+  auto bad = run_hwnas({"measure", "--arch", kArch, "--repeats", "0"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("--repeats: expected a positive integer, got 0"), std::string::npos) << bad.err;
+}
+
+TEST(CliHw, FewShotCalibrationWritesAProfileThatLoads) {
+  const std::string dir = scratch_dir();
+  write_text(dir + "/s.csv", samples_csv(12));
+  auto r = run_hwnas({"calibrate", "--device", "pixel-3", "--samples", dir + "/s.csv", "--out", dir + "/p.json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("few-shot adaptation of pixel-3: 12 samples"), std::string::npos) << r.out;
+  auto e = run_hwnas({"evaluate", "--arch", kArch, "--json", "--device", dir + "/p.json"});
+  ASSERT_EQ(e.exit_code, 0) << e.err;
+  // Fitted to the samples: this architecture was measured at 2.0-2.1 ms.
+  const double ms = nlohmann::json::parse(e.out)["latency_ms"]["pixel-3"].get<double>();
+  EXPECT_GT(ms, 1.0);
+  EXPECT_LT(ms, 4.0);
+}
+
+TEST(CliHw, CalibrationErrorsExitWith2AndLeaveNoFile) {
+  const std::string dir = scratch_dir();
+  write_text(dir + "/few.csv", samples_csv(5));
+  auto r = run_hwnas({"calibrate", "--device", "pixel-3", "--samples", dir + "/few.csv", "--out", dir + "/p.json"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("few.csv: 5 samples; adaptation needs at least 10 rows"), std::string::npos) << r.err;
+  write_text(dir + "/bad.csv", samples_csv(3) + "|nor_conv_3x3~0|,1\n" + samples_csv(10).substr(20));
+  auto b = run_hwnas({"calibrate", "--device", "pixel-3", "--samples", dir + "/bad.csv", "--out", dir + "/p.json"});
+  EXPECT_EQ(b.exit_code, 2);
+  EXPECT_NE(b.err.find("bad.csv:5: column 'arch_str': not a nb201 architecture"), std::string::npos) << b.err;
+  auto g = run_hwnas({"calibrate", "--device", "a100-sxm", "--out", dir + "/p.json"});
+  EXPECT_EQ(g.exit_code, 2);
+  EXPECT_NE(g.err.find("refines only the 'host' profile"), std::string::npos) << g.err;
+  EXPECT_FALSE(std::filesystem::exists(dir + "/p.json"));
+}
+
+TEST(CliHw, HostCalibrationByMeasurementWritesAProfileWithALookupTable) {
+  const std::string dir = scratch_dir();
+  auto r = run_hwnas({"calibrate", "--device", "host", "--layer-archs", "1", "--network-archs", "1", "--repeats", "1",
+                      "--out", dir + "/host.json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(read_text(dir + "/host.json"));
+  EXPECT_EQ(j["name"], "host");
+  EXPECT_FALSE(j["lookup_table"]["latency_us"].empty());
+  auto e = run_hwnas({"evaluate", "--arch", kArch, "--json", "--device", dir + "/host.json"});
+  ASSERT_EQ(e.exit_code, 0) << e.err;
+  EXPECT_GT(nlohmann::json::parse(e.out)["latency_ms"]["host"].get<double>(), 0);
+}
