@@ -31,6 +31,18 @@ TensorShape op_output_shape(const OpEdge& op, const TensorShape& in) {
   }
 }
 
+ArchGraph::ArchGraph(const ArchGraph& other) { *this = other; }
+
+ArchGraph& ArchGraph::operator=(const ArchGraph& other) {
+  if (this == &other) return *this;
+  g_ = other.g_;
+  input_ = other.input_;
+  output_ = other.output_;
+  edges_.assign(other.edges_.size(), EdgeId{});
+  for (auto [it, end] = boost::edges(g_); it != end; ++it) edges_.at(static_cast<std::size_t>(g_[*it].id)) = *it;
+  return *this;
+}
+
 NodeId ArchGraph::add_node(TensorShape shape, std::string name) {
   return boost::add_vertex(TensorNode{shape, std::move(name)}, g_);
 }

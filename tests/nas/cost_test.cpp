@@ -1,4 +1,5 @@
 #include "hwnas/nas/cost.h"
+#include "hwnas/nas/search_space.h"
 #include "hwnas/core/error.h"
 
 #include <gtest/gtest.h>
@@ -99,4 +100,22 @@ TEST(Cost, GraphRejectsShapeMismatch) {
   NodeId in = g.add_node({4, 8, 8}, "in");
   NodeId out = g.add_node({4, 8, 8}, "out");
   EXPECT_THROW(g.add_edge(in, out, conv(4, 8, 3, 1, 1)), InternalError);
+}
+
+TEST(ArchGraphCopy, CopiesOwnTheirEdges) {
+  auto space = make_space("nb201");
+  const Architecture a = space->parse("|nor_conv_3x3~0|+|skip_connect~0|avg_pool_3x3~1|+|none~0|nor_conv_1x1~1|skip_connect~2|");
+  const LayerList expected = count_costs(space->decode(a));
+  ArchGraph copy;
+  {
+    ArchGraph original = space->decode(a);
+    copy = original;                  // assignment
+    ArchGraph second(original);       // copy construction
+    EXPECT_EQ(count_costs(second).totals, expected.totals);
+  }                                   // the originals are gone
+  const LayerList got = count_costs(copy);
+  EXPECT_EQ(got.totals, expected.totals);
+  ASSERT_EQ(got.layers.size(), expected.layers.size());
+  for (std::size_t i = 0; i < got.layers.size(); ++i) EXPECT_EQ(got.layers[i].name, expected.layers[i].name);
+  copy.validate();
 }

@@ -59,6 +59,14 @@ using EdgeId = boost::graph_traits<GraphType>::edge_descriptor;
 
 class ArchGraph {
  public:
+  ArchGraph() = default;
+  // Edge descriptors point into the graph's own edge storage, so a copy rebuilds its edge order
+  // from the copied edges (moves keep the storage and are safe as they are).
+  ArchGraph(const ArchGraph& other);
+  ArchGraph& operator=(const ArchGraph& other);
+  ArchGraph(ArchGraph&&) noexcept = default;
+  ArchGraph& operator=(ArchGraph&&) noexcept = default;
+
   NodeId add_node(TensorShape shape, std::string name);
   /// Adds an op edge; its output shape must equal the destination node's shape (checked).
   EdgeId add_edge(NodeId from, NodeId to, OpEdge op);
