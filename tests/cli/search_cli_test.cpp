@@ -86,12 +86,11 @@ TEST(CliSearch, BadConfigExitsWithCode2AndNamesThePath) {
             std::string::npos)
       << r.err;
   j = quick_config(dir, 10);
-  j["objectives"][1]["source"] = {{"proxy", "synflow"}};
-  r = run_hwnas({"search", write_config(dir, j, "proxy.json")});
+  j["objectives"][1]["source"] = {{"latency", {{"device", "toaster"}}}};
+  r = run_hwnas({"search", write_config(dir, j, "device.json")});
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_NE(r.err.find("proxy.json: objectives[1].source.proxy: proxy objectives are not available in this build"),
-            std::string::npos)
-      << r.err;
+  EXPECT_NE(r.err.find("device.json: objectives[1].source.latency.device: "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("toaster"), std::string::npos) << r.err;
   r = run_hwnas({"search", dir + "/missing.json"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("missing.json"), std::string::npos) << r.err;

@@ -7,6 +7,9 @@
 #include <gtest/gtest.h>
 
 #include "config_test_fixtures.h"
+#ifdef HWNAS_WITH_TORCH
+#include "hwnas/search/objective_proxy.h"
+#endif
 
 using namespace hwnas;
 using hwnas::testing::config_from;
@@ -188,19 +191,37 @@ TEST(SearchConfig, SyntaxErrorNamesTheFile) {
 }
 
 TEST(SearchConfig, ShippedConfigsParse) {
+#ifdef HWNAS_WITH_TORCH
+  // The proxy objectives live in hwnas_torch and are registered by a call (as the hwnas program
+  // does); removed again at the end so the other tests see the library's own table.
+  register_proxy_objectives();
+  struct Unregister {
+    ~Unregister() {
+      unregister_objective_source("proxy");
+      unregister_objective_source("train");
+    }
+  } unregister;
+#endif
   const fs::path configs = fs::path(HWNAS_SOURCE_DIR) / "configs";
   ASSERT_TRUE(fs::exists(configs / "quickstart.json"));
-  const SearchConfig q = SearchConfig::from_file((configs / "quickstart.json").string());
-  EXPECT_GE(q.objectives.size(), 2u);
-  EXPECT_EQ(q.run_dir(), "runs/quickstart");
   int parsed = 0;
   for (const auto& e : fs::directory_iterator(configs)) {
     if (e.path().extension() != ".json" || e.path().filename() == "schema.json") continue;
     const std::string msg = user_error([&] { SearchConfig::from_file(e.path().string()); });
+#ifndef HWNAS_WITH_TORCH
+    if (msg.find("proxy objectives are not available in this build") != std::string::npos) continue;
+#endif
     EXPECT_EQ(msg, "") << e.path();
     ++parsed;
   }
-  EXPECT_GE(parsed, 5);
+  EXPECT_GE(parsed, 4);
+#ifdef HWNAS_WITH_TORCH
+  const SearchConfig q = SearchConfig::from_file((configs / "quickstart.json").string());
+  EXPECT_EQ(q.objectives.size(), 3u);
+  EXPECT_FALSE(q.objectives[0].cheap);
+  EXPECT_EQ(q.objectives[0].spec["name"], "synflow");
+  EXPECT_EQ(q.run_dir(), "runs/quickstart");
+#endif
 }
 
 TEST(SearchConfig, TransformAndConstraintMessages) {
