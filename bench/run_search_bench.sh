@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Search-quality benchmark, hwnas strategies against Optuna, on the same nb201 table problem.
 #
-#   bench/run_search_bench.sh [--seeds N] [--quick]
+#   bench/run_search_bench.sh [--seeds N] [--quick]      (env: SAMPLERS=nsga2,tpe  BUILD_DIR  JOBS  OUT)
 #
 # Builds bench_strategies and hwnas, writes the problem's tables (synthetic error and parameter
 # count for all 15,625 cells, plus `hwnas enumerate` for canonical hashes), runs bench_strategies
@@ -25,6 +25,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 
+SAMPLERS=${SAMPLERS:-nsga2,tpe}
 BUILD_DIR=${BUILD_DIR:-build}
 JOBS=${JOBS:-2}
 PY=/usr/bin/python3
@@ -48,7 +49,7 @@ echo "== hwnas strategies (bench_strategies, $SEEDS seeds)"
 echo
 echo "== Optuna ($SEEDS seeds)"
 $PY bench/optuna_nb201.py --error "$OUT/error.csv" --params "$OUT/params.csv" --enumerate "$OUT/enum.csv" \
-  --seeds "$SEEDS" --max-trials "$MAX_TRIALS" --max-trials-tpe "$MAX_TRIALS_TPE" --csv "$OUT/optuna.csv" | tee "$OUT/optuna.txt"
+  --seeds "$SEEDS" --samplers "$SAMPLERS" --max-trials "$MAX_TRIALS" --max-trials-tpe "$MAX_TRIALS_TPE" --csv "$OUT/optuna.csv" | tee "$OUT/optuna.txt"
 
 echo
 echo "== side by side: evaluations until 95% / 99% of the true hypervolume (median of $SEEDS seeds)"
