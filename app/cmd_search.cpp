@@ -2,8 +2,10 @@
 #include <iostream>
 
 #include "command.h"
+#include "hwnas/core/error.h"
 #include "hwnas/search/config.h"
 #include "hwnas/search/controller.h"
+#include "hwnas/search/report.h"
 
 namespace {
 
@@ -20,6 +22,14 @@ void run(const SearchArgs& args) {
   opts.quiet = args.quiet;
   const hwnas::SearchSummary s = hwnas::run_search(cfg, opts);
   std::cout << (args.quiet ? s.brief() + "\n" : s.full());
+  // The report is a view of the run directory, which is complete now; a report that cannot be
+  // written does not undo the search.
+  try {
+    const std::string report = hwnas::write_report(s.run_dir);
+    if (!args.quiet) std::cout << "report: " << report << "\n";
+  } catch (const hwnas::UserError& e) {
+    std::cerr << "warning: report not written: " << e.what() << "\n";
+  }
 }
 
 void setup_search(CLI::App& root) {

@@ -32,15 +32,31 @@ TensorShape op_output_shape(const OpEdge& op, const TensorShape& in) {
 }
 
 ArchGraph::ArchGraph(const ArchGraph& other) { *this = other; }
+ArchGraph::ArchGraph(ArchGraph&& other) { *this = std::move(other); }
 
 ArchGraph& ArchGraph::operator=(const ArchGraph& other) {
   if (this == &other) return *this;
   g_ = other.g_;
   input_ = other.input_;
   output_ = other.output_;
-  edges_.assign(other.edges_.size(), EdgeId{});
-  for (auto [it, end] = boost::edges(g_); it != end; ++it) edges_.at(static_cast<std::size_t>(g_[*it].id)) = *it;
+  rebuild_edge_index();
   return *this;
+}
+
+ArchGraph& ArchGraph::operator=(ArchGraph&& other) {
+  if (this == &other) return *this;
+  g_ = std::move(other.g_);
+  input_ = other.input_;
+  output_ = other.output_;
+  rebuild_edge_index();
+  other.g_.clear();
+  other.edges_.clear();
+  return *this;
+}
+
+void ArchGraph::rebuild_edge_index() {
+  edges_.assign(boost::num_edges(g_), EdgeId{});
+  for (auto [it, end] = boost::edges(g_); it != end; ++it) edges_.at(static_cast<std::size_t>(g_[*it].id)) = *it;
 }
 
 NodeId ArchGraph::add_node(TensorShape shape, std::string name) {

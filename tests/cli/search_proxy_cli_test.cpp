@@ -60,6 +60,8 @@ TEST(CliSearchProxy, ZeroCostAndTrainingObjectives) {
     EXPECT_LE(acc, 1.0);
   }
   EXPECT_GE(ok, 8);
+  // The search ends by writing the report of its run directory.
+  EXPECT_NE(hwnas::test::read_text(dir + "/run/report.html").find("<svg"), std::string::npos);
   // The resolved config records the proxies' options with their defaults filled in.
   const auto resolved = nlohmann::json::parse(hwnas::test::read_text(dir + "/run/config.json"));
   EXPECT_NE(resolved.dump().find("\"validation_images\":50"), std::string::npos) << resolved.dump();

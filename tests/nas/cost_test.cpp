@@ -112,6 +112,11 @@ TEST(ArchGraphCopy, CopiesOwnTheirEdges) {
     copy = original;                  // assignment
     ArchGraph second(original);       // copy construction
     EXPECT_EQ(count_costs(second).totals, expected.totals);
+    std::vector<ArchGraph> many;
+    for (int i = 0; i < 5; ++i) many.push_back(space->decode(a));  // moves, and reallocations
+    ArchGraph moved(std::move(many[2]));
+    many.clear();
+    EXPECT_EQ(count_costs(moved).totals, expected.totals);
   }                                   // the originals are gone
   const LayerList got = count_costs(copy);
   EXPECT_EQ(got.totals, expected.totals);

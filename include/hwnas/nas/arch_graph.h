@@ -60,12 +60,13 @@ using EdgeId = boost::graph_traits<GraphType>::edge_descriptor;
 class ArchGraph {
  public:
   ArchGraph() = default;
-  // Edge descriptors point into the graph's own edge storage, so a copy rebuilds its edge order
-  // from the copied edges (moves keep the storage and are safe as they are).
+  // Edge descriptors point into the graph's own edge storage, so copies and moves rebuild the
+  // edge order from their own edges (Boost's adjacency_list has no move constructor: a "move"
+  // copies the storage, and the old descriptors would dangle).
   ArchGraph(const ArchGraph& other);
   ArchGraph& operator=(const ArchGraph& other);
-  ArchGraph(ArchGraph&&) noexcept = default;
-  ArchGraph& operator=(ArchGraph&&) noexcept = default;
+  ArchGraph(ArchGraph&& other);
+  ArchGraph& operator=(ArchGraph&& other);
 
   NodeId add_node(TensorShape shape, std::string name);
   /// Adds an op edge; its output shape must equal the destination node's shape (checked).
@@ -90,6 +91,7 @@ class ArchGraph {
   void validate() const;
 
  private:
+  void rebuild_edge_index();
   GraphType g_;
   std::vector<EdgeId> edges_;
   NodeId input_ = 0, output_ = 0;
