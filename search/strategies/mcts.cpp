@@ -15,6 +15,7 @@
 
 #include "acquisition.h"
 #include "common.h"
+#include "model_based.h"
 #include "hwnas/core/json_reader.h"
 #include "hwnas/search/strategies.h"
 #include "surrogate.h"
@@ -75,24 +76,8 @@ class MctsStrategy : public SearchStrategy {
   std::string name() const override { return "mcts"; }
 
   std::vector<Architecture> ask(std::size_t n) override {
-    std::vector<Architecture> out;
-    bool model_ready = false;
-    detail::FastFront front;
-    while (out.size() < n) {
-      std::optional<Architecture> a;
-      if (static_cast<int>(core_.observations().size()) >= opts_.initial_random) {
-        if (!model_ready) {
-          surrogate_.update(core_);
-          front = detail::FastFront(core_.normalized_front(), Point(ctx_.num_objectives, kHypervolumeReference));
-          model_ready = true;
-        }
-        a = search(front);
-      }
-      if (!a) a = core_.random_new();
-      if (!a) break;
-      out.push_back(std::move(*a));
-    }
-    return out;
+    return detail::model_based_ask(n, opts_.initial_random, ctx_.num_objectives, core_, surrogate_,
+                                   [&](detail::FastFront& front) { return search(front); });
   }
 
   void tell(const std::vector<Observation>& results) override { core_.record(results); }
