@@ -174,7 +174,8 @@ std::string fmt(double v, int digits = 4) {
   if (!std::isfinite(v)) return "–";
   std::ostringstream s;
   const double a = std::abs(v);
-  if (a >= 1e9) s << std::setprecision(digits) << v / 1e9 << "G";
+  if (a >= 1e12) s << std::setprecision(digits) << v;  // plain scientific beyond giga
+  else if (a >= 1e9) s << std::setprecision(digits) << v / 1e9 << "G";
   else if (a >= 1e6) s << std::setprecision(digits) << v / 1e6 << "M";
   else if (a >= 1e4) s << std::setprecision(digits) << v / 1e3 << "k";
   else s << std::setprecision(digits) << v;
@@ -227,8 +228,11 @@ struct Axis {
   std::vector<double> ticks() const {
     std::vector<double> t;
     if (log) {
+      // At most about 6 labelled decades: over a wide range, every k-th power of ten.
+      const int every = std::max(1, static_cast<int>(std::ceil((hi - lo) / 6.0)));
       for (int e = static_cast<int>(std::floor(lo)); e <= static_cast<int>(std::ceil(hi)); ++e)
         for (int m : {1, 2, 5}) {
+          if (e % every != 0) continue;
           const double v = m * std::pow(10.0, e);
           if (std::log10(v) >= lo && std::log10(v) <= hi && (m == 1 || hi - lo < 2.5)) t.push_back(v);
         }
