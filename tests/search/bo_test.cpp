@@ -6,12 +6,6 @@
 using namespace hwnas;
 using namespace hwnas::testing;
 
-namespace {
-const Nb201Problem& problem() {
-  static const Nb201Problem p;
-  return p;
-}
-}  // namespace
 
 TEST(BoStrategy, BeatsRandomSearchOnAverage) {
   const int n = 60, seeds = 5;

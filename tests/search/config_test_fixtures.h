@@ -21,11 +21,6 @@
 
 namespace hwnas::testing {
 
-inline const Nb201Problem& problem() {
-  static const Nb201Problem p;
-  return p;
-}
-
 /// Writes `arch_str,error` for every nb201 cell except those `skip` rejects; returns the path.
 inline std::string write_error_table(const std::string& path,
                                      const std::function<bool(const Architecture&)>& skip = nullptr) {

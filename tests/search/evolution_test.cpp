@@ -6,12 +6,6 @@
 using namespace hwnas;
 using namespace hwnas::testing;
 
-namespace {
-const Nb201Problem& problem() {
-  static const Nb201Problem p;
-  return p;
-}
-}  // namespace
 
 TEST(EvolutionStrategy, FirstPopulationIsRandomThenChildrenAreMutations) {
   EvolutionOptions o;

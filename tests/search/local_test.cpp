@@ -7,10 +7,6 @@ using namespace hwnas;
 using namespace hwnas::testing;
 
 namespace {
-const Nb201Problem& problem() {
-  static const Nb201Problem p;
-  return p;
-}
 int distance(const Architecture& a, const Architecture& b) {
   int d = 0;
   for (std::size_t k = 0; k < a.choices.size(); ++k) d += a.choices[k] != b.choices[k];

@@ -149,4 +149,10 @@ inline double mean_hypervolume(const Nb201Problem& p,
   return sum / seeds;
 }
 
+/// One problem shared by every test of a program (building it enumerates the whole space).
+inline const Nb201Problem& problem() {
+  static const Nb201Problem p;
+  return p;
+}
+
 }  // namespace hwnas::testing

@@ -8,12 +8,6 @@
 using namespace hwnas;
 using namespace hwnas::testing;
 
-namespace {
-const Nb201Problem& problem() {
-  static const Nb201Problem p;
-  return p;
-}
-}  // namespace
 
 TEST(RandomStrategy, DrawsDistinctAdmissibleCellsAcrossTheSpace) {
   auto s = make_random_strategy({}, problem().context(1, 300000));

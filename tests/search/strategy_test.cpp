@@ -7,26 +7,16 @@
 #include "hwnas/core/error.h"
 #include "hwnas/search/strategies.h"
 #include "search/nb201_problem.h"
+#include "support/errors.h"
 
 using namespace hwnas;
 using hwnas::testing::Nb201Problem;
 using hwnas::testing::run_strategy;
+using hwnas::testing::problem;
+using hwnas::test::error_of;
 
 namespace {
 
-const Nb201Problem& problem() {
-  static const Nb201Problem p;
-  return p;
-}
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const UserError& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
 
 // Small option sets so that the property tests stay fast.
 nlohmann::json fast_options(const std::string& name) {
