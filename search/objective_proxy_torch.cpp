@@ -103,6 +103,7 @@ DatasetOptions dataset_from(const nlohmann::json* j, const std::string& path, st
 
 std::unique_ptr<ObjectiveSource> make_zero_cost(const nlohmann::json& spec, const std::string& path,
                                                 const ObjectiveContext& ctx) {
+  set_torch_threads(1);  // workers run architectures in parallel, one LibTorch thread each
   ProxyOptions o;
   o.seed = ctx.seed;
   std::string name;
@@ -132,6 +133,7 @@ std::unique_ptr<ObjectiveSource> make_zero_cost(const nlohmann::json& spec, cons
 }
 
 std::unique_ptr<ObjectiveSource> make_train(const nlohmann::json& spec, const std::string& path, const ObjectiveContext& ctx) {
+  set_torch_threads(1);  // workers run architectures in parallel, one LibTorch thread each
   nlohmann::json options = spec.is_null() ? nlohmann::json::object() : spec;
   if (!options.is_object()) JsonReader::fail(path, "an object of training options", options);
   const nlohmann::json data = options.contains("dataset") ? options["dataset"] : nlohmann::json(nullptr);
@@ -149,7 +151,6 @@ std::unique_ptr<ObjectiveSource> make_train(const nlohmann::json& spec, const st
 void register_proxy_objectives() {
   static std::once_flag once;
   std::call_once(once, [] {
-    set_torch_threads(1);  // workers run architectures in parallel, one LibTorch thread each
     register_objective_source("proxy", make_zero_cost);
     register_objective_source("train", make_train);
   });
