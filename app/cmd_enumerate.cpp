@@ -37,7 +37,7 @@ void run_enumerate(const EnumerateArgs& args) {
         csv += hwnas::csv_escape(space->to_string(a));
         csv += ',' + std::to_string(t.params) + ',' + std::to_string(t.macs) + ',' + std::to_string(t.flops) + ',' +
                hwnas::hash_hex(h);
-        if (!hw.empty()) csv += hw.row(hwnas::count_costs(space->decode(a, dopts)));
+        if (!hw.empty()) csv += hw.row(space->layers(a, dopts));
         csv += '\n';
         ++n;
       },

@@ -24,7 +24,7 @@ void run_evaluate(const EvaluateArgs& args) {
   const hwnas::Architecture a = space->parse(args.arch);
   hwnas::DecodeOptions dopts;
   dopts.prune_dead = !args.keep_dead;
-  const hwnas::LayerList layers = hwnas::count_costs(space->decode(a, dopts));
+  const hwnas::LayerList layers = space->layers(a, dopts);
   const hwnas::CostTotals& t = layers.totals;
   if (args.json) {
     nlohmann::json j = t.to_json();

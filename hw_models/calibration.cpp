@@ -153,7 +153,7 @@ std::vector<LatencySample> read_latency_samples(const std::string& path, const S
     if (!(s.latency_ms > 0))
       throw UserError(t.where(r) + ": column 'latency_ms': expected a positive latency in ms, got '" +
                       t.rows[r][lat_col] + "'");
-    s.layers = count_costs(space.decode(a));
+    s.layers = space.layers(a);
     out.push_back(std::move(s));
   }
   if (static_cast<int>(out.size()) < min_rows)
@@ -357,7 +357,7 @@ CalibrationResult calibrate_profile(const DeviceProfile& start, const Calibratio
   for (const auto& cs : opts.spaces) spaces.push_back(make_space(cs.name, cs.options));
   for (const auto& space : spaces) {
     for (int i = 0; i < opts.layer_sample_archs; ++i) {
-      const LayerList ll = count_costs(space->decode(space->sample(rng)));
+      const LayerList ll = space->layers(space->sample(rng));
       for (const LayerCost& l : ll.layers)
         if (l.kind != OpKind::Identity) distinct.emplace(layer_key(l), l);
     }

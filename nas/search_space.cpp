@@ -13,6 +13,10 @@ CostTotals SearchSpace::count(const Architecture& a, const DecodeOptions& opts) 
   return count_costs(decode(a, opts)).totals;
 }
 
+LayerList SearchSpace::layers(const Architecture& a, const DecodeOptions& opts) const {
+  return count_costs(decode(a, opts));
+}
+
 std::uint64_t SearchSpace::options_hash() const {
   std::uint64_t h = options_hash_.load(std::memory_order_relaxed);
   if (h) return h;

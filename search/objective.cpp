@@ -27,7 +27,7 @@ const CostTotals& Candidate::totals() const {
 }
 
 const LayerList& Candidate::layers() const {
-  if (!layers_) layers_ = count_costs(space_->decode(arch_));
+  if (!layers_) layers_ = space_->layers(arch_);
   return *layers_;
 }
 

@@ -73,26 +73,37 @@ Nb201Space::Nb201Space(Nb201Options opts) : opts_(std::move(opts)) {
   for (int s = 0; s < 3; ++s) {
     const TensorShape shape{channels, size, size};
     auto& t = tables_[s];
+    auto& sl = stage_layers_[s];
     for (int op = kSkip; op <= kPool; ++op) {
       TensorShape in = shape;
-      for (const OpEdge& e : op_chain(op, channels, 0, "probe")) {
-        t.op[op] += edge_cost(e, in);
+      for (const OpEdge& e : op_chain(op, channels, 0, "")) {
+        sl.op[op].push_back(edge_cost(e, in));
+        t.op[op] += sl.op[op].back();
         in = op_output_shape(e, in);
       }
     }
     OpEdge zero;
     zero.kind = OpKind::Zero;
-    t.zero += edge_cost(zero, shape);
-    t.add2 += add_cost(shape, 2, 0, "probe");
-    t.add3 += add_cost(shape, 3, 0, "probe");
+    zero.in_channels = zero.out_channels = channels;
+    sl.zero = edge_cost(zero, shape);
+    t.zero += sl.zero;
+    sl.add2 = add_cost(shape, 2, 0, "");
+    sl.add3 = add_cost(shape, 3, 0, "");
+    t.add2 += sl.add2;
+    t.add3 += sl.add3;
     channels *= 2;
     size = (size - 1) / 2 + 1;  // 3x3 conv, stride 2, padding 1
   }
   // Skeleton: every layer outside the cells, taken from one decoded network.
   Architecture probe;
   probe.choices.assign(kEdges, 0);
-  for (const LayerCost& l : count_costs(decode(probe)).layers)
-    if (l.cell < 0) skeleton_ += l;
+  for (const LayerCost& l : count_costs(decode(probe)).layers) {
+    if (l.cell >= 0) continue;
+    skeleton_ += l;
+    const int segment = l.name.rfind("reduce1.", 0) == 0 ? 1 : l.name.rfind("reduce2.", 0) == 0 ? 2
+                      : l.name.rfind("head.", 0) == 0    ? 3 : 0;
+    skeleton_layers_[segment].push_back(l);
+  }
 }
 
 std::vector<OpEdge> Nb201Space::op_chain(int op, int channels, int cell, const std::string& prefix) const {
@@ -331,6 +342,56 @@ CostTotals Nb201Space::count(const Architecture& a, const DecodeOptions& dopts) 
     total.weight_bytes += n * cell.weight_bytes;
   }
   return total;
+}
+
+LayerList Nb201Space::layers(const Architecture& a, const DecodeOptions& dopts) const {
+  validate(a);
+  const CellLayout L = layout(a, dopts.prune_dead);
+  LayerList list;
+  list.layers.reserve(16 + 3 * static_cast<std::size_t>(opts_.cells_per_stage) * 22);
+  auto push = [&](const LayerCost& l) {
+    list.layers.push_back(l);
+    list.totals += l;
+  };
+  auto push_named = [&](const LayerCost& l, int cell, const std::string& prefix) {
+    list.layers.push_back(l);
+    list.layers.back().cell = cell;
+    list.layers.back().name.insert(0, prefix);
+    list.totals += l;
+  };
+  // decode() builds, per node, every incoming chain up to its last op, then the last ops, and
+  // count_costs() emits the node's Add after its last incoming edge.
+  for (const LayerCost& l : skeleton_layers_[0]) push(l);
+  int cell = 0;
+  for (int s = 0; s < 3; ++s) {
+    if (s > 0)
+      for (const LayerCost& l : skeleton_layers_[s]) push(l);
+    const StageLayers& t = stage_layers_[s];
+    for (int c = 0; c < opts_.cells_per_stage; ++c, ++cell) {
+      const std::string p = "cells." + std::to_string(cell);
+      for (int to = 1; to <= 3; ++to) {
+        if (!L.exists[to]) continue;
+        const std::string node = p + ".node" + std::to_string(to);
+        if (L.live_inputs[to] == 0) {
+          push_named(t.zero, cell, node + ".zero");
+          continue;
+        }
+        for (int pass = 0; pass < 2; ++pass)
+          for (int k = 0; k < kEdges; ++k) {
+            if (kEdgeEnds[k].first != to || !L.live[k]) continue;
+            const std::string ep = p + ".edge_" + std::to_string(to) + "_" + std::to_string(kEdgeEnds[k].second);
+            const auto& chain = t.op[op_ids_[a.choices[k]]];
+            if (pass == 0)
+              for (std::size_t i = 0; i + 1 < chain.size(); ++i) push_named(chain[i], cell, ep);
+            else
+              push_named(chain.back(), cell, ep);
+          }
+        if (L.live_inputs[to] > 1) push_named(L.live_inputs[to] == 2 ? t.add2 : t.add3, cell, node + ".add");
+      }
+    }
+  }
+  for (const LayerCost& l : skeleton_layers_[3]) push(l);
+  return list;
 }
 
 std::string Nb201Space::structure_key(const Architecture& a) const {

@@ -15,6 +15,24 @@ namespace {
 const char* kAllConv = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|";
 const char* kSkipOnly = "|none~0|+|none~0|none~1|+|skip_connect~0|none~1|none~2|";
 
+// The fast paths against the graph walk: totals, and every field of every layer in order.
+void expect_fast_paths_equal_graph_walk(const Nb201Space& s, const Architecture& a, const DecodeOptions& o) {
+  const LayerList walk = count_costs(s.decode(a, o));
+  ASSERT_EQ(s.count(a, o), walk.totals) << s.to_string(a);
+  const LayerList fast = s.layers(a, o);
+  ASSERT_EQ(fast.totals, walk.totals) << s.to_string(a);
+  ASSERT_EQ(fast.layers.size(), walk.layers.size()) << s.to_string(a);
+  for (std::size_t i = 0; i < walk.layers.size(); ++i) {
+    const LayerCost &f = fast.layers[i], &w = walk.layers[i];
+    ASSERT_EQ(f.name, w.name) << s.to_string(a) << " layer " << i;
+    ASSERT_TRUE(f.kind == w.kind && f.cell == w.cell && f.input == w.input && f.output == w.output &&
+                f.kernel == w.kernel && f.stride == w.stride && f.groups == w.groups && f.num_inputs == w.num_inputs &&
+                f.params == w.params && f.macs == w.macs && f.flops == w.flops && f.input_elements == w.input_elements &&
+                f.output_elements == w.output_elements && f.weight_elements == w.weight_elements)
+        << s.to_string(a) << " layer " << w.name;
+  }
+}
+
 }  // namespace
 
 TEST(Nb201, ReferenceCountsMatchNasBench201) {
@@ -57,12 +75,12 @@ TEST(Nb201, StringRoundTripOverTheWholeSpace) {
   EXPECT_EQ(s.size(), 15625.0);
 }
 
-TEST(Nb201, FastCountEqualsGraphCountForEveryArchitecture) {
+TEST(Nb201, FastCountAndLayersEqualGraphWalkForEveryArchitecture) {
   Nb201Space s(Nb201Options{});
   for (bool prune : {true, false}) {
     DecodeOptions o;
     o.prune_dead = prune;
-    s.enumerate([&](const Architecture& a) { ASSERT_EQ(s.count(a, o), count_costs(s.decode(a, o)).totals) << s.to_string(a); });
+    s.enumerate([&](const Architecture& a) { expect_fast_paths_equal_graph_walk(s, a, o); });
   }
 }
 
@@ -75,7 +93,11 @@ TEST(Nb201, FastCountMatchesGraphWithOtherOptions) {
   opts.ops = {"none", "nor_conv_3x3", "avg_pool_3x3"};
   Nb201Space s(opts);
   EXPECT_EQ(s.size(), 729.0);
-  s.enumerate([&](const Architecture& a) { ASSERT_EQ(s.count(a), count_costs(s.decode(a)).totals); });
+  for (bool prune : {true, false}) {
+    DecodeOptions o;
+    o.prune_dead = prune;
+    s.enumerate([&](const Architecture& a) { expect_fast_paths_equal_graph_walk(s, a, o); });
+  }
 }
 
 TEST(Nb201, DeadEdgesArePrunedOnlyWhenAsked) {

@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "hwnas/core/atomic_file.h"
 #include "hwnas/core/csv.h"
 #include "hwnas/core/error.h"
 #include "hwnas/core/json_reader.h"
@@ -29,7 +30,9 @@ inline std::string write_error_table(const std::string& path,
     if (skip && skip(a)) continue;
     csv += csv_escape(problem().space().to_string(a)) + "," + nlohmann::json(problem().error(a)).dump() + "\n";
   }
-  hwnas::test::write_text(path, csv);
+  // Atomic: tests in separate processes (ctest -j) share one table file and may rewrite it while
+  // another reads it.
+  write_file_atomic(path, csv);
   return path;
 }
 

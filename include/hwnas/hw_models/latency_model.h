@@ -7,7 +7,7 @@
 //
 // Example:
 //   HardwareModel m(load_device("rtx-4090"));
-//   HwPrediction p = m.predict(count_costs(space->decode(arch)), /*batch=*/1, Precision::FP16);
+//   HwPrediction p = m.predict(space->layers(arch), /*batch=*/1, Precision::FP16);
 //   std::cout << p.latency_ms << " ms, " << p.energy_mj << " mJ\n";
 #include <string>
 #include <vector>

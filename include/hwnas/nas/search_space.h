@@ -64,6 +64,9 @@ class SearchSpace {
   /// Exact cost totals. Default: count_costs(decode(a)); spaces may override with a faster path
   /// that must give identical numbers (tested).
   virtual CostTotals count(const Architecture& a, const DecodeOptions& opts = {}) const;
+  /// Per-layer costs (what hardware models price). Default: count_costs(decode(a)); spaces may
+  /// override with a faster path that must give an identical list, layer by layer (tested).
+  virtual LayerList layers(const Architecture& a, const DecodeOptions& opts = {}) const;
 
   /// Hash of the canonical form together with the space name and options.
   std::uint64_t canonical_hash(const Architecture& a) const;

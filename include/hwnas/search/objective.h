@@ -54,7 +54,7 @@ class Candidate {
   const Architecture& arch() const { return arch_; }
   const std::string& text() const;
   const CostTotals& totals() const;   // SearchSpace::count (the fast path where a space has one)
-  const LayerList& layers() const;    // count_costs(decode(arch)), for hardware models
+  const LayerList& layers() const;    // space->layers(arch), for hardware models
 
  private:
   const SearchSpace* space_;

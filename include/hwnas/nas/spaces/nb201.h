@@ -54,6 +54,10 @@ class Nb201Space : public SearchSpace {
   /// Fast path: skeleton plus per-stage cell costs from tables built with the same op chains
   /// decode() uses. Equal to count_costs(decode(a)).totals for every architecture (tested).
   CostTotals count(const Architecture& a, const DecodeOptions& opts = {}) const override;
+  /// Fast path: the skeleton's layers and per-stage op-chain layers costed once, assembled in
+  /// decode()'s edge order with decode()'s names. Equal to count_costs(decode(a)) layer by layer
+  /// for every architecture in both prune modes (tested); about 20x faster.
+  LayerList layers(const Architecture& a, const DecodeOptions& opts = {}) const override;
   const Nb201Options& opts() const { return opts_; }
 
  private:
@@ -81,6 +85,14 @@ class Nb201Space : public SearchSpace {
   };
   std::array<StageTable, 3> tables_{};
   CostTotals skeleton_;
+  // layers() templates: skeleton segments (stem, reduce1, reduce2, head) and, per stage, each
+  // op's chain costed with empty names (suffixes only), the zero edge and the 2-/3-input adds.
+  std::array<std::vector<LayerCost>, 4> skeleton_layers_;
+  struct StageLayers {
+    std::array<std::vector<LayerCost>, 5> op;
+    LayerCost zero, add2, add3;
+  };
+  std::array<StageLayers, 3> stage_layers_;
 };
 
 }  // namespace hwnas
