@@ -1,9 +1,14 @@
 // Fidelity of the hardware latency models against latency measured on this machine with LibTorch
 // (1 thread, median of repeats): Kendall tau, Spearman rho and MAPE for the analytic host profile,
-// the calibrated profile (analytic and lookup table), few-shot adaptation from 10 networks, and
-// MACs as the baseline. Not a test: it reports figures (docs/hardware.md has a table).
+// the calibrated profile (analytic and lookup table), few-shot adaptation from 10 networks (mean
+// over random draws, scored on the held-out rest), and MACs as the baseline. Not a test: it reports figures (docs/hardware.md has a table).
 //
 //   ./build/bench_hw_fidelity_torch [--archs 100] [--repeats 5] [--rounds 3] [--layer-archs 400] [--seed 11]
+//                                   [--draws 20] [--save DIR | --load DIR]
+//
+// --save DIR writes the measured networks as DIR/<space>.csv (arch_str,latency_ms: the format
+// `hwnas calibrate --samples` reads); --load DIR reuses such files instead of measuring again (the
+// architectures are still drawn from the seed and must match the files row by row).
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -13,61 +18,19 @@
 #include <string>
 #include <vector>
 
+#include "bench_fewshot.h"
+#include "bench_stats.h"
+#include "hwnas/core/atomic_file.h"
+#include "hwnas/core/csv.h"
+#include "hwnas/core/error.h"
 #include "hwnas/core/rng.h"
 #include "hwnas/hw_models/calibration.h"
 #include "hwnas/hw_models/measure.h"
 
 using namespace hwnas;
+using namespace hwnas::bench;
 
 namespace {
-
-std::vector<double> ranks(const std::vector<double>& v) {
-  std::vector<std::size_t> idx(v.size());
-  std::iota(idx.begin(), idx.end(), 0);
-  std::sort(idx.begin(), idx.end(), [&](auto a, auto b) { return v[a] < v[b]; });
-  std::vector<double> r(v.size());
-  for (std::size_t i = 0; i < idx.size();) {
-    std::size_t j = i;
-    while (j + 1 < idx.size() && v[idx[j + 1]] == v[idx[i]]) ++j;
-    for (std::size_t k = i; k <= j; ++k) r[idx[k]] = 0.5 * static_cast<double>(i + j);
-    i = j + 1;
-  }
-  return r;
-}
-
-double pearson(const std::vector<double>& a, const std::vector<double>& b) {
-  const double n = static_cast<double>(a.size());
-  const double ma = std::accumulate(a.begin(), a.end(), 0.0) / n, mb = std::accumulate(b.begin(), b.end(), 0.0) / n;
-  double sab = 0, saa = 0, sbb = 0;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    sab += (a[i] - ma) * (b[i] - mb);
-    saa += (a[i] - ma) * (a[i] - ma);
-    sbb += (b[i] - mb) * (b[i] - mb);
-  }
-  return sab / std::sqrt(saa * sbb);
-}
-
-double spearman(const std::vector<double>& a, const std::vector<double>& b) { return pearson(ranks(a), ranks(b)); }
-
-double kendall(const std::vector<double>& a, const std::vector<double>& b) {  // tau-b
-  double conc = 0, disc = 0, ta = 0, tb = 0;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    for (std::size_t j = i + 1; j < a.size(); ++j) {
-      const double x = a[i] - a[j], y = b[i] - b[j];
-      if (x == 0 && y == 0) continue;
-      if (x == 0) ++ta;
-      else if (y == 0) ++tb;
-      else if ((x > 0) == (y > 0)) ++conc;
-      else ++disc;
-    }
-  return (conc - disc) / std::sqrt((conc + disc + ta) * (conc + disc + tb));
-}
-
-double mape(const std::vector<double>& pred, const std::vector<double>& meas) {
-  double s = 0;
-  for (std::size_t i = 0; i < pred.size(); ++i) s += std::fabs(pred[i] - meas[i]) / meas[i];
-  return 100.0 * s / static_cast<double>(pred.size());
-}
 
 struct Row {
   std::string model;
@@ -86,15 +49,19 @@ double seconds_since(std::chrono::steady_clock::time_point t) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  int archs = 100, repeats = 5, rounds = 3, layer_archs = 400, shots = 10;
+int run(int argc, char** argv) {
+  int archs = 100, repeats = 5, rounds = 3, layer_archs = 400, shots = 10, draws = 20;
   std::uint64_t seed = 11;
+  std::string save_dir, load_dir;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!std::strcmp(argv[i], "--archs")) archs = std::atoi(argv[i + 1]);
     else if (!std::strcmp(argv[i], "--repeats")) repeats = std::atoi(argv[i + 1]);
     else if (!std::strcmp(argv[i], "--rounds")) rounds = std::atoi(argv[i + 1]);
     else if (!std::strcmp(argv[i], "--layer-archs")) layer_archs = std::atoi(argv[i + 1]);
     else if (!std::strcmp(argv[i], "--seed")) seed = std::strtoull(argv[i + 1], nullptr, 10);
+    else if (!std::strcmp(argv[i], "--save")) save_dir = argv[i + 1];
+    else if (!std::strcmp(argv[i], "--draws")) draws = std::atoi(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--load")) load_dir = argv[i + 1];
     else {
       std::fprintf(stderr, "unknown option %s\n", argv[i]);
       return 2;
@@ -124,6 +91,20 @@ int main(int argc, char** argv) {
       d.macs.push_back(static_cast<double>(s.layers.totals.macs));
       d.samples.push_back(std::move(s));
     }
+    if (!load_dir.empty()) {
+      const std::string path = load_dir + "/" + cs.name + ".csv";
+      const std::vector<LatencySample> loaded = read_latency_samples(path, *space, archs);
+      for (int i = 0; i < archs; ++i) {
+        const auto k = static_cast<std::size_t>(i);
+        if (loaded.at(k).arch != d.samples[k].arch)
+          throw UserError(path + ": row " + std::to_string(i + 1) + " is " + loaded[k].arch + ", expected " +
+                          d.samples[k].arch + " (same --archs and --seed as the run that saved it?)");
+        d.samples[k].latency_ms = loaded[k].latency_ms;
+      }
+      std::fprintf(stderr, "%s: %d measured architectures read from %s\n", cs.name.c_str(), archs, path.c_str());
+      data.push_back(std::move(d));
+      continue;
+    }
     // Interleaved rounds (every architecture once per round, median of `repeats` runs each), then
     // the median over rounds: a burst of load from other processes hits all architectures alike.
     std::vector<std::vector<double>> per_round(static_cast<std::size_t>(archs));
@@ -135,6 +116,15 @@ int main(int argc, char** argv) {
       d.samples[static_cast<std::size_t>(i)].latency_ms = v[v.size() / 2];
     }
     std::fprintf(stderr, "%s: measured %d architectures in %.1f s\n", cs.name.c_str(), archs, seconds_since(t0));
+    if (!save_dir.empty()) {
+      std::string csv = "arch_str,latency_ms\n";
+      char buf[64];
+      for (const auto& s : d.samples) {
+        std::snprintf(buf, sizeof buf, ",%.6g\n", s.latency_ms);
+        csv += csv_escape(s.arch) + buf;
+      }
+      write_file_atomic(save_dir + "/" + cs.name + ".csv", csv);
+    }
     data.push_back(std::move(d));
   }
 
@@ -180,13 +170,27 @@ int main(int argc, char** argv) {
     row("analytic, host.json (no measurement)", predict(host, 0), 0, true);
     row("calibrated analytic", predict(calibrated, 0), 0, true);
     row("lookup table (calibrated)", predict(cal.profile, 0), 0, true);
-    // Few-shot: adapt host.json on the first `shots` networks, evaluate on the rest.
-    const std::vector<LatencySample> train(d.samples.begin(), d.samples.begin() + shots);
-    const FitResult fs = adapt_profile(host, train, 1, Precision::FP32);
-    const std::vector<double> held_macs(d.macs.begin() + shots, d.macs.end());
-    row("  held-out: MACs", held_macs, shots, false);
-    row("  held-out: analytic host.json", predict(host, shots), shots, true);
-    row("  held-out: few-shot (10) host.json", predict(fs.profile, shots), shots, true);
+    // Few-shot: adapt host.json on `shots` random networks, score the rest; mean over `draws` draws.
+    const FewShotReport f = few_shot_draws(host, d.samples, d.macs, shots, draws, seed + 7, 1, Precision::FP32);
+    auto held = [&](const std::string& name, const HeldOutScore& h, bool with_mape) {
+      std::printf("%-34s %-6s %8d %8.3f %8.3f ", name.c_str(), d.name.c_str(), f.held_out, h.tau, h.rho);
+      if (with_mape) std::printf("%8.1f\n", h.mape);
+      else std::printf("%8s\n", "-");
+    };
+    std::printf("held-out (mean of %d draws of %d networks to adapt on):\n", draws, shots);
+    held("  MACs", f.macs, false);
+    held("  analytic host.json", f.profile, true);
+    held("  few-shot, one compute scale", f.shared, true);
+    held("  few-shot, per-class scales", f.per_class, true);
   }
   return 0;
+}
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 2;
+  }
 }

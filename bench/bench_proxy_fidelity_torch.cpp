@@ -13,46 +13,12 @@
 #include <set>
 #include <vector>
 
+#include "bench_stats.h"
 #include "hwnas/nas/proxy_evaluator.h"
 #include "hwnas/nas/spaces/nb201.h"
 
 using namespace hwnas;
-
-static std::vector<double> ranks(const std::vector<double>& v) {
-  std::vector<std::size_t> idx(v.size());
-  std::iota(idx.begin(), idx.end(), 0);
-  std::sort(idx.begin(), idx.end(), [&](std::size_t a, std::size_t b) { return v[a] < v[b]; });
-  std::vector<double> r(v.size());
-  for (std::size_t i = 0; i < idx.size();) {
-    std::size_t j = i;
-    while (j + 1 < idx.size() && v[idx[j + 1]] == v[idx[i]]) ++j;
-    for (std::size_t k = i; k <= j; ++k) r[idx[k]] = (i + j) / 2.0;
-    i = j + 1;
-  }
-  return r;
-}
-
-static double pearson(const std::vector<double>& a, const std::vector<double>& b) {
-  const double n = static_cast<double>(a.size());
-  const double ma = std::accumulate(a.begin(), a.end(), 0.0) / n, mb = std::accumulate(b.begin(), b.end(), 0.0) / n;
-  double sab = 0, saa = 0, sbb = 0;
-  for (std::size_t i = 0; i < a.size(); ++i) sab += (a[i] - ma) * (b[i] - mb), saa += (a[i] - ma) * (a[i] - ma), sbb += (b[i] - mb) * (b[i] - mb);
-  return sab / std::sqrt(saa * sbb);
-}
-
-static double kendall(const std::vector<double>& a, const std::vector<double>& b) {  // tau-b
-  double c = 0, d = 0, ta = 0, tb = 0;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    for (std::size_t j = i + 1; j < a.size(); ++j) {
-      const double x = (a[i] - a[j]), y = (b[i] - b[j]);
-      if (x == 0 && y == 0) continue;
-      if (x == 0) ++ta;
-      else if (y == 0) ++tb;
-      else if (x * y > 0) ++c;
-      else ++d;
-    }
-  return (c - d) / std::sqrt((c + d + ta) * (c + d + tb));
-}
+using namespace hwnas::bench;
 
 int main(int argc, char** argv) {
   const int n = argc > 1 ? std::atoi(argv[1]) : 100;

@@ -173,56 +173,90 @@ FitResult adapt_profile(const DeviceProfile& start, const std::vector<LatencySam
   res.report.samples = static_cast<int>(samples.size());
   res.report.mape_before = mape(predict_all(res.profile, samples, batch, precision), measured);
   const double ref_overhead_ms = std::max(1e-3 * start.network_overhead_us, 0.02 * median(measured));
-  double total_c = 1, total_m = 1, total_k = 1;
+  // Columns: compute multipliers (one per op class, or one shared), memory, kernel overhead,
+  // network overhead, and with per-class compute the shared scale g the classes are pulled to.
+  const int nc = opts.per_class ? kNumOpClasses : 1;
+  const int col_m = nc, col_k = nc + 1, col_o = nc + 2, col_g = nc + 3;
+  const int cols = opts.per_class ? nc + 4 : nc + 3;
+  PerOpClass total_c;
+  for (OpClass c : kClasses) total_c[c] = 1;
+  double total_m = 1, total_k = 1;
   for (int it = 0; it < opts.iterations; ++it) {
     HardwareModel m(res.profile);
     const DeviceProfile& p = m.profile();
-    Eigen::MatrixXd F = Eigen::MatrixXd::Zero(static_cast<Eigen::Index>(samples.size()), 4);
-    Eigen::VectorXd y(static_cast<Eigen::Index>(samples.size()));
-    for (std::size_t i = 0; i < samples.size(); ++i) {
-      const auto ts = m.terms(samples[i].layers, batch, precision);
+    const auto n = static_cast<Eigen::Index>(samples.size());
+    Eigen::MatrixXd F = Eigen::MatrixXd::Zero(n, cols);
+    Eigen::VectorXd y(n);
+    for (Eigen::Index i = 0; i < n; ++i) {
+      const auto ts = m.terms(samples[static_cast<std::size_t>(i)].layers, batch, precision);
       for (const LayerTerms& t : ts) {
         if (t.kernels == 0) continue;
         const double compute = t.peak_compute_ms / p.efficiency[t.cls];
-        if (compute >= t.memory_ms) F(static_cast<Eigen::Index>(i), 0) += compute;
-        else F(static_cast<Eigen::Index>(i), 1) += t.memory_ms;
-        F(static_cast<Eigen::Index>(i), 2) += t.kernels * 1e-3 * (p.kernel_overhead_us + p.class_overhead_us[t.cls]);
+        if (compute >= t.memory_ms) F(i, opts.per_class ? static_cast<int>(t.cls) : 0) += compute;
+        else F(i, col_m) += t.memory_ms;
+        F(i, col_k) += t.kernels * 1e-3 * (p.kernel_overhead_us + p.class_overhead_us[t.cls]);
       }
-      F(static_cast<Eigen::Index>(i), 3) = ref_overhead_ms;
-      y(static_cast<Eigen::Index>(i)) = samples[i].latency_ms;
+      F(i, col_o) = ref_overhead_ms;
+      y(i) = samples[static_cast<std::size_t>(i)].latency_ms;
     }
-    // Multipliers of the four columns, each pulled towards its current value (1 for the scales;
-    // the network overhead's current value relative to the reference).
+    // Relative errors of the samples, then the priors: every multiplier pulled towards its current
+    // value (1; the network overhead's current value relative to the reference), and with
+    // per-class compute each class pulled towards the shared scale g (so a class the samples say
+    // little about moves with the others).
     const double o_prior = 1e-3 * p.network_overhead_us / ref_overhead_ms;
-    Eigen::MatrixXd A(F.rows() + 4, 4);
-    Eigen::VectorXd b(F.rows() + 4);
-    for (Eigen::Index i = 0; i < F.rows(); ++i) {
+    std::vector<std::pair<Eigen::VectorXd, double>> priors;
+    auto prior = [&](std::initializer_list<std::pair<int, double>> terms, double weight, double target) {
+      Eigen::VectorXd row = Eigen::VectorXd::Zero(cols);
+      for (auto [col, coef] : terms) row(col) = coef * weight;
+      priors.emplace_back(row, target * weight);
+    };
+    const double w = opts.prior_weight;
+    if (opts.per_class) {
+      prior({{col_g, 1}}, w, 1);
+      for (int c = 0; c < nc; ++c) prior({{c, 1}, {col_g, -1}}, opts.class_weight, 0);
+    } else {
+      prior({{0, 1}}, w, 1);
+    }
+    prior({{col_m, 1}}, w, 1);
+    prior({{col_k, 1}}, w, 1);
+    prior({{col_o, 1}}, w, o_prior);
+    Eigen::MatrixXd A(n + static_cast<Eigen::Index>(priors.size()), cols);
+    Eigen::VectorXd b(A.rows());
+    for (Eigen::Index i = 0; i < n; ++i) {
       A.row(i) = F.row(i) / y(i);
       b(i) = 1.0;
     }
-    A.bottomRows(4) = Eigen::MatrixXd::Identity(4, 4) * opts.prior_weight;
-    b.tail(4) << opts.prior_weight, opts.prior_weight, opts.prior_weight, opts.prior_weight * o_prior;
+    for (std::size_t j = 0; j < priors.size(); ++j) {
+      A.row(n + static_cast<Eigen::Index>(j)) = priors[j].first.transpose();
+      b(n + static_cast<Eigen::Index>(j)) = priors[j].second;
+    }
     const Eigen::VectorXd s = nnls(A, b);
-    const double sc = std::max(s(0), 1e-3), sm = std::max(s(1), 1e-3), sk = s(2);
     PerOpClass mult;
-    for (OpClass c : kClasses) mult[c] = sc;
+    for (OpClass c : kClasses) {
+      mult[c] = std::max(s(opts.per_class ? static_cast<int>(c) : 0), 1e-3);
+      total_c[c] *= mult[c];
+    }
+    const double sm = std::max(s(col_m), 1e-3), sk = s(col_k);
     DeviceProfile next = p;
     apply_compute_multipliers(next, precision, mult, true);
     next.memory_bandwidth_gbs /= sm;
     next.cache_bandwidth_gbs /= sm;
     next.kernel_overhead_us *= sk;
     for (OpClass c : kClasses) next.class_overhead_us[c] *= sk;
-    next.network_overhead_us = 1e3 * s(3) * ref_overhead_ms;
-    total_c *= sc;
+    next.network_overhead_us = 1e3 * s(col_o) * ref_overhead_ms;
     total_m *= sm;
     total_k *= sk;
     res.profile = next;
   }
   res.report.mape_after = mape(predict_all(res.profile, samples, batch, precision), measured);
-  res.report.parameters = {{"compute_time_scale", total_c},
-                           {"memory_time_scale", total_m},
-                           {"kernel_overhead_scale", total_k},
-                           {"network_overhead_us", res.profile.network_overhead_us}};
+  if (opts.per_class) {
+    for (OpClass c : kClasses) res.report.parameters.push_back({std::string("compute_time_scale.") + op_class_name(c), total_c[c]});
+  } else {
+    res.report.parameters.push_back({"compute_time_scale", total_c[OpClass::ConvDense]});
+  }
+  res.report.parameters.push_back({"memory_time_scale", total_m});
+  res.report.parameters.push_back({"kernel_overhead_scale", total_k});
+  res.report.parameters.push_back({"network_overhead_us", res.profile.network_overhead_us});
   return res;
 }
 

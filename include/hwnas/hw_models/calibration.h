@@ -5,9 +5,9 @@
 //  - fit_layer_measurements: per-op-class efficiency and per-kernel overhead, plus a memory
 //    bandwidth scale, from single-layer micro-benchmarks (non-negative least squares on relative
 //    errors).
-//  - adapt_profile: few-shot adaptation from >= 10 whole networks: refits four free parameters
-//    (compute scale, memory scale, kernel-overhead scale, network overhead) with a weak prior
-//    towards the current profile.
+//  - adapt_profile: few-shot adaptation from >= 10 whole networks: refits a compute-time scale per
+//    op class (tied to a shared scale), a memory scale, a kernel-overhead scale and the network
+//    overhead, with a weak prior towards the current profile.
 //  - calibrate_profile: the whole procedure behind `hwnas calibrate --device host`: collect the
 //    distinct layers of the spaces, time each as a one-layer network, fit, build the lookup
 //    table, then time whole networks for the per-network overhead and a final adaptation.
@@ -52,6 +52,10 @@ struct FitReport {
 struct AdaptOptions {
   double prior_weight = 0.1;  // pull of each multiplier towards 1, relative to one sample's relative error
   int iterations = 4;         // refits (the compute/memory bound side of each layer can change)
+  /// One compute-time multiplier per op class (each pulled towards a shared scale with
+  /// `class_weight`) instead of one for all classes.
+  bool per_class = true;
+  double class_weight = 0.1;
 };
 
 struct FitResult {
