@@ -25,6 +25,7 @@ struct CalibrateArgs {
   int repeats = 15;
   int layer_archs = 400;
   int network_archs = 12;
+  int rounds = 2;
   bool no_lut = false;
   std::uint64_t seed = 7;
 };
@@ -64,11 +65,13 @@ void run_calibrate(const CalibrateArgs& args) {
   mo.threads = args.threads;
   mo.repeats = args.repeats;
   mo.validate();
+  if (args.rounds < 1) throw hwnas::UserError("--rounds: expected a positive integer, got " + std::to_string(args.rounds));
   hwnas::CalibrationOptions co;
   co.batch = args.batch;
   co.precision = precision;
   co.layer_sample_archs = args.layer_archs;
   co.network_archs = args.network_archs;
+  co.rounds = args.rounds;
   co.lookup_table = !args.no_lut;
   co.seed = args.seed;
   if (precision != hwnas::Precision::FP32)
@@ -101,6 +104,9 @@ void setup_calibrate(CLI::App& root) {
   cmd->add_option("--layer-archs", args->layer_archs, "architectures per space whose distinct layers are timed")
       ->capture_default_str();
   cmd->add_option("--network-archs", args->network_archs, "whole networks per space timed for the network fit")
+      ->capture_default_str();
+  cmd->add_option("--rounds", args->rounds,
+                  "time every layer and network once per round, keep the fastest (noisy machines)")
       ->capture_default_str();
   cmd->add_flag("--no-lut", args->no_lut, "do not store the measured layers as a lookup table");
   cmd->add_option("--seed", args->seed, "seed for the sampled architectures")->capture_default_str();

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <map>
 #include <sstream>
 
@@ -374,6 +375,7 @@ void CalibrationOptions::validate() const {
   if (spaces.empty()) throw UserError("calibration: spaces: expected at least one space");
   if (layer_sample_archs < 1) throw UserError("calibration: layer_sample_archs: expected a positive integer");
   if (network_archs < 1) throw UserError("calibration: network_archs: expected a positive integer");
+  if (rounds < 1) throw UserError("calibration: rounds: expected a positive integer, got " + std::to_string(rounds));
   if (batch < 1) throw UserError("calibration: batch: expected a positive integer, got " + std::to_string(batch));
 }
 
@@ -410,14 +412,26 @@ CalibrationResult calibrate_profile(const DeviceProfile& start, const Calibratio
     id.name = "identity";
     empty.add_edge(a, b, id);
   }
-  const double empty_ms = time_ms(empty);
+  // Every layer is timed once per round, rounds one after the other, and keeps its fastest time:
+  // interference from other processes only adds time, and a slow stretch of the machine hits a
+  // different layer in each round.
+  std::vector<ArchGraph> layer_graphs;
   std::vector<LayerMeasurement> ms;
-  std::size_t done = 0;
   for (const auto& [key, l] : distinct) {
-    const double t = time_ms(single_layer_graph(l));
-    ms.push_back({l, std::max(0.0, 1e3 * (t - empty_ms))});
-    if (++done % 200 == 0) say("  " + std::to_string(done) + " / " + std::to_string(distinct.size()) + " layers");
+    layer_graphs.push_back(single_layer_graph(l));
+    ms.push_back({l, std::numeric_limits<double>::infinity()});
   }
+  double empty_ms = std::numeric_limits<double>::infinity();
+  for (int round = 0; round < opts.rounds; ++round) {
+    empty_ms = std::min(empty_ms, time_ms(empty));
+    for (std::size_t i = 0; i < ms.size(); ++i) {
+      ms[i].latency_us = std::min(ms[i].latency_us, time_ms(layer_graphs[i]));  // ms for now
+      const std::size_t done = round * ms.size() + i + 1;
+      if (done % 500 == 0)
+        say("  " + std::to_string(done) + " / " + std::to_string(opts.rounds * ms.size()) + " layer timings");
+    }
+  }
+  for (auto& m : ms) m.latency_us = std::max(0.0, 1e3 * (m.latency_us - empty_ms));
   res.layers_measured = static_cast<int>(ms.size());
   // 3. Fit the analytic model to the layers.
   FitResult layer_fit = fit_layer_measurements(start, ms, opts.batch, opts.precision);
@@ -425,17 +439,20 @@ CalibrationResult calibrate_profile(const DeviceProfile& start, const Calibratio
   say("layer fit: " + layer_fit.report.brief());
   // 4. Whole networks: the per-network overhead of the table, and the final adaptation.
   std::vector<LatencySample> nets;
+  std::vector<ArchGraph> net_graphs;
   for (const auto& space : spaces) {
     for (int i = 0; i < opts.network_archs; ++i) {
       const Architecture a = space->sample(rng);
-      const ArchGraph g = space->decode(a);
+      net_graphs.push_back(space->decode(a));
       LatencySample s;
       s.arch = space->to_string(a);
-      s.layers = count_costs(g);
-      s.latency_ms = time_ms(g);
+      s.layers = count_costs(net_graphs.back());
+      s.latency_ms = std::numeric_limits<double>::infinity();
       nets.push_back(std::move(s));
     }
   }
+  for (int round = 0; round < opts.rounds; ++round)
+    for (std::size_t i = 0; i < nets.size(); ++i) nets[i].latency_ms = std::min(nets[i].latency_ms, time_ms(net_graphs[i]));
   res.networks_measured = static_cast<int>(nets.size());
   say("timed " + std::to_string(nets.size()) + " whole networks");
   // The analytic model's network overhead: the median residual after the layer fit.

@@ -141,6 +141,9 @@ TEST(CliHw, CalibrationErrorsExitWith2AndLeaveNoFile) {
   auto g = run_hwnas({"calibrate", "--device", "a100-sxm", "--out", dir + "/p.json"});
   EXPECT_EQ(g.exit_code, 2);
   EXPECT_NE(g.err.find("refines only the 'host' profile"), std::string::npos) << g.err;
+  auto n = run_hwnas({"calibrate", "--device", "host", "--rounds", "0", "--out", dir + "/p.json"});
+  EXPECT_EQ(n.exit_code, 2);
+  EXPECT_NE(n.err.find("--rounds: expected a positive integer, got 0"), std::string::npos) << n.err;
   EXPECT_FALSE(std::filesystem::exists(dir + "/p.json"));
 }
 

@@ -90,6 +90,7 @@ struct CalibrationOptions {
   std::vector<CalibrationSpace> spaces{{"nb201", nullptr}, {"mbv", {{"resolutions", {96, 128}}}}};
   int layer_sample_archs = 400;  // architectures per space whose distinct layers are timed
   int network_archs = 12;        // whole networks per space timed for the network overhead and adaptation
+  int rounds = 2;                // every layer and network is timed once per round; the fastest round counts
   int batch = 1;
   Precision precision = Precision::FP32;
   bool lookup_table = true;  // store the measured layers in the profile
