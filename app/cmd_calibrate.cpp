@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "command.h"
+#include "torch_plugin.h"
 #include "hwnas/core/atomic_file.h"
 #include "hwnas/core/error.h"
 #include "hwnas/hw_models/calibration.h"
@@ -55,7 +56,6 @@ void run_calibrate(const CalibrateArgs& args) {
     std::cout << "few-shot adaptation of " << start.name << ": " << fit.report.brief() << "\nwritten to " << out << "\n";
     return;
   }
-#ifdef HWNAS_WITH_TORCH
   if (start.kind != hwnas::DeviceKind::CPU || start.name != "host")
     throw hwnas::UserError("--device " + args.device +
                            ": measurement calibration times layers on this machine's CPU, so it refines only the 'host' "
@@ -76,16 +76,14 @@ void run_calibrate(const CalibrateArgs& args) {
   co.seed = args.seed;
   if (precision != hwnas::Precision::FP32)
     throw hwnas::UserError("--precision: measurement calibration runs LibTorch in fp32 on the CPU");
+  const hwnas::cli::TorchPlugin& torch = hwnas::cli::torch_plugin();  // error naming the plugin if absent
   const hwnas::CalibrationResult res = hwnas::calibrate_profile(
-      start, co, [&](const hwnas::ArchGraph& g) { return hwnas::measure_latency_ms(g, mo); },
+      start, co, [&](const hwnas::ArchGraph& g) { return torch.measure_latency_ms(g, mo); },
       [](const std::string& s) { std::cerr << s << "\n"; });
   write_profile(res.profile, out);
   std::cout << "calibrated " << start.name << ": " << res.layers_measured << " layers, " << res.networks_measured
             << " networks\nlayer fit: " << res.layer_fit.brief() << "\nnetwork fit: " << res.network_fit.brief()
             << "\nwritten to " << out << " (use it with --device " << out << ")\n";
-#else
-  throw hwnas::UserError("measurement calibration needs LibTorch (HWNAS_WITH_TORCH=OFF); use --samples");
-#endif
 }
 
 void setup_calibrate(CLI::App& root) {

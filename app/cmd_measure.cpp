@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include "command.h"
+#include "torch_plugin.h"
 #include "hwnas/core/error.h"
 #include "hwnas/hw_models/measure.h"
 #include "hwnas/nas/space_cli.h"
@@ -17,11 +18,10 @@ struct MeasureArgs {
 };
 
 void run_measure(const MeasureArgs& args) {
-#ifdef HWNAS_WITH_TORCH
   args.opts.validate();
   auto space = hwnas::make_space_from_cli(args.space, args.space_options);
   const hwnas::Architecture a = space->parse(args.arch);
-  const double ms = hwnas::measure_latency_ms(space->decode(a), args.opts);
+  const double ms = hwnas::cli::torch_plugin().measure_latency_ms(space->decode(a), args.opts);
   if (args.json) {
     std::cout << nlohmann::json{{"space", space->name()},      {"arch", space->to_string(a)},
                                 {"latency_ms", ms},            {"batch", args.opts.batch},
@@ -31,10 +31,6 @@ void run_measure(const MeasureArgs& args) {
   } else {
     std::cout << "latency_ms " << ms << "\n";
   }
-#else
-  (void)args;
-  throw hwnas::UserError("hwnas measure needs LibTorch; this build has HWNAS_WITH_TORCH=OFF");
-#endif
 }
 
 void setup_measure(CLI::App& root) {

@@ -5,14 +5,11 @@
 #include <sstream>
 
 #include "command.h"
+#include "torch_plugin.h"
 #include "hwnas/core/error.h"
 #include "hwnas/nas/proxy.h"
 #include "hwnas/nas/train.h"
 #include "hwnas/nas/space_cli.h"
-
-namespace hwnas {
-void set_torch_threads(int threads);  // nas/torch/threads.cpp
-}
 
 namespace {
 
@@ -50,7 +47,8 @@ void run_proxy(const ProxyArgs& args) {
   popts.seed = static_cast<std::uint64_t>(args.seed);
   popts.prune_dead = !args.keep_dead;
   popts.validate("--batch");
-  hwnas::set_torch_threads(args.threads);
+  if (args.threads < 1 || args.threads > 256)
+    throw hwnas::UserError("--threads: expected an integer in 1..256, got " + std::to_string(args.threads));
   nlohmann::json train_json = nlohmann::json::object();
   if (!args.train.empty()) {
     try {
@@ -75,18 +73,20 @@ void run_proxy(const ProxyArgs& args) {
     d.validate("--dataset");
     data = hwnas::load_dataset(d);
   }
+  const hwnas::cli::TorchPlugin& torch = hwnas::cli::torch_plugin();
+  torch.set_threads(args.threads);
   nlohmann::json out = {{"space", space->name()}, {"arch", space->to_string(a)}};
   nlohmann::json errors = nlohmann::json::object(), seconds = nlohmann::json::object();
   for (const auto& n : names) {
     if (n == "train") {
-      const hwnas::TrainResult t = hwnas::train_proxy(*space, a, data, topts);
+      const hwnas::TrainResult t = torch.train_proxy(*space, a, data, topts);
       out["train"] = t.ok ? nlohmann::json(t.val_accuracy) : nlohmann::json(nullptr);
       out["train_details"] = t.to_json();
       seconds[n] = t.seconds;
       if (!t.ok) errors[n] = t.message;
       continue;
     }
-    const hwnas::ProxyResult r = hwnas::score_proxy(n, *space, a, needs_data ? &data.train : nullptr, popts);
+    const hwnas::ProxyResult r = torch.score_proxy(n, *space, a, needs_data ? &data.train : nullptr, popts);
     out[n] = r.ok ? nlohmann::json(r.score) : nlohmann::json(nullptr);
     seconds[n] = r.seconds;
     if (!r.ok) errors[n] = r.message;

@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include "command.h"
+#include "torch_plugin.h"
 #include "hwnas/core/error.h"
 #include "hwnas/search/config.h"
 #include "hwnas/search/controller.h"
@@ -16,6 +17,9 @@ struct SearchArgs {
 };
 
 void run(const SearchArgs& args) {
+  // The "proxy" and "train" objective sources live in the LibTorch plugin; without it a config
+  // that names them gets the usual unknown-source error.
+  if (hwnas::cli::torch_plugin_available()) hwnas::cli::torch_plugin().register_proxy_objectives();
   const hwnas::SearchConfig cfg = hwnas::SearchConfig::from_file(args.config);
   hwnas::SearchOptions opts;
   opts.resume_dir = args.resume;

@@ -4,9 +4,6 @@
 
 #include "command.h"
 #include "hwnas/core/error.h"
-#ifdef HWNAS_WITH_TORCH
-#include "hwnas/search/objective_proxy.h"
-#endif
 
 namespace hwnas::cli {
 std::vector<CommandEntry>& command_registry() {
@@ -16,9 +13,6 @@ std::vector<CommandEntry>& command_registry() {
 }  // namespace hwnas::cli
 
 int main(int argc, char** argv) {
-#ifdef HWNAS_WITH_TORCH
-  hwnas::register_proxy_objectives();  // "proxy" and "train" objective sources for search configs
-#endif
   CLI::App app{"hwnas: hardware-aware neural architecture search"};
   app.require_subcommand(1);
   auto& entries = hwnas::cli::command_registry();

@@ -9,13 +9,6 @@
 
 namespace hwnas {
 
-void MeasureOptions::validate() const {
-  if (batch < 1) throw UserError("--batch: expected a positive integer, got " + std::to_string(batch));
-  if (repeats < 1) throw UserError("--repeats: expected a positive integer, got " + std::to_string(repeats));
-  if (warmup < 0) throw UserError("--warmup: expected a non-negative integer, got " + std::to_string(warmup));
-  if (threads < 1) throw UserError("--threads: expected a positive integer, got " + std::to_string(threads));
-}
-
 double measure_latency_ms(const ArchGraph& graph, const MeasureOptions& opts) {
   opts.validate();
   torch::set_num_threads(opts.threads);

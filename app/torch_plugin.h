@@ -1,0 +1,42 @@
+#pragma once
+// The LibTorch half of the hwnas program, loaded on demand. Loading LibTorch costs about 0.6 s
+// (relocations and operator registration), so the hwnas executable does not link it: the
+// commands that run networks (measure, calibrate --device host, proxy, and search configs with
+// proxy or train objectives) load the plugin `hwnas-torch.so` from the executable's folder with
+// dlopen and call through this table. Everything else (devices, evaluate, enumerate, export,
+// report, scaling, few-shot calibrate) starts without LibTorch.
+//
+// Example:
+//   double ms = hwnas::cli::torch_plugin().measure_latency_ms(graph, options);
+#include <string>
+
+#include "hwnas/hw_models/measure.h"
+#include "hwnas/nas/proxy.h"
+#include "hwnas/nas/train.h"
+
+namespace hwnas::cli {
+
+/// Bumped whenever the table changes; the loader refuses a plugin built for another version.
+constexpr int kTorchPluginAbi = 1;
+
+struct TorchPlugin {
+  int abi = 0;
+  double (*measure_latency_ms)(const ArchGraph& graph, const MeasureOptions& opts) = nullptr;
+  void (*set_threads)(int threads) = nullptr;
+  ProxyResult (*score_proxy)(const std::string& name, const SearchSpace& space, const Architecture& arch,
+                             const ImageSet* data, const ProxyOptions& opts) = nullptr;
+  TrainResult (*train_proxy)(const SearchSpace& space, const Architecture& arch, const DataSplit& data,
+                             const TrainOptions& opts) = nullptr;
+  void (*register_proxy_objectives)() = nullptr;
+};
+
+/// The plugin, loaded on first use: $HWNAS_TORCH_PLUGIN if set, else hwnas-torch.so next to the
+/// executable. UserError naming the file and the loader's message when it cannot be loaded.
+const TorchPlugin& torch_plugin();
+/// Whether the plugin loads (false in builds without LibTorch or when the file is missing).
+bool torch_plugin_available();
+
+}  // namespace hwnas::cli
+
+/// The plugin's one exported symbol.
+extern "C" const hwnas::cli::TorchPlugin* hwnas_torch_plugin();
