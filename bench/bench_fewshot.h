@@ -1,8 +1,9 @@
 #pragma once
 // Few-shot evaluation shared by the latency fidelity benchmarks: adapt a profile on `shots`
 // randomly drawn networks, score the held-out rest, average over `draws` draws. Compared side by
-// side on the same held-out sets: MACs, the unadapted profile, adaptation with one shared compute
-// scale, and adaptation with per-op-class compute scales (the default).
+// side by side on the same held-out sets: MACs, the unadapted profile, adaptation with one shared
+// compute scale, with per-op-class compute scales, and the default (whichever of the two has the
+// lower leave-one-out error on the shots).
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -19,7 +20,7 @@ struct HeldOutScore {
 
 struct FewShotReport {
   int shots = 0, draws = 0, held_out = 0;
-  HeldOutScore macs, profile, shared, per_class;
+  HeldOutScore macs, profile, shared, per_class, automatic;
 };
 
 inline FewShotReport few_shot_draws(const DeviceProfile& base, const std::vector<LatencySample>& samples,
@@ -35,8 +36,9 @@ inline FewShotReport few_shot_draws(const DeviceProfile& base, const std::vector
     s.rho += spearman(pred, meas) / draws;
     if (with_mape) s.mape += mape(pred, meas) / draws;
   };
-  AdaptOptions shared_opts;
-  shared_opts.per_class = false;
+  AdaptOptions shared_opts, per_class_opts;
+  shared_opts.scales = AdaptOptions::Scales::Shared;
+  per_class_opts.scales = AdaptOptions::Scales::PerClass;
   for (int d = 0; d < draws; ++d) {
     std::vector<std::size_t> order(samples.size());
     for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
@@ -62,7 +64,8 @@ inline FewShotReport few_shot_draws(const DeviceProfile& base, const std::vector
     add(r.macs, test_macs, meas, false);
     add(r.profile, predict(base), meas, true);
     add(r.shared, predict(adapt_profile(base, train, batch, precision, shared_opts).profile), meas, true);
-    add(r.per_class, predict(adapt_profile(base, train, batch, precision).profile), meas, true);
+    add(r.per_class, predict(adapt_profile(base, train, batch, precision, per_class_opts).profile), meas, true);
+    add(r.automatic, predict(adapt_profile(base, train, batch, precision).profile), meas, true);
   }
   return r;
 }

@@ -189,6 +189,7 @@ int run(int argc, char** argv) {
     held("  analytic host.json", f.profile, true);
     held("  few-shot, one compute scale", f.shared, true);
     held("  few-shot, per-class scales", f.per_class, true);
+    held("  few-shot, chosen by leave-one-out", f.automatic, true);
   }
   return 0;
 }

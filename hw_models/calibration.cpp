@@ -132,6 +132,7 @@ Eigen::VectorXd nnls(const Eigen::MatrixXd& A, const Eigen::VectorXd& b) {
 std::string FitReport::brief() const {
   std::ostringstream os;
   os << samples << " samples, MAPE " << mape_before << "% -> " << mape_after << "%";
+  if (!choice.empty()) os << "\n  model: " << choice;
   for (const auto& [k, v] : parameters) os << "\n  " << k << " = " << v;
   return os.str();
 }
@@ -163,9 +164,11 @@ std::vector<LatencySample> read_latency_samples(const std::string& path, const S
   return out;
 }
 
-FitResult adapt_profile(const DeviceProfile& start, const std::vector<LatencySample>& samples, int batch,
-                        Precision precision, const AdaptOptions& opts) {
-  if (samples.empty()) throw UserError("adaptation needs at least one measured network");
+namespace {
+
+// adapt_profile with a fixed choice of compute scales (per_class or one shared).
+FitResult adapt_fixed(const DeviceProfile& start, const std::vector<LatencySample>& samples, int batch,
+                      Precision precision, const AdaptOptions& opts, bool per_class) {
   FitResult res;
   res.profile = start;
   res.profile.lookup_table = {};
@@ -176,9 +179,9 @@ FitResult adapt_profile(const DeviceProfile& start, const std::vector<LatencySam
   const double ref_overhead_ms = std::max(1e-3 * start.network_overhead_us, 0.02 * median(measured));
   // Columns: compute multipliers (one per op class, or one shared), memory, kernel overhead,
   // network overhead, and with per-class compute the shared scale g the classes are pulled to.
-  const int nc = opts.per_class ? kNumOpClasses : 1;
+  const int nc = per_class ? kNumOpClasses : 1;
   const int col_m = nc, col_k = nc + 1, col_o = nc + 2, col_g = nc + 3;
-  const int cols = opts.per_class ? nc + 4 : nc + 3;
+  const int cols = per_class ? nc + 4 : nc + 3;
   PerOpClass total_c;
   for (OpClass c : kClasses) total_c[c] = 1;
   double total_m = 1, total_k = 1;
@@ -193,7 +196,7 @@ FitResult adapt_profile(const DeviceProfile& start, const std::vector<LatencySam
       for (const LayerTerms& t : ts) {
         if (t.kernels == 0) continue;
         const double compute = t.peak_compute_ms / p.efficiency[t.cls];
-        if (compute >= t.memory_ms) F(i, opts.per_class ? static_cast<int>(t.cls) : 0) += compute;
+        if (compute >= t.memory_ms) F(i, per_class ? static_cast<int>(t.cls) : 0) += compute;
         else F(i, col_m) += t.memory_ms;
         F(i, col_k) += t.kernels * 1e-3 * (p.kernel_overhead_us + p.class_overhead_us[t.cls]);
       }
@@ -212,7 +215,7 @@ FitResult adapt_profile(const DeviceProfile& start, const std::vector<LatencySam
       priors.emplace_back(row, target * weight);
     };
     const double w = opts.prior_weight;
-    if (opts.per_class) {
+    if (per_class) {
       prior({{col_g, 1}}, w, 1);
       for (int c = 0; c < nc; ++c) prior({{c, 1}, {col_g, -1}}, opts.class_weight, 0);
     } else {
@@ -234,7 +237,7 @@ FitResult adapt_profile(const DeviceProfile& start, const std::vector<LatencySam
     const Eigen::VectorXd s = nnls(A, b);
     PerOpClass mult;
     for (OpClass c : kClasses) {
-      mult[c] = std::max(s(opts.per_class ? static_cast<int>(c) : 0), 1e-3);
+      mult[c] = std::max(s(per_class ? static_cast<int>(c) : 0), 1e-3);
       total_c[c] *= mult[c];
     }
     const double sm = std::max(s(col_m), 1e-3), sk = s(col_k);
@@ -250,7 +253,7 @@ FitResult adapt_profile(const DeviceProfile& start, const std::vector<LatencySam
     res.profile = next;
   }
   res.report.mape_after = mape(predict_all(res.profile, samples, batch, precision), measured);
-  if (opts.per_class) {
+  if (per_class) {
     for (OpClass c : kClasses) res.report.parameters.push_back({std::string("compute_time_scale.") + op_class_name(c), total_c[c]});
   } else {
     res.report.parameters.push_back({"compute_time_scale", total_c[OpClass::ConvDense]});
@@ -259,6 +262,44 @@ FitResult adapt_profile(const DeviceProfile& start, const std::vector<LatencySam
   res.report.parameters.push_back({"kernel_overhead_scale", total_k});
   res.report.parameters.push_back({"network_overhead_us", res.profile.network_overhead_us});
   return res;
+}
+
+// Mean relative error (%) of each sample predicted by a fit to the others.
+double leave_one_out_mape(const DeviceProfile& start, const std::vector<LatencySample>& samples, int batch,
+                          Precision precision, const AdaptOptions& opts, bool per_class) {
+  double sum = 0;
+  for (std::size_t i = 0; i < samples.size(); ++i) {
+    std::vector<LatencySample> rest;
+    for (std::size_t j = 0; j < samples.size(); ++j)
+      if (j != i) rest.push_back(samples[j]);
+    const DeviceProfile fit = adapt_fixed(start, rest, batch, precision, opts, per_class).profile;
+    const double pred = predict_all(fit, {samples[i]}, batch, precision)[0];
+    sum += std::fabs(pred - samples[i].latency_ms) / samples[i].latency_ms;
+  }
+  return 100.0 * sum / static_cast<double>(samples.size());
+}
+
+}  // namespace
+
+FitResult adapt_profile(const DeviceProfile& start, const std::vector<LatencySample>& samples, int batch,
+                        Precision precision, const AdaptOptions& opts) {
+  if (samples.empty()) throw UserError("adaptation needs at least one measured network");
+  using S = AdaptOptions::Scales;
+  if (opts.scales != S::Auto) return adapt_fixed(start, samples, batch, precision, opts, opts.scales == S::PerClass);
+  if (samples.size() < 3) {
+    FitResult r = adapt_fixed(start, samples, batch, precision, opts, false);
+    r.report.choice = "one compute scale (fewer than 3 samples)";
+    return r;
+  }
+  const double shared = leave_one_out_mape(start, samples, batch, precision, opts, false);
+  const double per = leave_one_out_mape(start, samples, batch, precision, opts, true);
+  FitResult r = adapt_fixed(start, samples, batch, precision, opts, per < shared);
+  std::ostringstream os;
+  os.precision(3);
+  os << (per < shared ? "a compute scale per op class" : "one compute scale") << " (leave-one-out MAPE " << per
+     << "% per class, " << shared << "% with one scale)";
+  r.report.choice = os.str();
+  return r;
 }
 
 FitResult fit_layer_measurements(const DeviceProfile& start, const std::vector<LayerMeasurement>& ms, int batch,

@@ -135,7 +135,7 @@ TEST(Calibration, FewShotAdaptationRecoversScales) {
   const auto train = synthetic_networks(tm, "mbv", 10, 1);
   AdaptOptions ao;
   ao.prior_weight = 0;
-  ao.per_class = false;  // one shared compute scale, as the truth has
+  ao.scales = AdaptOptions::Scales::Shared;  // one shared compute scale, as the truth has
   const FitResult fit = adapt_profile(start, train, 1, Precision::FP32, ao);
   EXPECT_GT(fit.report.mape_before, 10);
   EXPECT_LT(fit.report.mape_after, 0.1);
@@ -144,9 +144,11 @@ TEST(Calibration, FewShotAdaptationRecoversScales) {
   EXPECT_NEAR(fit.report.parameters[0].second, 1.5, 0.01);
   EXPECT_NEAR(fit.report.parameters[2].second, 2.0, 0.05);
   EXPECT_NEAR(fit.profile.network_overhead_us, 300, 5);
-  // The default weak prior still brings the error down by far.
+  // The default weak prior still brings the error down by far, and Auto keeps one scale when
+  // that predicts left-out networks at least as well.
   const FitResult prior = adapt_profile(start, train, 1, Precision::FP32);
   EXPECT_LT(prior.report.mape_after, 0.2 * prior.report.mape_before);
+  EXPECT_NE(prior.report.choice.find("leave-one-out MAPE"), std::string::npos) << prior.report.choice;
 }
 
 TEST(Calibration, FewShotPerClassScalesFollowOneSlowClass) {
@@ -159,10 +161,15 @@ TEST(Calibration, FewShotPerClassScalesFollowOneSlowClass) {
   HardwareModel tm(truth);
   const auto train = synthetic_networks(tm, "mbv", 10, 3);
   const auto held_out = synthetic_networks(tm, "mbv", 30, 4);
-  AdaptOptions shared;
-  shared.per_class = false;
+  AdaptOptions shared, per_class;
+  shared.scales = AdaptOptions::Scales::Shared;
+  per_class.scales = AdaptOptions::Scales::PerClass;
   const FitResult one = adapt_profile(start, train, 1, Precision::FP32, shared);
-  const FitResult per = adapt_profile(start, train, 1, Precision::FP32);
+  const FitResult per = adapt_profile(start, train, 1, Precision::FP32, per_class);
+  // The default (Auto) picks the per-class model here by its leave-one-out error.
+  const FitResult automatic = adapt_profile(start, train, 1, Precision::FP32);
+  EXPECT_NE(automatic.report.choice.find("a compute scale per op class"), std::string::npos) << automatic.report.choice;
+  EXPECT_EQ(automatic.profile.to_json(), per.profile.to_json());
   EXPECT_LT(max_relative_error(per.profile, held_out), 0.5 * max_relative_error(one.profile, held_out));
   EXPECT_LT(max_relative_error(per.profile, held_out), 0.05);
   double dw = 0, one_by_one = 0;

@@ -46,15 +46,18 @@ struct FitReport {
   int samples = 0;
   double mape_before = 0, mape_after = 0;  // mean absolute percentage error on the fitted data, in %
   std::vector<std::pair<std::string, double>> parameters;  // fitted multipliers/values, for printing
+  std::string choice;  // how the model was chosen (adapt_profile with Scales::Auto), for printing
   std::string brief() const;
 };
 
 struct AdaptOptions {
   double prior_weight = 0.1;  // pull of each multiplier towards 1, relative to one sample's relative error
   int iterations = 4;         // refits (the compute/memory bound side of each layer can change)
-  /// One compute-time multiplier per op class (each pulled towards a shared scale with
-  /// `class_weight`) instead of one for all classes.
-  bool per_class = true;
+  /// Compute-time multipliers: one shared by all op classes, one per class (each pulled towards
+  /// a shared scale with `class_weight`), or Auto: whichever has the lower leave-one-out error
+  /// on the samples (per class needs at least 3 samples).
+  enum class Scales { Auto, Shared, PerClass };
+  Scales scales = Scales::Auto;
   double class_weight = 0.1;
 };
 
