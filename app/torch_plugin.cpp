@@ -13,12 +13,14 @@ namespace hwnas::cli {
 
 namespace {
 
+#ifdef HWNAS_WITH_TORCH
 std::string plugin_path() {
   if (const char* env = std::getenv("HWNAS_TORCH_PLUGIN"); env && *env) return env;
   std::error_code ec;
   const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
   return ((ec ? std::filesystem::path(".") : exe.parent_path()) / "hwnas-torch.so").string();
 }
+#endif
 
 struct Loaded {
   const TorchPlugin* table = nullptr;

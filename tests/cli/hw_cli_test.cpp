@@ -100,6 +100,24 @@ TEST(CliHw, EnumerateAddsDeviceColumns) {
             (std::vector<std::string>{"arch_str", "params", "macs", "flops", "hash"}));
 }
 
+TEST(CliHw, LibTorchIsLoadedOnlyByCommandsThatRunNetworks) {
+  // With the plugin path pointing nowhere, commands that run networks fail with a message naming
+  // the file, and the others work: they never load LibTorch.
+  const std::string env = "HWNAS_TORCH_PLUGIN=/nonexistent/hwnas-torch.so";
+  auto m = hwnas::test::run_program("/usr/bin/env", {env, HWNAS_BINARY, "measure", "--arch", kArch, "--repeats", "1"});
+  EXPECT_EQ(m.exit_code, 2);
+  EXPECT_NE(m.err.find("cannot load the LibTorch plugin /nonexistent/hwnas-torch.so"), std::string::npos) << m.err;
+  auto p = hwnas::test::run_program("/usr/bin/env", {env, HWNAS_BINARY, "proxy", "--arch", kArch});
+  EXPECT_EQ(p.exit_code, 2);
+  EXPECT_NE(p.err.find("cannot load the LibTorch plugin"), std::string::npos) << p.err;
+  auto e = hwnas::test::run_program("/usr/bin/env",
+                                    {env, HWNAS_BINARY, "evaluate", "--arch", kArch, "--device", "pixel-3", "--json"});
+  ASSERT_EQ(e.exit_code, 0) << e.err;
+  EXPECT_GT(nlohmann::json::parse(e.out)["latency_ms"]["pixel-3"].get<double>(), 0);
+  auto d = hwnas::test::run_program("/usr/bin/env", {env, HWNAS_BINARY, "devices"});
+  EXPECT_EQ(d.exit_code, 0) << d.err;
+}
+
 TEST(CliHw, MeasurePrintsALatency) {
   auto r = run_hwnas({"measure", "--space-options", kTiny, "--arch", kArch, "--repeats", "3", "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
