@@ -7,18 +7,13 @@
 
 #include "support/cli.h"
 
+using hwnas::test::count_of;
 using hwnas::test::read_text;
 using hwnas::test::run_hwnas;
 using hwnas::test::write_text;
 namespace fs = std::filesystem;
 
 namespace {
-
-std::size_t count_of(const std::string& text, const std::string& what) {
-  std::size_t n = 0;
-  for (std::size_t p = text.find(what); p != std::string::npos; p = text.find(what, p + 1)) ++n;
-  return n;
-}
 
 // Five evaluations of nb201 with objectives params and err; the front is ids 0, 1 and 4.
 std::string write_run() {

@@ -13,17 +13,12 @@
 #include "support/errors.h"
 
 using hwnas::test::error_of;
+using hwnas::test::count_of;
 using hwnas::test::read_text;
 using hwnas::test::write_text;
 namespace fs = std::filesystem;
 
 namespace {
-
-std::size_t count_of(const std::string& text, const std::string& what) {
-  std::size_t n = 0;
-  for (std::size_t p = text.find(what); p != std::string::npos; p = text.find(what, p + 1)) ++n;
-  return n;
-}
 
 // A run with objectives err (min), params (min, log) and acc (max): `n` ok evaluations, two
 // failed ones, the front in pareto.json. Returns the front's ids.

@@ -21,6 +21,8 @@ CliResult run_program(const std::string& program, const std::vector<std::string>
 /// A fresh, empty scratch folder under HWNAS_TEST_TMP named after the current test.
 std::string scratch_dir();
 std::string read_text(const std::string& path);
+/// How many times `what` occurs in `text` (overlapping occurrences counted).
+std::size_t count_of(const std::string& text, const std::string& what);
 void write_text(const std::string& path, const std::string& text);
 
 }  // namespace hwnas::test
