@@ -1,9 +1,9 @@
 #pragma once
 // Few-shot evaluation shared by the latency fidelity benchmarks: adapt a profile on `shots`
 // randomly drawn networks, score the held-out rest, average over `draws` draws. Compared side by
-// side by side on the same held-out sets: MACs, the unadapted profile, adaptation with one shared
-// compute scale, with per-op-class compute scales, and the default (whichever of the two has the
-// lower leave-one-out error on the shots).
+// side by side on the same held-out sets: MACs, the unadapted profile, adaptation with one
+// overall time scale, with one shared compute scale, with per-op-class compute scales, and the
+// default (whichever of the three has the lowest leave-one-out error on the shots).
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -20,7 +20,7 @@ struct HeldOutScore {
 
 struct FewShotReport {
   int shots = 0, draws = 0, held_out = 0;
-  HeldOutScore macs, profile, shared, per_class, automatic;
+  HeldOutScore macs, profile, global, shared, per_class, automatic;
 };
 
 inline FewShotReport few_shot_draws(const DeviceProfile& base, const std::vector<LatencySample>& samples,
@@ -36,7 +36,8 @@ inline FewShotReport few_shot_draws(const DeviceProfile& base, const std::vector
     s.rho += spearman(pred, meas) / draws;
     if (with_mape) s.mape += mape(pred, meas) / draws;
   };
-  AdaptOptions shared_opts, per_class_opts;
+  AdaptOptions global_opts, shared_opts, per_class_opts;
+  global_opts.scales = AdaptOptions::Scales::Global;
   shared_opts.scales = AdaptOptions::Scales::Shared;
   per_class_opts.scales = AdaptOptions::Scales::PerClass;
   for (int d = 0; d < draws; ++d) {
@@ -63,6 +64,7 @@ inline FewShotReport few_shot_draws(const DeviceProfile& base, const std::vector
     };
     add(r.macs, test_macs, meas, false);
     add(r.profile, predict(base), meas, true);
+    add(r.global, predict(adapt_profile(base, train, batch, precision, global_opts).profile), meas, true);
     add(r.shared, predict(adapt_profile(base, train, batch, precision, shared_opts).profile), meas, true);
     add(r.per_class, predict(adapt_profile(base, train, batch, precision, per_class_opts).profile), meas, true);
     add(r.automatic, predict(adapt_profile(base, train, batch, precision).profile), meas, true);

@@ -187,6 +187,7 @@ int run(int argc, char** argv) {
     std::printf("held-out (mean of %d draws of %d networks to adapt on):\n", draws, shots);
     held("  MACs", f.macs, false);
     held("  analytic host.json", f.profile, true);
+    held("  few-shot, one time scale", f.global, true);
     held("  few-shot, one compute scale", f.shared, true);
     held("  few-shot, per-class scales", f.per_class, true);
     held("  few-shot, chosen by leave-one-out", f.automatic, true);

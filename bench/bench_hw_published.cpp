@@ -81,9 +81,10 @@ void score(const CsvTable& t, const Input& in, const Device& dev, bool prune, co
   }
   const FewShotReport f = few_shot_draws(profile, samples, macs, set.shots, set.draws, set.seed, 1, prec);
   std::printf("%-15s %-9s %-15s %5zu | %7.3f / %7.3f | %6.3f / %5.3f / %6.1f%% | %6.3f / %5.3f / %6.1f%% | "
-              "%6.3f / %5.3f / %6.1f%% | %6.3f / %5.3f / %6.1f%%\n",
+              "%6.3f / %5.3f / %6.1f%% | %6.3f / %5.3f / %6.1f%% | %6.3f / %5.3f / %6.1f%%\n",
               in.prefix, dev.column, dev.profile, samples.size(), kendall(macs, meas), spearman(macs, meas),
-              kendall(pred, meas), spearman(pred, meas), mape(pred, meas), f.shared.tau, f.shared.rho, f.shared.mape,
+              kendall(pred, meas), spearman(pred, meas), mape(pred, meas), f.global.tau, f.global.rho, f.global.mape,
+              f.shared.tau, f.shared.rho, f.shared.mape,
               f.per_class.tau, f.per_class.rho, f.per_class.mape, f.automatic.tau, f.automatic.rho, f.automatic.mape);
   std::printf("%-15s %-9s %-15s %5d | %7.3f / %7.3f | %6.3f / %5.3f / %6.1f%%   (held-out means, %d draws of %d)\n", "",
               "", "  held-out", f.held_out, f.macs.tau, f.macs.rho, f.profile.tau, f.profile.rho, f.profile.mape,
@@ -114,9 +115,9 @@ int run(int argc, char** argv) {
   // still runs the branches that feed it).
   for (bool prune : {true, false}) {
     std::printf("\ndead edges %s\n", prune ? "pruned" : "kept (networks as built)");
-    std::printf("%-15s %-9s %-15s %5s | %-17s | %-23s | %-23s | %-23s | %-23s\n", "input", "device", "profile", "n",
-                "MACs tau / rho", "profile tau / rho / MAPE", "few-shot: 1 scale", "few-shot: per class",
-                "few-shot: chosen (LOO)");
+    std::printf("%-15s %-9s %-15s %5s | %-17s | %-23s | %-23s | %-23s | %-23s | %-23s\n", "input", "device",
+                "profile", "n", "MACs tau / rho", "profile tau / rho / MAPE", "few-shot: time scale",
+                "few-shot: compute scale", "few-shot: per class", "few-shot: chosen (LOO)");
     for (const Input& in : inputs)
       for (const Device& dev : devices) score(t, in, dev, prune, set);
   }

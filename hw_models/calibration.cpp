@@ -1,6 +1,7 @@
 #include "hwnas/hw_models/calibration.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <limits>
 #include <map>
@@ -166,9 +167,12 @@ std::vector<LatencySample> read_latency_samples(const std::string& path, const S
 
 namespace {
 
-// adapt_profile with a fixed choice of compute scales (per_class or one shared).
+using Scales = AdaptOptions::Scales;
+
+// adapt_profile with a fixed model (Global, Shared or PerClass).
 FitResult adapt_fixed(const DeviceProfile& start, const std::vector<LatencySample>& samples, int batch,
-                      Precision precision, const AdaptOptions& opts, bool per_class) {
+                      Precision precision, const AdaptOptions& opts, Scales model) {
+  const bool per_class = model == Scales::PerClass, global = model == Scales::Global;
   FitResult res;
   res.profile = start;
   res.profile.lookup_table = {};
@@ -179,9 +183,10 @@ FitResult adapt_fixed(const DeviceProfile& start, const std::vector<LatencySampl
   const double ref_overhead_ms = std::max(1e-3 * start.network_overhead_us, 0.02 * median(measured));
   // Columns: compute multipliers (one per op class, or one shared), memory, kernel overhead,
   // network overhead, and with per-class compute the shared scale g the classes are pulled to.
+  // Global: compute, memory and kernel overhead share column 0 (every layer's time scales alike).
   const int nc = per_class ? kNumOpClasses : 1;
-  const int col_m = nc, col_k = nc + 1, col_o = nc + 2, col_g = nc + 3;
-  const int cols = per_class ? nc + 4 : nc + 3;
+  const int col_m = global ? 0 : nc, col_k = global ? 0 : nc + 1, col_o = global ? 1 : nc + 2, col_g = nc + 3;
+  const int cols = global ? 2 : per_class ? nc + 4 : nc + 3;
   PerOpClass total_c;
   for (OpClass c : kClasses) total_c[c] = 1;
   double total_m = 1, total_k = 1;
@@ -221,8 +226,10 @@ FitResult adapt_fixed(const DeviceProfile& start, const std::vector<LatencySampl
     } else {
       prior({{0, 1}}, w, 1);
     }
-    prior({{col_m, 1}}, w, 1);
-    prior({{col_k, 1}}, w, 1);
+    if (!global) {
+      prior({{col_m, 1}}, w, 1);
+      prior({{col_k, 1}}, w, 1);
+    }
     prior({{col_o, 1}}, w, o_prior);
     Eigen::MatrixXd A(n + static_cast<Eigen::Index>(priors.size()), cols);
     Eigen::VectorXd b(A.rows());
@@ -253,26 +260,31 @@ FitResult adapt_fixed(const DeviceProfile& start, const std::vector<LatencySampl
     res.profile = next;
   }
   res.report.mape_after = mape(predict_all(res.profile, samples, batch, precision), measured);
-  if (per_class) {
-    for (OpClass c : kClasses) res.report.parameters.push_back({std::string("compute_time_scale.") + op_class_name(c), total_c[c]});
+  if (global) {
+    res.report.parameters.push_back({"time_scale", total_c[OpClass::ConvDense]});
   } else {
-    res.report.parameters.push_back({"compute_time_scale", total_c[OpClass::ConvDense]});
+    if (per_class) {
+      for (OpClass c : kClasses)
+        res.report.parameters.push_back({std::string("compute_time_scale.") + op_class_name(c), total_c[c]});
+    } else {
+      res.report.parameters.push_back({"compute_time_scale", total_c[OpClass::ConvDense]});
+    }
+    res.report.parameters.push_back({"memory_time_scale", total_m});
+    res.report.parameters.push_back({"kernel_overhead_scale", total_k});
   }
-  res.report.parameters.push_back({"memory_time_scale", total_m});
-  res.report.parameters.push_back({"kernel_overhead_scale", total_k});
   res.report.parameters.push_back({"network_overhead_us", res.profile.network_overhead_us});
   return res;
 }
 
 // Mean relative error (%) of each sample predicted by a fit to the others.
 double leave_one_out_mape(const DeviceProfile& start, const std::vector<LatencySample>& samples, int batch,
-                          Precision precision, const AdaptOptions& opts, bool per_class) {
+                          Precision precision, const AdaptOptions& opts, Scales model) {
   double sum = 0;
   for (std::size_t i = 0; i < samples.size(); ++i) {
     std::vector<LatencySample> rest;
     for (std::size_t j = 0; j < samples.size(); ++j)
       if (j != i) rest.push_back(samples[j]);
-    const DeviceProfile fit = adapt_fixed(start, rest, batch, precision, opts, per_class).profile;
+    const DeviceProfile fit = adapt_fixed(start, rest, batch, precision, opts, model).profile;
     const double pred = predict_all(fit, {samples[i]}, batch, precision)[0];
     sum += std::fabs(pred - samples[i].latency_ms) / samples[i].latency_ms;
   }
@@ -284,20 +296,27 @@ double leave_one_out_mape(const DeviceProfile& start, const std::vector<LatencyS
 FitResult adapt_profile(const DeviceProfile& start, const std::vector<LatencySample>& samples, int batch,
                         Precision precision, const AdaptOptions& opts) {
   if (samples.empty()) throw UserError("adaptation needs at least one measured network");
-  using S = AdaptOptions::Scales;
-  if (opts.scales != S::Auto) return adapt_fixed(start, samples, batch, precision, opts, opts.scales == S::PerClass);
+  if (opts.scales != Scales::Auto) return adapt_fixed(start, samples, batch, precision, opts, opts.scales);
   if (samples.size() < 3) {
-    FitResult r = adapt_fixed(start, samples, batch, precision, opts, false);
-    r.report.choice = "one compute scale (fewer than 3 samples)";
+    FitResult r = adapt_fixed(start, samples, batch, precision, opts, Scales::Global);
+    r.report.choice = "one time scale (fewer than 3 samples)";
     return r;
   }
-  const double shared = leave_one_out_mape(start, samples, batch, precision, opts, false);
-  const double per = leave_one_out_mape(start, samples, batch, precision, opts, true);
-  FitResult r = adapt_fixed(start, samples, batch, precision, opts, per < shared);
+  // Simplest first; a richer model must predict left-out networks strictly better to be chosen.
+  const std::array<std::pair<Scales, const char*>, 3> models{{{Scales::Global, "one time scale"},
+                                                               {Scales::Shared, "one compute scale"},
+                                                               {Scales::PerClass, "a compute scale per op class"}}};
+  std::array<double, 3> loo{};
+  std::size_t best = 0;
+  for (std::size_t k = 0; k < models.size(); ++k) {
+    loo[k] = leave_one_out_mape(start, samples, batch, precision, opts, models[k].first);
+    if (loo[k] < loo[best]) best = k;
+  }
+  FitResult r = adapt_fixed(start, samples, batch, precision, opts, models[best].first);
   std::ostringstream os;
   os.precision(3);
-  os << (per < shared ? "a compute scale per op class" : "one compute scale") << " (leave-one-out MAPE " << per
-     << "% per class, " << shared << "% with one scale)";
+  os << models[best].second << " (leave-one-out MAPE: " << loo[0] << "% one time scale, " << loo[1]
+     << "% one compute scale, " << loo[2] << "% per op class)";
   r.report.choice = os.str();
   return r;
 }

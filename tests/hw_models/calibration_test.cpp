@@ -151,6 +151,30 @@ TEST(Calibration, FewShotAdaptationRecoversScales) {
   EXPECT_NE(prior.report.choice.find("leave-one-out MAPE"), std::string::npos) << prior.report.choice;
 }
 
+TEST(Calibration, FewShotGlobalScaleRecoversAUniformSlowdown) {
+  const DeviceProfile start = load_device("raspberry-pi-4");
+  DeviceProfile truth = start;
+  for (OpClass c : {OpClass::ConvDense, OpClass::Conv1x1, OpClass::ConvDepthwise, OpClass::Pooling,
+                    OpClass::Elementwise, OpClass::Linear}) {
+    truth.efficiency[c] /= 3;
+    truth.class_overhead_us[c] *= 3;
+  }
+  truth.memory_bandwidth_gbs /= 3;
+  truth.cache_bandwidth_gbs /= 3;
+  truth.kernel_overhead_us *= 3;
+  truth.network_overhead_us = 500;
+  HardwareModel tm(truth);
+  const auto train = synthetic_networks(tm, "nb201", 10, 5);
+  AdaptOptions g;
+  g.scales = AdaptOptions::Scales::Global;
+  g.prior_weight = 0;
+  const FitResult fit = adapt_profile(start, train, 1, Precision::FP32, g);
+  EXPECT_EQ(fit.report.parameters[0].first, "time_scale");
+  EXPECT_NEAR(fit.report.parameters[0].second, 3.0, 1e-3);
+  EXPECT_NEAR(fit.profile.network_overhead_us, 500, 1);
+  EXPECT_LT(max_relative_error(fit.profile, synthetic_networks(tm, "nb201", 30, 6)), 1e-3);
+}
+
 TEST(Calibration, FewShotPerClassScalesFollowOneSlowClass) {
   // The device runs depthwise convolutions 2.5x slower than the profile says: one shared compute
   // scale cannot express that, per-class scales (tied to a shared one) can.

@@ -5,9 +5,9 @@
 //  - fit_layer_measurements: per-op-class efficiency and per-kernel overhead, plus a memory
 //    bandwidth scale, from single-layer micro-benchmarks (non-negative least squares on relative
 //    errors).
-//  - adapt_profile: few-shot adaptation from >= 10 whole networks: refits a compute-time scale per
-//    op class (tied to a shared scale), a memory scale, a kernel-overhead scale and the network
-//    overhead, with a weak prior towards the current profile.
+//  - adapt_profile: few-shot adaptation from >= 10 whole networks: one overall time scale, or
+//    compute (shared or per op class), memory and kernel-overhead scales, plus the network
+//    overhead, with a weak prior towards the current profile; chosen by leave-one-out error.
 //  - calibrate_profile: the whole procedure behind `hwnas calibrate --device host`: collect the
 //    distinct layers of the spaces, time each as a one-layer network, fit, build the lookup
 //    table, then time whole networks for the per-network overhead and a final adaptation.
@@ -53,10 +53,15 @@ struct FitReport {
 struct AdaptOptions {
   double prior_weight = 0.1;  // pull of each multiplier towards 1, relative to one sample's relative error
   int iterations = 4;         // refits (the compute/memory bound side of each layer can change)
-  /// Compute-time multipliers: one shared by all op classes, one per class (each pulled towards
-  /// a shared scale with `class_weight`), or Auto: whichever has the lower leave-one-out error
-  /// on the samples (per class needs at least 3 samples).
-  enum class Scales { Auto, Shared, PerClass };
+  /// The model fitted:
+  ///  - Global: one multiplier of every layer's time plus the network overhead (keeps the
+  ///    profile's ranking, fixes its scale);
+  ///  - Shared: separate compute, memory and kernel-overhead multipliers;
+  ///  - PerClass: as Shared with one compute multiplier per op class (each pulled towards a
+  ///    shared scale with `class_weight`);
+  ///  - Auto: the one with the lowest leave-one-out error on the samples (the simpler one on a
+  ///    tie; Global with fewer than 3 samples).
+  enum class Scales { Auto, Global, Shared, PerClass };
   Scales scales = Scales::Auto;
   double class_weight = 0.1;
 };
