@@ -135,6 +135,9 @@ std::string FitReport::brief() const {
   os << samples << " samples, MAPE " << mape_before << "% -> " << mape_after << "%";
   if (!choice.empty()) os << "\n  model: " << choice;
   for (const auto& [k, v] : parameters) os << "\n  " << k << " = " << v;
+  for (const auto& [arch, factor] : suspects)
+    os << "\n  check this sample" << (suspects_left_out ? " (left out of the fit)" : "") << ": its latency is " << factor
+       << "x off the others' (relative to the profile): " << arch;
   return os.str();
 }
 
@@ -291,10 +294,29 @@ double leave_one_out_mape(const DeviceProfile& start, const std::vector<LatencyS
   return 100.0 * sum / static_cast<double>(samples.size());
 }
 
-}  // namespace
+// Indices of samples whose measured / predicted ratio under the starting profile is far from the
+// others' (see FitReport::suspects), worst first, with the factor: robust (median and median
+// absolute deviation of the log ratios), so a wild sample cannot hide by dragging a fit.
+std::vector<std::pair<std::size_t, double>> find_suspects(const DeviceProfile& start,
+                                                          const std::vector<LatencySample>& samples, int batch,
+                                                          Precision precision) {
+  std::vector<std::pair<std::size_t, double>> out;
+  if (samples.size() < 3) return out;
+  const std::vector<double> pred = predict_all(start, samples, batch, precision);
+  std::vector<double> logr;
+  for (std::size_t i = 0; i < samples.size(); ++i) logr.push_back(std::log(samples[i].latency_ms / pred[i]));
+  const double mid = median(logr);
+  std::vector<double> dev;
+  for (double x : logr) dev.push_back(std::fabs(x - mid));
+  const double limit = std::max(std::log(3.0), 5 * median(dev));  // at least 3x off the typical ratio
+  for (std::size_t i = 0; i < samples.size(); ++i)
+    if (dev[i] > limit) out.push_back({i, std::exp(dev[i])});
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+  return out;
+}
 
-FitResult adapt_profile(const DeviceProfile& start, const std::vector<LatencySample>& samples, int batch,
-                        Precision precision, const AdaptOptions& opts) {
+FitResult adapt_chosen(const DeviceProfile& start, const std::vector<LatencySample>& samples, int batch,
+                       Precision precision, const AdaptOptions& opts) {
   if (samples.empty()) throw UserError("adaptation needs at least one measured network");
   if (opts.scales != Scales::Auto) return adapt_fixed(start, samples, batch, precision, opts, opts.scales);
   if (samples.size() < 3) {
@@ -318,6 +340,26 @@ FitResult adapt_profile(const DeviceProfile& start, const std::vector<LatencySam
   os << models[best].second << " (leave-one-out MAPE: " << loo[0] << "% one time scale, " << loo[1]
      << "% one compute scale, " << loo[2] << "% per op class)";
   r.report.choice = os.str();
+  return r;
+}
+
+}  // namespace
+
+FitResult adapt_profile(const DeviceProfile& start, const std::vector<LatencySample>& samples, int batch,
+                        Precision precision, const AdaptOptions& opts) {
+  // Samples far off the others are left out of the fit when they are few (at most a quarter).
+  const auto suspects = find_suspects(start, samples, batch, precision);
+  const bool leave_out = !suspects.empty() && suspects.size() * 4 <= samples.size();
+  std::vector<LatencySample> kept;
+  for (std::size_t i = 0; i < samples.size(); ++i) {
+    bool off = false;
+    for (const auto& s : suspects) off |= leave_out && s.first == i;
+    if (!off) kept.push_back(samples[i]);
+  }
+  FitResult r = adapt_chosen(start, kept, batch, precision, opts);
+  for (std::size_t k = 0; k < suspects.size() && k < 5; ++k)
+    r.report.suspects.push_back({samples[suspects[k].first].arch, suspects[k].second});
+  r.report.suspects_left_out = leave_out;
   return r;
 }
 

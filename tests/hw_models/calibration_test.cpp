@@ -175,6 +175,25 @@ TEST(Calibration, FewShotGlobalScaleRecoversAUniformSlowdown) {
   EXPECT_LT(max_relative_error(fit.profile, synthetic_networks(tm, "nb201", 30, 6)), 1e-3);
 }
 
+TEST(Calibration, FewShotFlagsASampleFarOffTheOthers) {
+  const DeviceProfile start = load_device("pixel-3");
+  HardwareModel tm(start);
+  auto train = synthetic_networks(tm, "nb201", 12, 7);
+  EXPECT_TRUE(adapt_profile(start, train, 1, Precision::FP32).report.suspects.empty());
+  train[4].latency_ms /= 100;  // e.g. a network HW-NAS-Bench timed as a constant
+  const FitResult fit = adapt_profile(start, train, 1, Precision::FP32);
+  ASSERT_FALSE(fit.report.suspects.empty());
+  EXPECT_EQ(fit.report.suspects[0].first, train[4].arch);
+  EXPECT_NEAR(fit.report.suspects[0].second, 100, 1);
+  // One sample in 12 is left out of the fit, which then recovers the clean profile.
+  EXPECT_TRUE(fit.report.suspects_left_out);
+  EXPECT_EQ(fit.report.samples, 11);
+  EXPECT_LT(max_relative_error(fit.profile, synthetic_networks(tm, "nb201", 20, 8)), 0.01);
+  EXPECT_NE(fit.report.brief().find("check this sample (left out of the fit): its latency is 100x off"),
+            std::string::npos)
+      << fit.report.brief();
+}
+
 TEST(Calibration, FewShotPerClassScalesFollowOneSlowClass) {
   // The device runs depthwise convolutions 2.5x slower than the profile says: one shared compute
   // scale cannot express that, per-class scales (tied to a shared one) can.

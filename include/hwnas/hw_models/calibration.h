@@ -47,6 +47,12 @@ struct FitReport {
   double mape_before = 0, mape_after = 0;  // mean absolute percentage error on the fitted data, in %
   std::vector<std::pair<std::string, double>> parameters;  // fitted multipliers/values, for printing
   std::string choice;  // how the model was chosen (adapt_profile with Scales::Auto), for printing
+  /// adapt_profile: samples whose measured / predicted ratio (starting profile) is at least 3x
+  /// and 5 median absolute deviations away from the median ratio, worst first, at most 5:
+  /// (architecture, factor off). Often a mis-measured or mislabelled row. When they are at most a
+  /// quarter of the samples they are left out of the fit (`suspects_left_out`).
+  std::vector<std::pair<std::string, double>> suspects;
+  bool suspects_left_out = false;
   std::string brief() const;
 };
 
