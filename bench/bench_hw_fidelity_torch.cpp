@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "bench_fewshot.h"
+#include "bench_main.h"
 #include "bench_stats.h"
 #include "hwnas/core/atomic_file.h"
 #include "hwnas/core/csv.h"
@@ -195,11 +196,4 @@ int run(int argc, char** argv) {
   return 0;
 }
 
-int main(int argc, char** argv) {
-  try {
-    return run(argc, argv);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "error: %s\n", e.what());
-    return 2;
-  }
-}
+int main(int argc, char** argv) { return hwnas::bench::guarded_main(run, argc, argv); }

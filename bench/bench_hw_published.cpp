@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "bench_fewshot.h"
+#include "bench_main.h"
 #include "bench_stats.h"
 #include "hwnas/core/csv.h"
 #include "hwnas/core/error.h"
@@ -126,11 +127,4 @@ int run(int argc, char** argv) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  try {
-    return run(argc, argv);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "error: %s\n", e.what());
-    return 2;
-  }
-}
+int main(int argc, char** argv) { return hwnas::bench::guarded_main(run, argc, argv); }

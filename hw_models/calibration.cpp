@@ -350,12 +350,12 @@ FitResult adapt_profile(const DeviceProfile& start, const std::vector<LatencySam
   // Samples far off the others are left out of the fit when they are few (at most a quarter).
   const auto suspects = find_suspects(start, samples, batch, precision);
   const bool leave_out = !suspects.empty() && suspects.size() * 4 <= samples.size();
+  std::vector<bool> off(samples.size(), false);
+  if (leave_out)
+    for (const auto& s : suspects) off[s.first] = true;
   std::vector<LatencySample> kept;
-  for (std::size_t i = 0; i < samples.size(); ++i) {
-    bool off = false;
-    for (const auto& s : suspects) off |= leave_out && s.first == i;
-    if (!off) kept.push_back(samples[i]);
-  }
+  for (std::size_t i = 0; i < samples.size(); ++i)
+    if (!off[i]) kept.push_back(samples[i]);
   FitResult r = adapt_chosen(start, kept, batch, precision, opts);
   for (std::size_t k = 0; k < suspects.size() && k < 5; ++k)
     r.report.suspects.push_back({samples[suspects[k].first].arch, suspects[k].second});
@@ -481,6 +481,24 @@ void CalibrationOptions::validate() const {
   if (batch < 1) throw UserError("calibration: batch: expected a positive integer, got " + std::to_string(batch));
 }
 
+namespace {
+
+// Times every graph once per round, rounds one after the other, and keeps each graph's fastest
+// time: interference from other processes only adds time, and a slow stretch of the machine hits
+// a different graph in each round. `progress` (may be null) gets the count of timings done.
+std::vector<double> fastest_of_rounds(const std::vector<ArchGraph>& graphs, int rounds, const GraphTimer& time_ms,
+                                      const std::function<void(std::size_t done, std::size_t total)>& progress) {
+  std::vector<double> best(graphs.size(), std::numeric_limits<double>::infinity());
+  for (int round = 0; round < rounds; ++round)
+    for (std::size_t i = 0; i < graphs.size(); ++i) {
+      best[i] = std::min(best[i], time_ms(graphs[i]));
+      if (progress) progress(static_cast<std::size_t>(round) * graphs.size() + i + 1, rounds * graphs.size());
+    }
+  return best;
+}
+
+}  // namespace
+
 CalibrationResult calibrate_profile(const DeviceProfile& start, const CalibrationOptions& opts, const GraphTimer& time_ms,
                                     const std::function<void(const std::string&)>& progress) {
   opts.validate();
@@ -514,26 +532,15 @@ CalibrationResult calibrate_profile(const DeviceProfile& start, const Calibratio
     id.name = "identity";
     empty.add_edge(a, b, id);
   }
-  // Every layer is timed once per round, rounds one after the other, and keeps its fastest time:
-  // interference from other processes only adds time, and a slow stretch of the machine hits a
-  // different layer in each round.
-  std::vector<ArchGraph> layer_graphs;
+  // The empty network is the first graph, so it is timed in every round like the layers.
+  std::vector<ArchGraph> layer_graphs{empty};
+  for (const auto& [key, l] : distinct) layer_graphs.push_back(single_layer_graph(l));
+  const std::vector<double> t = fastest_of_rounds(layer_graphs, opts.rounds, time_ms, [&](std::size_t done, std::size_t total) {
+    if (done % 500 == 0) say("  " + std::to_string(done) + " / " + std::to_string(total) + " layer timings");
+  });
   std::vector<LayerMeasurement> ms;
-  for (const auto& [key, l] : distinct) {
-    layer_graphs.push_back(single_layer_graph(l));
-    ms.push_back({l, std::numeric_limits<double>::infinity()});
-  }
-  double empty_ms = std::numeric_limits<double>::infinity();
-  for (int round = 0; round < opts.rounds; ++round) {
-    empty_ms = std::min(empty_ms, time_ms(empty));
-    for (std::size_t i = 0; i < ms.size(); ++i) {
-      ms[i].latency_us = std::min(ms[i].latency_us, time_ms(layer_graphs[i]));  // ms for now
-      const std::size_t done = round * ms.size() + i + 1;
-      if (done % 500 == 0)
-        say("  " + std::to_string(done) + " / " + std::to_string(opts.rounds * ms.size()) + " layer timings");
-    }
-  }
-  for (auto& m : ms) m.latency_us = std::max(0.0, 1e3 * (m.latency_us - empty_ms));
+  std::size_t i = 1;
+  for (const auto& [key, l] : distinct) ms.push_back({l, std::max(0.0, 1e3 * (t[i++] - t[0]))});
   res.layers_measured = static_cast<int>(ms.size());
   // 3. Fit the analytic model to the layers.
   FitResult layer_fit = fit_layer_measurements(start, ms, opts.batch, opts.precision);
@@ -549,12 +556,11 @@ CalibrationResult calibrate_profile(const DeviceProfile& start, const Calibratio
       LatencySample s;
       s.arch = space->to_string(a);
       s.layers = count_costs(net_graphs.back());
-      s.latency_ms = std::numeric_limits<double>::infinity();
       nets.push_back(std::move(s));
     }
   }
-  for (int round = 0; round < opts.rounds; ++round)
-    for (std::size_t i = 0; i < nets.size(); ++i) nets[i].latency_ms = std::min(nets[i].latency_ms, time_ms(net_graphs[i]));
+  const std::vector<double> net_ms = fastest_of_rounds(net_graphs, opts.rounds, time_ms, nullptr);
+  for (std::size_t k = 0; k < nets.size(); ++k) nets[k].latency_ms = net_ms[k];
   res.networks_measured = static_cast<int>(nets.size());
   say("timed " + std::to_string(nets.size()) + " whole networks");
   // The analytic model's network overhead: the median residual after the layer fit.
