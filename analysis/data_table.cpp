@@ -12,6 +12,8 @@
 #include <nlohmann/json.hpp>
 
 #include "hwnas/core/error.h"
+#include "hwnas/core/json_reader.h"
+#include "hwnas/core/read_file.h"
 
 namespace hwnas::analysis {
 
@@ -38,17 +40,6 @@ void flatten(const nlohmann::ordered_json& j, const std::string& prefix, std::ve
   }
 }
 
-// nlohmann's message reads "[json.exception.parse_error.101] parse error at line 1, column 7:
-// syntax error while parsing ..."; keep what follows the position.
-std::string parse_error_reason(const std::string& what) {
-  const auto col = what.find("column ");
-  if (col != std::string::npos) {
-    const auto colon = what.find(": ", col);
-    if (colon != std::string::npos) return what.substr(colon + 2);
-  }
-  const auto bracket = what.find("] ");
-  return bracket == std::string::npos ? what : what.substr(bracket + 2);
-}
 
 }  // namespace
 
@@ -69,14 +60,13 @@ DataTable parse_jsonl(std::string_view text, const std::string& source) {
     const std::string where = source + ":" + std::to_string(line_no);
     nlohmann::ordered_json j;  // keeps the keys in file order, for the column order
     try {
-      j = nlohmann::ordered_json::parse(line);
-    } catch (const nlohmann::ordered_json::parse_error& e) {
+      j = parse_ordered_json(line, source, line_no);
+    } catch (const UserError&) {
       if (!has_newline) {
         d.warnings.push_back(where + ": ignored a last line cut short (no newline, not valid JSON)");
         break;
       }
-      const std::size_t column = std::max<std::size_t>(1, std::min<std::size_t>(e.byte, line.size() + 1));
-      throw UserError(where + ":" + std::to_string(column) + ": invalid JSON: " + parse_error_reason(e.what()));
+      throw;
     }
     if (!j.is_object())
       throw UserError(where + ":1: expected a JSON object per line, got " + std::string(j.type_name()));
@@ -103,11 +93,7 @@ DataTable read_data_table(const std::string& path) {
   std::string lower = path;
   std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
   if (!ends_with(lower, ".jsonl")) return DataTable{read_csv_file(path), {}};
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw UserError(path + ": cannot open file");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return parse_jsonl(ss.str(), path);
+  return parse_jsonl(read_whole_file(path), path);
 }
 
 std::string_view trim(std::string_view text) {

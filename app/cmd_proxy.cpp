@@ -7,6 +7,7 @@
 #include "command.h"
 #include "torch_plugin.h"
 #include "hwnas/core/error.h"
+#include "hwnas/core/json_reader.h"
 #include "hwnas/nas/proxy.h"
 #include "hwnas/nas/train.h"
 #include "hwnas/nas/space_cli.h"
@@ -50,13 +51,7 @@ void run_proxy(const ProxyArgs& args) {
   if (args.threads < 1 || args.threads > 256)
     throw hwnas::UserError("--threads: expected an integer in 1..256, got " + std::to_string(args.threads));
   nlohmann::json train_json = nlohmann::json::object();
-  if (!args.train.empty()) {
-    try {
-      train_json = nlohmann::json::parse(args.train);
-    } catch (const nlohmann::json::parse_error& e) {
-      throw hwnas::UserError(std::string("--train: invalid JSON: ") + e.what());
-    }
-  }
+  if (!args.train.empty()) train_json = hwnas::parse_json(args.train, "--train");
   hwnas::TrainOptions topts = hwnas::TrainOptions::from_json(train_json, "--train");
   if (!train_json.contains("seed")) topts.seed = popts.seed;
   bool needs_data = false;

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "hwnas/core/error.h"
+#include "hwnas/core/read_file.h"
 
 namespace hwnas {
 
@@ -109,13 +110,7 @@ CsvTable parse_csv(std::string_view text, const std::string& source) {
   return t;
 }
 
-CsvTable read_csv_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw UserError(path + ": cannot open file");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return parse_csv(ss.str(), path);
-}
+CsvTable read_csv_file(const std::string& path) { return parse_csv(read_whole_file(path), path); }
 
 std::string csv_escape(std::string_view field) {
   if (field.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(field);

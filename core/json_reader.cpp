@@ -1,6 +1,10 @@
 #include "hwnas/core/json_reader.h"
 
+#include "hwnas/core/read_file.h"
+
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <fstream>
 #include <sstream>
 
@@ -56,6 +60,8 @@ void JsonReader::finish() const {
 
 template <>
 long long JsonReader::convert<long long>(const nlohmann::json& v, const std::string& path) {
+  if (v.is_number_unsigned() && v.get<unsigned long long>() > static_cast<unsigned long long>(INT64_MAX))
+    fail(path, "an integer in 64-bit range", v);
   if (v.is_number_integer() || v.is_number_unsigned()) return v.get<long long>();
   if (v.is_number_float()) {
     const double d = v.get<double>();
@@ -112,30 +118,149 @@ std::vector<std::string> JsonReader::convert<std::vector<std::string>>(const nlo
   return convert_vector<std::string>(v, path, "strings");
 }
 
-nlohmann::json read_json_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw UserError(path + ": cannot open file");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  const std::string text = ss.str();
-  try {
-    return nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
-    // Translate the byte offset into line and column for the message.
-    std::size_t line = 1, col = 1;
-    for (std::size_t i = 0; i + 1 < e.byte && i < text.size(); ++i) {
-      if (text[i] == '\n') {
-        ++line;
-        col = 1;
-      } else {
-        ++col;
-      }
+namespace {
+
+/// "LINE:COL" of a byte offset in `text` (1-based), for messages.
+std::string line_col(std::string_view text, std::size_t byte, std::size_t first_line) {
+  std::size_t line = first_line, col = 1;
+  for (std::size_t i = 0; i < byte && i < text.size(); ++i) {
+    if (text[i] == '\n') {
+      ++line;
+      col = 1;
+    } else {
+      ++col;
     }
+  }
+  return std::to_string(line) + ":" + std::to_string(col);
+}
+
+/// SAX handler: checks depth, duplicate keys and errors, and hands every event on to nlohmann's
+/// own DOM builder. nlohmann's SAX parser keeps its state on the heap, so no input can recurse.
+template <class J>
+class StrictSax {
+ public:
+  using number_integer_t = typename J::number_integer_t;
+  using number_unsigned_t = typename J::number_unsigned_t;
+  using number_float_t = typename J::number_float_t;
+  using string_t = typename J::string_t;
+  using binary_t = typename J::binary_t;
+
+  StrictSax(J& root, std::string_view text, const std::string& source, std::size_t first_line)
+      : dom_(root), text_(text), first_line_(first_line) {
+    // Errors found by the SAX events carry no position: name the line when the text is one line.
+    source_ = text.find('\n') == std::string_view::npos && first_line > 1 ? source + ":" + std::to_string(first_line)
+                                                                         : source;
+    source_pos_ = source;
+  }
+
+  bool null() { return element(), dom_.null(); }
+  bool boolean(bool v) { return element(), dom_.boolean(v); }
+  bool number_integer(number_integer_t v) { return element(), dom_.number_integer(v); }
+  bool number_unsigned(number_unsigned_t v) { return element(), dom_.number_unsigned(v); }
+  bool number_float(number_float_t v, const string_t& s) { return element(), dom_.number_float(v, s); }
+  bool string(string_t& v) { return element(), dom_.string(v); }
+  bool binary(binary_t& v) { return element(), dom_.binary(v); }
+  bool start_object(std::size_t n) {
+    enter(true);
+    return dom_.start_object(n);
+  }
+  bool key(string_t& k) {
+    Frame& f = stack_.back();
+    if (!f.keys.insert(k).second)
+      throw UserError(source_ + ": " + path_here(k) + ": duplicate key \"" + shorten(k) + "\"");
+    f.key = k;
+    return dom_.key(k);
+  }
+  bool end_object() {
+    stack_.pop_back();
+    return dom_.end_object();
+  }
+  bool start_array(std::size_t n) {
+    enter(false);
+    return dom_.start_array(n);
+  }
+  bool end_array() {
+    stack_.pop_back();
+    return dom_.end_array();
+  }
+  template <class Exception>
+  bool parse_error(std::size_t position, const std::string& token, const Exception& e) {
+    // nlohmann counts `position` in characters read, one past the offending one.
+    const std::string where = source_pos_ + ":" + line_col(text_, position > 0 ? position - 1 : 0, first_line_);
     std::string what = e.what();
+    if (e.id == 406) throw UserError(where + ": number out of range: " + shorten(token));
     const auto pos = what.find("syntax error");
     if (pos != std::string::npos) what = what.substr(pos);
-    throw UserError(path + ":" + std::to_string(line) + ":" + std::to_string(col) + ": invalid JSON: " + what);
+    throw UserError(where + ": invalid JSON: " + what);
   }
+
+ private:
+  struct Frame {
+    bool object = false;
+    std::set<string_t> keys;
+    string_t key;
+    std::size_t count = 0;  // elements of an array seen so far
+  };
+
+  static std::string shorten(const std::string& s) { return s.size() > 40 ? s.substr(0, 37) + "..." : s; }
+
+  void element() {
+    if (!stack_.empty() && !stack_.back().object) ++stack_.back().count;
+  }
+  void enter(bool object) {
+    element();
+    if (stack_.size() >= kMaxJsonDepth)
+      throw UserError(source_ + ": " + path_here("") + ": JSON nested deeper than " + std::to_string(kMaxJsonDepth) +
+                      " levels");
+    stack_.push_back(Frame{object, {}, {}, 0});
+  }
+  /// The JSON path of the current position, plus `last` (a key of the innermost object) if given.
+  std::string path_here(const std::string& last) const {
+    std::string p;
+    for (std::size_t i = 0; i < stack_.size(); ++i) {
+      const Frame& f = stack_[i];
+      if (f.object) {
+        const std::string& k = (i + 1 == stack_.size()) ? last : f.key;
+        if (!k.empty()) p += (p.empty() ? "" : ".") + shorten(k);
+      } else if (f.count > 0 && i + 1 < stack_.size()) {
+        p += "[" + std::to_string(f.count - 1) + "]";
+      }
+      if (p.size() > 200) return p.substr(0, 197) + "...";
+    }
+    return p.empty() ? "(top level)" : p;
+  }
+
+  nlohmann::detail::json_sax_dom_parser<J> dom_;
+  std::string_view text_;
+  std::size_t first_line_;
+  std::string source_;      // for errors without a position
+  std::string source_pos_;  // for errors with line and column
+  std::vector<Frame> stack_;
+};
+
+template <class J>
+J parse_strict(std::string_view text, const std::string& source, std::size_t first_line) {
+  if (text.size() > kMaxJsonBytes)
+    throw UserError(source + ": JSON text of " + std::to_string(text.size()) + " bytes is larger than the limit of " +
+                    std::to_string(kMaxJsonBytes) + " bytes");
+  J root;
+  StrictSax<J> sax(root, text, source, first_line);
+  J::sax_parse(text.begin(), text.end(), &sax);
+  return root;
+}
+
+}  // namespace
+
+nlohmann::json parse_json(std::string_view text, const std::string& source, std::size_t first_line) {
+  return parse_strict<nlohmann::json>(text, source, first_line);
+}
+
+nlohmann::ordered_json parse_ordered_json(std::string_view text, const std::string& source, std::size_t first_line) {
+  return parse_strict<nlohmann::ordered_json>(text, source, first_line);
+}
+
+nlohmann::json read_json_file(const std::string& path) {
+  return parse_json(read_whole_file(path, kMaxJsonBytes), path);
 }
 
 }  // namespace hwnas

@@ -108,7 +108,11 @@ std::string read_maybe_gzip(const std::string& path) {
 }
 
 ImageSet read_idx_images_and_labels(const std::string& images_gz, const std::string& labels_gz) {
-  const std::string img = read_maybe_gzip(images_gz), lab = read_maybe_gzip(labels_gz);
+  return parse_idx_images_and_labels(read_maybe_gzip(images_gz), read_maybe_gzip(labels_gz), images_gz, labels_gz);
+}
+
+ImageSet parse_idx_images_and_labels(const std::string& img, const std::string& lab, const std::string& images_gz,
+                                     const std::string& labels_gz) {
   if (img.size() < 16 || be32(img, 0) != 0x00000803)
     throw UserError(images_gz + ": not an IDX image file (expected magic 0x00000803)");
   if (lab.size() < 8 || be32(lab, 0) != 0x00000801)
@@ -118,8 +122,14 @@ ImageSet read_idx_images_and_labels(const std::string& images_gz, const std::str
   s.h = static_cast<int>(be32(img, 8));
   s.w = static_cast<int>(be32(img, 12));
   s.c = 1;
-  const std::size_t plane = static_cast<std::size_t>(s.h) * s.w;
-  if (s.n <= 0 || s.h <= 0 || s.w <= 0 || img.size() != 16 + s.n * plane)
+  // The header's sizes are untrusted: compare by division so that no product can overflow.
+  const std::size_t body = img.size() - 16;
+  const bool sizes_fit = s.n > 0 && s.h > 0 && s.w > 0 && static_cast<std::size_t>(s.h) <= body &&
+                         static_cast<std::size_t>(s.w) <= body / static_cast<std::size_t>(s.h) &&
+                         body / (static_cast<std::size_t>(s.h) * s.w) == static_cast<std::size_t>(s.n) &&
+                         body % (static_cast<std::size_t>(s.h) * s.w) == 0;
+  const std::size_t plane = sizes_fit ? static_cast<std::size_t>(s.h) * s.w : 0;
+  if (!sizes_fit)
     throw UserError(images_gz + ": truncated or corrupt (header says " + std::to_string(s.n) + " images of " +
                     std::to_string(s.h) + "x" + std::to_string(s.w) + ", file has " + std::to_string(img.size()) + " bytes)");
   if (be32(lab, 4) != static_cast<std::uint32_t>(s.n) || lab.size() != 8 + static_cast<std::size_t>(s.n))
@@ -136,26 +146,27 @@ ImageSet read_idx_images_and_labels(const std::string& images_gz, const std::str
 }
 
 ImageSet read_cifar10_batches(const std::vector<std::string>& files) {
-  constexpr std::size_t kRecord = 1 + 3072;
   ImageSet s;
-  s.c = 3, s.h = 32, s.w = 32, s.num_classes = 10;
-  for (const auto& path : files) {
-    const std::string data = read_maybe_gzip(path);
-    if (data.empty() || data.size() % kRecord != 0)
-      throw UserError(path + ": not a CIFAR-10 binary batch (size " + std::to_string(data.size()) +
-                      " is not a multiple of 3073 bytes)");
-    for (std::size_t off = 0; off < data.size(); off += kRecord) {
-      const int l = static_cast<unsigned char>(data[off]);
-      if (l > 9)
-        throw UserError(path + ": record " + std::to_string(off / kRecord) + " has label " + std::to_string(l) +
-                        ", expected 0..9");
-      s.labels.push_back(l);
-      for (std::size_t k = 1; k < kRecord; ++k) s.pixels.push_back(static_cast<unsigned char>(data[off + k]) / 255.0f);
-      ++s.n;
-    }
-  }
+  for (const auto& path : files) append_cifar10_batch(read_maybe_gzip(path), path, s);
   if (s.n == 0) throw UserError("cifar10: no data files");
   return s;
+}
+
+void append_cifar10_batch(const std::string& data, const std::string& path, ImageSet& s) {
+  constexpr std::size_t kRecord = 1 + 3072;
+  s.c = 3, s.h = 32, s.w = 32, s.num_classes = 10;
+  if (data.empty() || data.size() % kRecord != 0)
+    throw UserError(path + ": not a CIFAR-10 binary batch (size " + std::to_string(data.size()) +
+                    " is not a multiple of 3073 bytes)");
+  for (std::size_t off = 0; off < data.size(); off += kRecord) {
+    const int l = static_cast<unsigned char>(data[off]);
+    if (l > 9)
+      throw UserError(path + ": record " + std::to_string(off / kRecord) + " has label " + std::to_string(l) +
+                      ", expected 0..9");
+    s.labels.push_back(l);
+    for (std::size_t k = 1; k < kRecord; ++k) s.pixels.push_back(static_cast<unsigned char>(data[off + k]) / 255.0f);
+    ++s.n;
+  }
 }
 
 ImageSet make_synthetic(int n, int classes, int channels, int resolution, std::uint64_t seed) {

@@ -75,6 +75,7 @@ class Run {
       LogContents log;
       store_.emplace(RunStore::resume(dir, cfg, &log));
       for (const auto& w : log.warnings) warn("warning: " + w);
+      check_log_belongs(log);
       for (std::size_t i = 0; i < log.records.size(); ++i) {
         logged_.emplace(log.records[i].hash, i);
         next_id_ = std::max(next_id_, log.records[i].id + 1);
@@ -88,6 +89,26 @@ class Run {
     summary_.objective_names = names_;
     lower_.assign(names_.size(), std::numeric_limits<double>::infinity());
     upper_.assign(names_.size(), -std::numeric_limits<double>::infinity());
+  }
+
+  // Every logged record must be an architecture of this space, as this space writes and hashes it:
+  // a record from another config's log (another space or options) is refused, naming its line.
+  void check_log_belongs(const LogContents& log) const {
+    for (std::size_t i = 0; i < log.records.size(); ++i) {
+      const EvaluationRecord& r = log.records[i];
+      const std::string where = store_->log_path() + ":" + std::to_string(log.lines[i]);
+      std::string why;
+      try {
+        const Architecture a = space_->parse(r.arch);
+        if (a.choices != r.decisions) why = "its decisions do not match its arch";
+        else if (space_->canonical_hash(a) != r.hash) why = "its hash is not this space's hash of its arch";
+      } catch (const UserError& e) {
+        why = std::string("its arch is not of this space (") + e.what() + ")";
+      }
+      if (!why.empty())
+        throw UserError(where + ": record id " + std::to_string(r.id) + " does not belong to this run: " + why +
+                        "; refusing to resume");
+    }
   }
 
   SearchSummary run() {

@@ -12,6 +12,8 @@
 
 #include "hwnas/core/atomic_file.h"
 #include "hwnas/core/error.h"
+#include "hwnas/core/json_reader.h"
+#include "hwnas/core/read_file.h"
 #include "hwnas/nas/search_space.h"
 #include "hwnas/search/pareto.h"
 
@@ -27,21 +29,7 @@ double RunObjective::transform(double raw) const {
 
 namespace {
 
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  if (!in) throw UserError(p.string() + ": cannot read");
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-nlohmann::json parse_json(const std::string& text, const std::string& where) {
-  try {
-    return nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
-    throw UserError(where + ": invalid JSON: " + e.what());
-  }
-}
+std::string read_file(const fs::path& p) { return read_whole_file(p.string()); }
 
 RunEntry entry_from_json(const nlohmann::json& j, const std::string& where) {
   if (!j.is_object()) throw UserError(where + ": expected a JSON object");
@@ -116,7 +104,7 @@ RunData read_run_dir(const std::string& dir) {
       pos = nl + 1;
       if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
       const std::string where = log.string() + ":" + std::to_string(line_no);
-      run.evaluations.push_back(entry_from_json(parse_json(line, where), where));
+      run.evaluations.push_back(entry_from_json(parse_json(line, log.string(), static_cast<std::size_t>(line_no)), where));
     }
   }
   const fs::path pareto = root / "pareto.json";

@@ -1,5 +1,7 @@
 #include "hwnas/search/run_store.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -7,11 +9,13 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "hwnas/core/atomic_file.h"
 #include "hwnas/core/error.h"
 #include "hwnas/core/json_reader.h"
+#include "hwnas/core/read_file.h"
 #include "hwnas/nas/architecture.h"
 #include "hwnas/search/config.h"
 
@@ -74,13 +78,18 @@ EvaluationRecord EvaluationRecord::from_json(const nlohmann::json& j, const std:
 
 LogContents read_evaluation_log(const std::string& path, const std::vector<std::string>& names) {
   LogContents out;
-  std::ifstream f(path, std::ios::binary);
-  if (!f) return out;  // no log yet: nothing finished
-  std::stringstream buf;
-  buf << f.rdbuf();
-  const std::string text = buf.str();
+  std::error_code ec;
+  if (fs::is_symlink(fs::symlink_status(path, ec)))
+    throw UserError(path + ": is a symbolic link; a run's log must be a file inside the run directory");
+  if (!fs::exists(path, ec)) return out;  // no log yet: nothing finished
+  return parse_evaluation_log(read_whole_file(path), path, names);
+}
+
+LogContents parse_evaluation_log(const std::string& text, const std::string& path, const std::vector<std::string>& names) {
+  LogContents out;
   std::size_t pos = 0;
   int line_no = 0;
+  std::map<std::int64_t, int> id_line;
   while (pos < text.size()) {
     ++line_no;
     const std::size_t nl = text.find('\n', pos);
@@ -99,11 +108,17 @@ LogContents read_evaluation_log(const std::string& path, const std::vector<std::
     }
     nlohmann::json j;
     try {
-      j = nlohmann::json::parse(line);
-    } catch (const nlohmann::json::parse_error& e) {
-      throw UserError(where + ": malformed evaluation record (" + e.what() + "); the log is damaged");
+      j = parse_json(line, path, static_cast<std::size_t>(line_no));
+    } catch (const UserError& e) {
+      throw UserError(std::string(e.what()) + " (a malformed evaluation record; the log is damaged)");
     }
     out.records.push_back(EvaluationRecord::from_json(j, names, where));
+    const auto [it, fresh] = id_line.emplace(out.records.back().id, line_no);
+    if (!fresh)
+      throw UserError(where + ": duplicate id " + std::to_string(it->first) + " (also on line " +
+                      std::to_string(it->second) +
+                      "): two processes wrote this log, or it was edited; refusing to use it");
+    out.lines.push_back(static_cast<std::size_t>(line_no));
     out.valid_bytes = pos;
   }
   return out;
@@ -111,23 +126,29 @@ LogContents read_evaluation_log(const std::string& path, const std::vector<std::
 
 RunStore::RunStore(std::string dir, std::vector<std::string> names) : dir_(std::move(dir)), names_(std::move(names)) {}
 
-RunStore::RunStore(RunStore&& o) noexcept : dir_(std::move(o.dir_)), names_(std::move(o.names_)), log_(o.log_) {
+RunStore::RunStore(RunStore&& o) noexcept
+    : dir_(std::move(o.dir_)), names_(std::move(o.names_)), log_(o.log_), lock_fd_(o.lock_fd_) {
   o.log_ = nullptr;
+  o.lock_fd_ = -1;
 }
 
 RunStore& RunStore::operator=(RunStore&& o) noexcept {
   if (this != &o) {
     if (log_) std::fclose(log_);
+    if (lock_fd_ >= 0) ::close(lock_fd_);
     dir_ = std::move(o.dir_);
     names_ = std::move(o.names_);
     log_ = o.log_;
+    lock_fd_ = o.lock_fd_;
     o.log_ = nullptr;
+    o.lock_fd_ = -1;
   }
   return *this;
 }
 
 RunStore::~RunStore() {
   if (log_) std::fclose(log_);
+  if (lock_fd_ >= 0) ::close(lock_fd_);  // releases the flock
 }
 
 std::string RunStore::log_path() const { return (fs::path(dir_) / "evaluations.jsonl").string(); }
@@ -141,25 +162,60 @@ std::vector<std::string> names_of(const SearchConfig& cfg) {
 }  // namespace
 
 void RunStore::open_log() {
-  log_ = std::fopen(log_path().c_str(), "ab");
-  if (!log_) throw UserError(log_path() + ": cannot open for appending: " + std::strerror(errno));
+  const int fd = ::open(log_path().c_str(), O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+  if (fd < 0)
+    throw UserError(log_path() + ": cannot open for appending: " +
+                    (errno == ELOOP ? std::string("it is a symbolic link") : std::strerror(errno)));
+  log_ = ::fdopen(fd, "ab");
+  if (!log_) {
+    ::close(fd);
+    throw UserError(log_path() + ": cannot open for appending: " + std::strerror(errno));
+  }
+}
+
+void RunStore::lock() {
+  const std::string path = (fs::path(dir_) / ".lock").string();
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+  if (fd < 0)
+    throw UserError(path + ": cannot open the run's lock file: " +
+                    (errno == ELOOP ? std::string("it is a symbolic link") : std::strerror(errno)));
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    const int err = errno;
+    char buf[32] = {0};
+    const ssize_t n = ::pread(fd, buf, sizeof buf - 1, 0);
+    ::close(fd);
+    std::string pid = n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : "";
+    while (!pid.empty() && (pid.back() == '\n' || pid.back() == ' ')) pid.pop_back();
+    if (err == EWOULDBLOCK)
+      throw UserError(dir_ + ": another hwnas process" + (pid.empty() ? "" : " (pid " + pid + ")") +
+                      " is writing this run; wait for it to finish, or stop it first");
+    throw UserError(path + ": cannot lock: " + std::strerror(err));
+  }
+  const std::string me = std::to_string(::getpid()) + "\n";
+  if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, me.data(), me.size(), 0) != static_cast<ssize_t>(me.size())) {
+    const std::string why = std::strerror(errno);
+    ::close(fd);
+    throw UserError(path + ": cannot write the lock file: " + why);
+  }
+  lock_fd_ = fd;
 }
 
 RunStore RunStore::create(const std::string& dir, const SearchConfig& cfg) {
   RunStore s(dir, names_of(cfg));
   std::error_code ec;
-  if (fs::exists(s.log_path()) && fs::file_size(s.log_path(), ec) > 0)
-    throw UserError(dir + ": holds an earlier run (evaluations.jsonl); continue it with --resume " + dir +
-                    ", or choose another output.name");
   fs::create_directories(dir, ec);
   if (ec) throw UserError(dir + ": cannot create the run directory: " + ec.message());
+  s.lock();  // before looking: two processes started at once must not both see an empty folder
+  const auto log_status = fs::symlink_status(s.log_path(), ec);
+  if (fs::is_symlink(log_status))
+    throw UserError(s.log_path() + ": is a symbolic link; a run's log must be a file inside the run directory");
+  if (fs::exists(log_status) && fs::file_size(s.log_path(), ec) > 0)
+    throw UserError(dir + ": holds an earlier run (evaluations.jsonl); continue it with --resume " + dir +
+                    ", or choose another output.name");
   write_file_atomic((fs::path(dir) / "config.json").string(), cfg.to_json().dump(2) + "\n");
   fs::remove(fs::path(dir) / "pareto.json", ec);
   fs::remove(fs::path(dir) / "pareto.csv", ec);
-  std::FILE* f = std::fopen(s.log_path().c_str(), "wb");  // empty log: the run exists
-  if (!f) throw UserError(s.log_path() + ": cannot create: " + std::strerror(errno));
-  std::fclose(f);
-  s.open_log();
+  s.open_log();  // an empty log: the run exists
   return s;
 }
 
@@ -168,6 +224,7 @@ RunStore RunStore::resume(const std::string& dir, const SearchConfig& cfg, LogCo
   const fs::path config_path = fs::path(dir) / "config.json";
   if (!fs::exists(config_path))
     throw UserError(dir + ": not a run directory (no config.json); cannot resume");
+  s.lock();
   nlohmann::json stored = read_json_file(config_path.string());
   if (!stored.is_object()) throw UserError(config_path.string() + ": expected a JSON object");
   for (const char* k : {"budget", "parallelism", "output"}) stored.erase(k);

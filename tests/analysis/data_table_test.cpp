@@ -56,7 +56,7 @@ TEST(DataTable, ReadsByExtension) {
     read_data_table(dir + "/none.jsonl");
     ADD_FAILURE();
   } catch (const hwnas::UserError& e) {
-    EXPECT_EQ(std::string(e.what()), dir + "/none.jsonl: cannot open file");
+    EXPECT_EQ(std::string(e.what()), dir + "/none.jsonl: cannot open file: No such file or directory");
   }
 }
 

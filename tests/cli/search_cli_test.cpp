@@ -2,8 +2,14 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
+#include <iostream>
+#include <sstream>
 
 #include "hwnas/core/csv.h"
 #include "support/cli.h"
@@ -122,4 +128,161 @@ TEST(CliSearch, ResumeContinuesToTheSameFrontAsAnUninterruptedRun) {
   auto nothing = run_hwnas({"search", dir + "/full.json", "--resume", dir + "/nowhere"});
   EXPECT_EQ(nothing.exit_code, 2);
   EXPECT_NE(nothing.err.find("not a run directory"), std::string::npos) << nothing.err;
+}
+
+// ---- One writer per run directory (issue #14) ----
+
+namespace {
+
+// The ids of a log, in order; fails the test on a malformed line.
+std::vector<long long> ids_of(const std::string& log) {
+  std::vector<long long> ids;
+  std::istringstream in(read_text(log));
+  for (std::string line; std::getline(in, line);) ids.push_back(nlohmann::json::parse(line)["id"].get<long long>());
+  return ids;
+}
+
+bool refused_as_second_writer(const hwnas::test::CliResult& r) {
+  return r.exit_code == 2 && (r.err.find("another hwnas process (pid ") != std::string::npos ||
+                              r.err.find("holds an earlier run (evaluations.jsonl)") != std::string::npos);
+}
+
+}  // namespace
+
+TEST(CliSearch, TwoSearchesStartedTogetherOnOneFolderGiveExactlyOneWriter) {
+  const std::string dir = scratch_dir();
+  int refused_by_lock = 0;
+  for (int trial = 0; trial < 50; ++trial) {
+    const std::string t = dir + "/t" + std::to_string(trial);
+    fs::create_directories(t);
+    const std::string cfg = write_config(t, quick_config(t, 60));
+    const auto rs = hwnas::test::run_hwnas_together({{"search", cfg, "--quiet"}, {"search", cfg, "--quiet"}});
+    const int ok = (rs[0].exit_code == 0) + (rs[1].exit_code == 0);
+    ASSERT_EQ(ok, 1) << "trial " << trial << ": " << rs[0].err << " | " << rs[1].err;
+    const auto& loser = rs[0].exit_code == 0 ? rs[1] : rs[0];
+    ASSERT_TRUE(refused_as_second_writer(loser)) << "trial " << trial << ": " << loser.err;
+    refused_by_lock += loser.err.find("another hwnas process") != std::string::npos;
+    std::vector<long long> ids = ids_of(t + "/runs/run/evaluations.jsonl");
+    ASSERT_EQ(ids.size(), 60u) << "trial " << trial;
+    for (std::size_t i = 0; i < ids.size(); ++i) ASSERT_EQ(ids[i], static_cast<long long>(i)) << "trial " << trial;
+  }
+  std::cout << "refused by the lock (the rest: by the finished log): " << refused_by_lock << " of 50\n";
+}
+
+TEST(CliSearch, TwoResumesTogetherGiveExactlyOneWriter) {
+  const std::string dir = scratch_dir();
+  ASSERT_EQ(run_hwnas({"search", write_config(dir, quick_config(dir, 10)), "--quiet"}).exit_code, 0);
+  const std::string run = dir + "/runs/run";
+  for (int trial = 0; trial < 50; ++trial) {
+    const long long budget = 10 + 4 * (trial + 1);
+    const std::string cfg = write_config(dir, quick_config(dir, budget));
+    const auto rs = hwnas::test::run_hwnas_together({{"search", cfg, "--quiet", "--resume", run},
+                                                     {"search", cfg, "--quiet", "--resume", run}});
+    ASSERT_TRUE(rs[0].exit_code == 0 || rs[1].exit_code == 0) << rs[0].err << " | " << rs[1].err;
+    for (const auto& r : rs)
+      if (r.exit_code != 0) ASSERT_NE(r.err.find("another hwnas process (pid "), std::string::npos) << r.err;
+    // Both may succeed one after the other (the second finds nothing left to do), never together.
+    const std::vector<long long> ids = ids_of(run + "/evaluations.jsonl");
+    ASSERT_EQ(ids.size(), static_cast<std::size_t>(budget)) << "trial " << trial;
+    for (std::size_t i = 0; i < ids.size(); ++i) ASSERT_EQ(ids[i], static_cast<long long>(i)) << "trial " << trial;
+  }
+}
+
+TEST(CliSearch, ASecondWriterIsRefusedNamingTheHoldersPid) {
+  const std::string dir = scratch_dir();
+  const std::string run = dir + "/runs/run";
+  fs::create_directories(run);
+  // This test process holds the run, as a running search would.
+  const int fd = ::open((run + "/.lock").c_str(), O_RDWR | O_CREAT, 0644);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::flock(fd, LOCK_EX | LOCK_NB), 0);
+  const std::string pid = std::to_string(::getpid());
+  ASSERT_EQ(::write(fd, (pid + "\n").data(), pid.size() + 1), static_cast<ssize_t>(pid.size() + 1));
+  const std::string cfg = write_config(dir, quick_config(dir, 10));
+  auto r = run_hwnas({"search", cfg, "--quiet"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err, "error: " + run + ": another hwnas process (pid " + pid +
+                       ") is writing this run; wait for it to finish, or stop it first\n");
+  EXPECT_FALSE(fs::exists(run + "/evaluations.jsonl"));  // nothing written by the refused one
+  ::close(fd);  // released: now it runs
+  r = run_hwnas({"search", cfg, "--quiet"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  r = run_hwnas({"search", cfg, "--quiet", "--resume", run});
+  EXPECT_EQ(r.exit_code, 0) << r.err;  // a stale lock file of a finished run does not block
+}
+
+TEST(CliSearch, ResumeRefusesADoubledOrForeignLogNamingTheLine) {
+  const std::string dir = scratch_dir();
+  const std::string cfg = write_config(dir, quick_config(dir, 6));
+  ASSERT_EQ(run_hwnas({"search", cfg, "--quiet"}).exit_code, 0);
+  const std::string run = dir + "/runs/run", log = run + "/evaluations.jsonl";
+  const std::string good = read_text(log);
+  std::istringstream in(good);
+  std::string first;
+  std::getline(in, first);
+  // Two writers' interleaved lines: an id twice.
+  write_text(log, good + first + "\n");
+  auto r = run_hwnas({"search", cfg, "--quiet", "--resume", run});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find(log + ":7: duplicate id 0 (also on line 1)"), std::string::npos) << r.err;
+  // A record of another space: its arch does not parse here.
+  nlohmann::json j = nlohmann::json::parse(first);
+  j["id"] = 6;
+  j["arch"] = "r224|w1|k3e4,k5e6|k3e3,k3e3|k7e6,k5e4,k3e3|k3e3,k3e3|k5e6,k5e6,k5e6,k5e6";
+  write_text(log, good + j.dump() + "\n");
+  r = run_hwnas({"search", cfg, "--quiet", "--resume", run});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find(log + ":7: record id 6 does not belong to this run: its arch is not of this space"), std::string::npos)
+      << r.err;
+  // A record whose hash is not this space's: written with other options.
+  j = nlohmann::json::parse(first);
+  j["id"] = 6;
+  j["hash"] = "0123456789abcdef";
+  write_text(log, good + j.dump() + "\n");
+  r = run_hwnas({"search", cfg, "--quiet", "--resume", run});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find(log + ":7: record id 6 does not belong to this run: its hash is not this space's hash"),
+            std::string::npos)
+      << r.err;
+  write_text(log, good);  // the intact log resumes
+  EXPECT_EQ(run_hwnas({"search", cfg, "--quiet", "--resume", run}).exit_code, 0);
+}
+
+TEST(CliSearch, RunFilesThatAreSymlinksAreNotFollowed) {
+  const std::string dir = scratch_dir();
+  const std::string cfg = write_config(dir, quick_config(dir, 6));
+  const std::string run = dir + "/runs/run";
+  fs::create_directories(run);
+  write_text(dir + "/elsewhere.jsonl", "");
+  fs::create_symlink(dir + "/elsewhere.jsonl", run + "/evaluations.jsonl");
+  auto r = run_hwnas({"search", cfg, "--quiet"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find(run + "/evaluations.jsonl: is a symbolic link"), std::string::npos) << r.err;
+  EXPECT_EQ(read_text(dir + "/elsewhere.jsonl"), "");  // nothing appended outside the run folder
+  fs::remove(run + "/evaluations.jsonl");
+  ASSERT_EQ(run_hwnas({"search", cfg, "--quiet"}).exit_code, 0);
+  // Planted after the run: --resume refuses it too.
+  fs::rename(run + "/evaluations.jsonl", dir + "/elsewhere.jsonl");
+  fs::create_symlink(dir + "/elsewhere.jsonl", run + "/evaluations.jsonl");
+  r = run_hwnas({"search", cfg, "--quiet", "--resume", run});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find(run + "/evaluations.jsonl: is a symbolic link"), std::string::npos) << r.err;
+}
+
+TEST(CliSearch, OutputDirIsRelativeToTheWorkingDirectory) {
+  // Documented choice (README): output.dir is where the user runs hwnas from, as `runs/quickstart`
+  // in the README; table and profile paths are relative to the config's folder.
+  const std::string dir = scratch_dir();
+  fs::create_directories(dir + "/cfgs");
+  fs::create_directories(dir + "/work");
+  nlohmann::json j = quick_config(dir, 4);
+  j["output"]["dir"] = "rel_runs";
+  const std::string cfg = write_config(dir + "/cfgs", j);
+  const auto old = fs::current_path();
+  fs::current_path(dir + "/work");
+  auto r = run_hwnas({"search", cfg, "--quiet"});
+  fs::current_path(old);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(fs::exists(dir + "/work/rel_runs/run/evaluations.jsonl"));
+  EXPECT_FALSE(fs::exists(dir + "/cfgs/rel_runs"));
 }

@@ -45,7 +45,71 @@ TEST(JsonReader, FileErrorsNameLineAndColumn) {
   test::write_text(dir + "/bad.json", "{\n  \"a\": 1,\n  \"b\": ]\n}\n");
   const std::string msg = error_of([&] { read_json_file(dir + "/bad.json"); });
   EXPECT_EQ(msg.rfind(dir + "/bad.json:3:8: invalid JSON: syntax error", 0), 0u) << msg;
-  EXPECT_EQ(error_of([&] { read_json_file(dir + "/none.json"); }), dir + "/none.json: cannot open file");
+  EXPECT_EQ(error_of([&] { read_json_file(dir + "/none.json"); }), dir + "/none.json: cannot open file: No such file or directory");
   test::write_text(dir + "/ok.json", "{\"a\": [1, 2]}");
   EXPECT_EQ(read_json_file(dir + "/ok.json")["a"][1], 2);
+}
+
+// Every JSON input goes through parse_json: these inputs crashed or reached an internal error
+// (issue #14: a fuzzer's 14 crashes were deep nesting; 1e309; duplicate keys; 2^64-1 wrapping to -1).
+TEST(ParseJson, DeepNestingIsAnErrorNotACrash) {
+  const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  EXPECT_EQ(error_of([&] { parse_json(deep, "deep.json"); }),
+            "deep.json: [0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0]"
+            "[0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0]"
+            "[0]...: JSON nested deeper than 256 levels");
+  std::string objects;
+  for (int i = 0; i < 100000; ++i) objects += "{\"a\":";
+  EXPECT_NE(error_of([&] { parse_json(objects, "o.json"); }).find(": JSON nested deeper than 256 levels"), std::string::npos);
+  // 256 levels are fine, 257 are not.
+  EXPECT_NO_THROW(parse_json(std::string(256, '[') + std::string(256, ']'), "ok"));
+  EXPECT_NE(error_of([&] { parse_json(std::string(257, '[') + std::string(257, ']'), "x"); }).find("deeper than 256"),
+            std::string::npos);
+}
+
+TEST(ParseJson, NumbersOutOfRangeNameSourceLineAndColumn) {
+  EXPECT_EQ(error_of([&] { parse_json("{\"seed\": 1e309}", "c.json"); }), "c.json:1:10: number out of range: 1e309");
+  EXPECT_EQ(error_of([&] { parse_json("{\n \"a\": [-1e400]}", "c.json"); }), "c.json:2:8: number out of range: -1e400");
+  // 2^64-1 parses (as unsigned) but is no 64-bit signed integer: an error naming the path, not -1.
+  const nlohmann::json j = parse_json("{\"seed\": 18446744073709551615}", "c.json");
+  JsonReader r(j, "c.json: top");
+  EXPECT_EQ(error_of([&] { r.get<long long>("seed", 0); }),
+            "c.json: top.seed: expected an integer in 64-bit range, got integer 18446744073709551615");
+  EXPECT_EQ(JsonReader::convert<long long>(parse_json("9223372036854775807", "x"), "x"), 9223372036854775807LL);
+}
+
+TEST(ParseJson, DuplicateKeysAreErrorsNamingThePath) {
+  EXPECT_EQ(error_of([&] { parse_json(R"({"seed": 0, "seed": 3})", "c.json"); }), "c.json: seed: duplicate key \"seed\"");
+  EXPECT_EQ(error_of([&] { parse_json(R"({"a": [1, {"b": {"x": 1, "x": 2}}]})", "c.json"); }),
+            "c.json: a[1].b.x: duplicate key \"x\"");
+  // The same key in sibling objects is fine.
+  EXPECT_NO_THROW(parse_json(R"([{"a": 1}, {"a": 2}, {"b": {"a": 3}}])", "ok"));
+  // A line of a JSONL file: the line is named.
+  EXPECT_EQ(error_of([&] { parse_json(R"({"id": 1, "id": 2})", "e.jsonl", 7); }), "e.jsonl:7: id: duplicate key \"id\"");
+  EXPECT_EQ(error_of([&] { parse_json(R"({"id": 1,})", "e.jsonl", 7); }).rfind("e.jsonl:7:10: invalid JSON: syntax error", 0),
+            0u);
+}
+
+TEST(ParseJson, SizeLimitIsCheckedBeforeParsing) {
+  const std::string big(kMaxJsonBytes + 1, ' ');
+  EXPECT_EQ(error_of([&] { parse_json(big, "big.json"); }),
+            "big.json: JSON text of 67108865 bytes is larger than the limit of 67108864 bytes");
+  const std::string dir = test::scratch_dir();
+  test::write_text(dir + "/big.json", big);
+  EXPECT_EQ(error_of([&] { read_json_file(dir + "/big.json"); }),
+            dir + "/big.json: file of 67108865 bytes is larger than the limit of 67108864 bytes");
+}
+
+TEST(ParseJson, OrderedKeepsDocumentOrderAndTheSameChecks) {
+  const auto j = parse_ordered_json(R"({"z": 1, "a": 2})", "t");
+  EXPECT_EQ(j.begin().key(), "z");
+  EXPECT_EQ(error_of([&] { parse_ordered_json(R"({"z": 1, "z": 2})", "t"); }), "t: z: duplicate key \"z\"");
+}
+
+TEST(ParseJson, OnlyRegularFilesAreRead) {
+  // A config naming /dev/zero or a FIFO would hang a reader that reads to the end.
+  EXPECT_EQ(error_of([&] { read_json_file("/dev/zero"); }),
+            "/dev/zero: not a regular file (a device, pipe or socket cannot be read as input)");
+  const std::string dir = test::scratch_dir();
+  EXPECT_EQ(error_of([&] { read_json_file(dir); }), dir + ": is a folder, expected a file");
 }

@@ -52,6 +52,52 @@ CliResult run_program(const std::string& program, const std::vector<std::string>
 
 CliResult run_hwnas(const std::vector<std::string>& args) { return run_program(HWNAS_BINARY, args); }
 
+std::vector<CliResult> run_hwnas_together(const std::vector<std::vector<std::string>>& runs) {
+  const std::string program = HWNAS_BINARY;
+  int gate[2];
+  if (::pipe(gate) != 0) throw std::runtime_error("pipe failed");
+  std::vector<pid_t> pids;
+  std::vector<std::string> outs, errs;
+  for (std::size_t k = 0; k < runs.size(); ++k) {
+    const std::string dir = scratch_dir() + "/.io" + std::to_string(k);
+    std::filesystem::create_directories(dir);
+    outs.push_back(dir + "/out");
+    errs.push_back(dir + "/err");
+    const pid_t pid = ::fork();
+    if (pid < 0) throw std::runtime_error("fork failed");
+    if (pid == 0) {
+      ::close(gate[1]);
+      char c;
+      while (::read(gate[0], &c, 1) > 0) {
+      }  // returns 0 when the parent closes its end: all start together
+      const int out = ::open(outs[k].c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      const int err = ::open(errs[k].c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      const int in = ::open("/dev/null", O_RDONLY);
+      ::dup2(out, 1);
+      ::dup2(err, 2);
+      ::dup2(in, 0);
+      std::vector<char*> argv;
+      argv.push_back(const_cast<char*>(program.c_str()));
+      for (const auto& a : runs[k]) argv.push_back(const_cast<char*>(a.c_str()));
+      argv.push_back(nullptr);
+      ::execv(program.c_str(), argv.data());
+      ::_exit(127);
+    }
+    pids.push_back(pid);
+  }
+  ::close(gate[0]);
+  ::close(gate[1]);  // go
+  std::vector<CliResult> results(runs.size());
+  for (std::size_t k = 0; k < pids.size(); ++k) {
+    int status = 0;
+    ::waitpid(pids[k], &status, 0);
+    results[k].exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    results[k].out = read_text(outs[k]);
+    results[k].err = read_text(errs[k]);
+  }
+  return results;
+}
+
 std::string scratch_dir() {
   const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
   std::string name = info ? std::string(info->test_suite_name()) + "." + info->name() : "global";

@@ -18,6 +18,9 @@ struct CliResult {
 CliResult run_hwnas(const std::vector<std::string>& args);
 /// Runs any program with arguments, capturing stdout and stderr.
 CliResult run_program(const std::string& program, const std::vector<std::string>& args);
+/// Starts one hwnas process per argument list at the same moment (each waits on a shared pipe
+/// until all are forked), and returns their results in order: for races between processes.
+std::vector<CliResult> run_hwnas_together(const std::vector<std::vector<std::string>>& runs);
 /// A fresh, empty scratch folder under HWNAS_TEST_TMP named after the current test.
 std::string scratch_dir();
 std::string read_text(const std::string& path);

@@ -12,6 +12,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -82,7 +83,25 @@ template <>
 std::vector<std::string> JsonReader::convert<std::vector<std::string>>(const nlohmann::json& v,
                                                                        const std::string& path);
 
-/// Reads a JSON file; a missing file or a syntax error is a UserError naming the file, line and column.
+/// Limits of the one JSON entry point: deeper nesting or a larger document is refused before any
+/// recursion could run out of stack (nlohmann's dump() and copies recurse per level).
+inline constexpr std::size_t kMaxJsonDepth = 256;
+inline constexpr std::size_t kMaxJsonBytes = 64u << 20;  // 64 MiB
+
+/// The one way hwnas parses JSON text (files, log lines, command-line options). Strict: a syntax
+/// error or a number out of range is a UserError naming `source`, line and column; a duplicate key,
+/// nesting deeper than kMaxJsonDepth or text larger than kMaxJsonBytes is a UserError naming
+/// `source` and the JSON path. Nothing reaches an internal error. `first_line` is the line number of
+/// the text's first line in `source` (a line of a JSONL file).
+///
+/// Example:
+///   nlohmann::json j = parse_json(R"({"seed": 3})", "--space-options");
+///   nlohmann::json r = parse_json(line, "runs/x/evaluations.jsonl", 12);  // errors say ...jsonl:12:COL
+nlohmann::json parse_json(std::string_view text, const std::string& source, std::size_t first_line = 1);
+/// The same, keeping keys in document order (tables whose column order matters).
+nlohmann::ordered_json parse_ordered_json(std::string_view text, const std::string& source, std::size_t first_line = 1);
+
+/// Reads a JSON file through parse_json; a missing file is a UserError naming it.
 nlohmann::json read_json_file(const std::string& path);
 
 }  // namespace hwnas

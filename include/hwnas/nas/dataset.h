@@ -52,6 +52,11 @@ struct DataSplit {
 DataSplit load_dataset(const DatasetOptions& opts);
 ImageSet read_idx_images_and_labels(const std::string& images_gz, const std::string& labels_gz);
 ImageSet read_cifar10_batches(const std::vector<std::string>& files);
+/// The readers' parsing, on bytes already read (IDX: both files' contents; names for messages).
+ImageSet parse_idx_images_and_labels(const std::string& images, const std::string& labels, const std::string& images_name,
+                                     const std::string& labels_name);
+/// Appends the records of one CIFAR-10 binary batch to `s`; `path` names it in messages.
+void append_cifar10_batch(const std::string& data, const std::string& path, ImageSet& s);
 ImageSet make_synthetic(int n, int classes, int channels, int resolution, std::uint64_t seed);
 /// Reads a whole file, gunzipping when it is gzip-compressed (through zlib, in memory).
 std::string read_maybe_gzip(const std::string& path);

@@ -49,18 +49,26 @@ struct EvaluationRecord {
 
 struct LogContents {
   std::vector<EvaluationRecord> records;
+  std::vector<std::size_t> lines;     // the line of each record in the file
   std::vector<std::string> warnings;  // e.g. a truncated last line that was ignored
   std::uint64_t valid_bytes = 0;      // length of the prefix made of complete lines
 };
 
 /// Reads a log. A last line without its newline (a write cut short by a kill) is ignored with a
-/// warning; a malformed line anywhere else is a UserError naming the file and line.
+/// warning; a malformed line anywhere else, an id seen before (two writers, or an edited log) or a
+/// log that is a symbolic link is a UserError naming the file and line.
 LogContents read_evaluation_log(const std::string& path, const std::vector<std::string>& names);
+/// read_evaluation_log's parsing, on the log's text; `path` names it in messages.
+LogContents parse_evaluation_log(const std::string& text, const std::string& path, const std::vector<std::string>& names);
 
+/// A run directory is written by one process at a time: RunStore holds an advisory lock
+/// (flock on RUN_DIR/.lock, which records the holder's pid) from create() or resume() until it is
+/// destroyed; a second writer gets a UserError naming the holder. Run files are opened without
+/// following symbolic links.
 class RunStore {
  public:
   /// A fresh run: creates the folder and writes config.json. Refuses (UserError) when the folder
-  /// already holds evaluations.
+  /// already holds evaluations, or another process holds the run.
   static RunStore create(const std::string& dir, const SearchConfig& cfg);
   /// An earlier run to continue: checks that its config.json has the same identity as `cfg`
   /// (SearchConfig::identity_json; the budget, threads and output may differ), reads the log,
@@ -81,10 +89,12 @@ class RunStore {
  private:
   RunStore(std::string dir, std::vector<std::string> names);
   void open_log();
+  void lock();
 
   std::string dir_;
   std::vector<std::string> names_;
   std::FILE* log_ = nullptr;
+  int lock_fd_ = -1;
 };
 
 }  // namespace hwnas
