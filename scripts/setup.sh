@@ -10,6 +10,8 @@ PACKAGES=(
   libcli11-dev dataset-fashion-mnist
   # used by tests that check exports and statistics against the Python ecosystem
   python3-torch python3-statsmodels python3-onnx libonnx-dev libprotobuf-dev protobuf-compiler
+  # the sanitizer and fuzzing stage (scripts/sanitize.sh): clang, its sanitizer runtimes, libFuzzer
+  clang-14 libclang-rt-14-dev libfuzzer-14-dev
 )
 
 missing=()
