@@ -25,7 +25,8 @@ case "$fuzz_seconds" in ''|*[!0-9]*) echo "sanitize.sh: --fuzz-seconds: expected
 BUILD_DIR=${BUILD_DIR:-build-asan}
 if [ ! -f "$BUILD_DIR/CMakeCache.txt" ]; then
   cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-    -DHWNAS_WITH_TORCH=OFF -DHWNAS_SANITIZE=address,undefined -DHWNAS_FUZZ=ON
+    -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -gline-tables-only" -DHWNAS_WITH_TORCH=OFF -DHWNAS_SANITIZE=address,undefined \
+    -DHWNAS_FUZZ=ON
 fi
 # The library's own test programs (tests/cli drives the program with LibTorch; it runs in the main build).
 lib_tests=(test_core test_nas test_hw_models test_search test_analysis)
