@@ -185,10 +185,14 @@ class StrictSax {
   }
   template <class Exception>
   bool parse_error(std::size_t position, const std::string& token, const Exception& e) {
-    // nlohmann counts `position` in characters read, one past the offending one.
+    // nlohmann counts `position` in characters read: one past the offending character, or the
+    // end of the offending number.
+    if (e.id == 406) {
+      const std::size_t start = position >= token.size() ? position - token.size() : 0;
+      throw UserError(source_pos_ + ":" + line_col(text_, start, first_line_) + ": number out of range: " + shorten(token));
+    }
     const std::string where = source_pos_ + ":" + line_col(text_, position > 0 ? position - 1 : 0, first_line_);
     std::string what = e.what();
-    if (e.id == 406) throw UserError(where + ": number out of range: " + shorten(token));
     const auto pos = what.find("syntax error");
     if (pos != std::string::npos) what = what.substr(pos);
     throw UserError(where + ": invalid JSON: " + what);
@@ -225,7 +229,7 @@ class StrictSax {
       } else if (f.count > 0 && i + 1 < stack_.size()) {
         p += "[" + std::to_string(f.count - 1) + "]";
       }
-      if (p.size() > 200) return p.substr(0, 197) + "...";
+      if (p.size() > 200) return p + "...";  // whole components, then an ellipsis
     }
     return p.empty() ? "(top level)" : p;
   }

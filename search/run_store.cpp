@@ -182,7 +182,9 @@ void RunStore::lock() {
   if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
     const int err = errno;
     char buf[32] = {0};
-    const ssize_t n = ::pread(fd, buf, sizeof buf - 1, 0);
+    // The holder writes its pid right after it takes the lock: give it a moment to do so.
+    ssize_t n = 0;
+    for (int tries = 0; tries < 100 && (n = ::pread(fd, buf, sizeof buf - 1, 0)) <= 0; ++tries) ::usleep(2000);
     ::close(fd);
     std::string pid = n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : "";
     while (!pid.empty() && (pid.back() == '\n' || pid.back() == ' ')) pid.pop_back();

@@ -71,7 +71,7 @@ TEST(CliMalformedInput, DuplicateKeysAreErrorsInConfigsProfilesAndOptions) {
   write_text(dir + "/p.json", R"({"name": "x", "name": "y"})");
   r = run_hwnas({"evaluate", "--arch", kArch, "--device", dir + "/p.json"});
   EXPECT_EQ(r.exit_code, 2) << r.err;
-  EXPECT_EQ(r.err, "error: " + dir + "/p.json: name: duplicate key \"name\"\n");
+  EXPECT_EQ(r.err, "error: --device: " + dir + "/p.json: name: duplicate key \"name\"\n");
 }
 
 TEST(CliMalformedInput, DevicesAndFoldersAreNotReadAsInput) {

@@ -143,7 +143,7 @@ std::vector<long long> ids_of(const std::string& log) {
 }
 
 bool refused_as_second_writer(const hwnas::test::CliResult& r) {
-  return r.exit_code == 2 && (r.err.find("another hwnas process (pid ") != std::string::npos ||
+  return r.exit_code == 2 && (r.err.find(") is writing this run; wait for it to finish") != std::string::npos ||
                               r.err.find("holds an earlier run (evaluations.jsonl)") != std::string::npos);
 }
 

@@ -54,10 +54,10 @@ TEST(JsonReader, FileErrorsNameLineAndColumn) {
 // (issue #14: a fuzzer's 14 crashes were deep nesting; 1e309; duplicate keys; 2^64-1 wrapping to -1).
 TEST(ParseJson, DeepNestingIsAnErrorNotACrash) {
   const std::string deep = std::string(100000, '[') + std::string(100000, ']');
-  EXPECT_EQ(error_of([&] { parse_json(deep, "deep.json"); }),
-            "deep.json: [0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0]"
-            "[0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0]"
-            "[0]...: JSON nested deeper than 256 levels");
+  const std::string msg = error_of([&] { parse_json(deep, "deep.json"); });
+  EXPECT_EQ(msg.rfind("deep.json: [0][0][0][0][0][0]", 0), 0u) << msg;
+  EXPECT_EQ(msg.substr(msg.size() - 45), "[0][0]...: JSON nested deeper than 256 levels") << msg;
+  EXPECT_LT(msg.size(), 300u) << msg;
   std::string objects;
   for (int i = 0; i < 100000; ++i) objects += "{\"a\":";
   EXPECT_NE(error_of([&] { parse_json(objects, "o.json"); }).find(": JSON nested deeper than 256 levels"), std::string::npos);

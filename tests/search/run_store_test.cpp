@@ -109,7 +109,8 @@ TEST(RunStore, DamagedLineInTheMiddleIsAnError) {
   hwnas::test::write_text(dir + "/e.jsonl", record(0).to_json(kNames).dump() + "\n{\"id\": 1, \"arch\n" +
                                                 record(2).to_json(kNames).dump() + "\n");
   const std::string msg = user_error([&] { read_evaluation_log(dir + "/e.jsonl", kNames); });
-  EXPECT_NE(msg.find("e.jsonl:2: malformed evaluation record"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("e.jsonl:2:16: invalid JSON: syntax error"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("(a malformed evaluation record; the log is damaged)"), std::string::npos) << msg;
   EXPECT_TRUE(read_evaluation_log(dir + "/absent.jsonl", kNames).records.empty());
 }
 
