@@ -8,7 +8,8 @@
 #   scripts/sanitize.sh --no-tests         # fuzz only
 #
 # A crash, leak, sanitizer report or hang fails the script; the input is left in
-# build-asan/fuzz-artifacts/ and becomes a regression test.
+# build-asan/fuzz-artifacts/. Once fixed, it goes to tests/fuzz/regressions/<target>/ (run by every
+# fuzz run) and into a unit test of the parser.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 fuzz_seconds=30
@@ -49,6 +50,8 @@ run_target() {
   local work
   work=$(mktemp -d)  # the committed corpus is read, never written
   cp -r "tests/fuzz/corpus/$name/." "$work/"
+  # Inputs that once crashed a target (tests/fuzz/regressions/<target>/) are run first, every time.
+  [ -d "tests/fuzz/regressions/$name" ] && cp -r "tests/fuzz/regressions/$name/." "$work/"
   if "$BUILD_DIR/$t" -max_total_time="$fuzz_seconds" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
       -print_final_stats=1 -artifact_prefix="$artifacts/$name-" "$work" > "$artifacts/$name.log" 2>&1; then
     echo "fuzz $name: $(grep -m1 'stat::number_of_executed_units' "$artifacts/$name.log" | awk '{print $2}') executions, no crash"

@@ -152,7 +152,10 @@ Architecture MbvSpace::parse(std::string_view text) const {
                        const char* what) {
     int v = 0;
     bool ok = !body.empty() && body.size() < 9;
-    for (char c : body) ok = ok && c >= '0' && c <= '9', v = v * 10 + (c - '0');
+    for (char c : body) {  // at most 8 digits: no overflow; a non-digit stops the sum (the fuzzer found it did not)
+      ok = ok && c >= '0' && c <= '9';
+      if (ok) v = v * 10 + (c - '0');
+    }
     if (!ok) fail(pos, tok, std::string("expected an integer ") + what);
     auto it = std::find(allowed.begin(), allowed.end(), v);
     if (it == allowed.end()) fail(pos, tok, std::string(what) + " " + std::to_string(v) + " is not a choice (valid: " + join_ints(allowed) + ")");

@@ -108,6 +108,13 @@ TEST(Mbv, ParseErrorsNamePositionAndChoices) {
             "stages), got 3");
   EXPECT_EQ(error_of([&] { s.parse("r128|w1|k3e3,x|k3e3,k3e3|k3e3,k3e3|k3e3,k3e3|k3e3,k3e3"); }),
             "mbv architecture string, position 14 ('x'): expected a block as 'k<kernel>e<expansion>', e.g. 'k3e6'");
+  // Found by fuzz_arch_mbv: non-digits after the prefix overflowed the integer (UBSan) before the
+  // error; the first field of the fuzzer's input, "r02expansions24".
+  EXPECT_EQ(error_of([&] { s.parse("r02expans|w1|k3e3,k3e3|k3e3,k3e3|k3e3,k3e3|k3e3,k3e3|k3e3,k3e3"); }),
+            "mbv architecture string, position 1 ('r02expans'): expected an integer resolution");
+  EXPECT_EQ(error_of([&] { s.parse("r\xff\xff\xff\xff\xff\xff\xff\xff|w1|k3e3,k3e3|k3e3,k3e3|k3e3,k3e3|k3e3,k3e3|k3e3,k3e3"); })
+                .rfind("mbv architecture string, position 1 (", 0),
+            0u);
 }
 
 TEST(Mbv, OptionErrorsNameTheField) {
