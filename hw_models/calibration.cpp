@@ -18,6 +18,9 @@ namespace {
 constexpr std::array<OpClass, kNumOpClasses> kClasses{OpClass::ConvDense, OpClass::Conv1x1, OpClass::ConvDepthwise,
                                                       OpClass::Pooling,   OpClass::Elementwise, OpClass::Linear};
 
+// One inference of a real network measured in hours is a unit mistake (seconds, microseconds).
+constexpr double kMaxSampleLatencyMs = 1e7;
+
 double median(std::vector<double> v) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
@@ -189,6 +192,9 @@ std::vector<LatencySample> read_latency_samples(const std::string& path, const S
     s.latency_ms = t.number(r, lat_col);
     if (!(s.latency_ms > 0))
       throw UserError(t.where(r) + ": column 'latency_ms': expected a positive latency in ms, got '" +
+                      t.rows[r][lat_col] + "'");
+    if (s.latency_ms > kMaxSampleLatencyMs)
+      throw UserError(t.where(r) + ": column 'latency_ms': expected a latency in ms of at most 1e7 (about 3 hours), got '" +
                       t.rows[r][lat_col] + "'");
     s.layers = space.layers(a);
     out.push_back(std::move(s));

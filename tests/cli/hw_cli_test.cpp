@@ -81,6 +81,40 @@ TEST(CliHw, BadDeviceOptionsExitWith2BeforeAnyOutput) {
   EXPECT_NE(f.err.find("bad.json: kind: required field is missing"), std::string::npos) << f.err;
 }
 
+TEST(CliHw, ZeroCountsAndDeviceOptionsWithoutADeviceAreErrors) {
+  // Each ran with exit code 0: --batch 0 as batch 1, --precision/--batch ignored without --device,
+  // an absurd static power as "energy_mj": null.
+  const std::string dir = scratch_dir();
+  nlohmann::json absurd = nlohmann::json::parse(read_text(std::string(HWNAS_SOURCE_DIR) + "/configs/hardware/host.json"));
+  absurd["static_power_w"] = 1e308;
+  write_text(dir + "/absurd.json", absurd.dump());
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases{
+      {{"evaluate", "--arch", kArch, "--device", "host", "--batch", "0"}, "error: --batch: expected a positive integer, got 0"},
+      {{"evaluate", "--arch", kArch, "--precision", "fp16"},
+       "error: --precision fp16 sets the precision of the hardware predictions, but no --device was given: add --device NAME"},
+      {{"evaluate", "--arch", kArch, "--batch", "8"},
+       "error: --batch 8 sets the batch of the hardware predictions, but no --device was given: add --device NAME"},
+      {{"enumerate", "--out", dir + "/x.csv", "--device", "host", "--batch", "0"},
+       "error: --batch: expected a positive integer, got 0"},
+      {{"enumerate", "--out", dir + "/x.csv", "--limit", "0"},
+       "error: --limit: expected a positive number of architectures, got 0"},
+      {{"evaluate", "--arch", kArch, "--json", "--device", dir + "/absurd.json"},
+       "error: --device: " + dir + "/absurd.json: static_power_w: expected a value from 0 to 100000 W (outside that, no "
+       "real device), got 1e+308"},
+      {{"calibrate", "--device", "pixel-3", "--samples", dir + "/none.csv", "--batch", "0"},
+       "error: --batch: expected a positive integer, got 0"},
+      {{"calibrate", "--device", "pixel-3", "--samples", dir + "/none.csv", "--threads", "0"},
+       "error: --threads: expected a positive integer, got 0"},
+  };
+  for (const auto& [args, want] : cases) {
+    auto r = run_hwnas(args);
+    EXPECT_EQ(r.exit_code, 2) << args[0] << " " << r.out;
+    EXPECT_EQ(r.out, "");
+    EXPECT_EQ(r.err, want + "\n");
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir + "/x.csv"));
+}
+
 TEST(CliHw, EnumerateAddsDeviceColumns) {
   const std::string dir = scratch_dir();
   auto r = run_hwnas({"enumerate", "--space-options", "{\"cells_per_stage\": 1}", "--out", dir + "/all.csv", "--device",

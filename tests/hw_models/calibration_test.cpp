@@ -355,6 +355,9 @@ TEST_F(SampleFiles, ErrorsNameFileLineAndField) {
   p = write("nan.csv", "arch_str,latency_ms\n" + rows(10) + "|nor_conv_3x3~0|+|none~0|none~1|+|none~0|none~1|none~2|,fast\n");
   EXPECT_EQ(error_of([&] { read_latency_samples(p, *space); }),
             p + ":12: column 'latency_ms': expected a number, got 'fast'");
+  p = write("huge.csv", "arch_str,latency_ms\n" + rows(10) + "|nor_conv_3x3~0|+|none~0|none~1|+|none~0|none~1|none~2|,1e308\n");
+  EXPECT_EQ(error_of([&] { read_latency_samples(p, *space); }),
+            p + ":12: column 'latency_ms': expected a latency in ms of at most 1e7 (about 3 hours), got '1e308'");
   p = write("few.csv", "arch_str,latency_ms\n" + rows(7));
   EXPECT_EQ(error_of([&] { read_latency_samples(p, *space); }),
             p + ": 7 samples; adaptation needs at least 10 rows of measured (arch_str, latency_ms)");

@@ -38,8 +38,8 @@ struct LatencySample {
 };
 
 /// Reads a CSV with columns arch_str and latency_ms (other columns ignored). Errors name the
-/// file, line and column: missing columns, malformed or unknown architectures, non-positive or
-/// non-numeric latencies, fewer than `min_rows` rows.
+/// file, line and column: missing columns, malformed or unknown architectures, non-positive,
+/// non-numeric or absurd (> 1e7 ms) latencies, fewer than `min_rows` rows.
 std::vector<LatencySample> read_latency_samples(const std::string& path, const SearchSpace& space, int min_rows = 10);
 
 struct FitReport {
