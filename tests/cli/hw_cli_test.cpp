@@ -25,6 +25,10 @@ std::string samples_csv(int rows) {
   for (int i = 0; i < rows; ++i) s += std::string(archs[i % 4]) + "," + std::to_string(2.0 + 3.0 * (i % 4) + 0.01 * i) + "\n";
   return s;
 }
+std::string write_and_path(const std::string& path, const std::string& text) {
+  write_text(path, text);
+  return path;
+}
 }  // namespace
 
 TEST(CliHw, DevicesListsEveryProfile) {
@@ -172,6 +176,12 @@ TEST(CliHw, FewShotCalibrationWritesAProfileThatLoads) {
   auto r = run_hwnas({"calibrate", "--device", "pixel-3", "--samples", dir + "/s.csv", "--out", dir + "/p.json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("few-shot adaptation of pixel-3: 12 samples"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("(leave-one-out MAPE: "), std::string::npos) << r.out;
+  // Above 100 samples the models are scored by 10-fold cross-validation.
+  write_text(dir + "/many.csv", samples_csv(101));
+  auto m = run_hwnas({"calibrate", "--device", "pixel-3", "--samples", dir + "/many.csv", "--out", dir + "/m.json"});
+  ASSERT_EQ(m.exit_code, 0) << m.err;
+  EXPECT_NE(m.out.find("(10-fold cross-validation MAPE: "), std::string::npos) << m.out;
   auto e = run_hwnas({"evaluate", "--arch", kArch, "--json", "--device", dir + "/p.json"});
   ASSERT_EQ(e.exit_code, 0) << e.err;
   // Fitted to the samples: this architecture was measured at 2.0-2.1 ms.
@@ -190,6 +200,17 @@ TEST(CliHw, CalibrationErrorsExitWith2AndLeaveNoFile) {
   auto b = run_hwnas({"calibrate", "--device", "pixel-3", "--samples", dir + "/bad.csv", "--out", dir + "/p.json"});
   EXPECT_EQ(b.exit_code, 2);
   EXPECT_NE(b.err.find("bad.csv:5: column 'arch_str': not a nb201 architecture"), std::string::npos) << b.err;
+  // Samples in the wrong unit (ms x 5e5): the adapted profile is absurd and is not written.
+  std::string slow = "arch_str,latency_ms\n";
+  for (const auto& line : hwnas::read_csv_file(write_and_path(dir + "/s.csv", samples_csv(12))).rows)
+    slow += line[0] + "," + std::to_string(std::stod(line[1]) * 5e5) + "\n";
+  write_text(dir + "/slow.csv", slow);
+  auto a = run_hwnas({"calibrate", "--device", "pixel-3", "--samples", dir + "/slow.csv", "--out", dir + "/p.json"});
+  EXPECT_EQ(a.exit_code, 2);
+  EXPECT_NE(a.err.find("slow.csv: the profile adapted to these samples: network_overhead_us: expected a value from 0 "
+                       "to 1e+08 us (outside that, no real device), got "),
+            std::string::npos)
+      << a.err;
   auto g = run_hwnas({"calibrate", "--device", "a100-sxm", "--out", dir + "/p.json"});
   EXPECT_EQ(g.exit_code, 2);
   EXPECT_NE(g.err.find("refines only the 'host' profile"), std::string::npos) << g.err;
