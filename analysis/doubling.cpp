@@ -141,6 +141,11 @@ DoublingResult doubling_times(const CsvTable& table, const DoublingOptions& opti
       res.eras.push_back(era);
       continue;
     }
+    if (std::all_of(ls.begin(), ls.end(), [&](double l) { return l == ls[0]; })) {
+      era.note = options.y + " is the same in every row of this era: no growth, so no doubling time";
+      res.eras.push_back(era);
+      continue;
+    }
     double mean_t = 0;
     for (double t : ts) mean_t += t;
     mean_t /= static_cast<double>(ts.size());
@@ -168,7 +173,7 @@ DoublingResult doubling_times(const CsvTable& table, const DoublingOptions& opti
     era.slope_low = s.ci_low;
     era.slope_high = s.ci_high;
     era.r_squared = ols.r_squared;
-    era.months = 12 / era.slope;
+    era.months = era.slope != 0 ? 12 / era.slope : nan;  // a zero slope: no doubling time (interval below)
     if (era.slope_low > 0 || era.slope_high < 0) {
       // 12 / s decreases in s on each side of 0, so the bounds swap.
       era.months_low = 12 / era.slope_high;
@@ -208,8 +213,9 @@ std::string DoublingResult::brief() const {
     else
       ci = (e.months_low ? fmt("%.4g", *e.months_low) : std::string("unbounded")) + " to " +
            (e.months_high ? fmt("%.4g", *e.months_high) : std::string("unbounded"));
-    std::snprintf(buf, sizeof buf, "%-*s %6zu %14.4g %22s %10.4g\n", static_cast<int>(w), e.label.c_str(), e.n, e.months,
-                  ci.c_str(), e.r_squared);
+    const std::string months = std::isfinite(e.months) ? fmt("%.4g", e.months) : "none";
+    std::snprintf(buf, sizeof buf, "%-*s %6zu %14s %22s %10.4g\n", static_cast<int>(w), e.label.c_str(), e.n,
+                  months.c_str(), ci.c_str(), e.r_squared);
     s += buf;
     if (!e.note.empty()) s += std::string(w + 1, ' ') + "  " + e.note + "\n";
   }

@@ -36,6 +36,36 @@ void infer(Coefficient& c, bool uses_t, double df) {
     c.ci_high = c.estimate + q * c.std_err;
   }
 }
+
+std::string number_text(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", v);
+  return buf;
+}
+
+void check_finite(const OlsResult& r) {
+  std::string bad;
+  auto check = [&](double v, const std::string& what) {
+    if (!std::isfinite(v) && bad.empty()) bad = what + " is " + number_text(v);
+  };
+  check(r.ssr, "the sum of squared residuals");
+  check(r.r_squared, "R-squared");
+  check(r.adj_r_squared, "adjusted R-squared");
+  for (const Coefficient& c : r.coefficients) {
+    const std::string of = " of " + c.term;
+    check(c.estimate, "the coefficient" + of);
+    check(c.std_err, "the standard error" + of);
+    check(c.statistic, "the statistic" + of);
+    check(c.p_value, "the p-value" + of);
+    check(c.ci_low, "the interval" + of);
+    check(c.ci_high, "the interval" + of);
+  }
+  if (!bad.empty())
+    throw UserError("the fit's statistics are not finite (" + bad +
+                    "): the values are too large or too far apart for double precision; rescale the columns or fit "
+                    "logarithms");
+}
+
 }  // namespace
 
 Coefficient OlsResult::combination(const std::string& name, const Eigen::VectorXd& weights) const {
@@ -101,6 +131,28 @@ OlsResult fit_ols(const Eigen::MatrixXd& X, const Eigen::VectorXd& y, const std:
   if (n <= p)
     throw UserError("too few rows to fit: " + std::to_string(n) + " rows for " + std::to_string(p) +
                     " coefficients (need more rows than coefficients)");
+  // Inputs: finite, and small enough that sums of their squares stay finite (doubles overflow
+  // near 1.8e308; 1e150 squared is 1e300, leaving room for sums over any realistic row count).
+  constexpr double kLargest = 1e150;
+  auto check_column = [&](const Eigen::VectorXd& v, const std::string& name) {
+    for (Eigen::Index i = 0; i < n; ++i)
+      if (!std::isfinite(v(i)))
+        throw UserError(name + " is not a finite number in row " + std::to_string(i + 1) + " (" + number_text(v(i)) + ")");
+    const double largest = v.cwiseAbs().maxCoeff();
+    if (largest > kLargest)
+      throw UserError(name + " has values up to " + number_text(largest) +
+                      ", too large for least squares in double precision (their squares overflow): rescale it "
+                      "(another unit) or fit logarithms");
+  };
+  check_column(y, "the response");
+  for (Eigen::Index j = 0; j < p; ++j) check_column(X.col(j), "column '" + terms[static_cast<std::size_t>(j)] + "'");
+  // A constant column makes R-squared centred (statsmodels' k_constant).
+  bool has_constant = false;
+  for (Eigen::Index j = 0; j < p && !has_constant; ++j)
+    has_constant = X(0, j) != 0 && (X.col(j).array() == X(0, j)).all();
+  if (has_constant && (y.array() == y(0)).all())
+    throw UserError("the response is the same in every row (" + number_text(y(0)) +
+                    "): R-squared and the t statistics are undefined for a constant response");
   // Scale columns to unit length: the rank test and the solve then do not depend on units
   // (raw parameter counts of 1e9 beside 0/1 dummies).
   Eigen::VectorXd scale(p);
@@ -141,10 +193,6 @@ OlsResult fit_ols(const Eigen::MatrixXd& X, const Eigen::VectorXd& y, const std:
     const Eigen::MatrixXd meat = X.transpose() * resid.array().square().matrix().asDiagonal() * X;
     r.covariance = xtx_inv * meat * xtx_inv * (static_cast<double>(n) / r.df_resid);
   }
-  // A constant column makes R-squared centred (statsmodels' k_constant).
-  bool has_constant = false;
-  for (Eigen::Index j = 0; j < p && !has_constant; ++j)
-    has_constant = X(0, j) != 0 && (X.col(j).array() == X(0, j)).all();
   const double k_constant = has_constant ? 1 : 0;
   r.df_model = static_cast<double>(p) - k_constant;
   const double tss = has_constant ? (y.array() - y.mean()).square().sum() : y.squaredNorm();
@@ -158,6 +206,8 @@ OlsResult fit_ols(const Eigen::MatrixXd& X, const Eigen::VectorXd& y, const std:
     infer(c, r.uses_t, r.df_resid);
     r.coefficients.push_back(c);
   }
+  r.exact = r.ssr == 0;
+  if (!r.exact) check_finite(r);
   return r;
 }
 

@@ -72,6 +72,13 @@ PowerLawFit fit_power_law(const CsvTable& table, const PowerLawOptions& options)
     throw UserError(context + ": every row has the same " + options.x + "; a power law needs at least 2 distinct values");
   f.a = std::pow(10.0, intercept);
   f.b = slope;
+  auto overflow = [&](const char* what, double log10_value) {
+    char buf[160];
+    std::snprintf(buf, sizeof buf, ": %s = 10^%.6g is beyond double precision (1.8e308); rescale %s or %s (another unit)",
+                  what, log10_value, options.x.c_str(), options.y.c_str());
+    return UserError(context + buf);
+  };
+  if (!std::isfinite(f.a) || f.a == 0) throw overflow("a", intercept);
   double my = 0;
   for (double v : ly) my += v;
   my /= static_cast<double>(ly.size());
@@ -103,6 +110,10 @@ PowerLawFit fit_power_law(const CsvTable& table, const PowerLawOptions& options)
     if (!bs.empty()) {
       f.a_ci = {percentile(as, 0.025), percentile(as, 0.975)};
       f.b_ci = {percentile(bs, 0.025), percentile(bs, 0.975)};
+      for (double a : {f.a_ci.first, f.a_ci.second})
+        if (!std::isfinite(a) || a == 0)
+          throw UserError(context + ": a bound of a's bootstrap interval is beyond double precision (1.8e308); rescale " +
+                          options.x + " or " + options.y + " (another unit)");
     }
   }
   return f;

@@ -244,12 +244,33 @@ ScalingFit fit_scaling(const CsvTable& table, const ScalingFitOptions& options) 
   } catch (const UserError& e) {
     throw UserError(context + ": " + e.what());
   }
+  if (fit.ols.exact)
+    throw UserError(context + ": every residual is 0 (" + options.y + " is an exact linear function of " +
+                    options.x + (has_by ? " within each level" : "") +
+                    "): the standard errors are 0, so t statistics and p-values are undefined");
+  // What the report prints beyond the table: per-level slopes and the equal-slopes test.
+  auto finite = [&](double v, const std::string& what) {
+    if (!std::isfinite(v))
+      throw UserError(context + ": " + what + " is not finite: the values are too large or too far apart for double "
+                      "precision; rescale the columns or fit logarithms (--log)");
+  };
   if (has_by) {
     for (std::size_t l = 0; l < fit.levels.size(); ++l) {
       Eigen::VectorXd w = Eigen::VectorXd::Zero(static_cast<Eigen::Index>(p));
       w(xcol) = 1;
       if (l > 0) w(xcol + static_cast<Eigen::Index>(l)) = 1;
       fit.level_slopes.push_back(fit.ols.combination(fit.levels[l], w));
+      const Coefficient& c = fit.level_slopes.back();
+      for (double v : {c.estimate, c.std_err, c.statistic, c.p_value, c.ci_low, c.ci_high})
+        finite(v, "the slope within " + options.by + " = " + fit.levels[l]);
+    }
+    if (fit.levels.size() > 1) {
+      std::vector<std::string> inter;
+      for (std::size_t l = 1; l < fit.levels.size(); ++l)
+        inter.push_back(options.x + ":" + options.by + "[T." + fit.levels[l] + "]");
+      const auto t = fit.ols.joint_test(inter);
+      finite(t.statistic, "the equal-slopes test statistic");
+      finite(t.p_value, "the equal-slopes test p-value");
     }
   }
   return fit;

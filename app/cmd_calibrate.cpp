@@ -39,7 +39,11 @@ void write_profile(const hwnas::DeviceProfile& p, const std::string& path) {
 
 void run_calibrate(const CalibrateArgs& args) {
   const hwnas::Precision precision = hwnas::parse_precision(args.precision);
-  if (args.batch < 1) throw hwnas::UserError("--batch: expected a positive integer, got " + std::to_string(args.batch));
+  // Every count, whichever mode uses it: a 0 is a mistake even where the mode ignores the option.
+  for (const auto& [flag, v] : {std::pair<const char*, int>{"--batch", args.batch}, {"--threads", args.threads},
+                                {"--repeats", args.repeats}, {"--layer-archs", args.layer_archs},
+                                {"--network-archs", args.network_archs}, {"--rounds", args.rounds}})
+    if (v < 1) throw hwnas::UserError(std::string(flag) + ": expected a positive integer, got " + std::to_string(v));
   const hwnas::DeviceProfile start = hwnas::load_device(args.device);
   const std::string out = args.out.empty() ? "runs/" + start.name + "-calibrated.json" : args.out;
   if (!args.samples.empty()) {
@@ -52,6 +56,7 @@ void run_calibrate(const CalibrateArgs& args) {
     for (const char* f : {"efficiency", "kernel_overhead_us", "class_overhead_us", "network_overhead_us",
                           "memory_bandwidth_gbs", "cache_bandwidth_gbs"})
       p.sources[f] = how;
+    p.validate(args.samples + ": the profile adapted to these samples");  // no absurd value is written
     write_profile(p, out);
     std::cout << "few-shot adaptation of " << start.name << ": " << fit.report.brief() << "\nwritten to " << out << "\n";
     return;
@@ -65,7 +70,6 @@ void run_calibrate(const CalibrateArgs& args) {
   mo.threads = args.threads;
   mo.repeats = args.repeats;
   mo.validate();
-  if (args.rounds < 1) throw hwnas::UserError("--rounds: expected a positive integer, got " + std::to_string(args.rounds));
   hwnas::CalibrationOptions co;
   co.batch = args.batch;
   co.precision = precision;

@@ -1,11 +1,13 @@
 // hwnas enumerate: every architecture of a finite space with its exact counts and canonical hash.
 #include <chrono>
 #include <iostream>
+#include <sstream>
 #include <unordered_set>
 
 #include "command.h"
 #include "hwnas/core/atomic_file.h"
 #include "hwnas/core/csv.h"
+#include "hwnas/core/error.h"
 #include "hwnas/hw_models/device_cli.h"
 #include "hwnas/nas/space_cli.h"
 
@@ -21,6 +23,11 @@ struct EnumerateArgs {
 };
 
 void run_enumerate(const EnumerateArgs& args) {
+  if (!(args.limit >= 1)) {
+    std::ostringstream os;
+    os << "--limit: expected a positive number of architectures, got " << args.limit;
+    throw hwnas::UserError(os.str());
+  }
   auto space = hwnas::make_space_from_cli(args.space, args.space_options);
   hwnas::DecodeOptions dopts;
   dopts.prune_dead = !args.keep_dead;

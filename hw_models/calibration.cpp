@@ -18,6 +18,9 @@ namespace {
 constexpr std::array<OpClass, kNumOpClasses> kClasses{OpClass::ConvDense, OpClass::Conv1x1, OpClass::ConvDepthwise,
                                                       OpClass::Pooling,   OpClass::Elementwise, OpClass::Linear};
 
+// One inference of a real network measured in hours is a unit mistake (seconds, microseconds).
+constexpr double kMaxSampleLatencyMs = 1e7;
+
 double median(std::vector<double> v) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
@@ -130,6 +133,37 @@ Eigen::VectorXd nnls(const Eigen::MatrixXd& A, const Eigen::VectorXd& b) {
   return x;
 }
 
+KernelTerms::KernelTerms(const HardwareModel& base, const LayerList& layers, int batch, Precision precision)
+    : precision_(precision), base_(base.profile()) {
+  base_.lookup_table = {};
+  for (const LayerTerms& t : base.terms(layers, batch, precision))
+    if (t.kernels > 0) terms_.push_back(t);
+}
+
+KernelTerms::Ratios KernelTerms::ratios(const DeviceProfile& now) const {
+  HWNAS_CHECK(now.cache_mb == base_.cache_mb && now.full_occupancy_outputs == base_.full_occupancy_outputs &&
+                  now.runtime == base_.runtime,
+              "kernel terms rescaled to a profile with another cache size, occupancy or runtime");
+  Ratios r;
+  r.compute = peak_of(base_, precision_) / peak_of(now, precision_);
+  r.memory = base_.memory_bandwidth_gbs / now.memory_bandwidth_gbs;
+  const double cache = base_.cache_bandwidth_gbs / now.cache_bandwidth_gbs;
+  HWNAS_CHECK(std::fabs(cache - r.memory) <= 1e-9 * r.memory,
+              "kernel terms rescaled to a profile whose DRAM and cache bandwidths changed by different factors");
+  return r;
+}
+
+void AdaptOptions::validate() const {
+  auto fail = [](const std::string& field, const std::string& what) {
+    throw UserError("few-shot adaptation: " + field + ": expected " + what);
+  };
+  if (iterations < 1) fail("iterations", "a positive integer, got " + std::to_string(iterations));
+  if (!(std::isfinite(prior_weight) && prior_weight >= 0)) fail("prior_weight", "a finite non-negative weight");
+  if (!(std::isfinite(class_weight) && class_weight >= 0)) fail("class_weight", "a finite non-negative weight");
+  if (exact_loo_max < 0) fail("exact_loo_max", "a non-negative count, got " + std::to_string(exact_loo_max));
+  if (cv_folds < 2) fail("cv_folds", "at least 2 folds, got " + std::to_string(cv_folds));
+}
+
 std::string FitReport::brief() const {
   std::ostringstream os;
   os << samples << " samples, MAPE " << mape_before << "% -> " << mape_after << "%";
@@ -159,6 +193,9 @@ std::vector<LatencySample> read_latency_samples(const std::string& path, const S
     if (!(s.latency_ms > 0))
       throw UserError(t.where(r) + ": column 'latency_ms': expected a positive latency in ms, got '" +
                       t.rows[r][lat_col] + "'");
+    if (s.latency_ms > kMaxSampleLatencyMs)
+      throw UserError(t.where(r) + ": column 'latency_ms': expected a latency in ms of at most 1e7 (about 3 hours), got '" +
+                      t.rows[r][lat_col] + "'");
     s.layers = space.layers(a);
     out.push_back(std::move(s));
   }
@@ -172,17 +209,36 @@ namespace {
 
 using Scales = AdaptOptions::Scales;
 
-// adapt_profile with a fixed model (Global, Shared or PerClass).
-FitResult adapt_fixed(const DeviceProfile& start, const std::vector<LatencySample>& samples, int batch,
-                      Precision precision, const AdaptOptions& opts, Scales model) {
+// The samples a fit sees: each with its kernel terms under the starting profile, which every
+// refit rescales instead of calling HardwareModel::terms() again (cross-validation refits the
+// same networks thousands of times).
+struct Prepared {
+  const LatencySample* sample;
+  KernelTerms terms;
+};
+
+std::vector<double> predict_prepared(const DeviceProfile& p, const std::vector<Prepared>& all,
+                                     const std::vector<std::size_t>& use, int batch, Precision prec) {
+  DeviceProfile analytic = p;
+  analytic.lookup_table = {};
+  HardwareModel m(std::move(analytic));
+  std::vector<double> out;
+  for (std::size_t i : use) out.push_back(m.predict(all[i].sample->layers, batch, prec).latency_ms);
+  return out;
+}
+
+// adapt_profile with a fixed model (Global, Shared or PerClass) on the samples all[use[...]].
+// Without `report` only the profile is filled (the cross-validation folds).
+FitResult adapt_fixed(const DeviceProfile& start, const std::vector<Prepared>& all, const std::vector<std::size_t>& use,
+                      int batch, Precision precision, const AdaptOptions& opts, Scales model, bool report) {
   const bool per_class = model == Scales::PerClass, global = model == Scales::Global;
   FitResult res;
   res.profile = start;
   res.profile.lookup_table = {};
   std::vector<double> measured;
-  for (const auto& s : samples) measured.push_back(s.latency_ms);
-  res.report.samples = static_cast<int>(samples.size());
-  res.report.mape_before = mape(predict_all(res.profile, samples, batch, precision), measured);
+  for (std::size_t i : use) measured.push_back(all[i].sample->latency_ms);
+  res.report.samples = static_cast<int>(use.size());
+  if (report) res.report.mape_before = mape(predict_prepared(res.profile, all, use, batch, precision), measured);
   const double ref_overhead_ms = std::max(1e-3 * start.network_overhead_us, 0.02 * median(measured));
   // Columns: compute multipliers (one per op class, or one shared), memory, kernel overhead,
   // network overhead, and with per-class compute the shared scale g the classes are pulled to.
@@ -193,23 +249,28 @@ FitResult adapt_fixed(const DeviceProfile& start, const std::vector<LatencySampl
   PerOpClass total_c;
   for (OpClass c : kClasses) total_c[c] = 1;
   double total_m = 1, total_k = 1;
+  const auto n = static_cast<Eigen::Index>(use.size());
+  Eigen::MatrixXd F(n, cols);
   for (int it = 0; it < opts.iterations; ++it) {
-    HardwareModel m(res.profile);
-    const DeviceProfile& p = m.profile();
-    const auto n = static_cast<Eigen::Index>(samples.size());
-    Eigen::MatrixXd F = Eigen::MatrixXd::Zero(n, cols);
-    Eigen::VectorXd y(n);
+    const DeviceProfile& p = res.profile;
+    const KernelTerms::Ratios ratios = all[use[0]].terms.ratios(p);
+    std::array<double, kNumOpClasses> efficiency{}, overhead_ms{};
+    for (int c = 0; c < kNumOpClasses; ++c) {
+      efficiency[c] = p.efficiency[kClasses[c]];
+      overhead_ms[c] = 1e-3 * (p.kernel_overhead_us + p.class_overhead_us[kClasses[c]]);
+    }
+    F.setZero();
     for (Eigen::Index i = 0; i < n; ++i) {
-      const auto ts = m.terms(samples[static_cast<std::size_t>(i)].layers, batch, precision);
-      for (const LayerTerms& t : ts) {
-        if (t.kernels == 0) continue;
-        const double compute = t.peak_compute_ms / p.efficiency[t.cls];
-        if (compute >= t.memory_ms) F(i, per_class ? static_cast<int>(t.cls) : 0) += compute;
+      const KernelTerms& kt = all[use[static_cast<std::size_t>(i)]].terms;
+      for (std::size_t k = 0; k < kt.size(); ++k) {
+        const LayerTerms t = kt.at(k, ratios);
+        const int c = static_cast<int>(t.cls);
+        const double compute = t.peak_compute_ms / efficiency[c];
+        if (compute >= t.memory_ms) F(i, per_class ? c : 0) += compute;
         else F(i, col_m) += t.memory_ms;
-        F(i, col_k) += t.kernels * 1e-3 * (p.kernel_overhead_us + p.class_overhead_us[t.cls]);
+        F(i, col_k) += t.kernels * overhead_ms[c];
       }
       F(i, col_o) = ref_overhead_ms;
-      y(i) = samples[static_cast<std::size_t>(i)].latency_ms;
     }
     // Relative errors of the samples, then the priors: every multiplier pulled towards its current
     // value (1; the network overhead's current value relative to the reference), and with
@@ -237,7 +298,7 @@ FitResult adapt_fixed(const DeviceProfile& start, const std::vector<LatencySampl
     Eigen::MatrixXd A(n + static_cast<Eigen::Index>(priors.size()), cols);
     Eigen::VectorXd b(A.rows());
     for (Eigen::Index i = 0; i < n; ++i) {
-      A.row(i) = F.row(i) / y(i);
+      A.row(i) = F.row(i) / measured[static_cast<std::size_t>(i)];
       b(i) = 1.0;
     }
     for (std::size_t j = 0; j < priors.size(); ++j) {
@@ -260,9 +321,10 @@ FitResult adapt_fixed(const DeviceProfile& start, const std::vector<LatencySampl
     next.network_overhead_us = 1e3 * s(col_o) * ref_overhead_ms;
     total_m *= sm;
     total_k *= sk;
-    res.profile = next;
+    res.profile = std::move(next);
   }
-  res.report.mape_after = mape(predict_all(res.profile, samples, batch, precision), measured);
+  if (!report) return res;
+  res.report.mape_after = mape(predict_prepared(res.profile, all, use, batch, precision), measured);
   if (global) {
     res.report.parameters.push_back({"time_scale", total_c[OpClass::ConvDense]});
   } else {
@@ -279,19 +341,24 @@ FitResult adapt_fixed(const DeviceProfile& start, const std::vector<LatencySampl
   return res;
 }
 
-// Mean relative error (%) of each sample predicted by a fit to the others.
-double leave_one_out_mape(const DeviceProfile& start, const std::vector<LatencySample>& samples, int batch,
-                          Precision precision, const AdaptOptions& opts, Scales model) {
+// Mean relative error (%) of each sample predicted by a fit to the samples outside its fold, the
+// fold of sample i being i mod `folds` (folds = n: leave-one-out).
+double cross_validated_mape(const DeviceProfile& start, const std::vector<Prepared>& all, std::size_t folds, int batch,
+                            Precision precision, const AdaptOptions& opts, Scales model) {
   double sum = 0;
-  for (std::size_t i = 0; i < samples.size(); ++i) {
-    std::vector<LatencySample> rest;
-    for (std::size_t j = 0; j < samples.size(); ++j)
-      if (j != i) rest.push_back(samples[j]);
-    const DeviceProfile fit = adapt_fixed(start, rest, batch, precision, opts, model).profile;
-    const double pred = predict_all(fit, {samples[i]}, batch, precision)[0];
-    sum += std::fabs(pred - samples[i].latency_ms) / samples[i].latency_ms;
+  std::vector<std::size_t> train, held;
+  for (std::size_t f = 0; f < folds; ++f) {
+    train.clear();
+    held.clear();
+    for (std::size_t i = 0; i < all.size(); ++i) (i % folds == f ? held : train).push_back(i);
+    const DeviceProfile fit = adapt_fixed(start, all, train, batch, precision, opts, model, false).profile;
+    const std::vector<double> pred = predict_prepared(fit, all, held, batch, precision);
+    for (std::size_t k = 0; k < held.size(); ++k) {
+      const double y = all[held[k]].sample->latency_ms;
+      sum += std::fabs(pred[k] - y) / y;
+    }
   }
-  return 100.0 * sum / static_cast<double>(samples.size());
+  return 100.0 * sum / static_cast<double>(all.size());
 }
 
 // Indices of samples whose measured / predicted ratio under the starting profile is far from the
@@ -318,27 +385,41 @@ std::vector<std::pair<std::size_t, double>> find_suspects(const DeviceProfile& s
 FitResult adapt_chosen(const DeviceProfile& start, const std::vector<LatencySample>& samples, int batch,
                        Precision precision, const AdaptOptions& opts) {
   if (samples.empty()) throw UserError("adaptation needs at least one measured network");
-  if (opts.scales != Scales::Auto) return adapt_fixed(start, samples, batch, precision, opts, opts.scales);
+  DeviceProfile base = start;
+  base.lookup_table = {};
+  const HardwareModel base_model(base);
+  std::vector<Prepared> all;
+  all.reserve(samples.size());
+  for (const auto& s : samples) all.push_back({&s, KernelTerms(base_model, s.layers, batch, precision)});
+  std::vector<std::size_t> every(samples.size());
+  for (std::size_t i = 0; i < every.size(); ++i) every[i] = i;
+  if (opts.scales != Scales::Auto) return adapt_fixed(start, all, every, batch, precision, opts, opts.scales, true);
   if (samples.size() < 3) {
-    FitResult r = adapt_fixed(start, samples, batch, precision, opts, Scales::Global);
+    FitResult r = adapt_fixed(start, all, every, batch, precision, opts, Scales::Global, true);
     r.report.choice = "one time scale (fewer than 3 samples)";
     return r;
   }
   // Simplest first; a richer model must predict left-out networks strictly better to be chosen.
+  // Exact leave-one-out costs n fits per model; above exact_loo_max samples k-fold
+  // cross-validation (k fits) scores them instead, which many samples make just as reliable.
+  const bool exact = static_cast<int>(samples.size()) <= opts.exact_loo_max;
+  const std::size_t folds = exact ? samples.size() : std::min(samples.size(), static_cast<std::size_t>(opts.cv_folds));
   const std::array<std::pair<Scales, const char*>, 3> models{{{Scales::Global, "one time scale"},
                                                                {Scales::Shared, "one compute scale"},
                                                                {Scales::PerClass, "a compute scale per op class"}}};
-  std::array<double, 3> loo{};
+  std::array<double, 3> cv{};
   std::size_t best = 0;
   for (std::size_t k = 0; k < models.size(); ++k) {
-    loo[k] = leave_one_out_mape(start, samples, batch, precision, opts, models[k].first);
-    if (loo[k] < loo[best]) best = k;
+    cv[k] = cross_validated_mape(start, all, folds, batch, precision, opts, models[k].first);
+    if (cv[k] < cv[best]) best = k;
   }
-  FitResult r = adapt_fixed(start, samples, batch, precision, opts, models[best].first);
+  FitResult r = adapt_fixed(start, all, every, batch, precision, opts, models[best].first, true);
   std::ostringstream os;
   os.precision(3);
-  os << models[best].second << " (leave-one-out MAPE: " << loo[0] << "% one time scale, " << loo[1]
-     << "% one compute scale, " << loo[2] << "% per op class)";
+  os << models[best].second << " (";
+  if (exact) os << "leave-one-out";
+  else os << folds << "-fold cross-validation";
+  os << " MAPE: " << cv[0] << "% one time scale, " << cv[1] << "% one compute scale, " << cv[2] << "% per op class)";
   r.report.choice = os.str();
   return r;
 }
@@ -347,6 +428,7 @@ FitResult adapt_chosen(const DeviceProfile& start, const std::vector<LatencySamp
 
 FitResult adapt_profile(const DeviceProfile& start, const std::vector<LatencySample>& samples, int batch,
                         Precision precision, const AdaptOptions& opts) {
+  opts.validate();
   // Samples far off the others are left out of the fit when they are few (at most a quarter).
   const auto suspects = find_suspects(start, samples, batch, precision);
   const bool leave_out = !suspects.empty() && suspects.size() * 4 <= samples.size();

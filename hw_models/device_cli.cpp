@@ -16,7 +16,13 @@ std::string number(double v) {
 }  // namespace
 
 DeviceColumns::DeviceColumns(const DeviceCliOptions& o) {
-  if (o.batch < 0) throw UserError("--batch: expected a positive integer, got " + std::to_string(o.batch));
+  if (o.batch && *o.batch < 1) throw UserError("--batch: expected a positive integer, got " + std::to_string(*o.batch));
+  if (o.devices.empty() && o.batch)
+    throw UserError("--batch " + std::to_string(*o.batch) +
+                    " sets the batch of the hardware predictions, but no --device was given: add --device NAME");
+  if (o.devices.empty() && !o.precision.empty())
+    throw UserError("--precision " + o.precision +
+                    " sets the precision of the hardware predictions, but no --device was given: add --device NAME");
   std::optional<Precision> precision;
   if (!o.precision.empty()) {
     try {
@@ -34,7 +40,7 @@ DeviceColumns::DeviceColumns(const DeviceCliOptions& o) {
     }
     for (const auto& e : models_)
       if (e.name == p.name) throw UserError("--device: '" + p.name + "' given twice");
-    const int batch = o.batch > 0 ? o.batch : p.default_batch;
+    const int batch = o.batch ? *o.batch : p.default_batch;
     const Precision prec = precision ? *precision : parse_precision(p.default_precision);
     std::string name = p.name;
     models_.push_back({name, HardwareModel(std::move(p)), batch, prec});

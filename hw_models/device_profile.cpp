@@ -165,36 +165,56 @@ DeviceProfile DeviceProfile::from_json(const nlohmann::json& j, const std::strin
 
 void DeviceProfile::validate(const std::string& source) const {
   if (name.empty()) throw UserError(prefix(source) + "name: expected a non-empty string");
-  check(threads >= 1, source, "threads", "a positive integer", threads);
-  auto positive = [&](double v, const char* field) { check(std::isfinite(v) && v > 0, source, field, "a positive number", v); };
-  auto non_negative = [&](double v, const std::string& field) {
-    check(std::isfinite(v) && v >= 0, source, field, "a non-negative number", v);
+  // Beyond the usual checks, every number has a plausible range: a profile saying a device draws
+  // 1e308 W, or runs at 1e-300 TFLOP/s, is a typo, and its predictions would overflow to inf.
+  auto within = [&](double v, const std::string& field, double lo, double hi, const char* unit) {
+    char what[160];
+    std::snprintf(what, sizeof what, "a value from %g to %g %s (outside that, no real device)", lo, hi, unit);
+    check(v >= lo && v <= hi, source, field, what, v);
   };
-  positive(peak_tflops_fp32, "peak_tflops_fp32");
-  positive(peak_tflops_fp16, "peak_tflops_fp16");
-  positive(peak_tops_int8, "peak_tops_int8");
-  positive(memory_bandwidth_gbs, "memory_bandwidth_gbs");
-  non_negative(cache_mb, "cache_mb");
-  positive(cache_bandwidth_gbs, "cache_bandwidth_gbs");
-  non_negative(kernel_overhead_us, "kernel_overhead_us");
-  non_negative(network_overhead_us, "network_overhead_us");
+  auto positive = [&](double v, const std::string& field, double lo, double hi, const char* unit) {
+    check(std::isfinite(v) && v > 0, source, field, "a positive number", v);
+    within(v, field, lo, hi, unit);
+  };
+  auto non_negative = [&](double v, const std::string& field, double hi, const char* unit) {
+    check(std::isfinite(v) && v >= 0, source, field, "a non-negative number", v);
+    within(v, field, 0, hi, unit);
+  };
+  check(threads >= 1, source, "threads", "a positive integer", threads);
+  within(threads, "threads", 1, 1e5, "threads");
+  positive(peak_tflops_fp32, "peak_tflops_fp32", 1e-6, 1e6, "TFLOP/s");
+  positive(peak_tflops_fp16, "peak_tflops_fp16", 1e-6, 1e6, "TFLOP/s");
+  positive(peak_tops_int8, "peak_tops_int8", 1e-6, 1e6, "TOP/s");
+  positive(memory_bandwidth_gbs, "memory_bandwidth_gbs", 1e-6, 1e6, "GB/s");
+  non_negative(cache_mb, "cache_mb", 1e6, "MB");
+  positive(cache_bandwidth_gbs, "cache_bandwidth_gbs", 1e-6, 1e7, "GB/s");
+  non_negative(kernel_overhead_us, "kernel_overhead_us", 1e6, "us");
+  non_negative(network_overhead_us, "network_overhead_us", 1e8, "us");
   check(std::isfinite(full_occupancy_outputs) && full_occupancy_outputs >= 1, source, "full_occupancy_outputs",
         "a number >= 1", full_occupancy_outputs);
+  within(full_occupancy_outputs, "full_occupancy_outputs", 1, 1e12, "outputs");
   for (OpClass c : kClasses) {
     const double e = efficiency[c];
-    check(std::isfinite(e) && e > 0 && e <= 1, source, std::string("efficiency.") + op_class_name(c),
-          "a fraction of peak in (0, 1]", e);
-    non_negative(class_overhead_us[c], std::string("class_overhead_us.") + op_class_name(c));
+    const std::string field = std::string("efficiency.") + op_class_name(c);
+    check(std::isfinite(e) && e > 0 && e <= 1, source, field, "a fraction of peak in (0, 1]", e);
+    within(e, field, 1e-6, 1, "of peak");
+    non_negative(class_overhead_us[c], std::string("class_overhead_us.") + op_class_name(c), 1e6, "us");
   }
-  non_negative(energy_pj_per_flop_fp32, "energy_pj_per_flop_fp32");
-  non_negative(energy_pj_per_flop_fp16, "energy_pj_per_flop_fp16");
-  non_negative(energy_pj_per_op_int8, "energy_pj_per_op_int8");
-  non_negative(energy_pj_per_dram_byte, "energy_pj_per_dram_byte");
-  non_negative(static_power_w, "static_power_w");
+  non_negative(energy_pj_per_flop_fp32, "energy_pj_per_flop_fp32", 1e6, "pJ");
+  non_negative(energy_pj_per_flop_fp16, "energy_pj_per_flop_fp16", 1e6, "pJ");
+  non_negative(energy_pj_per_op_int8, "energy_pj_per_op_int8", 1e6, "pJ");
+  non_negative(energy_pj_per_dram_byte, "energy_pj_per_dram_byte", 1e6, "pJ");
+  non_negative(static_power_w, "static_power_w", 1e5, "W");
   check(default_batch >= 1, source, "default_batch", "a positive integer", default_batch);
+  within(default_batch, "default_batch", 1, 1e6, "samples");
   if (default_precision != "fp32" && default_precision != "fp16" && default_precision != "int8")
     throw UserError(prefix(source) + "default_precision: expected \"fp32\", \"fp16\" or \"int8\", got \"" +
                     default_precision + "\"");
+  if (!lookup_table.empty()) {
+    within(lookup_table.batch, "lookup_table.batch", 1, 1e6, "samples");
+    non_negative(lookup_table.network_overhead_us, "lookup_table.network_overhead_us", 1e8, "us");
+    for (const auto& [key, us] : lookup_table.latency_us) non_negative(us, "lookup_table.latency_us." + key, 1e9, "us");
+  }
 }
 
 nlohmann::json DeviceProfile::to_json() const {

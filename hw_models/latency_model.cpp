@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <string_view>
 
 #include "hwnas/core/error.h"
@@ -211,6 +212,17 @@ HwPrediction HardwareModel::predict(const LayerList& list, int batch, Precision 
   }
   out.latency_ms += 1e-3 * (use_lut ? p_.lookup_table.network_overhead_us : p_.network_overhead_us);
   out.energy_mj = out.dynamic_energy_mj + p_.static_power_w * out.latency_ms;
+  // Validated profiles keep both finite for any real network; a profile built in code may not.
+  if (!std::isfinite(out.latency_ms) || !std::isfinite(out.energy_mj)) {
+    char buf[96];
+    std::snprintf(buf, sizeof buf, " is not a finite number (latency %g ms, energy %g mJ)", out.latency_ms, out.energy_mj);
+    throw UserError("device " + p_.name + ": the predicted " +
+                    (std::isfinite(out.latency_ms) ? std::string("energy") : std::string("latency")) + buf +
+                    " at batch " + std::to_string(batch) + ": the profile has an absurd value (check " +
+                    (std::isfinite(out.latency_ms) ? "static_power_w and the energy_pj_* fields"
+                                                   : "the peaks, bandwidths, efficiencies and overheads") +
+                    ")");
+  }
   return out;
 }
 

@@ -114,6 +114,33 @@ TEST(Doubling, IntervalThroughZeroIsUnbounded) {
   EXPECT_TRUE(res.to_json()["eras"][0]["doubling_months_ci95"][1].is_null());
 }
 
+TEST(Doubling, ConstantEraHasNoDoublingTimeAndNothingNonFinite) {
+  // Was: a doubling time of -3e16 months and R-squared nan (3 rows), or inf (2 rows).
+  for (const char* csv : {"date,compute\n2015,5\n2016,5\n2017,5\n", "date,compute\n2015,5\n2016,5\n"}) {
+    const auto res = doubling_times(hwnas::parse_csv(csv, "c.csv"), opts());
+    ASSERT_EQ(res.eras.size(), 1u);
+    EXPECT_FALSE(res.eras[0].fitted);
+    EXPECT_EQ(res.eras[0].note, "compute is the same in every row of this era: no growth, so no doubling time");
+    const std::string b = res.brief();
+    EXPECT_EQ(b.find("inf"), std::string::npos) << b;
+    EXPECT_EQ(b.find("nan"), std::string::npos) << b;
+    EXPECT_TRUE(res.to_json()["eras"][0]["doubling_months"].is_null());
+  }
+}
+
+TEST(Doubling, ZeroSlopeHasNoDoublingTimeRatherThanInf) {
+  // Symmetric data: the fitted slope is exactly 0, and 12 / 0 was printed as inf.
+  const auto res = doubling_times(hwnas::parse_csv("date,compute\n2015,1\n2016,2\n2017,2\n2018,1\n", "z.csv"), opts());
+  const Era& e = res.eras[0];
+  ASSERT_TRUE(e.fitted);
+  ASSERT_EQ(e.slope, 0.0);
+  EXPECT_TRUE(std::isnan(e.months));
+  const std::string b = res.brief();
+  EXPECT_NE(b.find("all        4           none"), std::string::npos) << b;
+  EXPECT_EQ(b.find("inf"), std::string::npos) << b;
+  EXPECT_TRUE(res.to_json()["eras"][0]["doubling_months"].is_null());
+}
+
 TEST(Doubling, BadRowsEmptyErasAndBadBreaks) {
   const auto t = hwnas::parse_csv(
       "date,compute\n2015-01,10\n2015-07,20\n2016-01,40\nsoon,80\n2017-01,\n2017-06,0\n2020-01,5\n", "b.csv");

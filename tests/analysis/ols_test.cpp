@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <limits>
 
 #include <gtest/gtest.h>
 
@@ -119,4 +120,53 @@ TEST(Ols, RankDeficientAndTooFewRowsAreUserErrors) {
   } catch (const hwnas::UserError& e) {
     EXPECT_STREQ(e.what(), "too few rows to fit: 2 rows for 2 coefficients (need more rows than coefficients)");
   }
+}
+
+namespace {
+std::string ols_error(const Eigen::MatrixXd& X, const Eigen::VectorXd& y) {
+  try {
+    fit_ols(X, y, {"Intercept", "x"});
+  } catch (const hwnas::UserError& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+}  // namespace
+
+TEST(Ols, ConstantResponseHugeOrNonFiniteValuesAreUserErrors) {
+  Eigen::MatrixXd X(4, 2);
+  X << 1, 1, 1, 2, 1, 3, 1, 4;
+  Eigen::VectorXd y(4);
+  y << 5, 5, 5, 5;  // R-squared would be 0/0 and the t statistics 0/0 or c/0
+  EXPECT_EQ(ols_error(X, y),
+            "the response is the same in every row (5): R-squared and the t statistics are undefined for a constant "
+            "response");
+  y << 1e308, 1.5e308, 1.2e308, 1.7e308;  // sums of squares overflow
+  EXPECT_EQ(ols_error(X, y),
+            "the response has values up to 1.7e+308, too large for least squares in double precision (their squares "
+            "overflow): rescale it (another unit) or fit logarithms");
+  y << 1, 3, 2, 5;
+  Eigen::MatrixXd big = X;
+  big.col(1) *= 1e200;  // was reported as "linearly dependent" (the column norm overflowed)
+  EXPECT_EQ(ols_error(big, y),
+            "column 'x' has values up to 4e+200, too large for least squares in double precision (their squares "
+            "overflow): rescale it (another unit) or fit logarithms");
+  y(2) = std::numeric_limits<double>::infinity();
+  EXPECT_EQ(ols_error(X, y), "the response is not a finite number in row 3 (inf)");
+}
+
+TEST(Ols, ExactFitIsFlaggedAndKeepsItsCoefficients) {
+  // A 0/1 regressor with y constant within each group: every residual is exactly 0.
+  Eigen::MatrixXd X(4, 2);
+  X << 1, 0, 1, 0, 1, 1, 1, 1;
+  Eigen::VectorXd y(4);
+  y << 3, 3, 5, 5;
+  const OlsResult r = fit_ols(X, y, {"Intercept", "d"});
+  EXPECT_TRUE(r.exact);
+  EXPECT_EQ(r.ssr, 0);
+  EXPECT_NEAR(r.coef("d").estimate, 2, 1e-14);
+  EXPECT_EQ(r.coef("d").ci_low, r.coef("d").ci_high);
+  // Noisy data are not exact.
+  y << 3, 3.1, 5, 5;
+  EXPECT_FALSE(fit_ols(X, y, {"Intercept", "d"}).exact);
 }

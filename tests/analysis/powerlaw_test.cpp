@@ -111,3 +111,16 @@ TEST(PowerLaw, PercentileInterpolatesLikeNumpy) {
   EXPECT_DOUBLE_EQ(percentile({4, 1, 3, 2}, 0.975), 3.925);
   EXPECT_DOUBLE_EQ(percentile({7}, 0.975), 7);
 }
+
+TEST(PowerLaw, CoefficientBeyondDoublePrecisionIsAUserError) {
+  // y = 1e600 * x^1: a = inf was printed with exit code 0.
+  const auto t = hwnas::parse_csv("params,flops\n1e-300,1e300\n2e-300,2e300\n3e-300,3.5e300\n", "pl.csv");
+  try {
+    fit_power_law(t, options(100, 1));
+    ADD_FAILURE();
+  } catch (const hwnas::UserError& e) {
+    EXPECT_STREQ(e.what(),
+                 "pl.csv: flops = a * params^b: a = 10^637.551 is beyond double precision (1.8e308); rescale params or "
+                 "flops (another unit)");
+  }
+}

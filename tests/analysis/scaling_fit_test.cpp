@@ -339,6 +339,35 @@ TEST(ScalingFit, BadInputNamesFileAndColumn) {
   }
 }
 
+TEST(ScalingFit, ConstantExactOrHugeDataFailWithTheReason) {
+  ScalingFitOptions o;
+  o.y = "y";
+  o.x = "x";
+  auto error = [&](const std::string& csv) {
+    try {
+      fit_scaling(hwnas::parse_csv(csv, "d.csv"), o);
+    } catch (const hwnas::UserError& e) {
+      return std::string(e.what());
+    }
+    return std::string("(no error)");
+  };
+  // Printed inf t, NaN t and NaN R-squared with exit code 0.
+  EXPECT_EQ(error("x,y\n1,5\n2,5\n3,5\n4,5\n"),
+            "d.csv: y ~ x: the response is the same in every row (5): R-squared and the t statistics are undefined "
+            "for a constant response");
+  // Printed NaN coefficients.
+  EXPECT_EQ(error("x,y\n1,1e308\n2,1.5e308\n3,1.2e308\n4,1.7e308\n"),
+            "d.csv: y ~ x: the response has values up to 1.7e+308, too large for least squares in double precision "
+            "(their squares overflow): rescale it (another unit) or fit logarithms");
+  // Printed inf t with zero standard errors.
+  EXPECT_EQ(error("x,y\n0,3\n0,3\n1,5\n1,5\n"),
+            "d.csv: y ~ x: every residual is 0 (y is an exact linear function of x): the standard errors are 0, so t "
+            "statistics and p-values are undefined");
+  // With --log the same huge values are fine.
+  o.log = true;
+  EXPECT_EQ(error("x,y\n1,1e308\n2,1.5e307\n3,1.2e308\n4,1.7e308\n"), "(no error)");
+}
+
 TEST(ScalingFit, ReportShowsTableAndRowAccounting) {
   const std::string path = write_csv("models.csv", model_csv(17, 50, true));
   const ScalingFit fit = fit_scaling(read_data_table(path).table, log_by_domain());

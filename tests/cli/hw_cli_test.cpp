@@ -25,6 +25,10 @@ std::string samples_csv(int rows) {
   for (int i = 0; i < rows; ++i) s += std::string(archs[i % 4]) + "," + std::to_string(2.0 + 3.0 * (i % 4) + 0.01 * i) + "\n";
   return s;
 }
+std::string write_and_path(const std::string& path, const std::string& text) {
+  write_text(path, text);
+  return path;
+}
 }  // namespace
 
 TEST(CliHw, DevicesListsEveryProfile) {
@@ -79,6 +83,40 @@ TEST(CliHw, BadDeviceOptionsExitWith2BeforeAnyOutput) {
   auto f = run_hwnas({"evaluate", "--arch", kArch, "--device", dir + "/bad.json"});
   EXPECT_EQ(f.exit_code, 2);
   EXPECT_NE(f.err.find("bad.json: kind: required field is missing"), std::string::npos) << f.err;
+}
+
+TEST(CliHw, ZeroCountsAndDeviceOptionsWithoutADeviceAreErrors) {
+  // Each ran with exit code 0: --batch 0 as batch 1, --precision/--batch ignored without --device,
+  // an absurd static power as "energy_mj": null.
+  const std::string dir = scratch_dir();
+  nlohmann::json absurd = nlohmann::json::parse(read_text(std::string(HWNAS_SOURCE_DIR) + "/configs/hardware/host.json"));
+  absurd["static_power_w"] = 1e308;
+  write_text(dir + "/absurd.json", absurd.dump());
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases{
+      {{"evaluate", "--arch", kArch, "--device", "host", "--batch", "0"}, "error: --batch: expected a positive integer, got 0"},
+      {{"evaluate", "--arch", kArch, "--precision", "fp16"},
+       "error: --precision fp16 sets the precision of the hardware predictions, but no --device was given: add --device NAME"},
+      {{"evaluate", "--arch", kArch, "--batch", "8"},
+       "error: --batch 8 sets the batch of the hardware predictions, but no --device was given: add --device NAME"},
+      {{"enumerate", "--out", dir + "/x.csv", "--device", "host", "--batch", "0"},
+       "error: --batch: expected a positive integer, got 0"},
+      {{"enumerate", "--out", dir + "/x.csv", "--limit", "0"},
+       "error: --limit: expected a positive number of architectures, got 0"},
+      {{"evaluate", "--arch", kArch, "--json", "--device", dir + "/absurd.json"},
+       "error: --device: " + dir + "/absurd.json: static_power_w: expected a value from 0 to 100000 W (outside that, no "
+       "real device), got 1e+308"},
+      {{"calibrate", "--device", "pixel-3", "--samples", dir + "/none.csv", "--batch", "0"},
+       "error: --batch: expected a positive integer, got 0"},
+      {{"calibrate", "--device", "pixel-3", "--samples", dir + "/none.csv", "--threads", "0"},
+       "error: --threads: expected a positive integer, got 0"},
+  };
+  for (const auto& [args, want] : cases) {
+    auto r = run_hwnas(args);
+    EXPECT_EQ(r.exit_code, 2) << args[0] << " " << r.out;
+    EXPECT_EQ(r.out, "");
+    EXPECT_EQ(r.err, want + "\n");
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir + "/x.csv"));
 }
 
 TEST(CliHw, EnumerateAddsDeviceColumns) {
@@ -138,6 +176,12 @@ TEST(CliHw, FewShotCalibrationWritesAProfileThatLoads) {
   auto r = run_hwnas({"calibrate", "--device", "pixel-3", "--samples", dir + "/s.csv", "--out", dir + "/p.json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("few-shot adaptation of pixel-3: 12 samples"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("(leave-one-out MAPE: "), std::string::npos) << r.out;
+  // Above 100 samples the models are scored by 10-fold cross-validation.
+  write_text(dir + "/many.csv", samples_csv(101));
+  auto m = run_hwnas({"calibrate", "--device", "pixel-3", "--samples", dir + "/many.csv", "--out", dir + "/m.json"});
+  ASSERT_EQ(m.exit_code, 0) << m.err;
+  EXPECT_NE(m.out.find("(10-fold cross-validation MAPE: "), std::string::npos) << m.out;
   auto e = run_hwnas({"evaluate", "--arch", kArch, "--json", "--device", dir + "/p.json"});
   ASSERT_EQ(e.exit_code, 0) << e.err;
   // Fitted to the samples: this architecture was measured at 2.0-2.1 ms.
@@ -156,6 +200,17 @@ TEST(CliHw, CalibrationErrorsExitWith2AndLeaveNoFile) {
   auto b = run_hwnas({"calibrate", "--device", "pixel-3", "--samples", dir + "/bad.csv", "--out", dir + "/p.json"});
   EXPECT_EQ(b.exit_code, 2);
   EXPECT_NE(b.err.find("bad.csv:5: column 'arch_str': not a nb201 architecture"), std::string::npos) << b.err;
+  // Samples in the wrong unit (ms x 5e5): the adapted profile is absurd and is not written.
+  std::string slow = "arch_str,latency_ms\n";
+  for (const auto& line : hwnas::read_csv_file(write_and_path(dir + "/s.csv", samples_csv(12))).rows)
+    slow += line[0] + "," + std::to_string(std::stod(line[1]) * 5e5) + "\n";
+  write_text(dir + "/slow.csv", slow);
+  auto a = run_hwnas({"calibrate", "--device", "pixel-3", "--samples", dir + "/slow.csv", "--out", dir + "/p.json"});
+  EXPECT_EQ(a.exit_code, 2);
+  EXPECT_NE(a.err.find("slow.csv: the profile adapted to these samples: network_overhead_us: expected a value from 0 "
+                       "to 1e+08 us (outside that, no real device), got "),
+            std::string::npos)
+      << a.err;
   auto g = run_hwnas({"calibrate", "--device", "a100-sxm", "--out", dir + "/p.json"});
   EXPECT_EQ(g.exit_code, 2);
   EXPECT_NE(g.err.find("refines only the 'host' profile"), std::string::npos) << g.err;

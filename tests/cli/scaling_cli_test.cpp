@@ -159,3 +159,23 @@ TEST(CliScaling, BadInputExitsWith2AndNamesTheInput) {
   auto n = run_hwnas({"scaling"});
   EXPECT_EQ(n.exit_code, 2);
 }
+
+TEST(CliScaling, NonFiniteStatisticsAreErrorsNotOutput) {
+  // Each printed inf or NaN statistics and exited with 0.
+  const std::string flat = write("flat.csv", "x,y\n1,5\n2,5\n3,5\n4,5\n");
+  const std::string huge = write("huge.csv", "x,y\n1,1e308\n2,1.5e308\n3,1.2e308\n4,1.7e308\n");
+  for (const auto& args : std::vector<std::vector<std::string>>{{"scaling", "fit", flat, "--y", "y", "--x", "x"},
+                                                                {"scaling", "fit", flat, "--y", "y", "--x", "x", "--robust", "--json"},
+                                                                {"scaling", "fit", huge, "--y", "y", "--x", "x"}}) {
+    auto r = run_hwnas(args);
+    EXPECT_EQ(r.exit_code, 2) << r.out;
+    EXPECT_EQ(r.out, "");
+    EXPECT_TRUE(has(r.err, args[2] == flat ? "y ~ x: the response is the same in every row (5)"
+                                           : "y ~ x: the response has values up to 1.7e+308, too large"))
+        << r.err;
+  }
+  auto d = run_hwnas({"scaling", "doubling", write("d.csv", "date,y\n2015,5\n2016,5\n2017,5\n"), "--y", "y", "--date", "date"});
+  EXPECT_EQ(d.exit_code, 0) << d.err;
+  EXPECT_TRUE(has(d.out, "y is the same in every row of this era: no growth, so no doubling time")) << d.out;
+  EXPECT_FALSE(has(d.out, "nan") || has(d.out, "inf")) << d.out;
+}

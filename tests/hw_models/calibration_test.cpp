@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <limits>
 
 #include <gtest/gtest.h>
 
@@ -224,6 +225,81 @@ TEST(Calibration, FewShotPerClassScalesFollowOneSlowClass) {
   EXPECT_NEAR(one_by_one, 1.0, 0.2);
 }
 
+TEST(Calibration, KernelTermsRescaledEqualTermsOfTheChangedProfile) {
+  // The fast path of the few-shot fits, checked against HardwareModel::terms() under profiles
+  // changed the way adaptation changes them, for an eager and a compiled runtime.
+  for (const char* device : {"pixel-3", "a100-sxm", "host"}) {
+    DeviceProfile base = load_device(device);
+    base.lookup_table = {};
+    for (const char* sname : {"nb201", "mbv"}) {
+      auto space = make_space(sname);
+      Rng rng(11);
+      const LayerList layers = space->layers(space->sample(rng));
+      const KernelTerms kt(HardwareModel(base), layers, 2, Precision::FP32);
+      DeviceProfile now = base;
+      now.peak_tflops_fp32 *= 1.7;
+      now.efficiency.conv_dense = 0.9 * now.efficiency.conv_dense;
+      now.memory_bandwidth_gbs /= 0.37;
+      now.cache_bandwidth_gbs /= 0.37;
+      now.kernel_overhead_us *= 3;
+      const std::vector<LayerTerms> want = HardwareModel(now).terms(layers, 2, Precision::FP32);
+      const KernelTerms::Ratios r = kt.ratios(now);
+      std::size_t k = 0;
+      for (const LayerTerms& w : want) {
+        if (w.kernels == 0) continue;
+        ASSERT_LT(k, kt.size());
+        const LayerTerms got = kt.at(k++, r);
+        EXPECT_EQ(got.cls, w.cls);
+        EXPECT_EQ(got.kernels, w.kernels);
+        EXPECT_NEAR(got.peak_compute_ms, w.peak_compute_ms, 1e-12 * w.peak_compute_ms) << device << " " << sname;
+        EXPECT_NEAR(got.memory_ms, w.memory_ms, 1e-12 * w.memory_ms) << device << " " << sname;
+      }
+      EXPECT_EQ(k, kt.size());
+      EXPECT_GT(k, 10u);
+    }
+  }
+}
+
+TEST(Calibration, FewShotScoresModelsByLeaveOneOutUpToALimitThenByKFold) {
+  const DeviceProfile start = load_device("pixel-3");
+  DeviceProfile truth = start;
+  truth.efficiency.conv_dense /= 2;
+  truth.kernel_overhead_us *= 1.5;
+  HardwareModel tm(truth);
+  auto train = synthetic_networks(tm, "nb201", 24, 13);
+  Rng noise(3);
+  for (auto& s : train) s.latency_ms *= std::exp(0.03 * noise.normal());
+  AdaptOptions exact, kfold, folds_n;
+  exact.exact_loo_max = 24;
+  kfold.exact_loo_max = 23;
+  kfold.cv_folds = 4;
+  folds_n.exact_loo_max = 0;
+  folds_n.cv_folds = 24;  // k-fold with one sample per fold is leave-one-out
+  const FitReport e = adapt_profile(start, train, 1, Precision::FP32, exact).report;
+  const FitReport k = adapt_profile(start, train, 1, Precision::FP32, kfold).report;
+  const FitReport n = adapt_profile(start, train, 1, Precision::FP32, folds_n).report;
+  EXPECT_NE(e.choice.find("(leave-one-out MAPE: "), std::string::npos) << e.choice;
+  EXPECT_NE(k.choice.find("(4-fold cross-validation MAPE: "), std::string::npos) << k.choice;
+  EXPECT_EQ(n.choice.substr(n.choice.find("(24-fold cross-validation MAPE: ") + 31),
+            e.choice.substr(e.choice.find("(leave-one-out MAPE: ") + 20));
+  // Both rules pick the same model here; the final fit is the same whichever rule chose it.
+  EXPECT_EQ(e.choice.substr(0, e.choice.find(" (")), k.choice.substr(0, k.choice.find(" (")));
+  EXPECT_EQ(e.parameters, k.parameters);
+}
+
+TEST(Calibration, AdaptOptionsValidateNamesTheField) {
+  EXPECT_EQ(test::error_of([] { AdaptOptions{}.validate(); }), "(no error)");
+  AdaptOptions o;
+  o.cv_folds = 1;
+  EXPECT_EQ(error_of([&] { o.validate(); }), "few-shot adaptation: cv_folds: expected at least 2 folds, got 1");
+  o = {};
+  o.iterations = 0;
+  EXPECT_EQ(error_of([&] { o.validate(); }), "few-shot adaptation: iterations: expected a positive integer, got 0");
+  o = {};
+  o.prior_weight = std::numeric_limits<double>::infinity();
+  EXPECT_EQ(error_of([&] { o.validate(); }), "few-shot adaptation: prior_weight: expected a finite non-negative weight");
+}
+
 TEST(Calibration, SingleLayerGraphCountsAsTheLayer) {
   auto space = make_space("mbv");
   Rng rng(2);
@@ -279,6 +355,9 @@ TEST_F(SampleFiles, ErrorsNameFileLineAndField) {
   p = write("nan.csv", "arch_str,latency_ms\n" + rows(10) + "|nor_conv_3x3~0|+|none~0|none~1|+|none~0|none~1|none~2|,fast\n");
   EXPECT_EQ(error_of([&] { read_latency_samples(p, *space); }),
             p + ":12: column 'latency_ms': expected a number, got 'fast'");
+  p = write("huge.csv", "arch_str,latency_ms\n" + rows(10) + "|nor_conv_3x3~0|+|none~0|none~1|+|none~0|none~1|none~2|,1e308\n");
+  EXPECT_EQ(error_of([&] { read_latency_samples(p, *space); }),
+            p + ":12: column 'latency_ms': expected a latency in ms of at most 1e7 (about 3 hours), got '1e308'");
   p = write("few.csv", "arch_str,latency_ms\n" + rows(7));
   EXPECT_EQ(error_of([&] { read_latency_samples(p, *space); }),
             p + ": 7 samples; adaptation needs at least 10 rows of measured (arch_str, latency_ms)");

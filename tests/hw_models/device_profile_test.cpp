@@ -4,6 +4,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include <functional>
+
 #include <gtest/gtest.h>
 
 #include "hwnas/core/json_reader.h"
@@ -90,6 +92,37 @@ TEST(DeviceProfile, UnknownKeysAndBadValuesNameTheField) {
   j["full_occupancy_outputs"] = 0.5;
   EXPECT_EQ(error_of([&] { DeviceProfile::from_json(j, "x.json"); }),
             "x.json: full_occupancy_outputs: expected a number >= 1, got 0.5");
+}
+
+TEST(DeviceProfile, AbsurdValuesAreRejectedNamingFileAndField) {
+  // Each was accepted, and predictions with it came out inf (printed as "energy_mj": null).
+  const std::vector<std::pair<std::function<void(nlohmann::json&)>, std::string>> cases{
+      {[](auto& j) { j["static_power_w"] = 1e308; },
+       "x.json: static_power_w: expected a value from 0 to 100000 W (outside that, no real device), got 1e+308"},
+      {[](auto& j) { j["peak_tflops_fp32"] = 1e-300; },
+       "x.json: peak_tflops_fp32: expected a value from 1e-06 to 1e+06 TFLOP/s (outside that, no real device), got "
+       "1e-300"},
+      {[](auto& j) { j["efficiency"]["pooling"] = 1e-300; },
+       "x.json: efficiency.pooling: expected a value from 1e-06 to 1 of peak (outside that, no real device), got 1e-300"},
+      {[](auto& j) { j["energy_pj_per_dram_byte"] = 1e300; },
+       "x.json: energy_pj_per_dram_byte: expected a value from 0 to 1e+06 pJ (outside that, no real device), got "
+       "1e+300"},
+      {[](auto& j) { j["network_overhead_us"] = 1e200; },
+       "x.json: network_overhead_us: expected a value from 0 to 1e+08 us (outside that, no real device), got 1e+200"},
+      {[](auto& j) {
+         j["lookup_table"] = {{"batch", 1}, {"precision", "fp32"}, {"network_overhead_us", 1},
+                              {"latency_us", {{"relu 16x32x32>16x32x32", 1e300}}}};
+       },
+       "x.json: lookup_table.latency_us.relu 16x32x32>16x32x32: expected a value from 0 to 1e+09 us (outside that, no "
+       "real device), got 1e+300"},
+  };
+  for (const auto& [edit, want] : cases) {
+    nlohmann::json j = host_json();
+    edit(j);
+    EXPECT_EQ(error_of([&] { DeviceProfile::from_json(j, "x.json"); }), want);
+  }
+  // Every shipped profile is inside the ranges.
+  for (const auto& name : device_names()) EXPECT_EQ(error_of([&] { load_device(name); }), "(no error)") << name;
 }
 
 TEST(DeviceProfile, UnknownNameListsTheKnownOnes) {

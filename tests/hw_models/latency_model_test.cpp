@@ -175,6 +175,23 @@ TEST(LatencyModel, EveryProfileGivesPositiveFiniteTotalsOnBothSpaces) {
   }
 }
 
+TEST(LatencyModel, NonFinitePredictionIsAUserErrorNamingTheDevice) {
+  // A profile built in code skips validation; its inf energy must not come out as a number.
+  DeviceProfile p = round_profile();
+  p.static_power_w = 1e308;
+  p.network_overhead_us = 5000;  // 5 ms: 5e308 mJ
+  const HardwareModel m(p);
+  const std::string e = error_of([&] { m.predict(list_of({conv3x3()}), 3, Precision::FP32); });
+  EXPECT_EQ(e.substr(0, e.find(" (latency ")), "device round: the predicted energy is not a finite number") << e;
+  EXPECT_EQ(e.substr(e.find(" ms, ")),
+            " ms, energy inf mJ) at batch 3: the profile has an absurd value (check static_power_w and the energy_pj_* "
+            "fields)");
+  p = round_profile();
+  p.peak_tflops_fp32 = 1e-320;
+  EXPECT_EQ(error_of([&] { HardwareModel(p).predict(list_of({conv3x3()}), 1, Precision::FP32); }).substr(0, 71),
+            "device round: the predicted latency is not a finite number (latency inf");
+}
+
 TEST(LatencyModel, MoreWorkIsSlowerOnNb201) {
   // The all-conv3x3 cell costs more than the all-skip cell on every device.
   auto space = make_space("nb201");

@@ -39,10 +39,10 @@ struct Era {
   std::string label;                 // "start .. end" ("-inf .. 2010-01-01")
   double start = 0, end = 0;         // decimal years (-inf / +inf at the ends)
   std::size_t n = 0;
-  bool fitted = false;               // false: too few rows or one date only (see note)
+  bool fitted = false;               // false: too few rows, one date only, or y constant (see note)
   double slope = 0;                  // doublings per year (log2 y per year)
   double slope_low = 0, slope_high = 0;  // 95% t interval (n - 2 df); NaN with n = 2
-  double months = 0;                 // 12 / slope
+  double months = 0;                 // 12 / slope; NaN when the slope is exactly 0 (printed "none", JSON null)
   /// 95% interval of the doubling time in months; unset bounds are unbounded.
   std::optional<double> months_low, months_high;
   double r_squared = 0;

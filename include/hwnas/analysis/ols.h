@@ -37,6 +37,10 @@ struct OlsResult {
   double df_resid = 0, df_model = 0;
   double r_squared = 0, adj_r_squared = 0;
   double ssr = 0;                         // sum of squared residuals
+  /// SSR is exactly 0 (y is an exact linear function of X): the standard errors are 0 and the
+  /// statistics and p-values not finite. Callers that print them refuse such fits
+  /// (fit_scaling); the coefficients and their (zero-width) intervals are still right.
+  bool exact = false;
 
   /// The coefficient of a term; InternalError when absent.
   const Coefficient& coef(const std::string& term) const;
@@ -57,7 +61,10 @@ struct OlsResult {
 
 /// Fits y = X b + e. X holds an intercept column when the model has one (R-squared is then
 /// centred, as statsmodels does when the design has a constant). UserError when there are no
-/// more rows than columns or when X is rank deficient (the message names the columns involved).
+/// more rows than columns, when X is rank deficient (the message names the columns involved),
+/// when a value is not finite or above 1e150 in magnitude (sums of squares would overflow), when
+/// the response is constant in a model with an intercept (R-squared undefined), or when any
+/// statistic comes out non-finite; the one exception is an exact fit (see OlsResult::exact).
 OlsResult fit_ols(const Eigen::MatrixXd& X, const Eigen::VectorXd& y, const std::vector<std::string>& terms,
                   CovType cov_type = CovType::NonRobust);
 

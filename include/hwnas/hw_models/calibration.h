@@ -38,8 +38,8 @@ struct LatencySample {
 };
 
 /// Reads a CSV with columns arch_str and latency_ms (other columns ignored). Errors name the
-/// file, line and column: missing columns, malformed or unknown architectures, non-positive or
-/// non-numeric latencies, fewer than `min_rows` rows.
+/// file, line and column: missing columns, malformed or unknown architectures, non-positive,
+/// non-numeric or absurd (> 1e7 ms) latencies, fewer than `min_rows` rows.
 std::vector<LatencySample> read_latency_samples(const std::string& path, const SearchSpace& space, int min_rows = 10);
 
 struct FitReport {
@@ -70,6 +70,46 @@ struct AdaptOptions {
   enum class Scales { Auto, Global, Shared, PerClass };
   Scales scales = Scales::Auto;
   double class_weight = 0.1;
+  /// Auto scores the models by exact leave-one-out error up to this many samples, and by
+  /// `cv_folds`-fold cross-validation above (see docs/hardware.md).
+  int exact_loo_max = 100;
+  int cv_folds = 10;
+  /// UserError naming the field: iterations >= 1, finite non-negative weights, cv_folds >= 2.
+  void validate() const;
+};
+
+/// The model's terms of a network's kernel-launching layers (HardwareModel::terms() entries with
+/// kernels > 0, in order), computed once under a base profile and rescaled to a profile that
+/// differs from it only in what adaptation changes: peaks, efficiencies, overheads, and DRAM and
+/// cache bandwidth scaled by one factor. Few-shot adaptation refits the same networks thousands
+/// of times (cross-validation), and terms() was its hot spot; tests check at() against terms().
+///
+/// Example:
+///   KernelTerms kt(HardwareModel(base), layers, 1, Precision::FP32);
+///   LayerTerms t = kt.at(0, kt.ratios(adapted_profile));
+class KernelTerms {
+ public:
+  KernelTerms(const HardwareModel& base, const LayerList& layers, int batch, Precision precision);
+  /// How `now` scales compute (base peak / now's peak) and memory time (base bandwidth / now's).
+  /// InternalError when `now` changed what rescaling cannot follow (cache size, occupancy,
+  /// runtime, or DRAM and cache bandwidth by different factors).
+  struct Ratios {
+    double compute = 1, memory = 1;
+  };
+  Ratios ratios(const DeviceProfile& now) const;
+  std::size_t size() const { return terms_.size(); }
+  /// The k-th kernel-launching layer's terms under the profile `r` came from.
+  LayerTerms at(std::size_t k, Ratios r) const {
+    LayerTerms t = terms_[k];
+    t.peak_compute_ms *= r.compute;
+    t.memory_ms *= r.memory;
+    return t;
+  }
+
+ private:
+  std::vector<LayerTerms> terms_;
+  Precision precision_;
+  DeviceProfile base_;  // without its lookup table
 };
 
 struct FitResult {

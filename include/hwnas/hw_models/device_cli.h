@@ -6,6 +6,7 @@
 // Example:
 //   add_device_cli_options(*cmd, args->hw);           // in setup
 //   DeviceColumns hw(args.hw);  csv += hw.row(layers); // in the callback
+#include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -18,7 +19,7 @@ namespace hwnas {
 
 struct DeviceCliOptions {
   std::vector<std::string> devices;  // names or paths
-  int batch = 0;                     // 0: each profile's default_batch
+  std::optional<int> batch;          // absent: each profile's default_batch
   std::string precision;             // empty: each profile's default_precision
 };
 
@@ -29,7 +30,9 @@ void add_device_cli_options(App& cmd, DeviceCliOptions& o) {
   cmd.add_option("--precision", o.precision, "fp32, fp16/bf16 or int8 (default: each profile's default_precision)");
 }
 
-/// The models of the --device options, loaded once. UserError naming --device/--batch/--precision.
+/// The models of the --device options, loaded once. UserError naming --device/--batch/--precision:
+/// a batch below 1, an unknown precision, or --batch/--precision without any --device (they
+/// would be silently ignored).
 class DeviceColumns {
  public:
   explicit DeviceColumns(const DeviceCliOptions& o);
