@@ -10,6 +10,8 @@ PACKAGES=(
   libcli11-dev dataset-fashion-mnist
   # used by tests that check exports and statistics against the Python ecosystem
   python3-torch python3-statsmodels python3-onnx libonnx-dev libprotobuf-dev protobuf-compiler
+  # `dot` parses the exported graph.dot; headless chromium loads report.html's DOM
+  graphviz chromium
 )
 
 missing=()
