@@ -71,44 +71,53 @@ TEST(Proxies, MatchAnIndependentPyTorchReference) {
   torch::set_num_threads(1);
   Nb201Space s = small_nb201();
   const ImageSet data = make_synthetic(64, 10, 3, 16, 5);
-  ProxyOptions o;
-  o.batch_size = 16;
-  o.seed = 7;
-  // The minibatch score_proxy draws (nas/torch/proxies.cpp, batches.h): batch_size indices with
-  // replacement from Rng(seed ^ 0xda7a); the images already have the network's input shape.
-  Rng pick(o.seed ^ 0xda7a);
-  std::vector<std::size_t> idx(static_cast<std::size_t>(o.batch_size));
-  for (auto& i : idx) i = pick.uniform_index(static_cast<std::size_t>(data.n));
+  MbvOptions mo;
+  mo.resolutions = {64};
+  mo.num_classes = 10;
+  MbvSpace mbv(mo);  // depthwise convs, ReLU6
+  const ImageSet mbv_data = make_synthetic(16, 10, 3, 64, 3);
+  Rng sample(2);
   struct Case {
-    const char* arch;
+    const SearchSpace* space;
+    Architecture arch;
     bool prune;
+    const ImageSet* data;
+    int batch;
   };
-  const std::vector<Case> cases{
-      {"|nor_conv_3x3~0|+|nor_conv_1x1~0|avg_pool_3x3~1|+|skip_connect~0|none~1|nor_conv_3x3~2|", true},
-      {"|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|", true},
-      {"|avg_pool_3x3~0|+|skip_connect~0|none~1|+|nor_conv_1x1~0|none~1|skip_connect~2|", true},
+  std::vector<Case> cases{
+      {&s, s.parse("|nor_conv_3x3~0|+|nor_conv_1x1~0|avg_pool_3x3~1|+|skip_connect~0|none~1|nor_conv_3x3~2|"), true, &data, 16},
+      {&s, s.parse("|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|"), true, &data, 16},
+      {&s, s.parse("|avg_pool_3x3~0|+|skip_connect~0|none~1|+|nor_conv_1x1~0|none~1|skip_connect~2|"), true, &data, 16},
       // As built: node 1's conv feeds nothing that reaches the output (no gradient, no score).
-      {"|nor_conv_3x3~0|+|none~0|none~1|+|skip_connect~0|none~1|nor_conv_1x1~2|", false}};
+      {&s, s.parse("|nor_conv_3x3~0|+|none~0|none~1|+|skip_connect~0|none~1|nor_conv_1x1~2|"), false, &data, 16},
+      {&mbv, mbv.sample(sample), true, &mbv_data, 4}};
   const std::string root = hwnas::test::scratch_dir();
   std::vector<std::string> args{std::string(HWNAS_SOURCE_DIR) + "/tests/torch/proxies_reference.py"};
   std::vector<std::vector<double>> ours;
   for (std::size_t c = 0; c < cases.size(); ++c) {
-    const Architecture a = s.parse(cases[c].arch);
-    ProxyOptions po = o;
-    po.prune_dead = cases[c].prune;
+    const Case& k = cases[c];
+    ProxyOptions po;
+    po.batch_size = k.batch;
+    po.seed = 7;
+    po.prune_dead = k.prune;
+    // The minibatch score_proxy draws (nas/torch/proxies.cpp, batches.h): batch_size indices with
+    // replacement from Rng(seed ^ 0xda7a); the images already have the network's input shape.
+    Rng pick(po.seed ^ 0xda7a);
+    std::vector<std::size_t> idx(static_cast<std::size_t>(po.batch_size));
+    for (auto& i : idx) i = pick.uniform_index(static_cast<std::size_t>(k.data->n));
     const std::string dir = root + "/case" + std::to_string(c);
     ExportOptions eo;
     eo.formats = {"pytorch"};
     eo.decode.prune_dead = po.prune_dead;
-    export_architecture(s, a, dir, eo);
+    export_architecture(*k.space, k.arch, dir, eo);
     DecodeOptions dopts;
     dopts.prune_dead = po.prune_dead;
-    GraphNet net(s.decode(a, dopts));
+    GraphNet net(k.space->decode(k.arch, dopts));
     init_deterministic(*net, po.seed);
-    write_reference_inputs(dir, *net, data, idx);
+    write_reference_inputs(dir, *net, *k.data, idx);
     std::vector<double> scores;
     for (const char* p : {"synflow", "grad_norm", "snip"}) {
-      const ProxyResult r = score_proxy(p, s, a, &data, po);
+      const ProxyResult r = score_proxy(p, *k.space, k.arch, k.data, po);
       ASSERT_TRUE(r.ok) << p << ": " << r.message;
       scores.push_back(r.score);
     }
@@ -126,9 +135,10 @@ TEST(Proxies, MatchAnIndependentPyTorchReference) {
     // synflow runs in float64 in both: equal to round-off. The loss-based scores are float32
     // sums reduced in different orders: equal to ~1e-6 relative.
     EXPECT_GT(ref[0], 0.0);
-    EXPECT_NEAR(ours[c][0], ref[0], 1e-9 * ref[0]) << "synflow " << cases[c].arch;
-    EXPECT_NEAR(ours[c][1], ref[1], 1e-4 * ref[1]) << "grad_norm " << cases[c].arch;
-    EXPECT_NEAR(ours[c][2], ref[2], 1e-4 * ref[2]) << "snip " << cases[c].arch;
+    const std::string what = cases[c].space->to_string(cases[c].arch);
+    EXPECT_NEAR(ours[c][0], ref[0], 1e-9 * ref[0]) << "synflow " << what;
+    EXPECT_NEAR(ours[c][1], ref[1], 1e-4 * ref[1]) << "grad_norm " << what;
+    EXPECT_NEAR(ours[c][2], ref[2], 1e-4 * ref[2]) << "snip " << what;
   }
 }
 
