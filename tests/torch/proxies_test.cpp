@@ -35,8 +35,10 @@ void write_floats(const std::string& path, const std::vector<float>& v) {
 }
 
 // Writes what proxies_reference.py reads: every floating-point parameter and buffer of `net`
-// (weights.txt + weights.bin) and the minibatch (x.txt + x.bin, labels.txt).
-void write_reference_inputs(const std::string& dir, GraphNetImpl& net, const ImageSet& d, const std::vector<std::size_t>& idx) {
+// (weights.txt + weights.bin) and the minibatch (x.txt + x.bin, labels.txt) with `channels`
+// channels: a gray image is repeated over them (the documented adaptation in batches.h).
+void write_reference_inputs(const std::string& dir, GraphNetImpl& net, const ImageSet& d, const std::vector<std::size_t>& idx,
+                            int channels) {
   std::ofstream index(dir + "/weights.txt");
   std::vector<float> flat;
   auto add = [&](const std::string& name, const torch::Tensor& t) {
@@ -52,11 +54,12 @@ void write_reference_inputs(const std::string& dir, GraphNetImpl& net, const Ima
   std::vector<float> x;
   std::string labels;
   for (std::size_t i : idx) {
-    x.insert(x.end(), d.pixels.begin() + i * img, d.pixels.begin() + (i + 1) * img);
+    for (int c = 0; c < (d.c == 1 ? channels : 1); ++c)
+      x.insert(x.end(), d.pixels.begin() + i * img, d.pixels.begin() + (i + 1) * img);
     labels += std::to_string(d.labels[i]) + "\n";
   }
   write_floats(dir + "/x.bin", x);
-  hwnas::test::write_text(dir + "/x.txt", std::to_string(idx.size()) + " " + std::to_string(d.c) + " " +
+  hwnas::test::write_text(dir + "/x.txt", std::to_string(idx.size()) + " " + std::to_string(channels) + " " +
                                               std::to_string(d.h) + " " + std::to_string(d.w) + "\n");
   hwnas::test::write_text(dir + "/labels.txt", labels);
 }
@@ -76,6 +79,7 @@ TEST(Proxies, MatchAnIndependentPyTorchReference) {
   mo.num_classes = 10;
   MbvSpace mbv(mo);  // depthwise convs, ReLU6
   const ImageSet mbv_data = make_synthetic(16, 10, 3, 64, 3);
+  const ImageSet gray = make_synthetic(32, 10, 1, 16, 2);
   Rng sample(2);
   struct Case {
     const SearchSpace* space;
@@ -90,7 +94,9 @@ TEST(Proxies, MatchAnIndependentPyTorchReference) {
       {&s, s.parse("|avg_pool_3x3~0|+|skip_connect~0|none~1|+|nor_conv_1x1~0|none~1|skip_connect~2|"), true, &data, 16},
       // As built: node 1's conv feeds nothing that reaches the output (no gradient, no score).
       {&s, s.parse("|nor_conv_3x3~0|+|none~0|none~1|+|skip_connect~0|none~1|nor_conv_1x1~2|"), false, &data, 16},
-      {&mbv, mbv.sample(sample), true, &mbv_data, 4}};
+      {&mbv, mbv.sample(sample), true, &mbv_data, 4},
+      // Gray images fed to a 3-channel network.
+      {&s, s.parse("|nor_conv_3x3~0|+|none~0|none~1|+|skip_connect~0|nor_conv_1x1~1|none~2|"), true, &gray, 8}};
   const std::string root = hwnas::test::scratch_dir();
   std::vector<std::string> args{std::string(HWNAS_SOURCE_DIR) + "/tests/torch/proxies_reference.py"};
   std::vector<std::vector<double>> ours;
@@ -114,7 +120,7 @@ TEST(Proxies, MatchAnIndependentPyTorchReference) {
     dopts.prune_dead = po.prune_dead;
     GraphNet net(k.space->decode(k.arch, dopts));
     init_deterministic(*net, po.seed);
-    write_reference_inputs(dir, *net, *k.data, idx);
+    write_reference_inputs(dir, *net, *k.data, idx, 3);
     std::vector<double> scores;
     for (const char* p : {"synflow", "grad_norm", "snip"}) {
       const ProxyResult r = score_proxy(p, *k.space, k.arch, k.data, po);
