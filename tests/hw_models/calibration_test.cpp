@@ -97,6 +97,30 @@ TEST(Calibration, LayerFitRecoversKnownParameters) {
     EXPECT_NEAR(p.class_overhead_us[c], truth.class_overhead_us[c], 1e-3) << op_class_name(c);
 }
 
+TEST(Calibration, LayerFitMatchesHandComputedConvolutionTimings) {
+  // Timings written by hand, not by the model: dense 3x3 convolutions (stride 1, padding 1, no
+  // bias) on the host profile, each 2*9*Cin*Cout*H*W FLOPs at 40% of 96 GFLOP/s plus 10 us per
+  // kernel. They are compute-bound: at most 0.3 MiB of tensors, in cache at 150 GB/s (<= 2 us),
+  // against >= 15 us of arithmetic; and >= 4096 outputs fill the device (64 needed).
+  std::vector<LayerMeasurement> ms;
+  for (int cin : {8, 16, 32})
+    for (int cout : {16, 32})
+      for (int hw : {16, 32}) {
+        OpEdge e;
+        e.kind = OpKind::Conv2d;
+        e.in_channels = cin;
+        e.out_channels = cout;
+        e.kernel = 3;
+        e.padding = 1;
+        const double flops = 2.0 * 9 * cin * cout * hw * hw;
+        ms.push_back({edge_cost(e, {cin, hw, hw}), 1e6 * flops / (0.4 * 0.096e12) + 10.0});
+      }
+  const FitResult fit = fit_layer_measurements(load_device("host"), ms, 1, Precision::FP32, 0.0);
+  EXPECT_NEAR(fit.profile.efficiency.conv_dense, 0.4, 1e-4);
+  EXPECT_NEAR(fit.profile.kernel_overhead_us + fit.profile.class_overhead_us.conv_dense, 10.0, 1e-3);
+  EXPECT_LT(fit.report.mape_after, 1e-4);
+}
+
 TEST(Calibration, WholeProcedureRecoversTheTruthOnUnseenNetworks) {
   const DeviceProfile truth = truth_profile();
   HardwareModel tm(truth);
