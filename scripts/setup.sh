@@ -12,6 +12,8 @@ PACKAGES=(
   python3-torch python3-statsmodels python3-onnx libonnx-dev libprotobuf-dev protobuf-compiler
   # the sanitizer and fuzzing stage (scripts/sanitize.sh): clang, its sanitizer runtimes, libFuzzer
   clang-14 libclang-rt-14-dev libfuzzer-14-dev
+  # `dot` parses the exported graph.dot; headless chromium loads report.html's DOM
+  graphviz chromium
 )
 
 missing=()

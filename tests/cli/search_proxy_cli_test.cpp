@@ -4,6 +4,8 @@
 
 #include <sstream>
 
+#include "hwnas/nas/proxy.h"
+#include "hwnas/nas/spaces/nb201.h"
 #include "support/cli.h"
 
 using hwnas::test::run_hwnas;
@@ -44,6 +46,18 @@ TEST(CliSearchProxy, ZeroCostAndTrainingObjectives) {
   ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
   const auto log = log_of(dir + "/run");
   ASSERT_GE(log.size(), 12u);
+  // Every logged synflow is the library's score of that architecture with the objective's
+  // resolved seed (score_proxy itself is checked against PyTorch in Proxies.MatchAnIndependentPyTorchReference).
+  const auto resolved = nlohmann::json::parse(hwnas::test::read_text(dir + "/run/config.json"));
+  const auto seed = resolved["objectives"][0]["source"]["proxy"]["seed"].get<std::uint64_t>();
+  EXPECT_EQ(seed, 5u);  // the config's seed
+  hwnas::Nb201Options so;
+  so.channels = 4;
+  so.cells_per_stage = 1;
+  so.input_size = 16;
+  const hwnas::Nb201Space space(so);
+  hwnas::ProxyOptions po;
+  po.seed = seed;
   int ok = 0;
   for (const auto& rec : log) {
     if (rec.value("status", "") != "ok") {
@@ -54,7 +68,10 @@ TEST(CliSearchProxy, ZeroCostAndTrainingObjectives) {
       continue;
     }
     ++ok;
-    EXPECT_GE(rec["objectives"]["synflow"].get<double>(), 0.0);
+    const hwnas::ProxyResult expected = hwnas::score_proxy("synflow", space, space.parse(rec["arch"].get<std::string>()), nullptr, po);
+    ASSERT_TRUE(expected.ok) << expected.message;
+    EXPECT_GT(expected.score, 0.0);
+    EXPECT_DOUBLE_EQ(rec["objectives"]["synflow"].get<double>(), expected.score) << rec;
     const double acc = rec["objectives"]["acc"].get<double>();
     EXPECT_GE(acc, 0.0);
     EXPECT_LE(acc, 1.0);
@@ -63,7 +80,6 @@ TEST(CliSearchProxy, ZeroCostAndTrainingObjectives) {
   // The search ends by writing the report of its run directory.
   EXPECT_NE(hwnas::test::read_text(dir + "/run/report.html").find("<svg"), std::string::npos);
   // The resolved config records the proxies' options with their defaults filled in.
-  const auto resolved = nlohmann::json::parse(hwnas::test::read_text(dir + "/run/config.json"));
   EXPECT_NE(resolved.dump().find("\"validation_images\":50"), std::string::npos) << resolved.dump();
 }
 

@@ -1,11 +1,14 @@
 #include "hwnas/hw_models/calibration.h"
 
+#include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <limits>
 
 #include <gtest/gtest.h>
 
+#include "hwnas/core/csv.h"
 #include "support/errors.h"
 
 namespace hwnas {
@@ -95,6 +98,30 @@ TEST(Calibration, LayerFitRecoversKnownParameters) {
     EXPECT_NEAR(p.class_overhead_us[c], truth.class_overhead_us[c], 1e-3) << op_class_name(c);
 }
 
+TEST(Calibration, LayerFitMatchesHandComputedConvolutionTimings) {
+  // Timings written by hand, not by the model: dense 3x3 convolutions (stride 1, padding 1, no
+  // bias) on the host profile, each 2*9*Cin*Cout*H*W FLOPs at 40% of 96 GFLOP/s plus 10 us per
+  // kernel. They are compute-bound: at most 0.3 MiB of tensors, in cache at 150 GB/s (<= 2 us),
+  // against >= 15 us of arithmetic; and >= 4096 outputs fill the device (64 needed).
+  std::vector<LayerMeasurement> ms;
+  for (int cin : {8, 16, 32})
+    for (int cout : {16, 32})
+      for (int hw : {16, 32}) {
+        OpEdge e;
+        e.kind = OpKind::Conv2d;
+        e.in_channels = cin;
+        e.out_channels = cout;
+        e.kernel = 3;
+        e.padding = 1;
+        const double flops = 2.0 * 9 * cin * cout * hw * hw;
+        ms.push_back({edge_cost(e, {cin, hw, hw}), 1e6 * flops / (0.4 * 0.096e12) + 10.0});
+      }
+  const FitResult fit = fit_layer_measurements(load_device("host"), ms, 1, Precision::FP32, 0.0);
+  EXPECT_NEAR(fit.profile.efficiency.conv_dense, 0.4, 1e-4);
+  EXPECT_NEAR(fit.profile.kernel_overhead_us + fit.profile.class_overhead_us.conv_dense, 10.0, 1e-3);
+  EXPECT_LT(fit.report.mape_after, 1e-4);
+}
+
 TEST(Calibration, WholeProcedureRecoversTheTruthOnUnseenNetworks) {
   const DeviceProfile truth = truth_profile();
   HardwareModel tm(truth);
@@ -122,6 +149,42 @@ TEST(Calibration, WholeProcedureRecoversTheTruthOnUnseenNetworks) {
   analytic.lookup_table = {};
   EXPECT_LT(max_relative_error(analytic, nb), 0.01);
   EXPECT_LT(max_relative_error(analytic, mb), 0.01);
+}
+
+// Independent truth: HW-NAS-Bench's published Pixel 3 latencies (bench/data, CIFAR-10 inputs,
+// batch 1). They are validation data only: no shipped profile is fitted to them; here a copy of
+// pixel-3 is adapted on 10 fixed rows and must predict the other ~700 networks it never saw.
+TEST(Calibration, FewShotAdaptationPredictsPublishedLatenciesItWasNotFittedOn) {
+  const CsvTable t = read_csv_file(std::string(HWNAS_SOURCE_DIR) + "/bench/data/hwnasbench_nb201.csv");
+  const std::size_t arch_col = t.require_column("arch_str"), ms_col = t.require_column("cifar10_pixel3_latency");
+  auto space = make_space("nb201");
+  std::vector<LatencySample> usable;
+  for (std::size_t i = 0; i < t.rows.size(); ++i) {
+    const Architecture a = space->parse(t.rows[i][arch_col]);
+    const Architecture c = space->canonicalize(a);
+    // Cells with no input-to-output path have near-zero published latencies (docs/hardware.md).
+    if (std::all_of(c.choices.begin(), c.choices.end(), [](int x) { return x == 0; })) continue;
+    if (t.rows[i][ms_col].empty()) continue;
+    usable.push_back({t.rows[i][arch_col], count_costs(space->decode(a)), t.number(i, ms_col)});
+  }
+  ASSERT_GE(usable.size(), 700u);
+  std::vector<LatencySample> train, held_out;
+  for (std::size_t i = 0; i < usable.size(); ++i) (i % 70 == 0 ? train : held_out).push_back(usable[i]);
+  ASSERT_EQ(train.size(), 11u);
+  const DeviceProfile start = load_device("pixel-3");
+  const FitResult fit = adapt_profile(start, train, 1, Precision::FP32);
+  auto held_out_mape = [&](const DeviceProfile& p) {
+    HardwareModel m(p);
+    double sum = 0;
+    for (const auto& s : held_out) sum += std::fabs(m.predict(s.layers, 1, Precision::FP32).latency_ms - s.latency_ms) / s.latency_ms;
+    return sum / static_cast<double>(held_out.size());
+  };
+  const double before = held_out_mape(start), after = held_out_mape(fit.profile);
+  // The profile's estimates are off by about half (55.7% in docs/hardware.md); ten measured
+  // networks must bring unseen networks to within 30% on average, a 2x cut at least.
+  EXPECT_GT(before, 0.4);
+  EXPECT_LT(after, 0.3) << "before " << before << ", after " << after << "; " << fit.report.choice;
+  EXPECT_LT(after, 0.5 * before) << "before " << before << ", after " << after;
 }
 
 TEST(Calibration, FewShotAdaptationRecoversScales) {

@@ -7,12 +7,14 @@
 #include <cmath>
 #include <limits>
 #include <optional>
+#include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "hwnas/core/rng.h"
 #include "hwnas/nas/spaces/nb201.h"
 #include "hwnas/search/pareto.h"
+#include "hwnas/search/strategies.h"
 #include "hwnas/search/strategy.h"
 
 namespace hwnas::testing {
@@ -137,16 +139,49 @@ inline RunTrace run_strategy(SearchStrategy& s, const Nb201Problem& p, int evalu
 
 namespace hwnas::testing {
 
-/// Mean normalized hypervolume after `evaluations` evaluations over seeds 0..seeds-1.
-inline double mean_hypervolume(const Nb201Problem& p,
-                               const std::function<std::unique_ptr<SearchStrategy>(const StrategyContext&)>& make,
-                               int evaluations, int seeds) {
-  double sum = 0;
+using MakeStrategy = std::function<std::unique_ptr<SearchStrategy>(const StrategyContext&)>;
+
+/// Normalized hypervolume after `evaluations` evaluations, one per seed 0..seeds-1.
+inline std::vector<double> hypervolumes(const Nb201Problem& p, const MakeStrategy& make, int evaluations, int seeds) {
+  std::vector<double> out;
   for (int seed = 0; seed < seeds; ++seed) {
     auto s = make(p.context(static_cast<std::uint64_t>(seed) + 1000));
-    sum += run_strategy(*s, p, evaluations).hypervolume.back();
+    out.push_back(run_strategy(*s, p, evaluations).hypervolume.back());
   }
+  return out;
+}
+
+/// Mean normalized hypervolume after `evaluations` evaluations over seeds 0..seeds-1.
+inline double mean_hypervolume(const Nb201Problem& p, const MakeStrategy& make, int evaluations, int seeds) {
+  double sum = 0;
+  for (double hv : hypervolumes(p, make, evaluations, seeds)) sum += hv;
   return sum / seeds;
+}
+
+/// A strategy against random search on the same seeds and budget: per-seed hypervolumes, the
+/// mean of the per-seed gains, and on how many seeds the strategy is ahead. `describe()` prints
+/// them for a failure message.
+struct VersusRandom {
+  std::vector<double> strategy, random;
+  double mean_gain = 0;
+  int wins = 0;
+  std::string describe() const {
+    std::string s = "mean gain " + std::to_string(mean_gain) + ", ahead on " + std::to_string(wins) + " of " +
+                    std::to_string(strategy.size()) + " seeds; per seed (strategy/random):";
+    for (std::size_t i = 0; i < strategy.size(); ++i) s += " " + std::to_string(strategy[i]) + "/" + std::to_string(random[i]);
+    return s;
+  }
+};
+
+inline VersusRandom versus_random(const Nb201Problem& p, const MakeStrategy& make, int evaluations, int seeds) {
+  VersusRandom v;
+  v.strategy = hypervolumes(p, make, evaluations, seeds);
+  v.random = hypervolumes(p, [](const StrategyContext& c) { return make_random_strategy({}, c); }, evaluations, seeds);
+  for (int i = 0; i < seeds; ++i) {
+    v.mean_gain += (v.strategy[i] - v.random[i]) / seeds;
+    v.wins += v.strategy[i] > v.random[i];
+  }
+  return v;
 }
 
 /// One problem shared by every test of a program (building it enumerates the whole space).

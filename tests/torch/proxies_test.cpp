@@ -3,9 +3,17 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
 #include "hwnas/core/error.h"
+#include "hwnas/nas/export.h"
 #include "hwnas/nas/spaces/mbv.h"
 #include "hwnas/nas/spaces/nb201.h"
+#include "hwnas/nas/torch_builder.h"
+#include "support/cli.h"
 
 using namespace hwnas;
 
@@ -20,6 +28,125 @@ Nb201Space small_nb201() {
   return Nb201Space(o);
 }
 }  // namespace
+
+void write_floats(const std::string& path, const std::vector<float>& v) {
+  std::ofstream out(path, std::ios::binary);
+  out.write(reinterpret_cast<const char*>(v.data()), static_cast<std::streamsize>(v.size() * sizeof(float)));
+}
+
+// Writes what proxies_reference.py reads: every floating-point parameter and buffer of `net`
+// (weights.txt + weights.bin) and the minibatch (x.txt + x.bin, labels.txt) with `channels`
+// channels: a gray image is repeated over them (the documented adaptation in batches.h).
+void write_reference_inputs(const std::string& dir, GraphNetImpl& net, const ImageSet& d, const std::vector<std::size_t>& idx,
+                            int channels) {
+  std::ofstream index(dir + "/weights.txt");
+  std::vector<float> flat;
+  auto add = [&](const std::string& name, const torch::Tensor& t) {
+    if (!t.is_floating_point()) return;
+    const torch::Tensor c = t.detach().to(torch::kFloat32).contiguous();
+    index << name << " " << c.numel() << "\n";
+    flat.insert(flat.end(), c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
+  };
+  for (const auto& p : net.named_parameters()) add(p.key(), p.value());
+  for (const auto& b : net.named_buffers()) add(b.key(), b.value());
+  write_floats(dir + "/weights.bin", flat);
+  const std::size_t img = static_cast<std::size_t>(d.c) * d.h * d.w;
+  std::vector<float> x;
+  std::string labels;
+  for (std::size_t i : idx) {
+    for (int c = 0; c < (d.c == 1 ? channels : 1); ++c)
+      x.insert(x.end(), d.pixels.begin() + i * img, d.pixels.begin() + (i + 1) * img);
+    labels += std::to_string(d.labels[i]) + "\n";
+  }
+  write_floats(dir + "/x.bin", x);
+  hwnas::test::write_text(dir + "/x.txt", std::to_string(idx.size()) + " " + std::to_string(channels) + " " +
+                                              std::to_string(d.h) + " " + std::to_string(d.w) + "\n");
+  hwnas::test::write_text(dir + "/labels.txt", labels);
+}
+
+TEST(Proxies, MatchAnIndependentPyTorchReference) {
+  // synflow, grad_norm and snip recomputed by tests/torch/proxies_reference.py: Debian's
+  // python3-torch on the exported model.py, with the weights and minibatch score_proxy uses.
+  // scripts/setup.sh installs python3-torch, so a missing one fails this test.
+  const auto has_torch = hwnas::test::run_program("/usr/bin/python3", {"-c", "import torch"});
+  ASSERT_EQ(has_torch.exit_code, 0) << "/usr/bin/python3 cannot import torch (scripts/setup.sh installs python3-torch): "
+                                    << has_torch.err;
+  torch::set_num_threads(1);
+  Nb201Space s = small_nb201();
+  const ImageSet data = make_synthetic(64, 10, 3, 16, 5);
+  MbvOptions mo;
+  mo.resolutions = {64};
+  mo.num_classes = 10;
+  MbvSpace mbv(mo);  // depthwise convs, ReLU6
+  const ImageSet mbv_data = make_synthetic(16, 10, 3, 64, 3);
+  const ImageSet gray = make_synthetic(32, 10, 1, 16, 2);
+  Rng sample(2);
+  struct Case {
+    const SearchSpace* space;
+    Architecture arch;
+    bool prune;
+    const ImageSet* data;
+    int batch;
+  };
+  std::vector<Case> cases{
+      {&s, s.parse("|nor_conv_3x3~0|+|nor_conv_1x1~0|avg_pool_3x3~1|+|skip_connect~0|none~1|nor_conv_3x3~2|"), true, &data, 16},
+      {&s, s.parse("|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|"), true, &data, 16},
+      {&s, s.parse("|avg_pool_3x3~0|+|skip_connect~0|none~1|+|nor_conv_1x1~0|none~1|skip_connect~2|"), true, &data, 16},
+      // As built: node 1's conv feeds nothing that reaches the output (no gradient, no score).
+      {&s, s.parse("|nor_conv_3x3~0|+|none~0|none~1|+|skip_connect~0|none~1|nor_conv_1x1~2|"), false, &data, 16},
+      {&mbv, mbv.sample(sample), true, &mbv_data, 4},
+      // Gray images fed to a 3-channel network.
+      {&s, s.parse("|nor_conv_3x3~0|+|none~0|none~1|+|skip_connect~0|nor_conv_1x1~1|none~2|"), true, &gray, 8}};
+  const std::string root = hwnas::test::scratch_dir();
+  std::vector<std::string> args{std::string(HWNAS_SOURCE_DIR) + "/tests/torch/proxies_reference.py"};
+  std::vector<std::vector<double>> ours;
+  for (std::size_t c = 0; c < cases.size(); ++c) {
+    const Case& k = cases[c];
+    ProxyOptions po;
+    po.batch_size = k.batch;
+    po.seed = 7;
+    po.prune_dead = k.prune;
+    // The minibatch score_proxy draws (nas/torch/proxies.cpp, batches.h): batch_size indices with
+    // replacement from Rng(seed ^ 0xda7a); the images already have the network's input shape.
+    Rng pick(po.seed ^ 0xda7a);
+    std::vector<std::size_t> idx(static_cast<std::size_t>(po.batch_size));
+    for (auto& i : idx) i = pick.uniform_index(static_cast<std::size_t>(k.data->n));
+    const std::string dir = root + "/case" + std::to_string(c);
+    ExportOptions eo;
+    eo.formats = {"pytorch"};
+    eo.decode.prune_dead = po.prune_dead;
+    export_architecture(*k.space, k.arch, dir, eo);
+    DecodeOptions dopts;
+    dopts.prune_dead = po.prune_dead;
+    GraphNet net(k.space->decode(k.arch, dopts));
+    init_deterministic(*net, po.seed);
+    write_reference_inputs(dir, *net, *k.data, idx, 3);
+    std::vector<double> scores;
+    for (const char* p : {"synflow", "grad_norm", "snip"}) {
+      const ProxyResult r = score_proxy(p, *k.space, k.arch, k.data, po);
+      ASSERT_TRUE(r.ok) << p << ": " << r.message;
+      scores.push_back(r.score);
+    }
+    ours.push_back(scores);
+    args.push_back(dir);
+  }
+  const auto r = hwnas::test::run_program("/usr/bin/python3", args);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  std::istringstream lines(r.out);
+  for (std::size_t c = 0; c < cases.size(); ++c) {
+    std::string dir;
+    double ref[3];
+    ASSERT_TRUE(static_cast<bool>(lines >> dir >> ref[0] >> ref[1] >> ref[2])) << r.out;
+    EXPECT_EQ(dir, root + "/case" + std::to_string(c));
+    // synflow runs in float64 in both: equal to round-off. The loss-based scores are float32
+    // sums reduced in different orders: equal to ~1e-6 relative.
+    EXPECT_GT(ref[0], 0.0);
+    const std::string what = cases[c].space->to_string(cases[c].arch);
+    EXPECT_NEAR(ours[c][0], ref[0], 1e-9 * ref[0]) << "synflow " << what;
+    EXPECT_NEAR(ours[c][1], ref[1], 1e-4 * ref[1]) << "grad_norm " << what;
+    EXPECT_NEAR(ours[c][2], ref[2], 1e-4 * ref[2]) << "snip " << what;
+  }
+}
 
 TEST(Proxies, FiniteAndDeterministicOnNb201IncludingDisconnectedCells) {
   torch::set_num_threads(1);
