@@ -21,26 +21,30 @@ static std::string slurp_fd(int fd) {
   return s;
 }
 
+// In a forked child: stdout and stderr to the files, stdin from /dev/null, then exec.
+[[noreturn]] static void exec_child(const std::string& program, const std::vector<std::string>& args,
+                                    const std::string& out_path, const std::string& err_path) {
+  const int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  const int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  const int in = ::open("/dev/null", O_RDONLY);
+  ::dup2(out, 1);
+  ::dup2(err, 2);
+  ::dup2(in, 0);
+  std::vector<char*> argv;
+  argv.push_back(const_cast<char*>(program.c_str()));
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  ::execv(program.c_str(), argv.data());
+  ::_exit(127);
+}
+
 CliResult run_program(const std::string& program, const std::vector<std::string>& args) {
   const std::string dir = scratch_dir() + "/.io";
   std::filesystem::create_directories(dir);
   const std::string out_path = dir + "/out", err_path = dir + "/err";
   const pid_t pid = ::fork();
   if (pid < 0) throw std::runtime_error("fork failed");
-  if (pid == 0) {
-    const int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    const int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    const int in = ::open("/dev/null", O_RDONLY);
-    ::dup2(out, 1);
-    ::dup2(err, 2);
-    ::dup2(in, 0);
-    std::vector<char*> argv;
-    argv.push_back(const_cast<char*>(program.c_str()));
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    ::execv(program.c_str(), argv.data());
-    ::_exit(127);
-  }
+  if (pid == 0) exec_child(program, args, out_path, err_path);
   int status = 0;
   ::waitpid(pid, &status, 0);
   CliResult r;
@@ -70,18 +74,7 @@ std::vector<CliResult> run_hwnas_together(const std::vector<std::vector<std::str
       char c;
       while (::read(gate[0], &c, 1) > 0) {
       }  // returns 0 when the parent closes its end: all start together
-      const int out = ::open(outs[k].c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      const int err = ::open(errs[k].c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      const int in = ::open("/dev/null", O_RDONLY);
-      ::dup2(out, 1);
-      ::dup2(err, 2);
-      ::dup2(in, 0);
-      std::vector<char*> argv;
-      argv.push_back(const_cast<char*>(program.c_str()));
-      for (const auto& a : runs[k]) argv.push_back(const_cast<char*>(a.c_str()));
-      argv.push_back(nullptr);
-      ::execv(program.c_str(), argv.data());
-      ::_exit(127);
+      exec_child(program, runs[k], outs[k], errs[k]);
     }
     pids.push_back(pid);
   }
