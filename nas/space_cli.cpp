@@ -7,7 +7,17 @@ namespace hwnas {
 
 std::unique_ptr<SearchSpace> make_space_from_cli(const std::string& name, const std::string& options_text) {
   nlohmann::json options = nullptr;
-  if (!options_text.empty()) options = parse_json(options_text, "--space-options");
+  if (!options_text.empty()) {
+    try {
+      options = parse_json(options_text, "--space-options");
+    } catch (const UserError& e) {
+      // The usual cause of a syntax error is shell quoting that ate the JSON's double quotes.
+      if (std::string(e.what()).find(": invalid JSON: ") == std::string::npos) throw;
+      throw UserError(std::string(e.what()) +
+                      " (--space-options takes a JSON object; quote it for the shell, e.g. --space-options "
+                      "'{\"channels\": 8}')");
+    }
+  }
   return make_space(name, options);
 }
 

@@ -57,7 +57,11 @@ TEST(CliNas, BadInputExitsWithCode2AndNamesTheProblem) {
   EXPECT_NE(o.err.find("space.options.channels: expected an integer in 1..4096, got -1"), std::string::npos) << o.err;
   auto j = run_hwnas({"evaluate", "--space-options", "{channels", "--arch", kAllConv});
   EXPECT_EQ(j.exit_code, 2);
-  EXPECT_NE(j.err.find("--space-options: invalid JSON"), std::string::npos) << j.err;
+  EXPECT_NE(j.err.find("--space-options:1:2: invalid JSON: syntax error"), std::string::npos) << j.err;
+  EXPECT_NE(j.err.find("(--space-options takes a JSON object; quote it for the shell, e.g. --space-options "
+                       "'{\"channels\": 8}')"),
+            std::string::npos)
+      << j.err;
   auto missing = run_hwnas({"evaluate"});
   EXPECT_EQ(missing.exit_code, 2);
   EXPECT_NE(missing.err.find("--arch is required"), std::string::npos) << missing.err;
