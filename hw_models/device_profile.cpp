@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "hwnas/core/error.h"
+#include "hwnas/core/suggest.h"
 #include "hwnas/core/json_reader.h"
 
 namespace hwnas {
@@ -272,7 +273,7 @@ DeviceProfile load_device(const std::string& name_or_path) {
     if (std::find(names.begin(), names.end(), name_or_path) == names.end()) {
       std::string known;
       for (const auto& n : names) known += (known.empty() ? "" : ", ") + n;
-      throw UserError("unknown device '" + name_or_path + "' (known devices: " + known +
+      throw UserError("unknown device '" + name_or_path + "'" + did_you_mean(name_or_path, names) + " (known devices: " + known +
                       "; or give a path to a profile .json file)");
     }
     path = device_profile_dir() + "/" + name_or_path + ".json";

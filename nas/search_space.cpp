@@ -4,6 +4,7 @@
 #include <map>
 
 #include "hwnas/core/error.h"
+#include "hwnas/core/suggest.h"
 #include "hwnas/nas/spaces/mbv.h"
 #include "hwnas/nas/spaces/nb201.h"
 
@@ -135,7 +136,7 @@ std::unique_ptr<SearchSpace> make_space(const std::string& name, const nlohmann:
   if (it != user_spaces().end()) return it->second(options);
   std::string known;
   for (const auto& n : space_names()) known += (known.empty() ? "" : ", ") + n;
-  throw UserError("unknown search space '" + name + "' (known: " + known + ")");
+  throw UserError("unknown search space '" + name + "'" + did_you_mean(name, space_names()) + " (known: " + known + ")");
 }
 
 }  // namespace hwnas

@@ -76,6 +76,11 @@ TEST(CliHw, BadDeviceOptionsExitWith2BeforeAnyOutput) {
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_EQ(r.out, "");
   EXPECT_NE(r.err.find("--device: unknown device 'tpu-v9' (known devices: a100-sxm,"), std::string::npos) << r.err;
+  auto typo = run_hwnas({"evaluate", "--arch", kArch, "--device", "rtx4090"});
+  EXPECT_EQ(typo.exit_code, 2);
+  EXPECT_NE(typo.err.find("--device: unknown device 'rtx4090'; did you mean 'rtx-4090'? (known devices: a100-sxm,"),
+            std::string::npos)
+      << typo.err;
   auto p = run_hwnas({"evaluate", "--arch", kArch, "--device", "host", "--precision", "fp64"});
   EXPECT_EQ(p.exit_code, 2);
   EXPECT_NE(p.err.find("--precision: unknown precision 'fp64'"), std::string::npos) << p.err;

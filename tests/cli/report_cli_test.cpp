@@ -68,11 +68,13 @@ TEST(CliReport, BadRunDirectoryExitsWithCode2) {
   const std::string dir = hwnas::test::scratch_dir();
   auto r = run_hwnas({"report", dir + "/missing"});
   EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.out, "");  // no "wrote " before the error (issue #13)
   EXPECT_NE(r.err.find(dir + "/missing: no such run directory"), std::string::npos) << r.err;
   write_text(dir + "/config.json", R"({"space": {"name": "darts"}})");
   write_text(dir + "/evaluations.jsonl", "");
   auto s = run_hwnas({"report", dir});
   EXPECT_EQ(s.exit_code, 2);
+  EXPECT_EQ(s.out, "");
   EXPECT_NE(s.err.find(dir + "/config.json: space: unknown search space 'darts'"), std::string::npos) << s.err;
   auto none = run_hwnas({"report"});
   EXPECT_EQ(none.exit_code, 2);
