@@ -72,10 +72,15 @@ void apply_compute_multipliers(DeviceProfile& p, Precision prec, const PerOpClas
   set_peak(p, prec, peak_of(p, prec) * raise);
 }
 
-std::vector<double> predict_all(const DeviceProfile& p, const std::vector<LatencySample>& s, int batch, Precision prec) {
+// The profile's analytic model (its lookup table, if any, set aside): what a fit adjusts.
+HardwareModel analytic_model(const DeviceProfile& p) {
   DeviceProfile analytic = p;
   analytic.lookup_table = {};
-  HardwareModel m(std::move(analytic));
+  return HardwareModel(std::move(analytic));
+}
+
+std::vector<double> predict_all(const DeviceProfile& p, const std::vector<LatencySample>& s, int batch, Precision prec) {
+  const HardwareModel m = analytic_model(p);
   std::vector<double> out;
   for (const auto& x : s) out.push_back(m.predict(x.layers, batch, prec).latency_ms);
   return out;
@@ -219,9 +224,7 @@ struct Prepared {
 
 std::vector<double> predict_prepared(const DeviceProfile& p, const std::vector<Prepared>& all,
                                      const std::vector<std::size_t>& use, int batch, Precision prec) {
-  DeviceProfile analytic = p;
-  analytic.lookup_table = {};
-  HardwareModel m(std::move(analytic));
+  const HardwareModel m = analytic_model(p);
   std::vector<double> out;
   for (std::size_t i : use) out.push_back(m.predict(all[i].sample->layers, batch, prec).latency_ms);
   return out;
