@@ -21,17 +21,19 @@ struct EvaluateArgs {
 void run_evaluate(const EvaluateArgs& args) {
   auto space = hwnas::make_space_from_cli(args.space, args.space_options);
   const hwnas::DeviceColumns hw(args.hw);  // loads the --device profiles (errors before any output)
-  const hwnas::Architecture a = space->parse(args.arch);
+  const hwnas::Architecture a = hwnas::parse_arch_from_cli(*space, args.arch);
   hwnas::DecodeOptions dopts;
   dopts.prune_dead = !args.keep_dead;
   const hwnas::LayerList layers = space->layers(a, dopts);
   const hwnas::CostTotals& t = layers.totals;
+  const bool degenerate = !space->decode(a, dopts).output_depends_on_input();
   if (args.json) {
     nlohmann::json j = t.to_json();
     j["space"] = space->name();
     j["arch"] = space->to_string(a);
     j["hash"] = hwnas::hash_hex(space->canonical_hash(a));
     j["prune_dead"] = dopts.prune_dead;
+    j["degenerate"] = degenerate;
     hwnas::add_device_predictions_json(hw, layers, j);
     if (args.layers) {
       nlohmann::json list = nlohmann::json::array();
@@ -64,6 +66,9 @@ void run_evaluate(const EvaluateArgs& args) {
             << "flops             " << t.flops << "\n"
             << "activation_bytes  " << t.activation_bytes << "\n"
             << "weight_bytes      " << t.weight_bytes << "\n";
+  if (degenerate)
+    std::cout << "degenerate        yes: the output does not depend on the input (a search rejects it unless "
+                 "exclude_degenerate is false)\n";
   hwnas::print_device_predictions(hw, layers, std::cout);
 }
 

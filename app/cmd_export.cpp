@@ -55,7 +55,7 @@ void run_export(const ExportArgs& args, bool space_given, bool options_given) {
     if (args.arch.empty()) throw hwnas::UserError("export: give a run directory, or --arch with --out");
     if (args.out.empty()) throw hwnas::UserError("--out is required with --arch");
     auto space = hwnas::make_space_from_cli(args.space, args.space_options);
-    const hwnas::Architecture a = space->parse(args.arch);
+    const hwnas::Architecture a = hwnas::parse_arch_from_cli(*space, args.arch);
     const auto paths = hwnas::export_architecture(*space, a, args.out, opts);
     std::cout << "wrote " << args.out << ": " << file_list(paths) << "\n";
     return;

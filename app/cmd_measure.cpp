@@ -20,7 +20,7 @@ struct MeasureArgs {
 void run_measure(const MeasureArgs& args) {
   args.opts.validate();
   auto space = hwnas::make_space_from_cli(args.space, args.space_options);
-  const hwnas::Architecture a = space->parse(args.arch);
+  const hwnas::Architecture a = hwnas::parse_arch_from_cli(*space, args.arch);
   const double ms = hwnas::cli::torch_plugin().measure_latency_ms(space->decode(a), args.opts);
   if (args.json) {
     std::cout << nlohmann::json{{"space", space->name()},      {"arch", space->to_string(a)},

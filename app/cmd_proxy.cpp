@@ -7,6 +7,7 @@
 #include "command.h"
 #include "torch_plugin.h"
 #include "hwnas/core/error.h"
+#include "hwnas/core/suggest.h"
 #include "hwnas/core/json_reader.h"
 #include "hwnas/nas/proxy.h"
 #include "hwnas/nas/train.h"
@@ -31,14 +32,16 @@ struct ProxyArgs {
 
 void run_proxy(const ProxyArgs& args) {
   auto space = hwnas::make_space_from_cli(args.space, args.space_options);
-  const hwnas::Architecture a = space->parse(args.arch);
+  const hwnas::Architecture a = hwnas::parse_arch_from_cli(*space, args.arch);
   std::vector<std::string> names;
   std::stringstream ss(args.proxies);
   for (std::string n; std::getline(ss, n, ',');) {
     if (!hwnas::is_proxy(n) && n != "train") {
       std::string known;
-      for (const auto& k : hwnas::proxy_names()) known += k + ", ";
-      throw hwnas::UserError("--proxy: unknown proxy '" + n + "' (known: " + known + "train)");
+      std::vector<std::string> all = hwnas::proxy_names();
+      all.push_back("train");
+      for (const auto& k : all) known += (known.empty() ? "" : ", ") + k;
+      throw hwnas::UserError("--proxy: unknown proxy '" + n + "'" + hwnas::did_you_mean(n, all) + " (known: " + known + ")");
     }
     names.push_back(n);
   }
@@ -54,27 +57,26 @@ void run_proxy(const ProxyArgs& args) {
   if (!args.train.empty()) train_json = hwnas::parse_json(args.train, "--train");
   hwnas::TrainOptions topts = hwnas::TrainOptions::from_json(train_json, "--train");
   if (!train_json.contains("seed")) topts.seed = popts.seed;
-  bool needs_data = false;
-  for (const auto& n : names) needs_data |= n != "synflow" && n != "params";
-  hwnas::DataSplit data;
-  if (needs_data) {
-    hwnas::DatasetOptions d;
+  // The dataset defaults a search's objectives use too (proxy.h), so both give the same score.
+  auto load = [&](hwnas::DatasetOptions d) {
     d.name = args.dataset;
     d.dir = args.data_dir;
-    const bool training = std::find(names.begin(), names.end(), "train") != names.end();
-    d.subset = training ? 0 : std::max(args.batch * 4, 256);
-    d.validation_fraction = training ? 0.2 : 0.0;
-    d.seed = popts.seed;
     d.validate("--dataset");
-    data = hwnas::load_dataset(d);
-  }
+    return hwnas::load_dataset(d);
+  };
+  bool needs_data = false;
+  for (const auto& n : names) needs_data |= n != "train" && hwnas::proxy_needs_data(n);
+  const bool training = std::find(names.begin(), names.end(), "train") != names.end();
+  hwnas::DataSplit data, train_data;
+  if (needs_data) data = load(hwnas::proxy_dataset_defaults(popts));
+  if (training) train_data = load(hwnas::train_dataset_defaults(topts.seed));
   const hwnas::cli::TorchPlugin& torch = hwnas::cli::torch_plugin();
   torch.set_threads(args.threads);
   nlohmann::json out = {{"space", space->name()}, {"arch", space->to_string(a)}};
   nlohmann::json errors = nlohmann::json::object(), seconds = nlohmann::json::object();
   for (const auto& n : names) {
     if (n == "train") {
-      const hwnas::TrainResult t = torch.train_proxy(*space, a, data, topts);
+      const hwnas::TrainResult t = torch.train_proxy(*space, a, train_data, topts);
       out["train"] = t.ok ? nlohmann::json(t.val_accuracy) : nlohmann::json(nullptr);
       out["train_details"] = t.to_json();
       seconds[n] = t.seconds;

@@ -1,4 +1,5 @@
 // hwnas search: run a multi-objective search from a JSON config (or resume a killed one).
+#include <filesystem>
 #include <iostream>
 
 #include "command.h"
@@ -13,6 +14,9 @@ namespace {
 struct SearchArgs {
   std::string config;
   std::string resume;
+  std::vector<std::string> sets;
+  std::string out;
+  bool force = false;
   bool quiet = false;
 };
 
@@ -20,9 +24,22 @@ void run(const SearchArgs& args) {
   // The "proxy" and "train" objective sources live in the LibTorch plugin; without it a config
   // that names them gets the usual unknown-source error.
   if (hwnas::cli::torch_plugin_available()) hwnas::cli::torch_plugin().register_proxy_objectives();
-  const hwnas::SearchConfig cfg = hwnas::SearchConfig::from_file(args.config);
+  if (args.force && !args.resume.empty())
+    throw hwnas::UserError("--force replaces a run and --resume continues one: give one of them");
+  hwnas::SearchConfig cfg = hwnas::SearchConfig::from_file(args.config, args.sets);
+  if (!args.out.empty()) {
+    // --out DIR is output.dir/output.name in one: the run directory itself.
+    const std::filesystem::path out = std::filesystem::path(args.out).lexically_normal();
+    const std::string name = (out.has_filename() ? out : out.parent_path()).filename().string();
+    if (name.empty() || name == "." || name == "..")
+      throw hwnas::UserError("--out " + args.out + ": expected a run directory such as runs/my-run");
+    const std::filesystem::path parent = (out.has_filename() ? out : out.parent_path()).parent_path();
+    cfg.output_dir = parent.empty() ? "." : parent.string();
+    cfg.output_name = name;
+  }
   hwnas::SearchOptions opts;
   opts.resume_dir = args.resume;
+  opts.replace = args.force;
   opts.quiet = args.quiet;
   const hwnas::SearchSummary s = hwnas::run_search(cfg, opts);
   std::cout << (args.quiet ? s.brief() + "\n" : s.full());
@@ -41,6 +58,12 @@ void setup_search(CLI::App& root) {
   CLI::App* cmd = root.add_subcommand("search", "Run a multi-objective architecture search from a JSON config");
   cmd->add_option("config", args->config, "search config (see configs/schema.json, docs/search.md)")->required();
   cmd->add_option("--resume", args->resume, "continue the run in this run directory (same config; budget may grow)");
+  cmd->add_option("--set", args->sets,
+                  "override a config field by JSON path, e.g. --set seed=3 --set budget.evaluations=200 "
+                  "--set objectives[1].log=true (VALUE is JSON, else a string); repeatable")
+      ->allow_extra_args(false);
+  cmd->add_option("--out", args->out, "the run directory (instead of output.dir/output.name), e.g. runs/x");
+  cmd->add_flag("--force", args->force, "replace an earlier run in the run directory (its log, front, report and exports)");
   cmd->add_flag("--quiet", args->quiet, "no progress output; print only the one-line summary");
   cmd->callback([args] { run(*args); });
 }

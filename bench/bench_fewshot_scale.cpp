@@ -132,4 +132,7 @@ int run(int argc, char** argv) {
 
 }  // namespace
 
-int main(int argc, char** argv) { return bench::guarded_main(run, argc, argv); }
+constexpr char kUsage[] =
+    "Usage: bench_fewshot_scale [--rows 10,30,100,200,400,1000] [--start pixel-3] [--truth jetson-nano]\n                           [--noise 0.05] [--seed 1] [--exact-max N] [--write samples.csv]\n  Time of few-shot adaptation (hwnas calibrate --samples) against the number of samples.\n";
+
+int main(int argc, char** argv) { return bench::guarded_main(run, argc, argv, kUsage); }

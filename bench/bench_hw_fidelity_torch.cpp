@@ -196,4 +196,7 @@ int run(int argc, char** argv) {
   return 0;
 }
 
-int main(int argc, char** argv) { return hwnas::bench::guarded_main(run, argc, argv); }
+constexpr char kUsage[] =
+    "Usage: bench_hw_fidelity_torch [--archs 100] [--repeats 5] [--rounds 4] [--layer-archs 400] [--seed 11]\n                               [--draws 20] [--save DIR | --load DIR]\n  Hardware models against latency measured on this machine with LibTorch.\n";
+
+int main(int argc, char** argv) { return hwnas::bench::guarded_main(run, argc, argv, kUsage); }

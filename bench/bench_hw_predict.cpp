@@ -9,10 +9,15 @@
 
 #include "hwnas/hw_models/latency_model.h"
 #include "hwnas/nas/spaces/nb201.h"
+#include "bench_main.h"
 
 using namespace hwnas;
 
+constexpr char kUsage[] =
+    "Usage: bench_hw_predict [DEVICE ...]\n  Speed of the hardware models over the whole nb201 space, per device (default: every shipped profile).\n";
+
 int main(int argc, char** argv) {
+  if (hwnas::bench::wants_help(argc, argv, kUsage)) return 0;
   std::vector<std::string> devices;
   for (int i = 1; i < argc; ++i) devices.push_back(argv[i]);
   if (devices.empty()) devices = {"a100-sxm", "pixel-3", "host"};

@@ -127,4 +127,7 @@ int run(int argc, char** argv) {
 
 }  // namespace
 
-int main(int argc, char** argv) { return hwnas::bench::guarded_main(run, argc, argv); }
+constexpr char kUsage[] =
+    "Usage: bench_hw_published [--data bench/data/hwnasbench_nb201.csv] [--shots 10] [--draws 20] [--seed 5]\n  Device profiles against published HW-NAS-Bench latencies (validation only).\n";
+
+int main(int argc, char** argv) { return hwnas::bench::guarded_main(run, argc, argv, kUsage); }

@@ -11,10 +11,15 @@
 
 #include "hwnas/nas/proxy.h"
 #include "hwnas/nas/spaces/nb201.h"
+#include "bench_main.h"
 
 using namespace hwnas;
 
+constexpr char kUsage[] =
+    "Usage: bench_proxies_torch [ARCHITECTURES]\n  Time per architecture of every zero-cost proxy on random nb201 networks (default 20), one LibTorch thread.\n";
+
 int main(int argc, char** argv) {
+  if (hwnas::bench::wants_help(argc, argv, kUsage)) return 0;
   const int n = argc > 1 ? std::atoi(argv[1]) : 20;
   torch::set_num_threads(1);
   Nb201Space space(Nb201Options{});

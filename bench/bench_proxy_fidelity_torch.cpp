@@ -16,11 +16,16 @@
 #include "bench_stats.h"
 #include "hwnas/nas/proxy_evaluator.h"
 #include "hwnas/nas/spaces/nb201.h"
+#include "bench_main.h"
 
 using namespace hwnas;
 using namespace hwnas::bench;
 
+constexpr char kUsage[] =
+    "Usage: bench_proxy_fidelity_torch [N] [THREADS]\n  Spearman/Kendall of each zero-cost proxy against short training on N random nb201 networks (default 100, 2 threads).\n";
+
 int main(int argc, char** argv) {
+  if (hwnas::bench::wants_help(argc, argv, kUsage)) return 0;
   const int n = argc > 1 ? std::atoi(argv[1]) : 100;
   const int threads = argc > 2 ? std::atoi(argv[2]) : 2;
   Nb201Space space(Nb201Options{});

@@ -24,6 +24,7 @@
 #include "../tests/search/nb201_problem.h"
 #include "hwnas/core/csv.h"
 #include "hwnas/search/strategies.h"
+#include "bench_main.h"
 
 using namespace hwnas;
 using hwnas::testing::Nb201Problem;
@@ -53,7 +54,11 @@ std::string fmt_evals(double v, int max_evals) {
 
 }  // namespace
 
+constexpr char kUsage[] =
+    "Usage: bench_strategies [--seeds 10] [--max-evals 4000] [--strategies random,evolution,local,bo,mcts]\n  Evaluations each strategy needs to reach 95%/99% of the true nb201 hypervolume, and ask() cost.\n";
+
 int main(int argc, char** argv) {
+  if (hwnas::bench::wants_help(argc, argv, kUsage)) return 0;
   int seeds = 10, max_evals = 4000;
   bool timing = true, quality = true;
   std::string csv, params_csv;

@@ -1,4 +1,5 @@
 #include "hwnas/core/json_reader.h"
+#include "hwnas/core/suggest.h"
 
 #include "hwnas/core/read_file.h"
 
@@ -54,7 +55,7 @@ void JsonReader::finish() const {
     if (read_.count(it.key())) continue;
     std::string known;
     for (const auto& k : read_) known += (known.empty() ? "" : ", ") + k;
-    throw UserError(child(it.key()) + ": unknown key" + (known.empty() ? "" : " (expected one of: " + known + ")"));
+    throw UserError(child(it.key()) + ": unknown key" + did_you_mean(it.key(), std::vector<std::string>(read_.begin(), read_.end())) + (known.empty() ? "" : " (expected one of: " + known + ")"));
   }
 }
 
@@ -265,6 +266,77 @@ nlohmann::ordered_json parse_ordered_json(std::string_view text, const std::stri
 
 nlohmann::json read_json_file(const std::string& path) {
   return parse_json(read_whole_file(path, kMaxJsonBytes), path);
+}
+
+void apply_json_override(nlohmann::json& doc, const std::string& assignment, const std::string& flag) {
+  const std::string what = flag + " " + assignment;
+  const std::size_t eq = assignment.find('=');
+  if (eq == std::string::npos || eq == 0)
+    throw UserError(what + ": expected PATH=VALUE, e.g. " + flag + " budget.evaluations=200");
+  const std::string path = assignment.substr(0, eq), text = assignment.substr(eq + 1);
+  // Segments: keys split at '.', and "[n]" suffixes as array indices.
+  struct Step {
+    std::string key;
+    bool index = false;
+  };
+  std::vector<Step> steps;
+  std::string cur;
+  auto push_key = [&] {
+    if (cur.empty()) throw UserError(what + ": empty key in the path '" + path + "'");
+    steps.push_back({cur, false});
+    cur.clear();
+  };
+  for (std::size_t i = 0; i < path.size(); ++i) {
+    const char ch = path[i];
+    if (ch == '.') {
+      if (!cur.empty() || steps.empty() || !steps.back().index) push_key();
+    } else if (ch == '[') {
+      if (!cur.empty()) push_key();
+      const std::size_t close = path.find(']', i);
+      if (close == std::string::npos) throw UserError(what + ": '[' without ']' in the path '" + path + "'");
+      const std::string n = path.substr(i + 1, close - i - 1);
+      if (n.empty() || n.find_first_not_of("0123456789") != std::string::npos || n.size() > 9)
+        throw UserError(what + ": expected an array index in [], got '[" + n + "]'");
+      steps.push_back({n, true});
+      i = close;
+    } else {
+      cur += ch;
+    }
+  }
+  if (!cur.empty()) push_key();
+  else if (path.back() == '.') push_key();
+  nlohmann::json value;
+  try {
+    value = parse_json(text, what);
+  } catch (const UserError&) {
+    value = text;  // not JSON: a string
+  }
+  nlohmann::json result = doc;  // a refused assignment leaves `doc` as it was
+  nlohmann::json* at = &result;
+  std::string where;
+  for (std::size_t i = 0; i < steps.size(); ++i) {
+    const Step& s = steps[i];
+    const bool digits = !s.key.empty() && s.key.find_first_not_of("0123456789") == std::string::npos && s.key.size() <= 9;
+    if (at->is_array() && (s.index || digits)) {
+      const std::size_t k = std::stoul(s.key);
+      if (k >= at->size())
+        throw UserError(what + ": " + (where.empty() ? "the config" : where) + " has " + std::to_string(at->size()) +
+                        " elements, no [" + s.key + "]");
+      at = &(*at)[k];
+      where += "[" + s.key + "]";
+    } else if (s.index) {
+      throw UserError(what + ": " + (where.empty() ? "the config" : where) + " is not an array (it is of type " + json_type_name(*at) + ")");
+    } else {
+      if (at->is_null()) *at = nlohmann::json::object();
+      if (!at->is_object())
+        throw UserError(what + ": " + (where.empty() ? "the config" : where) + " is not an object (it is of type " +
+                        json_type_name(*at) + ")");
+      at = &(*at)[s.key];
+      where += (where.empty() ? "" : ".") + s.key;
+    }
+  }
+  *at = std::move(value);
+  doc = std::move(result);
 }
 
 }  // namespace hwnas

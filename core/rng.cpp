@@ -1,6 +1,7 @@
 #include "hwnas/core/rng.h"
 
 #include <cmath>
+#include <unordered_set>
 
 #include "hwnas/core/error.h"
 
@@ -14,6 +15,20 @@ std::uint64_t Rng::uniform_index(std::uint64_t n) {
     x = engine_();
   } while (x >= limit);
   return x % n;
+}
+
+std::vector<std::uint64_t> Rng::distinct_indices(std::uint64_t n, std::uint64_t k) {
+  HWNAS_CHECK(k <= n, "distinct_indices: more indices than values");
+  std::vector<std::uint64_t> out;
+  out.reserve(k);
+  std::unordered_set<std::uint64_t> taken;
+  for (std::uint64_t j = n - k; j < n; ++j) {
+    const std::uint64_t t = uniform_index(j + 1);
+    const std::uint64_t v = taken.count(t) ? j : t;
+    taken.insert(v);
+    out.push_back(v);
+  }
+  return out;
 }
 
 double Rng::uniform() { return static_cast<double>(engine_() >> 11) * 0x1.0p-53; }

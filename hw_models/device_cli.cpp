@@ -39,11 +39,18 @@ DeviceColumns::DeviceColumns(const DeviceCliOptions& o) {
       throw UserError(std::string("--device: ") + e.what());
     }
     for (const auto& e : models_)
-      if (e.name == p.name) throw UserError("--device: '" + p.name + "' given twice");
+      if (e.source == d) throw UserError("--device: '" + d + "' given twice");
     const int batch = o.batch ? *o.batch : p.default_batch;
     const Precision prec = precision ? *precision : parse_precision(p.default_precision);
     std::string name = p.name;
-    models_.push_back({name, HardwareModel(std::move(p)), batch, prec});
+    models_.push_back({name, HardwareModel(std::move(p)), batch, prec, d});
+  }
+  // Two profiles of one name (the shipped host and a calibrated host.json): each is labelled by
+  // where it came from, "host@shipped" and "host@runs/cal/host.json", so no column is lost.
+  for (auto& e : models_) {
+    int same = 0;
+    for (const auto& f : models_) same += f.model.profile().name == e.model.profile().name;
+    if (same > 1) e.name += "@" + (e.source == e.model.profile().name ? std::string("shipped") : e.source);
   }
 }
 

@@ -90,6 +90,15 @@ std::vector<EdgeId> ArchGraph::in_edges(NodeId n) const {
   return out;
 }
 
+bool ArchGraph::output_depends_on_input() const {
+  std::vector<bool> reached(num_nodes(), false);
+  reached[input_] = true;
+  for (NodeId n : topological_order())
+    for (EdgeId e : in_edges(n))
+      if (reached[boost::source(e, g_)] && g_[e].kind != OpKind::Zero) reached[n] = true;
+  return reached[output_];
+}
+
 void ArchGraph::validate() const {
   for (NodeId n = 0; n < num_nodes(); ++n) {
     if (n == input_) continue;

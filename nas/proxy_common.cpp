@@ -15,6 +15,24 @@ bool is_proxy(const std::string& name) {
   return std::find(n.begin(), n.end(), name) != n.end();
 }
 
+bool proxy_needs_data(const std::string& name) { return name != "synflow" && name != "params"; }
+
+DatasetOptions proxy_dataset_defaults(const ProxyOptions& o) {
+  DatasetOptions d;
+  d.subset = std::max(4 * o.batch_size, 2048);
+  d.validation_fraction = 0.0;
+  d.seed = o.seed;
+  return d;
+}
+
+DatasetOptions train_dataset_defaults(std::uint64_t seed) {
+  DatasetOptions d;
+  d.subset = 0;
+  d.validation_fraction = 0.2;
+  d.seed = seed;
+  return d;
+}
+
 void ProxyOptions::validate(const std::string& path) const {
   if (batch_size < 2 || batch_size > 4096)
     throw UserError(path + ".batch_size: expected an integer in 2..4096, got " + std::to_string(batch_size));

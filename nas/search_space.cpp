@@ -1,6 +1,7 @@
 #include "hwnas/nas/search_space.h"
 
 #include <cmath>
+#include <cstdio>
 #include <map>
 
 #include "hwnas/core/error.h"
@@ -89,10 +90,31 @@ double SearchSpace::size() const {
   return s;
 }
 
+namespace {
+
+// A count as a person reads it: "15,625" below 10^15, else "3.55e+22".
+std::string readable_count(double v) {
+  char buf[64];
+  if (!(v < 1e15)) {
+    std::snprintf(buf, sizeof buf, "%.3g", v);
+    return buf;
+  }
+  std::snprintf(buf, sizeof buf, "%.0f", v);
+  std::string digits = buf, out;
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return out;
+}
+
+}  // namespace
+
 void SearchSpace::enumerate(const std::function<void(const Architecture&)>& visit, double limit) const {
   if (size() > limit)
-    throw UserError(name() + ": the space has " + std::to_string(size()) + " architectures, more than the " +
-                    "enumeration limit of " + std::to_string(limit));
+    throw UserError(name() + ": the space has " + readable_count(size()) + " architectures, more than the " +
+                    "enumeration limit of " + readable_count(limit) +
+                    " (sample it with `hwnas search`, or raise --limit)");
   const auto& d = decisions();
   Architecture a;
   a.choices.assign(d.size(), 0);

@@ -21,4 +21,21 @@ std::unique_ptr<SearchSpace> make_space_from_cli(const std::string& name, const 
   return make_space(name, options);
 }
 
+Architecture parse_arch_from_cli(const SearchSpace& space, const std::string& text) {
+  try {
+    return space.parse(text);
+  } catch (const UserError& e) {
+    for (const auto& other : space_names()) {
+      if (other == space.name()) continue;
+      try {
+        make_space(other)->parse(text);
+      } catch (const UserError&) {
+        continue;
+      }
+      throw UserError(std::string("--arch: ") + e.what() + "; this looks like an " + other + " architecture: add --space " + other);
+    }
+    throw UserError(std::string("--arch: ") + e.what());
+  }
+}
+
 }  // namespace hwnas

@@ -73,6 +73,22 @@ std::string SearchConfig::run_dir() const { return (fs::path(output_dir) / outpu
 
 SearchConfig SearchConfig::from_file(const std::string& path) { return from_json(read_json_file(path), path); }
 
+SearchConfig SearchConfig::from_file(const std::string& path, const std::vector<std::string>& overrides) {
+  nlohmann::json j = read_json_file(path);
+  if (overrides.empty()) return from_json(j, path);
+  if (!j.is_object()) JsonReader::fail(path, "a JSON object", j);
+  std::string applied;
+  for (const auto& o : overrides) {
+    apply_json_override(j, o, "--set");
+    applied += (applied.empty() ? "" : ", ") + o;
+  }
+  try {
+    return from_json(j, path);
+  } catch (const UserError& e) {
+    throw UserError(std::string(e.what()) + " (the config with --set " + applied + ")");
+  }
+}
+
 SearchConfig SearchConfig::from_json(const nlohmann::json& j, const std::string& file, const std::string& base_dir) {
   SearchConfig c;
   c.source_file = file;
@@ -170,6 +186,8 @@ SearchConfig SearchConfig::from_json(const nlohmann::json& j, const std::string&
     }
   }
 
+  c.exclude_degenerate = r.get<bool>("exclude_degenerate", c.exclude_degenerate);
+
   // strategy
   if (const auto* st = r.raw("strategy")) {
     JsonReader s(*st, root + "strategy");
@@ -255,6 +273,7 @@ nlohmann::json SearchConfig::identity_json() const {
   return {{"space", {{"name", space}, {"options", space_options}}},
           {"objectives", objs},
           {"constraints", cons},
+          {"exclude_degenerate", exclude_degenerate},
           {"strategy", {{"name", strategy}, {"options", strategy_options}}},
           {"batch_size", effective_batch_size()},
           {"seed", seed}};

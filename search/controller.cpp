@@ -83,7 +83,7 @@ class Run {
       }
       log_records_ = std::move(log.records);
     } else {
-      store_.emplace(RunStore::create(dir, cfg));
+      store_.emplace(RunStore::create(dir, cfg, opts.replace));
     }
     summary_.run_dir = dir;
     summary_.objective_names = names_;
@@ -201,7 +201,7 @@ class Run {
     parallel_indices(arena_, cfg_.parallelism, need_cheap.size(), [&](std::size_t k) {
       Item& it = items[need_cheap[k]];
       it.values = objectives_.evaluate_cheap(Candidate(*space_, it.arch));
-      if (it.values.failure.empty() && !objectives_.cheap_violation(it.values.raw).empty()) it.kind = Kind::Rejected;
+      if (it.values.failure.empty() && !objectives_.cheap_rejection(it.values).empty()) it.kind = Kind::Rejected;
     });
 
     // Keep the prefix of the round that fits the evaluation budget.
@@ -243,9 +243,10 @@ class Run {
         rec.decisions = it.arch.choices;
         rec.hash = it.hash;
         rec.raw = it.values.raw;
+        rec.degenerate = it.values.degenerate;
         if (it.kind == Kind::Rejected) {
           rec.status = EvalStatus::Rejected;
-          rec.message = objectives_.cheap_violation(it.values.raw);
+          rec.message = objectives_.cheap_rejection(it.values);
         } else if (!it.values.failure.empty()) {
           rec.status = EvalStatus::Failed;
           rec.message = it.values.failure;
@@ -268,9 +269,11 @@ class Run {
     return told;
   }
 
-  // Whether a record counts as an evaluation: everything but a cheap-constraint rejection.
+  // Whether a record counts as an evaluation: everything but a rejection before evaluation (a
+  // cheap constraint, or an excluded degenerate network).
   bool counts(const EvaluationRecord& rec) const {
-    return rec.status != EvalStatus::Rejected || objectives_.cheap_violation(rec.raw).empty();
+    if (rec.status != EvalStatus::Rejected) return true;
+    return objectives_.cheap_rejection({rec.raw, {}, rec.degenerate}).empty();
   }
 
   void count(const EvaluationRecord& rec, const Observation& obs) {
@@ -416,7 +419,9 @@ std::string SearchSummary::full() const {
   std::ostringstream s;
   s << brief() << "\n";
   s << "evaluations " << evaluations << " (" << failed << " failed, " << infeasible
-    << " breaking a constraint on an expensive objective), rejected by cheap constraints " << rejected
+    << " breaking a constraint on an expensive objective), rejected before evaluation (cheap constraints, "
+       "degenerate networks) "
+    << rejected
     << ", duplicates skipped " << duplicates;
   if (replayed > 0) s << ", replayed from the log " << replayed;
   s << ", " << num(seconds, 4) << " s\n";

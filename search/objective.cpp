@@ -7,6 +7,7 @@
 #include <unordered_map>
 
 #include "hwnas/core/csv.h"
+#include "hwnas/core/suggest.h"
 #include "hwnas/core/error.h"
 #include "hwnas/core/json_reader.h"
 #include "hwnas/search/config.h"
@@ -29,6 +30,11 @@ const CostTotals& Candidate::totals() const {
 const LayerList& Candidate::layers() const {
   if (!layers_) layers_ = space_->layers(arch_);
   return *layers_;
+}
+
+bool Candidate::degenerate() const {
+  if (!degenerate_) degenerate_ = !space_->decode(arch_).output_depends_on_input();
+  return *degenerate_;
 }
 
 namespace {
@@ -194,7 +200,7 @@ std::unique_ptr<ObjectiveSource> make_objective_source(const std::string& kind, 
   if (!f) {
     std::string known;
     for (const auto& k : objective_source_kinds()) known += (known.empty() ? "" : ", ") + k;
-    throw UserError(path + ": unknown objective source '" + kind + "' (known: " + known + ")");
+    throw UserError(path + ": unknown objective source '" + kind + "'" + did_you_mean(kind, objective_source_kinds()) + " (known: " + known + ")");
   }
   auto src = f(spec, path + "." + kind, ctx);
   HWNAS_CHECK(src != nullptr, "objective factory for '" + kind + "' returned null");
@@ -228,6 +234,10 @@ void evaluate_into(const ObjectiveSource& s, const ObjectiveConfig& o, const Can
   ObjectiveValue v;
   try {
     v = s.evaluate(c);
+  } catch (const UserError& e) {
+    // Bad input that no candidate can get past (a missing dataset file): one clear error and
+    // exit 2, not one failed record per candidate. What is logged so far stays.
+    throw UserError("objective '" + o.name + "': " + e.what());
   } catch (const std::exception& e) {  // a source that throws is a failed evaluation, not a crash
     v = ObjectiveValue::failure(e.what());
   }
@@ -245,7 +255,14 @@ ObjectiveSet::Result ObjectiveSet::evaluate_cheap(const Candidate& c) const {
   Result r{std::vector<double>(sources_.size(), NAN), {}};
   for (std::size_t i = 0; i < sources_.size(); ++i)
     if (sources_[i]->cheap()) evaluate_into(*sources_[i], cfg_->objectives[i], c, r.raw[i], r.failure);
+  r.degenerate = c.degenerate();
   return r;
+}
+
+std::string ObjectiveSet::cheap_rejection(const Result& r) const {
+  if (r.degenerate && cfg_->exclude_degenerate)
+    return "degenerate: the network's output does not depend on its input (exclude_degenerate is on)";
+  return cheap_violation(r.raw);
 }
 
 ObjectiveSet::Result ObjectiveSet::evaluate_expensive(const Candidate& c, const Result& cheap) const {
@@ -284,7 +301,7 @@ std::function<std::optional<std::vector<double>>(const Architecture&)> Objective
   return [this, &space](const Architecture& a) -> std::optional<std::vector<double>> {
     Candidate c(space, a);
     const Result r = evaluate_cheap(c);
-    if (!cheap_violation(r.raw).empty()) return std::nullopt;
+    if (!cheap_rejection(r).empty()) return std::nullopt;
     return transform(r.raw);
   };
 }

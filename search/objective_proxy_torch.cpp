@@ -3,6 +3,7 @@
 #include <mutex>
 
 #include "hwnas/core/error.h"
+#include "hwnas/core/suggest.h"
 #include "hwnas/core/json_reader.h"
 #include "hwnas/nas/proxy.h"
 #include "hwnas/nas/train.h"
@@ -46,8 +47,7 @@ class ZeroCostSource : public ObjectiveSource {
   bool cheap() const override { return false; }
   nlohmann::json resolved_spec() const override { return spec_; }
   ObjectiveValue evaluate(const Candidate& c) const override {
-    const bool data_free = proxy_ == "synflow" || proxy_ == "params";
-    const ProxyResult r = score_proxy(proxy_, c.space(), c.arch(), data_free ? nullptr : &data_.get().train, opts_);
+    const ProxyResult r = score_proxy(proxy_, c.space(), c.arch(), proxy_needs_data(proxy_) ? &data_.get().train : nullptr, opts_);
     return r.ok ? ObjectiveValue::success(r.score) : ObjectiveValue::failure(proxy_ + ": " + r.message);
   }
 
@@ -76,12 +76,9 @@ class TrainSource : public ObjectiveSource {
   nlohmann::json spec_;
 };
 
-DatasetOptions dataset_from(const nlohmann::json* j, const std::string& path, std::uint64_t seed, int subset,
-                            double validation) {
-  DatasetOptions d;
-  d.subset = subset;
-  d.validation_fraction = validation;
-  d.seed = seed;
+// `defaults` with the keys the config gives.
+DatasetOptions dataset_from(const nlohmann::json* j, const std::string& path, DatasetOptions defaults) {
+  DatasetOptions d = std::move(defaults);
   if (j) {
     DatasetOptions given = DatasetOptions::from_json(*j, path);
     // Keys the user did not give keep this source's defaults.
@@ -124,11 +121,16 @@ std::unique_ptr<ObjectiveSource> make_zero_cost(const nlohmann::json& spec, cons
   if (!is_proxy(name)) {
     std::string known;
     for (const auto& n : proxy_names()) known += (known.empty() ? "" : ", ") + n;
-    throw UserError(path + (spec.is_string() ? "" : ".name") + ": unknown proxy '" + name + "' (known: " + known + ")");
+    throw UserError(path + (spec.is_string() ? "" : ".name") + ": unknown proxy '" + name + "'" + did_you_mean(name, proxy_names()) + " (known: " + known + ")");
   }
-  DatasetOptions d = dataset_from(data, path + ".dataset", o.seed, std::max(4 * o.batch_size, 2048), 0.0);
-  nlohmann::json resolved = {{"name", name}, {"batch_size", o.batch_size}, {"seed", o.seed}, {"prune_dead", o.prune_dead},
-                             {"dataset", d.to_json()}};
+  if (!proxy_needs_data(name) && data)
+    throw UserError(path + ".dataset: " + name + " is data-free (no minibatch is read); remove \"dataset\"");
+  DatasetOptions d = dataset_from(data, path + ".dataset", proxy_dataset_defaults(o));
+  nlohmann::json resolved = {{"name", name}, {"seed", o.seed}, {"prune_dead", o.prune_dead}};
+  if (proxy_needs_data(name)) {  // a data-free proxy's config (and arch.json) names no dataset
+    resolved["batch_size"] = o.batch_size;
+    resolved["dataset"] = d.to_json();
+  }
   return std::make_unique<ZeroCostSource>(name, o, d, resolved);
 }
 
@@ -140,7 +142,7 @@ std::unique_ptr<ObjectiveSource> make_train(const nlohmann::json& spec, const st
   options.erase("dataset");
   if (!options.contains("seed")) options["seed"] = ctx.seed;
   const TrainOptions t = TrainOptions::from_json(options, path);
-  DatasetOptions d = dataset_from(data.is_null() ? nullptr : &data, path + ".dataset", t.seed, 0, 0.2);
+  DatasetOptions d = dataset_from(data.is_null() ? nullptr : &data, path + ".dataset", train_dataset_defaults(t.seed));
   nlohmann::json resolved = t.to_json();
   resolved["dataset"] = d.to_json();
   return std::make_unique<TrainSource>(t, d, resolved);

@@ -36,8 +36,10 @@ nlohmann::json EvaluationRecord::to_json(const std::vector<std::string>& names) 
   nlohmann::json objs = nlohmann::json::object();
   for (std::size_t i = 0; i < names.size() && i < raw.size(); ++i)
     if (std::isfinite(raw[i])) objs[names[i]] = raw[i];
-  return {{"id", id},           {"arch", arch},         {"decisions", decisions},  {"hash", hash_hex(hash)},
-          {"status", hwnas::to_string(status)}, {"message", message}, {"objectives", objs}, {"elapsed_s", elapsed_s}};
+  nlohmann::json j = {{"id", id},           {"arch", arch},         {"decisions", decisions},  {"hash", hash_hex(hash)},
+                      {"status", hwnas::to_string(status)}, {"message", message}, {"objectives", objs}, {"elapsed_s", elapsed_s}};
+  if (degenerate) j["degenerate"] = true;
+  return j;
 }
 
 EvaluationRecord EvaluationRecord::from_json(const nlohmann::json& j, const std::vector<std::string>& names,
@@ -69,6 +71,7 @@ EvaluationRecord EvaluationRecord::from_json(const nlohmann::json& j, const std:
     o.finish();  // a name this config does not have: the log belongs to another config
   }
   r.elapsed_s = x.get<double>("elapsed_s", 0.0);
+  r.degenerate = x.get<bool>("degenerate", false);
   x.finish();
   if (r.status == EvalStatus::Ok)
     for (std::size_t i = 0; i < names.size(); ++i)
@@ -202,7 +205,7 @@ void RunStore::lock() {
   lock_fd_ = fd;
 }
 
-RunStore RunStore::create(const std::string& dir, const SearchConfig& cfg) {
+RunStore RunStore::create(const std::string& dir, const SearchConfig& cfg, bool replace) {
   RunStore s(dir, names_of(cfg));
   std::error_code ec;
   fs::create_directories(dir, ec);
@@ -211,12 +214,19 @@ RunStore RunStore::create(const std::string& dir, const SearchConfig& cfg) {
   const auto log_status = fs::symlink_status(s.log_path(), ec);
   if (fs::is_symlink(log_status))
     throw UserError(s.log_path() + ": is a symbolic link; a run's log must be a file inside the run directory");
-  if (fs::exists(log_status) && fs::file_size(s.log_path(), ec) > 0)
+  if (fs::exists(log_status) && fs::file_size(s.log_path(), ec) > 0 && !replace)
     throw UserError(dir + ": holds an earlier run (evaluations.jsonl); continue it with --resume " + dir +
-                    ", or choose another output.name");
+                    ", replace it with --force, or write elsewhere with --out DIR (or another output.name)");
+  // The files a run writes (README, Run directory); with `replace` the earlier run's go first.
+  for (const char* f : {"evaluations.jsonl", "pareto.json", "pareto.csv", "report.html"}) {
+    fs::remove(fs::path(dir) / f, ec);
+    if (ec) throw UserError((fs::path(dir) / f).string() + ": cannot remove the earlier run's file: " + ec.message());
+  }
+  if (replace) {
+    fs::remove_all(fs::path(dir) / "archs", ec);
+    if (ec) throw UserError((fs::path(dir) / "archs").string() + ": cannot remove the earlier run's exports: " + ec.message());
+  }
   write_file_atomic((fs::path(dir) / "config.json").string(), cfg.to_json().dump(2) + "\n");
-  fs::remove(fs::path(dir) / "pareto.json", ec);
-  fs::remove(fs::path(dir) / "pareto.csv", ec);
   s.open_log();  // an empty log: the run exists
   return s;
 }

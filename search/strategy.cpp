@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "hwnas/core/error.h"
+#include "hwnas/core/suggest.h"
 #include "hwnas/search/strategies.h"
 
 namespace hwnas {
@@ -47,7 +48,7 @@ std::unique_ptr<SearchStrategy> make_strategy(const std::string& name, const nlo
     if (n == name) return f(options, "strategy.options", ctx);
   std::string known;
   for (const auto& n : strategy_names()) known += (known.empty() ? "" : ", ") + n;
-  throw UserError("strategy.name: unknown strategy \"" + name + "\" (known: " + known + ")");
+  throw UserError("strategy.name: unknown strategy \"" + name + "\"" + did_you_mean(name, strategy_names()) + " (known: " + known + ")");
 }
 
 std::vector<std::string> strategy_names() {

@@ -35,8 +35,10 @@ std::pair<torch::Tensor, torch::Tensor> gather(const ImageSet& d, const TensorSh
 std::pair<torch::Tensor, torch::Tensor> minibatch(const ImageSet& d, const TensorShape& in, int batch, Rng& rng,
                                                   int num_classes) {
   check_compatible(d, in, num_classes);
-  std::vector<std::size_t> idx(std::min(batch, d.n));
-  for (auto& i : idx) i = rng.uniform_index(d.n);
+  // Distinct images: a repeated image gives identical rows, which the kernel proxies (jacob_cov,
+  // naswot) read as a degenerate network.
+  const auto drawn = rng.distinct_indices(static_cast<std::uint64_t>(d.n), static_cast<std::uint64_t>(std::min(batch, d.n)));
+  const std::vector<std::size_t> idx(drawn.begin(), drawn.end());
   return gather(d, in, idx);
 }
 

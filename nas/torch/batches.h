@@ -17,7 +17,7 @@ struct ProxyFailure {
   std::string message;
 };
 
-/// `batch` random images (with replacement, from `rng`) adapted to the input shape `in`: gray
+/// `batch` distinct random images (Rng::distinct_indices; all of them when the set is smaller) adapted to the input shape `in`: gray
 /// images are repeated over the channels and images are resized bilinearly when resolutions
 /// differ. Throws ProxyFailure when the data cannot feed the network.
 std::pair<torch::Tensor, torch::Tensor> minibatch(const ImageSet& d, const TensorShape& in, int batch, Rng& rng,

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "hwnas/core/error.h"
+#include "hwnas/core/suggest.h"
 #include "hwnas/nas/proxy.h"
 #include "hwnas/nas/torch_builder.h"
 #include "batches.h"
@@ -21,8 +22,13 @@ std::vector<torch::Tensor> layer_weights(GraphNetImpl& net) {
   return out;
 }
 
+// Synflow (Tanaka et al. 2020) is defined on the linearised network: |weights|, an all-ones
+// input, so every activation is positive and ReLU passes it unchanged. A bounded activation
+// (ReLU6) would clip that positive signal at 6 and zero its gradient, which makes the score of
+// a MobileNet nearly constant; it runs unbounded here (as ReLU), like every other activation.
 double synflow(GraphNetImpl& net, const TensorShape& in) {
   torch::NoGradGuard no_grad;
+  net.set_linearized(true);
   net.to(torch::kFloat64);
   net.eval();  // BatchNorm uses (reset) running statistics: no statistics are updated
   for (auto& p : net.parameters()) p.abs_();
@@ -140,7 +146,7 @@ ProxyResult score_proxy(const std::string& name, const SearchSpace& space, const
   if (!is_proxy(name)) {
     std::string known;
     for (const auto& n : proxy_names()) known += (known.empty() ? "" : ", ") + n;
-    throw UserError("unknown proxy '" + name + "' (known: " + known + ")");
+    throw UserError("unknown proxy '" + name + "'" + did_you_mean(name, proxy_names()) + " (known: " + known + ")");
   }
   opts.validate();
   const auto start = std::chrono::steady_clock::now();

@@ -241,3 +241,22 @@ TEST(CliHw, HostCalibrationByMeasurementWritesAProfileWithALookupTable) {
   ASSERT_EQ(e.exit_code, 0) << e.err;
   EXPECT_GT(nlohmann::json::parse(e.out)["latency_ms"]["host"].get<double>(), 0);
 }
+
+TEST(CliHw, TwoProfilesOfOneNameAreLabelledByWhereTheyCameFrom) {
+  // The shipped pixel-3 next to an edited copy (what `calibrate --out` writes keeps the name).
+  const std::string dir = scratch_dir();
+  auto p = nlohmann::json::parse(read_text(std::string(HWNAS_SOURCE_DIR) + "/configs/hardware/pixel-3.json"));
+  ASSERT_EQ(p["name"], "pixel-3");
+  p["network_overhead_us"] = p["network_overhead_us"].get<double>() + 5000;  // another device of the same name
+  write_text(dir + "/pixel-3.json", p.dump(2));
+  auto r = run_hwnas({"evaluate", "--arch", kArch, "--json", "--device", "pixel-3", "--device", dir + "/pixel-3.json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  ASSERT_TRUE(j["latency_ms"].contains("pixel-3@shipped")) << j.dump();
+  ASSERT_TRUE(j["latency_ms"].contains("pixel-3@" + dir + "/pixel-3.json")) << j.dump();
+  EXPECT_LT(j["latency_ms"]["pixel-3@shipped"].get<double>(), j["latency_ms"]["pixel-3@" + dir + "/pixel-3.json"].get<double>());
+  // One profile given twice is still a mistake.
+  r = run_hwnas({"evaluate", "--arch", kArch, "--device", "pixel-3", "--device", "pixel-3"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--device: 'pixel-3' given twice"), std::string::npos) << r.err;
+}

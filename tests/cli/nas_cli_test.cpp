@@ -98,8 +98,54 @@ TEST(CliNas, EnumerateRefusesHugeSpacesAndBadPaths) {
   auto r = run_hwnas({"enumerate", "--space", "mbv", "--out", hwnas::test::scratch_dir() + "/mbv.csv"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("more than the enumeration limit"), std::string::npos) << r.err;
+  // A count a person can read: 3.55e+22, not 35451752478610009620480.000000.
+  EXPECT_NE(r.err.find("the space has 3.55e+22 architectures, more than the enumeration limit of 10,000,000"),
+            std::string::npos)
+      << r.err;
   EXPECT_FALSE(std::filesystem::exists(hwnas::test::scratch_dir() + "/mbv.csv"));
   auto p = run_hwnas({"enumerate", "--out", hwnas::test::scratch_dir() + "/no/dir/x.csv"});
   EXPECT_EQ(p.exit_code, 2);
   EXPECT_NE(p.err.find("cannot write"), std::string::npos) << p.err;
+}
+
+TEST(CliNas, AnArchOfAnotherSpaceSaysWhichSpace) {
+  auto r = run_hwnas({"evaluate", "--arch", "r160|w1|k3e3,k3e3|k5e6,k3e3|k3e3,k7e4,k3e3|k3e3,k3e3|k3e3,k3e3"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--arch: nb201 architecture string, position 1"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("this looks like an mbv architecture: add --space mbv"), std::string::npos) << r.err;
+  r = run_hwnas({"evaluate", "--space", "mbv", "--arch", kAllConv});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("this looks like an nb201 architecture: add --space nb201"), std::string::npos) << r.err;
+  r = run_hwnas({"evaluate", "--arch", "|nor_conv_9x9~0|"});  // neither: no hint
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err.find("looks like"), std::string::npos) << r.err;
+}
+
+TEST(CliNas, EvaluateFlagsANetworkWhoseOutputIgnoresItsInput) {
+  const auto none = nlohmann::json::parse(
+      run_hwnas({"evaluate", "--arch", "|none~0|+|none~0|none~1|+|none~0|none~1|none~2|", "--json"}).out);
+  EXPECT_EQ(none["degenerate"], true);
+  // Dead edges do not make a network degenerate as long as one path carries the input.
+  const auto live = nlohmann::json::parse(
+      run_hwnas({"evaluate", "--arch", "|nor_conv_3x3~0|+|none~0|none~1|+|skip_connect~0|none~1|none~2|", "--json"}).out);
+  EXPECT_EQ(live["degenerate"], false);
+  const auto text = run_hwnas({"evaluate", "--arch", "|none~0|+|none~0|none~1|+|none~0|none~1|none~2|"});
+  EXPECT_NE(text.out.find("degenerate        yes"), std::string::npos) << text.out;
+}
+
+TEST(CliNas, EveryBenchmarkAnswersHelpWithoutStartingWork) {
+  std::string list = HWNAS_BENCHES;
+  ASSERT_FALSE(list.empty());
+  std::size_t n = 0;
+  for (std::size_t pos = 0; pos <= list.size();) {
+    const std::size_t comma = std::min(list.find(',', pos), list.size());
+    const std::string bin = list.substr(pos, comma - pos);
+    pos = comma + 1;
+    ++n;
+    const auto r = hwnas::test::run_program(bin, {"--help"});
+    EXPECT_EQ(r.exit_code, 0) << bin << ": " << r.err;
+    EXPECT_EQ(r.out.rfind("Usage: ", 0), 0u) << bin << " printed: " << r.out.substr(0, 300);
+    EXPECT_LT(std::count(r.out.begin(), r.out.end(), '\n'), 8) << bin << " did more than print its usage: " << r.out;
+  }
+  EXPECT_GE(n, 5u);
 }

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <set>
 #include <sstream>
 
 #include "hwnas/core/csv.h"
@@ -285,4 +286,102 @@ TEST(CliSearch, OutputDirIsRelativeToTheWorkingDirectory) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_TRUE(fs::exists(dir + "/work/rel_runs/run/evaluations.jsonl"));
   EXPECT_FALSE(fs::exists(dir + "/cfgs/rel_runs"));
+}
+
+TEST(CliSearch, SetOutAndForceRunAgainWithoutEditingTheConfig) {
+  const std::string dir = scratch_dir();
+  const std::string cfg = write_config(dir, quick_config(dir, 12));
+  // --set changes fields by JSON path, validated like the file; --out names the run directory.
+  auto r = run_hwnas({"search", cfg, "--quiet", "--set", "seed=5", "--set", "budget.evaluations=7", "--set",
+                      "objectives[1].log=false", "--out", dir + "/other/x"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(lines_of(dir + "/other/x/evaluations.jsonl"), 7u);
+  const auto stored = nlohmann::json::parse(read_text(dir + "/other/x/config.json"));
+  EXPECT_EQ(stored["seed"], 5);
+  EXPECT_EQ(stored["objectives"][1]["log"], false);
+  EXPECT_EQ(stored["output"]["dir"], dir + "/other");
+  EXPECT_EQ(stored["output"]["name"], "x");
+  EXPECT_FALSE(fs::exists(dir + "/runs/run"));
+  // A second run into the same folder is refused with the choices; --force replaces it.
+  r = run_hwnas({"search", cfg, "--quiet", "--out", dir + "/other/x"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("replace it with --force"), std::string::npos) << r.err;
+  EXPECT_EQ(lines_of(dir + "/other/x/evaluations.jsonl"), 7u);  // nothing lost by the refusal
+  fs::create_directories(dir + "/other/x/archs/3");
+  write_text(dir + "/other/x/notes.txt", "mine");
+  r = run_hwnas({"search", cfg, "--quiet", "--out", dir + "/other/x", "--force"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(lines_of(dir + "/other/x/evaluations.jsonl"), 12u);
+  EXPECT_EQ(nlohmann::json::parse(read_text(dir + "/other/x/config.json"))["seed"], 3);
+  EXPECT_FALSE(fs::exists(dir + "/other/x/archs"));      // the earlier run's exports went with it
+  EXPECT_EQ(read_text(dir + "/other/x/notes.txt"), "mine");  // files that are not the run's stay
+  // --force with --resume is a contradiction.
+  r = run_hwnas({"search", cfg, "--resume", dir + "/other/x", "--force"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--force replaces a run and --resume continues one"), std::string::npos) << r.err;
+}
+
+TEST(CliSearch, BadOverridesNameTheFlag) {
+  const std::string dir = scratch_dir();
+  const std::string cfg = write_config(dir, quick_config(dir, 5));
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases{
+      {{"--set", "seed"}, "--set seed: expected PATH=VALUE"},
+      {{"--set", "=3"}, "--set =3: expected PATH=VALUE"},
+      {{"--set", "seed.x=1"}, "--set seed.x=1: seed is not an object (it is of type integer)"},
+      {{"--set", "objectives[7].log=true"}, "--set objectives[7].log=true: objectives has 2 elements, no [7]"},
+      {{"--set", "budget.evaluations=lots"},
+       "search.json: budget.evaluations: expected an integer, got string \"lots\" (the config with --set budget.evaluations=lots)"},
+      {{"--set", "budgte.evaluations=3"}, "budgte: unknown key; did you mean 'budget'?"},
+      {{"--out", "/"}, "--out /: expected a run directory"},
+  };
+  for (const auto& [extra, expected] : cases) {
+    std::vector<std::string> args{"search", cfg, "--quiet"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    const auto r = run_hwnas(args);
+    EXPECT_EQ(r.exit_code, 2) << expected;
+    EXPECT_NE(r.err.find(expected), std::string::npos) << r.err;
+  }
+  EXPECT_FALSE(fs::exists(dir + "/runs"));  // nothing was written
+}
+
+TEST(CliSearch, DegenerateNetworksAreRejectedOrMarked) {
+  // Only params and latency: the all-`none` cell is the cheapest network on both, but it computes
+  // a constant. Excluded by default; with exclude_degenerate false it is evaluated and marked.
+  const std::string dir = scratch_dir();
+  nlohmann::json j = quick_config(dir, 400);
+  j["objectives"] = {{{"name", "params"}, {"source", "params"}},
+                     {{"name", "ms"}, {"source", {{"latency", {{"device", "raspberry-pi-4"}}}}}}};
+  j["constraints"] = nlohmann::json::array();
+  j["space"]["options"] = {{"ops", {"none", "skip_connect", "nor_conv_1x1"}}};  // 729 cells, 400 evaluations
+  const std::string cfg = write_config(dir, j);
+  auto r = run_hwnas({"search", cfg, "--quiet", "--out", dir + "/on"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = run_hwnas({"search", cfg, "--quiet", "--out", dir + "/off", "--set", "exclude_degenerate=false"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  // Per run: the degenerate records (by status), and how many front members are degenerate.
+  struct Scan {
+    int evaluated = 0, rejected = 0, on_front = 0;
+  };
+  auto scan = [](const std::string& run) {
+    Scan out;
+    std::set<std::string> degenerate;
+    std::istringstream log(read_text(run + "/evaluations.jsonl"));
+    for (std::string line; std::getline(log, line);) {
+      const auto rec = nlohmann::json::parse(line);
+      if (!rec.value("degenerate", false)) continue;
+      (rec["status"] == "rejected" ? out.rejected : out.evaluated) += 1;
+      degenerate.insert(rec["arch"].get<std::string>());
+    }
+    const auto pareto = nlohmann::json::parse(read_text(run + "/pareto.json"));
+    for (const auto& m : pareto["front"]) out.on_front += static_cast<int>(degenerate.count(m["arch"].get<std::string>()));
+    return out;
+  };
+  const Scan on = scan(dir + "/on"), off = scan(dir + "/off");
+  // Excluded: the strategy is not even offered them (a proposal would be logged as rejected).
+  EXPECT_EQ(on.evaluated, 0);
+  EXPECT_EQ(on.on_front, 0);
+  // Not excluded: evaluated, marked, and the constant network wins the front (cheapest on both).
+  EXPECT_GT(off.evaluated, 0);
+  EXPECT_EQ(off.rejected, 0);
+  EXPECT_EQ(off.on_front, 1);
 }

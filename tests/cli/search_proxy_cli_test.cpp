@@ -61,10 +61,10 @@ TEST(CliSearchProxy, ZeroCostAndTrainingObjectives) {
   int ok = 0;
   for (const auto& rec : log) {
     if (rec.value("status", "") != "ok") {
-      // A disconnected cell has synflow 0, which a log-scale objective cannot take: a failed
-      // evaluation with its reason, never a good score.
-      EXPECT_EQ(rec["status"], "failed");
-      EXPECT_NE(rec["message"].get<std::string>().find("synflow: value 0.000000 is not positive"), std::string::npos);
+      // A disconnected cell computes a constant: rejected before evaluation (exclude_degenerate),
+      // never a good score.
+      EXPECT_EQ(rec["status"], "rejected") << rec;
+      EXPECT_EQ(rec.value("degenerate", false), true) << rec;
       continue;
     }
     ++ok;
@@ -101,4 +101,30 @@ TEST(CliSearchProxy, BadProxyOptionsNameTheField) {
   r = run_hwnas({"search", dir + "/c.json", "--quiet"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("objectives[0].source.proxy.batch: unknown key"), std::string::npos) << r.err;
+}
+
+TEST(CliSearchProxy, TheCliAndASearchGiveTheSameProxyScore) {
+  // One dataset default for both (proxy_dataset_defaults): the same arch, seed and batch give the
+  // same naswot and jacob_cov from `hwnas proxy` and from a search's objective.
+  const std::string dir = hwnas::test::scratch_dir();
+  nlohmann::json cfg = base_config(dir);
+  cfg["objectives"] = {{{"name", "naswot"}, {"source", {{"proxy", {{"name", "naswot"}, {"batch_size", 16}}}}}, {"direction", "maximize"}},
+                       {{"name", "jc"}, {"source", {{"proxy", {{"name", "jacob_cov"}, {"batch_size", 16}}}}}, {"direction", "maximize"}},
+                       {{"name", "params"}, {"source", "params"}}};
+  cfg["budget"]["evaluations"] = 4;
+  hwnas::test::write_text(dir + "/c.json", cfg.dump(2));
+  auto r = run_hwnas({"search", dir + "/c.json", "--quiet"});
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  int compared = 0;
+  for (const auto& rec : log_of(dir + "/run")) {
+    if (rec["status"] != "ok") continue;
+    const auto cli = run_hwnas({"proxy", "--space-options", cfg["space"]["options"].dump(), "--arch", rec["arch"].get<std::string>(),
+                                "--proxy", "naswot,jacob_cov", "--batch", "16", "--seed", "5", "--json"});
+    ASSERT_EQ(cli.exit_code, 0) << cli.err;
+    const auto j = nlohmann::json::parse(cli.out);
+    EXPECT_DOUBLE_EQ(j["naswot"].get<double>(), rec["objectives"]["naswot"].get<double>()) << rec["arch"];
+    EXPECT_DOUBLE_EQ(j["jacob_cov"].get<double>(), rec["objectives"]["jc"].get<double>()) << rec["arch"];
+    ++compared;
+  }
+  EXPECT_GE(compared, 3);
 }

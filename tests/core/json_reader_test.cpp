@@ -113,3 +113,42 @@ TEST(ParseJson, OnlyRegularFilesAreRead) {
   const std::string dir = test::scratch_dir();
   EXPECT_EQ(error_of([&] { read_json_file(dir); }), dir + ": is a folder, expected a file");
 }
+
+TEST(JsonOverride, SetsFieldsByPathAndParsesTheValueAsJson) {
+  nlohmann::json j = {{"seed", 0}, {"budget", {{"evaluations", 10}}}, {"objectives", {{{"log", true}}, {{"log", true}}}}};
+  apply_json_override(j, "seed=3", "--set");
+  apply_json_override(j, "budget.evaluations=200", "--set");
+  apply_json_override(j, "objectives[1].log=false", "--set");
+  apply_json_override(j, "objectives.0.name=\"3\"", "--set");  // a JSON string stays a string
+  apply_json_override(j, "strategy.name=random", "--set");     // not JSON: a string; objects are created
+  apply_json_override(j, "strategy.options={\"population\": [1, 2]}", "--set");
+  apply_json_override(j, "output.name=", "--set");
+  EXPECT_EQ(j["seed"], 3);
+  EXPECT_EQ(j["budget"]["evaluations"], 200);
+  EXPECT_EQ(j["objectives"][1]["log"], false);
+  EXPECT_EQ(j["objectives"][0]["log"], true);
+  EXPECT_EQ(j["objectives"][0]["name"], "3");
+  EXPECT_EQ(j["strategy"]["name"], "random");
+  EXPECT_EQ(j["strategy"]["options"]["population"], nlohmann::json::array({1, 2}));
+  EXPECT_EQ(j["output"]["name"], "");
+}
+
+TEST(JsonOverride, MalformedAssignmentsNameTheFlag) {
+  nlohmann::json j = {{"seed", 0}, {"objectives", nlohmann::json::array({1, 2})}};
+  const nlohmann::json before = j;
+  EXPECT_EQ(error_of([&] { apply_json_override(j, "seed", "--set"); }),
+            "--set seed: expected PATH=VALUE, e.g. --set budget.evaluations=200");
+  EXPECT_EQ(error_of([&] { apply_json_override(j, "a..b=1", "--set"); }), "--set a..b=1: empty key in the path 'a..b'");
+  EXPECT_EQ(error_of([&] { apply_json_override(j, "a.=1", "--set"); }), "--set a.=1: empty key in the path 'a.'");
+  EXPECT_EQ(error_of([&] { apply_json_override(j, "objectives[x]=1", "--set"); }),
+            "--set objectives[x]=1: expected an array index in [], got '[x]'");
+  EXPECT_EQ(error_of([&] { apply_json_override(j, "objectives[1=1", "--set"); }),
+            "--set objectives[1=1: '[' without ']' in the path 'objectives[1'");
+  EXPECT_EQ(error_of([&] { apply_json_override(j, "objectives[2]=1", "--set"); }),
+            "--set objectives[2]=1: objectives has 2 elements, no [2]");
+  EXPECT_EQ(error_of([&] { apply_json_override(j, "seed[0]=1", "--set"); }),
+            "--set seed[0]=1: seed is not an array (it is of type integer)");
+  EXPECT_EQ(error_of([&] { apply_json_override(j, "seed.x=1", "--set"); }),
+            "--set seed.x=1: seed is not an object (it is of type integer)");
+  EXPECT_EQ(j, before);  // a refused assignment changes nothing
+}

@@ -26,6 +26,27 @@ TEST(Rng, UniformIndexCoversTheRangeEvenly) {
   for (int c : counts) EXPECT_NEAR(c, 10000, 400);  // ~4 standard deviations
 }
 
+TEST(Rng, DistinctIndicesAreDistinctAndUniform) {
+  Rng r(5);
+  std::vector<int> counts(10, 0);
+  for (int t = 0; t < 20000; ++t) {
+    const auto v = r.distinct_indices(10, 4);
+    ASSERT_EQ(v.size(), 4u);
+    std::vector<bool> seen(10, false);
+    for (auto i : v) {
+      ASSERT_LT(i, 10u);
+      EXPECT_FALSE(seen[i]) << "index " << i << " drawn twice";
+      seen[i] = true;
+      ++counts[i];
+    }
+  }
+  for (int c : counts) EXPECT_NEAR(c, 8000, 360);  // each index in 4/10 of the draws; ~5 sd
+  EXPECT_EQ(r.distinct_indices(3, 3).size(), 3u);
+  EXPECT_TRUE(r.distinct_indices(3, 0).empty());
+  Rng a(9), b(9);
+  EXPECT_EQ(a.distinct_indices(1000, 64), b.distinct_indices(1000, 64));
+}
+
 TEST(Rng, UniformAndNormalMoments) {
   Rng r(3);
   double sum = 0, sum2 = 0, umin = 1, umax = 0;

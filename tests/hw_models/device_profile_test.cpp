@@ -46,8 +46,8 @@ TEST(DeviceProfile, KindsAndRuntimesAreRead) {
 TEST(DeviceProfile, UnknownKeysAndBadValuesNameTheField) {
   nlohmann::json j = host_json();
   j["peak_tflops_fp64"] = 1.0;
-  EXPECT_EQ(error_of([&] { DeviceProfile::from_json(j, "x.json"); }).substr(0, 40),
-            "x.json: peak_tflops_fp64: unknown key (e");
+  EXPECT_EQ(error_of([&] { DeviceProfile::from_json(j, "x.json"); }).substr(0, 37),
+            "x.json: peak_tflops_fp64: unknown key");
 
   j = host_json();
   j["efficiency"]["conv_dense"] = 1.5;

@@ -124,6 +124,6 @@ TEST(Mbv, OptionErrorsNameTheField) {
             "space.options.kernels[1]: expected an odd kernel size, got 4");
   EXPECT_EQ(error_of([] { MbvOptions::from_json({{"resolutions", {16}}}, "space.options"); }),
             "space.options.resolutions: resolution 16 is smaller than the network's total stride 64");
-  EXPECT_EQ(error_of([] { MbvOptions::from_json({{"kernel", {3}}}, "space.options"); }).substr(0, 35),
-            "space.options.kernel: unknown key (");
+  EXPECT_EQ(error_of([] { MbvOptions::from_json({{"kernel", {3}}}, "space.options"); }).substr(0, 60),
+            "space.options.kernel: unknown key; did you mean 'kernels'? (");
 }

@@ -182,7 +182,7 @@ TEST(Nb201, ParseErrorsNameTokenPositionAndExpectation) {
 
 TEST(Nb201, OptionErrorsNameTheField) {
   EXPECT_EQ(error_of([] { Nb201Options::from_json({{"channel", 8}}, "cfg.json: space.options"); }),
-            "cfg.json: space.options.channel: unknown key (expected one of: cells_per_stage, channels, input_channels, "
+            "cfg.json: space.options.channel: unknown key; did you mean 'channels'? (expected one of: cells_per_stage, channels, input_channels, "
             "input_size, num_classes, ops)");
   EXPECT_EQ(error_of([] { Nb201Options::from_json({{"channels", "8"}}, "space.options"); }),
             "space.options.channels: expected an integer, got string \"8\"");
@@ -202,4 +202,25 @@ TEST(Nb201, GraphShapesFollowTheSkeleton) {
   EXPECT_EQ(g.node(g.output()).shape, (TensorShape{10, 1, 1}));
   // 15 cells x 6 edges x 3 ops + stem 2 + reductions 2x8 + head 4.
   EXPECT_EQ(g.num_edges(), 15u * 18 + 2 + 16 + 4);
+}
+
+TEST(Nb201, DegenerateExactlyWhenNoLiveEdgePathCrossesTheCell) {
+  // Oracle on the cell alone: node 3 is reached from node 0 through non-`none` edges. Every
+  // stage repeats the cell, so the network's output depends on its input exactly then.
+  Nb201Space s(Nb201Options{});
+  const int kEnds[6][2] = {{1, 0}, {2, 0}, {2, 1}, {3, 0}, {3, 1}, {3, 2}};
+  std::size_t degenerate = 0;
+  DecodeOptions keep;
+  keep.prune_dead = false;
+  s.enumerate([&](const Architecture& a) {
+    bool reach[4] = {true, false, false, false};
+    for (int k = 0; k < 6; ++k)
+      if (s.opts().ops[a.choices[k]] != "none" && reach[kEnds[k][1]]) reach[kEnds[k][0]] = true;
+    const bool live = reach[3];
+    ASSERT_EQ(s.decode(a).output_depends_on_input(), live) << s.to_string(a);
+    ASSERT_EQ(s.decode(a, keep).output_depends_on_input(), live) << s.to_string(a);
+    degenerate += !live;
+  });
+  EXPECT_GT(degenerate, 0u);
+  EXPECT_LT(degenerate, 15625u / 4);
 }

@@ -22,7 +22,7 @@ TEST(TrainOptions, ErrorsNameTheField) {
             "objectives[0].source.train.optimizer: expected \"sgd\" or \"adam\", got \"rmsprop\"");
   EXPECT_EQ(error_of([] { TrainOptions::from_json({{"steps", 100}, {"checkpoints", {50, 150}}}, "t"); }),
             "t.checkpoints[1]: expected a step in 1..100");
-  EXPECT_EQ(error_of([] { TrainOptions::from_json({{"step", 100}}, "t"); }).substr(0, 22), "t.step: unknown key (e");
+  EXPECT_EQ(error_of([] { TrainOptions::from_json({{"step", 100}}, "t"); }).substr(0, 19), "t.step: unknown key");
   EXPECT_EQ(error_of([] { TrainOptions::from_json({{"reduce", 3}}, "t"); }),
             "t.reduce: expected an object of space options or \"auto\"");
 }

@@ -106,7 +106,8 @@ TEST(SearchConfig, BadConfigsNameTheFileAndTheJsonPath) {
     std::string expected;
   };
   const std::vector<Case> cases = {
-      {[](auto& j) { j["budgte"] = 1; }, "bad.json: budgte: unknown key"},
+      {[](auto& j) { j["budgte"] = 1; }, "bad.json: budgte: unknown key; did you mean 'budget'? (expected one of: "},
+      {[](auto& j) { j["exclude_degenerate"] = "no"; }, "bad.json: exclude_degenerate: expected true or false, got string \"no\""},
       {[](auto& j) { j.erase("space"); }, "bad.json: space: required field is missing"},
       {[](auto& j) { j["space"]["name"] = "darts"; }, "bad.json: space.name: unknown search space 'darts'"},
       {[](auto& j) { j["space"]["options"] = {{"channels", -1}}; }, "bad.json: space.options.channels: expected an integer in 1..4096"},

@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include "config_test_fixtures.h"
+#include "support/errors.h"
 #include "hwnas/search/pareto.h"
 
 using namespace hwnas;
@@ -27,6 +28,7 @@ const char* kAllConv = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_co
 const char* kSkip = "|none~0|+|skip_connect~0|none~1|+|none~0|none~1|skip_connect~2|";
 const char* kSkipDead = "|nor_conv_3x3~0|+|skip_connect~0|none~1|+|none~0|none~1|skip_connect~2|";  // == kSkip
 const char* kConv1 = "|nor_conv_1x1~0|+|none~0|none~1|+|none~0|none~1|nor_conv_1x1~2|";
+const char* kPool = "|avg_pool_3x3~0|+|none~0|none~1|+|none~0|nor_conv_1x1~1|none~2|";
 const char* kBig = "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|";
 
 // A test oracle for the normalized 2-D hypervolume, written apart from search/pareto.cpp: each
@@ -72,6 +74,7 @@ nlohmann::json counting_config(long long evaluations) {
            {{{"name", "score"}, {"source", {{"counting", nlohmann::json::object()}}}, {"direction", "maximize"}},
             {{"name", "params"}, {"source", "params"}}}},
           {"constraints", {{{"objective", "params"}, {"max", 5e5}}}},
+          {"exclude_degenerate", false},  // kConv1's output ignores its input: these tests evaluate it
           {"budget", {{"evaluations", evaluations}}},
           {"parallelism", 2},
           {"batch_size", 4}};
@@ -353,7 +356,9 @@ TEST(Controller, StopsWhenTheSpaceIsExhausted) {
   o.run_dir = dir + "/run";
   const SearchSummary s = run_search(cfg, o);
   EXPECT_EQ(s.stop_reason, StopReason::SpaceExhausted);
-  EXPECT_EQ(s.evaluations, static_cast<long long>(distinct.size()));
+  // Every canonical form once but the all-`none` one, which every degenerate cell reduces to:
+  // excluded (exclude_degenerate), the strategy does not even propose it (StrategyContext::cheap).
+  EXPECT_EQ(s.evaluations, static_cast<long long>(distinct.size()) - 1);
 }
 
 TEST(Controller, SecondsBudgetStops) {
@@ -399,4 +404,58 @@ TEST(Controller, LatencyConstraintHoldsForEveryEvaluation) {
     EXPECT_TRUE(l["objectives"].contains("err"));
   }
   EXPECT_EQ(read_json_file(dir + "/run/config.json")["objectives"][2]["source"]["latency"]["precision"], "fp32");
+}
+
+TEST(Controller, AUserErrorFromASourceStopsTheSearchOnceAndKeepsTheLog) {
+  // A missing dataset is the same for every candidate: one error naming the objective (exit 2
+  // in the CLI), not one failed record per candidate.
+  register_objective_source("needs_file", [](const nlohmann::json&, const std::string&, const ObjectiveContext&) {
+    struct NeedsFile : ObjectiveSource {
+      std::string kind() const override { return "needs_file"; }
+      bool cheap() const override { return false; }
+      ObjectiveValue evaluate(const Candidate& c) const override {
+        if (c.text() == kPool) throw UserError("/nowhere/train.gz: no such file");
+        return ObjectiveValue::success(1.0);
+      }
+    };
+    return std::unique_ptr<ObjectiveSource>(std::make_unique<NeedsFile>());
+  });
+  const std::string dir = hwnas::test::scratch_dir();
+  nlohmann::json j = counting_config(10);
+  j["objectives"][0]["source"] = {{"needs_file", nlohmann::json::object()}};
+  const SearchConfig cfg = config_from(j, dir);
+  std::vector<Observation> told;
+  const std::string msg = hwnas::test::error_of([&] { run_search(cfg, scripted({{kSkip}, {kPool}}, &told, dir + "/run")); });
+  unregister_objective_source("needs_file");
+  EXPECT_EQ(msg, "objective 'score': /nowhere/train.gz: no such file");
+  const auto lines = log_lines(dir + "/run");
+  ASSERT_EQ(lines.size(), 1u);  // the first round, durable before the error
+  EXPECT_EQ(lines[0]["arch"], kSkip);
+}
+
+TEST(Controller, DegenerateNetworksAreRejectedUncountedOrEvaluatedAndMarked) {
+  CountingObjective counting;
+  for (const bool exclude : {true, false}) {
+    const std::string dir = hwnas::test::scratch_dir() + (exclude ? "/on" : "/off");
+    nlohmann::json j = counting_config(10);
+    j["exclude_degenerate"] = exclude;
+    const SearchConfig cfg = config_from(j, hwnas::test::scratch_dir());
+    std::vector<Observation> told;
+    const SearchSummary s = run_search(cfg, scripted({{kSkip, kConv1}}, &told, dir));
+    const auto lines = log_lines(dir);
+    ASSERT_EQ(lines.size(), 2u);
+    EXPECT_FALSE(lines[0].contains("degenerate"));  // kSkip carries its input
+    EXPECT_EQ(lines[1]["degenerate"], true);       // kConv1's conv hangs off an unreachable node
+    if (exclude) {
+      EXPECT_EQ(lines[1]["status"], "rejected");
+      EXPECT_EQ(lines[1]["message"], "degenerate: the network's output does not depend on its input (exclude_degenerate is on)");
+      EXPECT_EQ(s.evaluations, 1);  // not counted
+      EXPECT_EQ(s.rejected, 1);
+      EXPECT_FALSE(told[1].ok);
+    } else {
+      EXPECT_EQ(lines[1]["status"], "ok");
+      EXPECT_EQ(s.evaluations, 2);
+      EXPECT_TRUE(told[1].ok);
+    }
+  }
 }

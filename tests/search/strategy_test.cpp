@@ -43,10 +43,10 @@ TEST(Strategy, UnknownNameListsTheKnownOnes) {
 TEST(Strategy, UnknownOptionKeyIsAnError) {
   const auto ctx = problem().context(1);
   EXPECT_EQ(error_of([&] { make_strategy("evolution", {{"populaton", 10}}, ctx); }),
-            "strategy.options.populaton: unknown key (expected one of: enumerate_limit, max_retries, population, "
+            "strategy.options.populaton: unknown key; did you mean 'population'? (expected one of: enumerate_limit, max_retries, population, "
             "sample_size)");
   EXPECT_EQ(error_of([&] { make_strategy("bo", {{"gp", {{"kernal", "rbf"}}}}, ctx); }),
-            "strategy.options.gp.kernal: unknown key (expected one of: kernel, length_scales, max_points, noise_ratios)");
+            "strategy.options.gp.kernal: unknown key; did you mean 'kernel'? (expected one of: kernel, length_scales, max_points, noise_ratios)");
 }
 
 TEST(Strategy, BadOptionValuesNameTheField) {

@@ -7,7 +7,8 @@ the published definitions (Tanaka et al. 2020 for synflow, Lee et al. 2019 for s
 implemented in the zero-cost proxies code of Abdelfattah et al. 2021):
 
   synflow    the model in float64, every parameter and floating-point buffer replaced by its
-             absolute value, BatchNorm in inference mode, one all-ones input; R = sum(output);
+             absolute value, BatchNorm in inference mode, one all-ones input, on the
+             linearised network (ReLU6 unbounded: F.relu6 runs as F.relu); R = sum(output);
              score = sum over Conv2d and Linear weights w of sum |w * dR/dw|
   grad_norm  training mode, L = mean cross-entropy of the minibatch;
              score = sum over Conv2d and Linear weights of ||dL/dw||_2
@@ -80,7 +81,12 @@ def synflow(d, weights):
         for v in net.state_dict().values():
             if v.is_floating_point():
                 v.abs_()
-    out = net(torch.ones((1,) + tuple(input_shape), dtype=torch.float64))
+    relu6 = F.relu6
+    F.relu6 = lambda x, inplace=False: F.relu(x, inplace=inplace)  # the linearised network
+    try:
+        out = net(torch.ones((1,) + tuple(input_shape), dtype=torch.float64))
+    finally:
+        F.relu6 = relu6
     torch.sum(out).backward()
     return sum(float((w * w.grad).abs().sum()) for w in scored_weights(net) if w.grad is not None)
 

@@ -14,6 +14,7 @@
 #include "hwnas/nas/spaces/nb201.h"
 #include "hwnas/nas/torch_builder.h"
 #include "support/cli.h"
+#include "../../bench/bench_stats.h"
 
 using namespace hwnas;
 
@@ -106,11 +107,11 @@ TEST(Proxies, MatchAnIndependentPyTorchReference) {
     po.batch_size = k.batch;
     po.seed = 7;
     po.prune_dead = k.prune;
-    // The minibatch score_proxy draws (nas/torch/proxies.cpp, batches.h): batch_size indices with
-    // replacement from Rng(seed ^ 0xda7a); the images already have the network's input shape.
+    // The minibatch score_proxy draws (nas/torch/proxies.cpp, batches.h): batch_size distinct
+    // indices from Rng(seed ^ 0xda7a); the images already have the network's input shape.
     Rng pick(po.seed ^ 0xda7a);
-    std::vector<std::size_t> idx(static_cast<std::size_t>(po.batch_size));
-    for (auto& i : idx) i = pick.uniform_index(static_cast<std::size_t>(k.data->n));
+    const auto drawn = pick.distinct_indices(static_cast<std::uint64_t>(k.data->n), static_cast<std::uint64_t>(po.batch_size));
+    const std::vector<std::size_t> idx(drawn.begin(), drawn.end());
     const std::string dir = root + "/case" + std::to_string(c);
     ExportOptions eo;
     eo.formats = {"pytorch"};
@@ -189,6 +190,48 @@ TEST(Proxies, SynflowGrowsWithCapacity) {
   const double c1 = score_proxy("synflow", s, s.parse("|none~0|+|none~0|none~1|+|nor_conv_1x1~0|none~1|none~2|"), nullptr, o).score;
   const double c3 = score_proxy("synflow", s, s.parse("|none~0|+|none~0|none~1|+|nor_conv_3x3~0|none~1|none~2|"), nullptr, o).score;
   EXPECT_GT(c3, c1);
+}
+
+// Synflow on the linearised network: ReLU6 no longer clips the all-ones signal, so the score
+// follows depth and expansion, not only the width multiplier (issue #13: it was nearly constant).
+TEST(Proxies, SynflowSeparatesMbvNetworksOfOneWidth) {
+  torch::set_num_threads(1);
+  MbvOptions mo;
+  mo.resolutions = {128};
+  mo.width_mults = {1.0};
+  mo.num_classes = 10;
+  MbvSpace s(mo);
+  ProxyOptions o;
+  Rng rng(11);
+  std::vector<double> scores, params;
+  for (int i = 0; i < 30; ++i) {
+    const Architecture a = s.sample(rng);
+    const ProxyResult r = score_proxy("synflow", s, a, nullptr, o);
+    ASSERT_TRUE(r.ok) << r.message;
+    scores.push_back(std::log10(r.score));
+    params.push_back(static_cast<double>(s.count(a).params));
+  }
+  EXPECT_GE(hwnas::bench::spearman(scores, params), 0.5);
+  // Deeper and wider blocks at the same width multiplier: a clearly larger score.
+  const double small = score_proxy("synflow", s, s.parse("r128|w1|k3e3,k3e3|k3e3,k3e3|k3e3,k3e3|k3e3,k3e3|k3e3,k3e3"), nullptr, o).score;
+  const double large = score_proxy(
+      "synflow", s, s.parse("r128|w1|k3e6,k3e6,k3e6,k3e6|k3e6,k3e6,k3e6,k3e6|k3e6,k3e6,k3e6,k3e6|k3e6,k3e6,k3e6,k3e6|k3e6,k3e6,k3e6,k3e6"), nullptr, o).score;
+  EXPECT_GT(large, 10 * small) << small << " vs " << large;
+}
+
+// A minibatch of distinct images: a repeated image gives two identical Jacobian rows, whose zero
+// eigenvalue costs jacob_cov 1/k = 1e5 each (issue #13: -500004 on Fashion-MNIST looked like a
+// sentinel). 64 of 64 images drawn with replacement repeat about 23 of them.
+TEST(Proxies, JacobCovReadsDistinctImages) {
+  torch::set_num_threads(1);
+  Nb201Space s = small_nb201();
+  const ImageSet data = make_synthetic(64, 10, 3, 16, 5);
+  ProxyOptions o;
+  o.batch_size = 64;
+  o.seed = 3;
+  const ProxyResult r = score_proxy("jacob_cov", s, s.parse("|nor_conv_3x3~0|+|nor_conv_1x1~0|avg_pool_3x3~1|+|skip_connect~0|none~1|nor_conv_3x3~2|"), &data, o);
+  ASSERT_TRUE(r.ok) << r.message;
+  EXPECT_GT(r.score, -1e4);
 }
 
 TEST(Proxies, FailuresAreDataNotExceptions) {

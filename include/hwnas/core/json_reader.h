@@ -104,4 +104,15 @@ nlohmann::ordered_json parse_ordered_json(std::string_view text, const std::stri
 /// Reads a JSON file through parse_json; a missing file is a UserError naming it.
 nlohmann::json read_json_file(const std::string& path);
 
+/// Applies one command-line override "PATH=VALUE" to `doc` (`hwnas search --set`). PATH is a
+/// JSON path of object keys and array indices, `budget.evaluations` or `objectives[1].log`
+/// (`objectives.1.log` works too); missing objects on the way are created. VALUE is JSON when it
+/// parses as JSON (`3`, `true`, `[1,2]`, `"3"`), else a string (`--set strategy.name=random`).
+/// A malformed assignment, an index out of range, or a key into a number or string is a
+/// UserError naming `flag` and the assignment.
+///
+/// Example:
+///   apply_json_override(cfg, "budget.evaluations=200", "--set");
+void apply_json_override(nlohmann::json& doc, const std::string& assignment, const std::string& flag);
+
 }  // namespace hwnas

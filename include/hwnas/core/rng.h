@@ -8,6 +8,7 @@
 //   int i = rng.uniform_index(10);   // in [0, 10)
 #include <cstdint>
 #include <random>
+#include <vector>
 
 namespace hwnas {
 
@@ -17,6 +18,9 @@ class Rng {
   std::uint64_t next() { return engine_(); }
   /// Uniform integer in [0, n), n > 0, without modulo bias.
   std::uint64_t uniform_index(std::uint64_t n);
+  /// k distinct integers of [0, n) (k <= n), uniformly among k-subsets (Floyd's algorithm: k
+  /// draws, O(k) memory), in the order they were drawn.
+  std::vector<std::uint64_t> distinct_indices(std::uint64_t n, std::uint64_t k);
   /// Uniform double in [0, 1) with 53 random bits.
   double uniform();
   /// Standard normal (Box-Muller, no cached second value: the stream stays simple to reason about).

@@ -42,10 +42,11 @@ class DeviceColumns {
   /// ",latency,energy" per device.
   std::string row(const LayerList& layers) const;
   struct Entry {
-    std::string name;
+    std::string name;  // the profile's name; "NAME@SOURCE" when two profiles share a name
     HardwareModel model;
     int batch;
     Precision precision;
+    std::string source;  // the --device argument: a shipped name or a file
   };
   const std::vector<Entry>& entries() const { return models_; }
 

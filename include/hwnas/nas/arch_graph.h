@@ -89,6 +89,10 @@ class ArchGraph {
   std::vector<EdgeId> in_edges(NodeId n) const;
   /// Checks invariants: acyclic, every non-input node has an input, shapes consistent.
   void validate() const;
+  /// Whether some path from the input reaches the output through edges other than Zero. A
+  /// network where none does (an nb201 cell of only `none` edges) computes a constant: a
+  /// degenerate network, whatever its cost.
+  bool output_depends_on_input() const;
 
  private:
   void rebuild_edge_index();

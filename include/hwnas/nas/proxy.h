@@ -4,7 +4,8 @@
 // does not include LibTorch; the scorers live in nas/torch/proxies.cpp.
 //
 // Scorers (registered by name): synflow (data-free: |weights|, all-ones input, double precision,
-// BatchNorm in inference mode so no statistics are updated), naswot (log-determinant of the
+// BatchNorm in inference mode so no statistics are updated, on the linearised network: ReLU6
+// runs unbounded, as ReLU), naswot (log-determinant of the
 // binary ReLU-activation kernel over a minibatch), jacob_cov, grad_norm, snip, fisher, and the
 // `params` baseline.
 //
@@ -40,6 +41,14 @@ struct ProxyResult {
 
 std::vector<std::string> proxy_names();
 bool is_proxy(const std::string& name);
+/// Whether a proxy reads a minibatch (false for the data-free synflow and params).
+bool proxy_needs_data(const std::string& name);
+/// The one default dataset of the data-dependent proxies, for `hwnas proxy` and a search's proxy
+/// objective alike (so both give the same score): Fashion-MNIST's training files, shuffled with
+/// the proxy's seed, the first max(4 x batch_size, 2048) images, no validation split.
+DatasetOptions proxy_dataset_defaults(const ProxyOptions& o);
+/// The short-training proxy's default dataset: every training image, 20% held out for validation.
+DatasetOptions train_dataset_defaults(std::uint64_t seed);
 /// `data` may be empty (nullptr) only for data-free proxies (synflow, params). Unknown name ->
 /// UserError listing the known proxies.
 ProxyResult score_proxy(const std::string& name, const SearchSpace& space, const Architecture& arch,

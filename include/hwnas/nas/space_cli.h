@@ -11,4 +11,9 @@ namespace hwnas {
 /// `options_text` is JSON (an object) or empty. Bad JSON -> UserError naming --space-options.
 std::unique_ptr<SearchSpace> make_space_from_cli(const std::string& name, const std::string& options_text);
 
+/// `--arch` in `space`. When the string is not one of `space` but parses in another space (with
+/// its default options), the error says so: "...; this looks like an mbv architecture: add
+/// --space mbv".
+Architecture parse_arch_from_cli(const SearchSpace& space, const std::string& text);
+
 }  // namespace hwnas

@@ -29,6 +29,9 @@ class GraphNetImpl : public torch::nn::Module {
     return edges_[e].module.is_empty() ? nullptr : edges_[e].module.ptr();
   }
   std::size_t num_edges() const { return edges_.size(); }
+  /// Linearised mode (synflow): bounded activations (ReLU6) run as ReLU, so a positive signal is
+  /// never clipped. Off by default.
+  void set_linearized(bool on) { linearized_ = on; }
 
  private:
   struct Edge {
@@ -42,6 +45,7 @@ class GraphNetImpl : public torch::nn::Module {
   std::vector<int> last_use_;               // node -> last node whose inputs read it
   int input_ = 0, output_ = 0;
   bool flatten_output_ = false;
+  bool linearized_ = false;
 };
 TORCH_MODULE(GraphNet);
 

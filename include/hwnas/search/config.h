@@ -67,6 +67,9 @@ struct SearchConfig {
   nlohmann::json space_options = nlohmann::json::object();  // resolved (defaults filled in)
   std::vector<ObjectiveConfig> objectives;
   std::vector<ConstraintConfig> constraints;
+  /// Reject networks whose output does not depend on their input (Candidate::degenerate) before
+  /// they are evaluated or counted; false evaluates them, and the log and report mark them.
+  bool exclude_degenerate = true;
   std::string strategy = "evolution";
   nlohmann::json strategy_options = nlohmann::json::object();
   std::optional<long long> max_evaluations;  // budget.evaluations
@@ -81,6 +84,9 @@ struct SearchConfig {
   /// folder of `file`.
   static SearchConfig from_json(const nlohmann::json& j, const std::string& file, const std::string& base_dir = "");
   static SearchConfig from_file(const std::string& path);
+  /// The file with command-line overrides applied first (apply_json_override, `--set PATH=VALUE`),
+  /// then read and validated as a whole; an error caused by an override names it.
+  static SearchConfig from_file(const std::string& path, const std::vector<std::string>& overrides);
   /// The resolved config (defaults filled in, paths absolute); reading it back gives the same config.
   nlohmann::json to_json() const;
   /// The part of the resolved config that decides the result of a run: everything but the

@@ -41,6 +41,7 @@ namespace hwnas {
 struct SearchOptions {
   std::string resume_dir;         // non-empty: continue the run in this folder
   std::string run_dir;            // non-empty: use this folder instead of the config's output
+  bool replace = false;           // a fresh run replaces an earlier one in its folder (--force)
   bool quiet = false;             // no progress output at all
   std::ostream* progress = nullptr;  // where progress goes (default std::cerr)
   std::optional<bool> interactive;   // progress as one rewritten line; default: whether stderr is a TTY

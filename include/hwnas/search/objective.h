@@ -55,6 +55,9 @@ class Candidate {
   const std::string& text() const;
   const CostTotals& totals() const;   // SearchSpace::count (the fast path where a space has one)
   const LayerList& layers() const;    // space->layers(arch), for hardware models
+  /// Whether the network's output does not depend on its input (ArchGraph::output_depends_on_input
+  /// of the decoded network): a constant function, whatever its cost.
+  bool degenerate() const;
 
  private:
   const SearchSpace* space_;
@@ -62,6 +65,7 @@ class Candidate {
   mutable std::optional<std::string> text_;
   mutable std::optional<CostTotals> totals_;
   mutable std::optional<LayerList> layers_;
+  mutable std::optional<bool> degenerate_;
 };
 
 class ObjectiveSource {
@@ -71,7 +75,9 @@ class ObjectiveSource {
   virtual bool cheap() const = 0;
   /// The options as resolved (defaults filled in, file paths absolute); null when there are none.
   virtual nlohmann::json resolved_spec() const { return nullptr; }
-  /// Thread-safe.
+  /// Thread-safe. A failure of this candidate is a returned failure (or any exception other than
+  /// UserError). A UserError means input that no candidate can get past (a missing dataset): the
+  /// search stops with it, "objective 'NAME': ...", exit code 2, and keeps what it logged.
   virtual ObjectiveValue evaluate(const Candidate& c) const = 0;
 };
 
@@ -110,6 +116,7 @@ class ObjectiveSet {
   struct Result {
     std::vector<double> raw;            // per objective, NaN where not evaluated or failed
     std::string failure;                // non-empty: the evaluation failed (first failing objective)
+    bool degenerate = false;            // Candidate::degenerate (set by evaluate_cheap)
   };
 
   std::size_t size() const { return sources_.size(); }
@@ -124,6 +131,9 @@ class ObjectiveSet {
   Result evaluate_expensive(const Candidate& c, const Result& cheap) const;
   /// Empty when no constraint on a cheap objective is broken, else the first violation.
   std::string cheap_violation(const std::vector<double>& raw) const;
+  /// Why a candidate is rejected before anything expensive runs: a degenerate network when the
+  /// config excludes them (exclude_degenerate), else cheap_violation(r.raw); empty when it is not.
+  std::string cheap_rejection(const Result& r) const;
   /// Empty when no constraint on an expensive objective is broken, else the first violation.
   std::string expensive_violation(const std::vector<double>& raw) const;
   /// The minimized vector the strategies see (log10, negation); NaN stays NaN.

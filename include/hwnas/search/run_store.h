@@ -10,7 +10,8 @@
 // A log line: {"id": 7, "arch": "|nor_conv_3x3~0|+...", "decisions": [3,1,0,4,2,3],
 // "hash": "5e1c...", "status": "ok" | "failed" | "rejected", "message": "",
 // "objectives": {"params": 401946, "err": 0.081}, "elapsed_s": 12.5}. Objectives that were not
-// evaluated (a rejected candidate's expensive ones, a failed source) are left out.
+// evaluated (a rejected candidate's expensive ones, a failed source) are left out. A network
+// whose output does not depend on its input also has "degenerate": true.
 //
 // Example:
 //   RunStore store = RunStore::create("runs/quickstart", cfg);
@@ -40,6 +41,7 @@ struct EvaluationRecord {
   std::string message;             // why it failed or was rejected
   std::vector<double> raw;         // per objective (config order), NaN when not evaluated
   double elapsed_s = 0;            // seconds since the run started (summed over resumed sessions)
+  bool degenerate = false;         // the output does not depend on the input ("degenerate": true)
 
   /// `names` are the objective names in config order.
   nlohmann::json to_json(const std::vector<std::string>& names) const;
@@ -68,8 +70,10 @@ LogContents parse_evaluation_log(const std::string& text, const std::string& pat
 class RunStore {
  public:
   /// A fresh run: creates the folder and writes config.json. Refuses (UserError) when the folder
-  /// already holds evaluations, or another process holds the run.
-  static RunStore create(const std::string& dir, const SearchConfig& cfg);
+  /// already holds evaluations, or another process holds the run. With `replace` (`--force`) an
+  /// earlier run's files (its log, front, report and archs/ exports) are deleted instead, once
+  /// the lock is held; other files in the folder are left alone.
+  static RunStore create(const std::string& dir, const SearchConfig& cfg, bool replace = false);
   /// An earlier run to continue: checks that its config.json has the same identity as `cfg`
   /// (SearchConfig::identity_json; the budget, threads and output may differ), reads the log,
   /// cuts a truncated last line off the file, and rewrites config.json with `cfg`.
