@@ -10,7 +10,14 @@
 //    normalization when present, else min/max over the log; reference 1.1) of the front of the
 //    first k successful evaluations, for every k;
 //  - a table of the front, sortable by clicking a column (a few lines of inline JavaScript),
-//    linking each member to its exports under archs/<id>/ when they exist.
+//    linking each member to its exports under archs/<id>/ when they exist;
+//  - the constraints and the better direction of each objective; evaluations rejected for
+//    breaking a constraint drawn as crosses; the params-vs-FLOPs plane coloured by the first
+//    latency objective (else accuracy or proxy);
+//  - suggestions (the knee, knee_index(), and the best member per objective) and the `hwnas export`
+//    commands for them; a picture of each front member's cell or block chain; members whose log
+//    record says "degenerate": true marked and never suggested.
+// Reading is report_reader.cpp, the page report.cpp, the drawing report_svg.cpp.
 //
 // Example:
 //   RunData run = read_run_dir("runs/quickstart");
