@@ -175,8 +175,10 @@ std::string scatter(const Column& x, const Column& y, const ScatterPoints& pts, 
   // Constraint bounds: dashed lines, labelled with the bound.
   for (double b : {x.min, x.max})
     if (drawable(ax, b))
+      // The label on the inner side of the line, so it stays inside the plot near the right edge.
       s << "<line class=\"constraint\" x1=\"" << px(X(b)) << "\" y1=\"" << kT << "\" x2=\"" << px(X(b)) << "\" y2=\""
-        << kT + ph << "\"/><text x=\"" << px(X(b) + 3) << "\" y=\"" << kT + 11 << "\" class=\"tick\">"
+        << kT + ph << "\"/><text x=\"" << px(X(b) > kL + pw / 2 ? X(b) - 3 : X(b) + 3) << "\" y=\"" << kT + 11
+        << "\" text-anchor=\"" << (X(b) > kL + pw / 2 ? "end" : "start") << "\" class=\"tick\">"
         << (b == x.max ? "max " : "min ") << esc(fmt(b, 4)) << "</text>\n";
   for (double b : {y.min, y.max})
     if (drawable(ay, b))

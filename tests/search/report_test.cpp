@@ -286,6 +286,9 @@ TEST(Report, ShowsConstraintsDirectionsAndRejectedEvaluations) {
   EXPECT_EQ(count_of(lat_plot, "<line class=\"constraint\""), 1u);
   EXPECT_NE(lat_plot.find(">max 15</text>"), std::string::npos);
   EXPECT_EQ(count_of(html, "<line class=\"constraint\""), 2u);
+  // On the x axis (acc vs lat), the bound sits right of the middle: its label is left of the line.
+  const std::string acc_plot = element(html, "<figcaption>acc vs lat</figcaption>", "figure");
+  EXPECT_NE(acc_plot.find("text-anchor=\"end\" class=\"tick\">max 15</text>"), std::string::npos) << acc_plot;
   // Rejected evaluations are not on the front.
   EXPECT_EQ(count_of(html, "<tr class=\"front-row\">"), 5u);
 }
