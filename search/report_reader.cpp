@@ -48,6 +48,15 @@ RunEntry entry_from_json(const nlohmann::json& j, const std::string& where) {
   return e;
 }
 
+// Calls visit(item, "<file>: key[i]") for each item of config[key], an array when present.
+template <class Visit>
+void each_item(const nlohmann::json& config, const std::string& key, const std::string& file, Visit visit) {
+  if (!config.contains(key)) return;
+  const auto& items = config[key];
+  if (!items.is_array()) throw UserError(file + ": " + key + ": expected an array");
+  for (std::size_t i = 0; i < items.size(); ++i) visit(items[i], file + ": " + key + "[" + std::to_string(i) + "]");
+}
+
 }  // namespace
 
 RunData read_run_dir(const std::string& dir) {
@@ -65,50 +74,38 @@ RunData read_run_dir(const std::string& dir) {
     throw UserError(cw + ": space.name: expected a string");
   run.space_name = sp["name"].get<std::string>();
   run.space_options = sp.contains("options") ? sp["options"] : nlohmann::json();
-  if (run.config.contains("objectives")) {
-    const auto& objs = run.config["objectives"];
-    if (!objs.is_array()) throw UserError(cw + ": objectives: expected an array");
-    for (std::size_t i = 0; i < objs.size(); ++i) {
-      const auto& o = objs[i];
-      const std::string p = cw + ": objectives[" + std::to_string(i) + "]";
-      if (!o.is_object() || !o.contains("name") || !o["name"].is_string()) throw UserError(p + ".name: expected a string");
-      RunObjective r;
-      r.name = o["name"].get<std::string>();
-      if (o.contains("direction")) {
-        const auto d = o["direction"];
-        if (d != "minimize" && d != "maximize") throw UserError(p + ".direction: expected \"minimize\" or \"maximize\"");
-        r.maximize = d == "maximize";
-      }
-      if (o.contains("log")) {
-        if (!o["log"].is_boolean()) throw UserError(p + ".log: expected a boolean");
-        r.log = o["log"].get<bool>();
-      }
-      if (o.contains("source")) {
-        const auto& src = o["source"];
-        if (src.is_string()) r.source = src.get<std::string>();
-        else if (src.is_object() && src.size() == 1) r.source = src.begin().key();
-      }
-      run.objectives.push_back(r);
+  each_item(run.config, "objectives", cw, [&](const nlohmann::json& o, const std::string& p) {
+    if (!o.is_object() || !o.contains("name") || !o["name"].is_string()) throw UserError(p + ".name: expected a string");
+    RunObjective r;
+    r.name = o["name"].get<std::string>();
+    if (o.contains("direction")) {
+      const auto d = o["direction"];
+      if (d != "minimize" && d != "maximize") throw UserError(p + ".direction: expected \"minimize\" or \"maximize\"");
+      r.maximize = d == "maximize";
     }
-  }
-  if (run.config.contains("constraints")) {
-    const auto& cons = run.config["constraints"];
-    if (!cons.is_array()) throw UserError(cw + ": constraints: expected an array");
-    for (std::size_t i = 0; i < cons.size(); ++i) {
-      const auto& c = cons[i];
-      const std::string p = cw + ": constraints[" + std::to_string(i) + "]";
-      if (!c.is_object() || !c.contains("objective") || !c["objective"].is_string())
-        throw UserError(p + ".objective: expected a string");
-      RunConstraint k;
-      k.objective = c["objective"].get<std::string>();
-      for (const char* b : {"min", "max"})
-        if (c.contains(b)) {
-          if (!c[b].is_number()) throw UserError(p + "." + b + ": expected a number");
-          (b[1] == 'i' ? k.min : k.max) = c[b].get<double>();
-        }
-      run.constraints.push_back(k);
+    if (o.contains("log")) {
+      if (!o["log"].is_boolean()) throw UserError(p + ".log: expected a boolean");
+      r.log = o["log"].get<bool>();
     }
-  }
+    if (o.contains("source")) {
+      const auto& src = o["source"];
+      if (src.is_string()) r.source = src.get<std::string>();
+      else if (src.is_object() && src.size() == 1) r.source = src.begin().key();
+    }
+    run.objectives.push_back(r);
+  });
+  each_item(run.config, "constraints", cw, [&](const nlohmann::json& c, const std::string& p) {
+    if (!c.is_object() || !c.contains("objective") || !c["objective"].is_string())
+      throw UserError(p + ".objective: expected a string");
+    RunConstraint k;
+    k.objective = c["objective"].get<std::string>();
+    for (const char* b : {"min", "max"})
+      if (c.contains(b)) {
+        if (!c[b].is_number()) throw UserError(p + "." + b + ": expected a number");
+        (b[1] == 'i' ? k.min : k.max) = c[b].get<double>();
+      }
+    run.constraints.push_back(k);
+  });
   const fs::path log = root / "evaluations.jsonl";
   if (fs::exists(log)) {
     run.has_log = true;

@@ -110,6 +110,12 @@ TEST(Report, ErrorsNameTheFileAndLine) {
   write_text(dir + "/evaluations.jsonl", "{\"id\": 0, \"arch\": \"x\"}\n");
   write_text(dir + "/pareto.json", "{\"front\": 3}");
   EXPECT_EQ(error_of([&] { hwnas::read_run_dir(dir); }), dir + "/pareto.json: front: expected an array");
+  write_text(dir + "/config.json", R"({"space": {"name": "nb201"}, "constraints": {"objective": "lat"}})");
+  EXPECT_EQ(error_of([&] { hwnas::read_run_dir(dir); }), dir + "/config.json: constraints: expected an array");
+  write_text(dir + "/config.json", R"({"space": {"name": "nb201"}, "constraints": [{"objective": "lat", "max": "9"}]})");
+  EXPECT_EQ(error_of([&] { hwnas::read_run_dir(dir); }), dir + "/config.json: constraints[0].max: expected a number");
+  write_text(dir + "/config.json", R"({"space": {"name": "nb201"}, "constraints": [{"max": 9}]})");
+  EXPECT_EQ(error_of([&] { hwnas::read_run_dir(dir); }), dir + "/config.json: constraints[0].objective: expected a string");
   write_text(dir + "/config.json", R"({"space": 1})");
   EXPECT_EQ(error_of([&] { hwnas::read_run_dir(dir); }), dir + "/config.json: space.name: expected a string");
   fs::remove(dir + "/evaluations.jsonl");
