@@ -437,3 +437,18 @@ TEST(Report, DrawsTheMbvBlockChain) {
   EXPECT_NE(fig.find(">k7 e6 ↓2</text>"), std::string::npos);
   EXPECT_EQ(html.find("class=\"cell-edge"), std::string::npos);
 }
+
+TEST(Report, NextStepsQuoteARunDirectoryForTheShell) {
+  const std::string base = hwnas::test::scratch_dir();
+  const std::string dir = base + "/my run's";
+  fs::create_directories(dir);
+  HandRun r = hand_run(five(), false);
+  fs::copy_file(r.dir + "/config.json", dir + "/config.json");
+  write_log(r);
+  fs::copy_file(r.dir + "/evaluations.jsonl", dir + "/evaluations.jsonl");
+  const std::string html = render(dir);
+  // In the page, ' is &#39;: the shell word is '<base>/my run'\''s'.
+  EXPECT_NE(html.find("<pre class=\"command\">hwnas export &#39;" + base + "/my run&#39;\\&#39;&#39;s&#39; --formats json,dot,pytorch,onnx</pre>"),
+            std::string::npos)
+      << html.substr(html.find("<h2>Next steps</h2>"), 600);
+}
