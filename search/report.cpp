@@ -31,7 +31,7 @@ line.constraint{stroke:#9467bd;stroke-width:1.2;stroke-dasharray:5 3}
 .op{font-size:11px;font-family:monospace}.node{font-size:11px;fill:#222}
 .archs{display:flex;flex-wrap:wrap;gap:14px}.arch{margin:0;border:1px solid #ddd;padding:4px}
 .degenerate-badge{background:#222;color:#fff;border-radius:3px;padding:0 4px;font-size:.85em}
-pre.command{background:#f4f4f4;padding:6px 10px;overflow-x:auto}.rule{font-size:.85em;color:#555}
+td.notes{text-align:left;white-space:nowrap}pre.command{background:#f4f4f4;padding:6px 10px;overflow-x:auto}.rule{font-size:.85em;color:#555}
 .tick{font-size:10px;fill:#555}.label{font-size:12px;fill:#222}
 table{border-collapse:collapse;font-size:.85em}th,td{border:1px solid #ccc;padding:3px 7px;text-align:right}
 td.arch{text-align:left;font-family:monospace}th{background:#eee;cursor:pointer;user-select:none}
@@ -269,7 +269,7 @@ std::string render_report(const RunData& run, const SearchSpace* space) {
     << rejected.size() << " rejected by a constraint)</td></tr>\n<tr><td>Pareto front</td><td>" << front_entries.size()
     << " architectures</td></tr>\n";
   if (degenerate > 0)
-    h << "<tr><td>degenerate</td><td>" << degenerate << " evaluations, " << degenerate_front
+    h << "<tr><td>degenerate</td><td>" << degenerate << (degenerate == 1 ? " evaluation, " : " evaluations, ") << degenerate_front
       << " on the front</td></tr>\n";
   if (run.pareto.is_object() && run.pareto.contains("hypervolume") && run.pareto["hypervolume"].is_number())
     h << "<tr><td>hypervolume (search)</td><td>" << num(run.pareto["hypervolume"].get<double>()) << "</td></tr>\n";

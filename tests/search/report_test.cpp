@@ -380,6 +380,9 @@ TEST(Report, MarksDegenerateMembersAndNeverSuggestsThem) {
   const std::string clean = render(plain.dir);
   EXPECT_EQ(clean.find("degenerate\""), std::string::npos);
   EXPECT_EQ(clean.find("degenerate-note"), std::string::npos);
+  plain.log[1]["degenerate"] = true;
+  write_log(plain);
+  EXPECT_NE(render(plain.dir).find("<td>degenerate</td><td>1 evaluation, 1 on the front</td>"), std::string::npos);
 }
 
 TEST(Report, DrawsTheNb201CellOfEachFrontMember) {
