@@ -82,6 +82,15 @@ std::string shell_word(const std::string& s) {
   return q + "'";
 }
 
+// "lat ≤ 15", "0.5 ≤ acc", "1 ≤ lat ≤ 9".
+std::string constraint_text(const RunConstraint& k) {
+  std::string t;
+  if (std::isfinite(k.min)) t += fmt(k.min, 6) + " ≤ ";
+  t += k.objective;
+  if (std::isfinite(k.max)) t += " ≤ " + fmt(k.max, 6);
+  return t;
+}
+
 const char* kDegenerateNote =
     "Degenerate: the network's output does not depend on its input (for example a cell whose every path is "
     "<code>none</code>, or that reduces to a constant). Its costs are real but it cannot learn anything; it is "
@@ -259,11 +268,7 @@ std::string render_report(const RunData& run, const SearchSpace* space) {
   if (run.constraints.empty()) h << "none";
   for (std::size_t i = 0; i < run.constraints.size(); ++i) {
     const auto& k = run.constraints[i];
-    h << (i ? ", " : "") << "<span class=\"constraint\">";
-    if (std::isfinite(k.min)) h << esc(fmt(k.min, 6)) << " ≤ ";
-    h << esc(k.objective);
-    if (std::isfinite(k.max)) h << " ≤ " << esc(fmt(k.max, 6));
-    h << "</span>";
+    h << (i ? ", " : "") << "<span class=\"constraint\">" << esc(constraint_text(k)) << "</span>";
   }
   h << "</td></tr>\n<tr><td>evaluations</td><td>" << pts.size() << " (" << n << " ok, " << failed << " failed, "
     << rejected.size() << " rejected by a constraint)</td></tr>\n<tr><td>Pareto front</td><td>" << front_entries.size()
@@ -371,8 +376,12 @@ std::string render_report(const RunData& run, const SearchSpace* space) {
   h << "<h2>Pareto front</h2>\n<p>Click a column to sort; ↓: lower is better, ↑: higher is better. Exports: "
        "<code>hwnas export "
     << esc(dir_word) << "</code> writes <code>archs/&lt;id&gt;/</code>.</p>\n<table class=\"sortable\" id=\"front\"><thead><tr><th>id</th>";
-  for (const auto& o : run.objectives)
-    h << "<th title=\"" << (o.maximize ? "higher" : "lower") << " is better\">" << esc(o.name) << " " << arrow(o) << "</th>";
+  for (const auto& o : run.objectives) {
+    h << "<th title=\"" << (o.maximize ? "higher" : "lower") << " is better";
+    for (const auto& k : run.constraints)
+      if (k.objective == o.name) h << "; constraint " << esc(constraint_text(k));
+    h << "\">" << esc(o.name) << " " << arrow(o) << "</th>";
+  }
   const bool add_params = space && find_col("params (counted)") >= 0, add_flops = space && find_col("flops (counted)") >= 0;
   if (add_params) h << "<th>params (counted)</th>";
   if (add_flops) h << "<th>flops (counted)</th>";

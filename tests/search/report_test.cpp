@@ -276,6 +276,8 @@ TEST(Report, ShowsConstraintsDirectionsAndRejectedEvaluations) {
   write_log(r);
   const std::string html = render(r.dir);
   EXPECT_NE(html.find("<span class=\"constraint\">lat ≤ 15</span>"), std::string::npos);
+  EXPECT_NE(html.find("<th title=\"lower is better; constraint lat ≤ 15\">lat ↓</th>"), std::string::npos);
+  EXPECT_NE(html.find("<th title=\"lower is better\">params ↓</th>"), std::string::npos);
   EXPECT_NE(html.find("<span class=\"objective\">lat ↓ (minimized: lower is better)</span>"), std::string::npos);
   EXPECT_NE(html.find("<span class=\"objective\">acc ↑ (maximized: higher is better)</span>"), std::string::npos);
   EXPECT_NE(html.find("7 (5 ok, 0 failed, 2 rejected by a constraint)"), std::string::npos);
