@@ -1,331 +1,37 @@
-// Run directory reading and the self-contained HTML report (inline SVG, inline JS for sorting).
+// The self-contained HTML report: the page, its table and suggestions (inline SVG from report_svg.cpp,
+// inline JS for sorting). Reading the run directory is report_reader.cpp.
 #include "hwnas/search/report.h"
 
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
-#include <fstream>
-#include <iomanip>
-#include <limits>
 #include <map>
 #include <sstream>
 
 #include "hwnas/core/atomic_file.h"
 #include "hwnas/core/error.h"
-#include "hwnas/core/json_reader.h"
-#include "hwnas/core/read_file.h"
 #include "hwnas/nas/search_space.h"
+#include "hwnas/nas/spaces/nb201.h"
 #include "hwnas/search/pareto.h"
+#include "report_svg.h"
 
 namespace hwnas {
 
 namespace fs = std::filesystem;
 
-double RunObjective::transform(double raw) const {
-  double x = raw;
-  if (log) x = raw > 0 ? std::log10(raw) : NAN;
-  return maximize ? -x : x;
-}
-
 namespace {
-
-std::string read_file(const fs::path& p) { return read_whole_file(p.string()); }
-
-RunEntry entry_from_json(const nlohmann::json& j, const std::string& where) {
-  if (!j.is_object()) throw UserError(where + ": expected a JSON object");
-  RunEntry e;
-  if (!j.contains("id") || !j["id"].is_number_integer()) throw UserError(where + ": \"id\": expected an integer");
-  e.id = j["id"].get<std::int64_t>();
-  if (!j.contains("arch") || !j["arch"].is_string()) throw UserError(where + ": \"arch\": expected a string");
-  e.arch = j["arch"].get<std::string>();
-  if (j.contains("status")) {
-    if (!j["status"].is_string()) throw UserError(where + ": \"status\": expected a string");
-    e.status = j["status"].get<std::string>();
-  }
-  if (j.contains("objectives")) {
-    if (!j["objectives"].is_object()) throw UserError(where + ": \"objectives\": expected an object");
-    for (const auto& [k, v] : j["objectives"].items())
-      if (!v.is_number()) throw UserError(where + ": \"objectives." + k + "\": expected a number");
-    e.objectives = j["objectives"];
-  }
-  e.record = j;
-  return e;
-}
-
-}  // namespace
-
-RunData read_run_dir(const std::string& dir) {
-  RunData run;
-  run.dir = dir;
-  const fs::path root(dir);
-  if (!fs::is_directory(root)) throw UserError(dir + ": no such run directory");
-  const fs::path cfg = root / "config.json";
-  if (!fs::exists(cfg)) throw UserError(dir + ": not a run directory (no config.json)");
-  run.config = parse_json(read_file(cfg), cfg.string());
-  const std::string cw = cfg.string();
-  if (!run.config.is_object()) throw UserError(cw + ": expected a JSON object");
-  const auto& sp = run.config.contains("space") ? run.config["space"] : nlohmann::json();
-  if (!sp.is_object() || !sp.contains("name") || !sp["name"].is_string())
-    throw UserError(cw + ": space.name: expected a string");
-  run.space_name = sp["name"].get<std::string>();
-  run.space_options = sp.contains("options") ? sp["options"] : nlohmann::json();
-  if (run.config.contains("objectives")) {
-    const auto& objs = run.config["objectives"];
-    if (!objs.is_array()) throw UserError(cw + ": objectives: expected an array");
-    for (std::size_t i = 0; i < objs.size(); ++i) {
-      const auto& o = objs[i];
-      const std::string p = cw + ": objectives[" + std::to_string(i) + "]";
-      if (!o.is_object() || !o.contains("name") || !o["name"].is_string()) throw UserError(p + ".name: expected a string");
-      RunObjective r;
-      r.name = o["name"].get<std::string>();
-      if (o.contains("direction")) {
-        const auto d = o["direction"];
-        if (d != "minimize" && d != "maximize") throw UserError(p + ".direction: expected \"minimize\" or \"maximize\"");
-        r.maximize = d == "maximize";
-      }
-      if (o.contains("log")) {
-        if (!o["log"].is_boolean()) throw UserError(p + ".log: expected a boolean");
-        r.log = o["log"].get<bool>();
-      }
-      run.objectives.push_back(r);
-    }
-  }
-  const fs::path log = root / "evaluations.jsonl";
-  if (fs::exists(log)) {
-    run.has_log = true;
-    const std::string text = read_file(log);
-    std::size_t pos = 0;
-    int line_no = 0;
-    while (pos < text.size()) {
-      const std::size_t nl = text.find('\n', pos);
-      ++line_no;
-      if (nl == std::string::npos) break;  // a write cut short by a kill: not a finished evaluation
-      const std::string line = text.substr(pos, nl - pos);
-      pos = nl + 1;
-      if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-      const std::string where = log.string() + ":" + std::to_string(line_no);
-      run.evaluations.push_back(entry_from_json(parse_json(line, log.string(), static_cast<std::size_t>(line_no)), where));
-    }
-  }
-  const fs::path pareto = root / "pareto.json";
-  if (fs::exists(pareto)) {
-    run.has_front = true;
-    const std::string pw = pareto.string();
-    run.pareto = parse_json(read_file(pareto), pw);
-    if (!run.pareto.is_object() || !run.pareto.contains("front") || !run.pareto["front"].is_array())
-      throw UserError(pw + ": front: expected an array");
-    const auto& f = run.pareto["front"];
-    for (std::size_t i = 0; i < f.size(); ++i)
-      run.front.push_back(entry_from_json(f[i], pw + ": front[" + std::to_string(i) + "]"));
-  }
-  // Objectives not named in the config (an older or hand-written run): take them from the values.
-  if (run.objectives.empty()) {
-    std::vector<std::string> names;
-    auto collect = [&](const std::vector<RunEntry>& v) {
-      for (const auto& e : v)
-        for (const auto& [k, x] : e.objectives.items())
-          if (std::find(names.begin(), names.end(), k) == names.end()) names.push_back(k);
-    };
-    collect(run.evaluations);
-    collect(run.front);
-    for (const auto& n : names) run.objectives.push_back({n, false, false});
-  }
-  return run;
-}
-
-const RunEntry* find_entry(const RunData& run, std::int64_t id) {
-  for (const auto& e : run.front)
-    if (e.id == id) return &e;
-  for (const auto& e : run.evaluations)
-    if (e.id == id) return &e;
-  return nullptr;
-}
-
-namespace {
-
-std::string esc(const std::string& s) {
-  std::string o;
-  for (char c : s) {
-    switch (c) {
-      case '&': o += "&amp;"; break;
-      case '<': o += "&lt;"; break;
-      case '>': o += "&gt;"; break;
-      case '"': o += "&quot;"; break;
-      case '\'': o += "&#39;"; break;
-      default: o += c;
-    }
-  }
-  return o;
-}
-
-std::string fmt(double v, int digits = 4) {
-  if (!std::isfinite(v)) return "–";
-  std::ostringstream s;
-  const double a = std::abs(v);
-  if (a >= 1e12) s << std::setprecision(digits) << v;  // plain scientific beyond giga
-  else if (a >= 1e9) s << std::setprecision(digits) << v / 1e9 << "G";
-  else if (a >= 1e6) s << std::setprecision(digits) << v / 1e6 << "M";
-  else if (a >= 1e4) s << std::setprecision(digits) << v / 1e3 << "k";
-  else s << std::setprecision(digits) << v;
-  return s.str();
-}
-
-std::string num(double v) {  // exact-enough number for attributes (sorting) and coordinates
-  std::ostringstream s;
-  s << std::setprecision(10) << v;
-  return s.str();
-}
-std::string px(double v) {
-  std::ostringstream s;
-  s << std::fixed << std::setprecision(1) << v;
-  return s.str();
-}
-
-// One plotted quantity: a column of values per point (NaN = missing).
-struct Column {
-  std::string name;
-  std::vector<double> values;
-};
-
-struct Axis {
-  double lo = 0, hi = 1;
-  bool log = false;
-  void fit(const std::vector<double>& vs) {
-    double mn = INFINITY, mx = -INFINITY;
-    for (double v : vs)
-      if (std::isfinite(v)) mn = std::min(mn, v), mx = std::max(mx, v);
-    if (!std::isfinite(mn)) mn = 0, mx = 1;
-    log = mn > 0 && mx / mn > 10.0;
-    if (log) {
-      lo = std::log10(mn);
-      hi = std::log10(mx);
-    } else {
-      lo = mn;
-      hi = mx;
-    }
-    if (hi - lo < 1e-12 * std::max(1.0, std::abs(hi))) {
-      const double pad = log ? 0.5 : std::max(std::abs(lo) * 0.1, 0.5);
-      lo -= pad;
-      hi += pad;
-    }
-    const double m = (hi - lo) * 0.05;
-    lo -= m;
-    hi += m;
-  }
-  double unit(double v) const { return ((log ? std::log10(v) : v) - lo) / (hi - lo); }
-  std::vector<double> ticks() const {
-    std::vector<double> t;
-    if (log) {
-      // At most about 6 labelled decades: over a wide range, every k-th power of ten.
-      const int every = std::max(1, static_cast<int>(std::ceil((hi - lo) / 6.0)));
-      for (int e = static_cast<int>(std::floor(lo)); e <= static_cast<int>(std::ceil(hi)); ++e)
-        for (int m : {1, 2, 5}) {
-          if (e % every != 0) continue;
-          const double v = m * std::pow(10.0, e);
-          if (std::log10(v) >= lo && std::log10(v) <= hi && (m == 1 || hi - lo < 2.5)) t.push_back(v);
-        }
-      return t;
-    }
-    const double raw = (hi - lo) / 5;
-    const double mag = std::pow(10.0, std::floor(std::log10(raw)));
-    double step = mag;
-    for (double m : {1.0, 2.0, 5.0, 10.0})
-      if (m * mag >= raw) {
-        step = m * mag;
-        break;
-      }
-    for (double v = std::ceil(lo / step) * step; v <= hi + 1e-9 * step; v += step) t.push_back(std::abs(v) < 1e-12 * step ? 0 : v);
-    return t;
-  }
-};
-
-constexpr double kW = 460, kH = 340, kL = 70, kR = 15, kT = 15, kB = 50;
-
-std::string scatter(const Column& x, const Column& y, const std::vector<bool>& on_front, const std::vector<std::string>& titles,
-                    const std::string& id) {
-  Axis ax, ay;
-  ax.fit(x.values);
-  ay.fit(y.values);
-  const double pw = kW - kL - kR, ph = kH - kT - kB;
-  auto X = [&](double v) { return kL + ax.unit(v) * pw; };
-  auto Y = [&](double v) { return kT + (1 - ay.unit(v)) * ph; };
-  std::ostringstream s;
-  s << "<figure class=\"plot\" id=\"" << esc(id) << "\"><svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << kW
-    << "\" height=\"" << kH << "\" viewBox=\"0 0 " << kW << " " << kH << "\" role=\"img\">\n";
-  s << "<rect x=\"" << kL << "\" y=\"" << kT << "\" width=\"" << pw << "\" height=\"" << ph
-    << "\" fill=\"#fafafa\" stroke=\"#999\"/>\n";
-  for (double t : ax.ticks()) {
-    const double gx = X(t);
-    s << "<line x1=\"" << px(gx) << "\" y1=\"" << kT << "\" x2=\"" << px(gx) << "\" y2=\"" << kT + ph
-      << "\" stroke=\"#e4e4e4\"/><text x=\"" << px(gx) << "\" y=\"" << kT + ph + 15
-      << "\" text-anchor=\"middle\" class=\"tick\">" << esc(fmt(t, 3)) << "</text>\n";
-  }
-  for (double t : ay.ticks()) {
-    const double gy = Y(t);
-    s << "<line x1=\"" << kL << "\" y1=\"" << px(gy) << "\" x2=\"" << kL + pw << "\" y2=\"" << px(gy)
-      << "\" stroke=\"#e4e4e4\"/><text x=\"" << kL - 5 << "\" y=\"" << px(gy + 4)
-      << "\" text-anchor=\"end\" class=\"tick\">" << esc(fmt(t, 3)) << "</text>\n";
-  }
-  s << "<text x=\"" << kL + pw / 2 << "\" y=\"" << kH - 10 << "\" text-anchor=\"middle\" class=\"label\">"
-    << esc(x.name) << (ax.log ? " (log)" : "") << "</text>\n";
-  s << "<text transform=\"translate(14," << kT + ph / 2 << ") rotate(-90)\" text-anchor=\"middle\" class=\"label\">"
-    << esc(y.name) << (ay.log ? " (log)" : "") << "</text>\n";
-  // Dominated points first, so the front is drawn on top.
-  for (int pass = 0; pass < 2; ++pass)
-    for (std::size_t i = 0; i < x.values.size(); ++i) {
-      if (on_front[i] != (pass == 1)) continue;
-      const double vx = x.values[i], vy = y.values[i];
-      if (!std::isfinite(vx) || !std::isfinite(vy)) continue;
-      if ((ax.log && vx <= 0) || (ay.log && vy <= 0)) continue;
-      s << "<circle cx=\"" << px(X(vx)) << "\" cy=\"" << px(Y(vy)) << "\" r=\"" << (pass ? 4 : 2.5) << "\" class=\""
-        << (pass ? "front" : "dominated") << "\"><title>" << esc(titles[i]) << "</title></circle>\n";
-    }
-  s << "</svg><figcaption>" << esc(y.name) << " vs " << esc(x.name) << "</figcaption></figure>\n";
-  return s.str();
-}
-
-std::string line_plot(const std::vector<double>& ys, const std::string& xname, const std::string& yname) {
-  Axis ax, ay;
-  std::vector<double> xs(ys.size());
-  for (std::size_t i = 0; i < ys.size(); ++i) xs[i] = static_cast<double>(i + 1);
-  ax.fit(xs);
-  ax.log = false;
-  ax.lo = 0;
-  ax.hi = std::max<double>(1, static_cast<double>(ys.size()));
-  ay.fit(ys);
-  if (ay.log) ay.fit({0, 1}), ay.lo = 0, ay.hi = *std::max_element(ys.begin(), ys.end()) * 1.05 + 1e-12, ay.log = false;
-  const double pw = kW - kL - kR, ph = kH - kT - kB;
-  auto X = [&](double v) { return kL + ax.unit(v) * pw; };
-  auto Y = [&](double v) { return kT + (1 - ay.unit(v)) * ph; };
-  std::ostringstream s;
-  s << "<figure class=\"plot\" id=\"hypervolume\"><svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << kW
-    << "\" height=\"" << kH << "\" viewBox=\"0 0 " << kW << " " << kH << "\" role=\"img\">\n";
-  s << "<rect x=\"" << kL << "\" y=\"" << kT << "\" width=\"" << pw << "\" height=\"" << ph
-    << "\" fill=\"#fafafa\" stroke=\"#999\"/>\n";
-  for (double t : ax.ticks())
-    s << "<text x=\"" << px(X(t)) << "\" y=\"" << kT + ph + 15 << "\" text-anchor=\"middle\" class=\"tick\">"
-      << esc(fmt(t, 4)) << "</text>\n";
-  for (double t : ay.ticks())
-    s << "<line x1=\"" << kL << "\" y1=\"" << px(Y(t)) << "\" x2=\"" << kL + pw << "\" y2=\"" << px(Y(t))
-      << "\" stroke=\"#e4e4e4\"/><text x=\"" << kL - 5 << "\" y=\"" << px(Y(t) + 4)
-      << "\" text-anchor=\"end\" class=\"tick\">" << esc(fmt(t, 3)) << "</text>\n";
-  s << "<polyline class=\"hv\" fill=\"none\" stroke=\"#d62728\" stroke-width=\"2\" points=\"";
-  for (std::size_t i = 0; i < ys.size(); ++i) {
-    // A step: the value holds until the next evaluation.
-    s << px(X(static_cast<double>(i))) << "," << px(Y(ys[i])) << " " << px(X(static_cast<double>(i + 1))) << ","
-      << px(Y(ys[i])) << " ";
-  }
-  s << "\"/>\n<text x=\"" << kL + pw / 2 << "\" y=\"" << kH - 10 << "\" text-anchor=\"middle\" class=\"label\">"
-    << esc(xname) << "</text>\n<text transform=\"translate(14," << kT + ph / 2
-    << ") rotate(-90)\" text-anchor=\"middle\" class=\"label\">" << esc(yname) << "</text>\n";
-  s << "</svg><figcaption>" << esc(yname) << " over " << esc(xname) << "</figcaption></figure>\n";
-  return s.str();
-}
 
 const char* kStyle = R"(body{font-family:system-ui,sans-serif;margin:24px;color:#222}
 h1{font-size:1.4em}h2{font-size:1.15em;margin-top:1.6em}
 .plots{display:flex;flex-wrap:wrap;gap:12px}.plot{margin:0}figcaption{text-align:center;font-size:.85em;color:#555}
 circle.front{fill:#d62728;stroke:#7a1010;stroke-width:.8}circle.dominated{fill:#1f77b4;opacity:.25}
+circle.front[style]{stroke:#000;stroke-width:1.2}circle.dominated[style]{opacity:.45}
+circle.degenerate{stroke:#000;stroke-width:2;opacity:1}path.rejected{stroke:#888;stroke-width:1.2;fill:none}
+line.constraint{stroke:#9467bd;stroke-width:1.2;stroke-dasharray:5 3}
+.op{font-size:11px;font-family:monospace}.node{font-size:11px;fill:#222}
+.archs{display:flex;flex-wrap:wrap;gap:14px}.arch{margin:0;border:1px solid #ddd;padding:4px}
+.degenerate-badge{background:#222;color:#fff;border-radius:3px;padding:0 4px;font-size:.85em}
+td.notes{text-align:left;white-space:nowrap}pre.command{background:#f4f4f4;padding:6px 10px;overflow-x:auto}.rule{font-size:.85em;color:#555}
 .tick{font-size:10px;fill:#555}.label{font-size:12px;fill:#222}
 table{border-collapse:collapse;font-size:.85em}th,td{border:1px solid #ccc;padding:3px 7px;text-align:right}
 td.arch{text-align:left;font-family:monospace}th{background:#eee;cursor:pointer;user-select:none}
@@ -344,12 +50,65 @@ return asc?r:-r});rows.forEach(function(r){b.appendChild(r)})})})});
 
 }  // namespace
 
+int knee_index(const std::vector<std::vector<double>>& front) {
+  if (front.size() < 3 || front[0].size() < 2) return -1;
+  const std::size_t d = front[0].size();
+  std::vector<double> lo(d, INFINITY), hi(d, -INFINITY);
+  for (const auto& p : front)
+    for (std::size_t k = 0; k < d; ++k) lo[k] = std::min(lo[k], p[k]), hi[k] = std::max(hi[k], p[k]);
+  int best = -1;
+  double best_sum = INFINITY;
+  for (std::size_t i = 0; i < front.size(); ++i) {
+    double sum = 0;
+    for (std::size_t k = 0; k < d; ++k) sum += hi[k] > lo[k] ? (front[i][k] - lo[k]) / (hi[k] - lo[k]) : 0.0;
+    if (sum < best_sum) best_sum = sum, best = static_cast<int>(i);
+  }
+  return best;
+}
+
+namespace {
+
+using report_svg::esc;
+using report_svg::fmt;
+using report_svg::num;
+
+// A word a POSIX shell passes through unchanged, else the word in single quotes.
+std::string shell_word(const std::string& s) {
+  const bool plain = !s.empty() && s.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                                       "0123456789_./-+:=,@%") == std::string::npos;
+  if (plain) return s;
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+// "lat ≤ 15", "0.5 ≤ acc", "1 ≤ lat ≤ 9".
+std::string constraint_text(const RunConstraint& k) {
+  std::string t;
+  if (std::isfinite(k.min)) t += fmt(k.min, 6) + " ≤ ";
+  t += k.objective;
+  if (std::isfinite(k.max)) t += " ≤ " + fmt(k.max, 6);
+  return t;
+}
+
+const char* kDegenerateNote =
+    "Degenerate: the network's output does not depend on its input (for example a cell whose every path is "
+    "<code>none</code>, or that reduces to a constant). Its costs are real but it cannot learn anything; it is "
+    "marked with a black ring in the plots and left out of the suggestions.";
+
+}  // namespace
+
 std::string render_report(const RunData& run, const SearchSpace* space) {
-  // Points: every successful evaluation of the log; without a log, the front itself.
+  using report_svg::Column;
+  using report_svg::PointKind;
+  // Points: every successful evaluation of the log; without a log, the front itself. Evaluations
+  // rejected for breaking a constraint are drawn too (as crosses) where their values exist.
   const std::vector<RunEntry>& pts = run.has_log ? run.evaluations : run.front;
-  std::vector<const RunEntry*> ok;
-  for (const auto& e : pts)
+  std::vector<const RunEntry*> ok, rejected;
+  for (const auto& e : pts) {
     if (e.status == "ok") ok.push_back(&e);
+    if (e.status == "rejected") rejected.push_back(&e);
+  }
   const std::size_t n = ok.size(), d = run.objectives.size();
   auto raw = [&](const RunEntry& e, const std::string& name) {
     return e.objectives.contains(name) ? e.objectives[name].get<double>() : NAN;
@@ -381,12 +140,23 @@ std::string render_report(const RunData& run, const SearchSpace* space) {
       front_entries.push_back(ok[static_cast<std::size_t>(complete[static_cast<std::size_t>(j)])]);
     }
   }
+  // The plotted points: the ok evaluations, then the rejected ones.
+  std::vector<const RunEntry*> plotted = ok;
+  plotted.insert(plotted.end(), rejected.begin(), rejected.end());
+  report_svg::ScatterPoints sp;
+  for (std::size_t i = 0; i < plotted.size(); ++i) {
+    sp.kind.push_back(i >= n ? PointKind::Rejected : on_front[i] ? PointKind::Front : PointKind::Dominated);
+    sp.degenerate.push_back(plotted[i]->degenerate());
+  }
 
-  // Columns: the objectives, plus exact params and FLOPs when the run does not have them.
+  // Columns: the objectives (with their direction and constraint bounds), plus exact params and
+  // FLOPs when the run does not have them.
   std::vector<Column> cols;
   for (const auto& o : run.objectives) {
-    Column c{o.name, {}};
-    for (const auto* e : ok) c.values.push_back(raw(*e, o.name));
+    Column c{o.name, {}, o.maximize ? "higher" : "lower"};
+    for (const auto& k : run.constraints)
+      if (k.objective == o.name) c.min = std::max(c.min, k.min), c.max = std::min(c.max, k.max);
+    for (const auto* e : plotted) c.values.push_back(raw(*e, o.name));
     cols.push_back(std::move(c));
   }
   auto find_col = [&](const std::string& name) -> int {
@@ -411,8 +181,8 @@ std::string render_report(const RunData& run, const SearchSpace* space) {
   const std::size_t num_objective_cols = cols.size();
   int pcol = find_col("params"), fcol = find_col("flops");
   if (space && (pcol < 0 || fcol < 0)) {
-    Column p{"params (counted)", {}}, f{"flops (counted)", {}};
-    for (const auto* e : ok) {
+    Column p{"params (counted)", {}, ""}, f{"flops (counted)", {}, ""};
+    for (const auto* e : plotted) {
       const auto [pv, fv] = count(*e);
       p.values.push_back(pv);
       f.values.push_back(fv);
@@ -420,16 +190,67 @@ std::string render_report(const RunData& run, const SearchSpace* space) {
     if (pcol < 0) pcol = static_cast<int>(cols.size()), cols.push_back(std::move(p));
     if (fcol < 0) fcol = static_cast<int>(cols.size()), cols.push_back(std::move(f));
   }
-
-  std::vector<std::string> titles;
-  for (const auto* e : ok) {
-    std::string t = "id " + std::to_string(e->id) + ": " + e->arch;
-    for (const auto& c : cols) {
-      const std::size_t i = titles.size();
-      t += "\n" + c.name + " = " + fmt(c.values[i], 6);
+  // The colour of the params-vs-FLOPs plane: the first latency objective, else the first accuracy
+  // or proxy objective, else the first objective that is neither axis.
+  int ccol = -1;
+  for (const char* kinds : {"latency", "table train proxy"})
+    for (std::size_t k = 0; k < d && ccol < 0; ++k) {
+      const std::string& src = run.objectives[k].source;
+      if (!src.empty() && std::string(kinds).find(src) != std::string::npos) ccol = static_cast<int>(k);
     }
-    titles.push_back(t);
+  for (std::size_t k = 0; k < d && ccol < 0; ++k)
+    if (static_cast<int>(k) != pcol && static_cast<int>(k) != fcol) ccol = static_cast<int>(k);
+  if (ccol == pcol || ccol == fcol) ccol = -1;
+
+  for (std::size_t i = 0; i < plotted.size(); ++i) {
+    const RunEntry& e = *plotted[i];
+    std::string t = "id " + std::to_string(e.id) + ": " + e.arch;
+    for (const auto& c : cols) t += "\n" + c.name + " = " + fmt(c.values[i], 6);
+    if (sp.kind[i] == PointKind::Rejected) t += "\nrejected: " + e.record.value("message", std::string("breaks a constraint"));
+    if (sp.degenerate[i]) t += "\ndegenerate: the output does not depend on the input";
+    sp.title.push_back(t);
   }
+
+  // Suggestions: the knee and the best member per objective, among the front members that are
+  // not degenerate and have every objective.
+  std::vector<const RunEntry*> candidates;
+  std::vector<Point> cand_points;
+  for (const auto* e : front_entries) {
+    if (e->degenerate()) continue;
+    Point p(d);
+    bool all = true;
+    for (std::size_t k = 0; k < d; ++k) {
+      p[k] = run.objectives[k].transform(raw(*e, run.objectives[k].name));
+      all = all && std::isfinite(p[k]);
+    }
+    if (!all) continue;
+    candidates.push_back(e);
+    cand_points.push_back(p);
+  }
+  std::vector<std::pair<std::string, const RunEntry*>> suggestions;  // reason, member
+  if (const int knee = knee_index(cand_points); knee >= 0)
+    suggestions.push_back({"knee", candidates[static_cast<std::size_t>(knee)]});
+  for (std::size_t k = 0; k < d && !candidates.empty(); ++k) {
+    std::size_t best = 0;
+    for (std::size_t i = 1; i < candidates.size(); ++i)
+      if (cand_points[i][k] < cand_points[best][k]) best = i;
+    suggestions.push_back({"best " + run.objectives[k].name, candidates[best]});
+  }
+  std::vector<std::string> notes(front_entries.size());  // the suggestions each front member is
+  for (std::size_t i = 0; i < front_entries.size(); ++i)
+    for (const auto& [why, e] : suggestions)
+      if (e == front_entries[i]) notes[i] += (notes[i].empty() ? "" : ", ") + why;
+
+  std::size_t failed = 0, degenerate = 0, degenerate_front = 0;
+  for (const auto& e : pts) failed += e.status == "failed", degenerate += e.degenerate();
+  for (const auto* e : front_entries) degenerate_front += e->degenerate();
+  const std::string dir_word = shell_word(run.dir);
+  auto arrow = [](const RunObjective& o) { return o.maximize ? "↑" : "↓"; };
+  auto values_text = [&](const RunEntry& e) {
+    std::string t;
+    for (const auto& o : run.objectives) t += (t.empty() ? "" : ", ") + o.name + " " + fmt(raw(e, o.name), 4);
+    return t;
+  };
 
   std::ostringstream h;
   const std::string title = "hwnas report: " + fs::path(run.dir).lexically_normal().filename().string();
@@ -437,19 +258,66 @@ std::string render_report(const RunData& run, const SearchSpace* space) {
     << "</title>\n<style>" << kStyle << "</style></head><body>\n<h1>" << esc(title) << "</h1>\n";
   h << "<table class=\"meta\"><tr><td>space</td><td>" << esc(run.space_name) << " "
     << esc(run.space_options.is_null() ? "" : run.space_options.dump()) << "</td></tr>\n<tr><td>objectives</td><td>";
-  for (std::size_t k = 0; k < d; ++k)
-    h << (k ? ", " : "") << esc(run.objectives[k].name) << " (" << (run.objectives[k].maximize ? "max" : "min")
-      << (run.objectives[k].log ? ", log" : "") << ")";
-  std::size_t failed = 0;
-  for (const auto& e : pts) failed += e.status != "ok";
-  h << "</td></tr>\n<tr><td>evaluations</td><td>" << pts.size() << " (" << n << " ok, " << failed
-    << " failed or rejected)</td></tr>\n<tr><td>Pareto front</td><td>" << front_entries.size() << " architectures</td></tr>\n";
+  for (std::size_t k = 0; k < d; ++k) {
+    const auto& o = run.objectives[k];
+    h << (k ? ", " : "") << "<span class=\"objective\">" << esc(o.name) << " " << arrow(o) << " ("
+      << (o.maximize ? "maximized: higher is better" : "minimized: lower is better") << (o.log ? ", log" : "")
+      << ")</span>";
+  }
+  h << "</td></tr>\n<tr><td>constraints</td><td>";
+  if (run.constraints.empty()) h << "none";
+  for (std::size_t i = 0; i < run.constraints.size(); ++i) {
+    const auto& k = run.constraints[i];
+    h << (i ? ", " : "") << "<span class=\"constraint\">" << esc(constraint_text(k)) << "</span>";
+  }
+  h << "</td></tr>\n<tr><td>evaluations</td><td>" << pts.size() << " (" << n << " ok, " << failed << " failed, "
+    << rejected.size() << " rejected by a constraint)</td></tr>\n<tr><td>Pareto front</td><td>" << front_entries.size()
+    << " architectures</td></tr>\n";
+  if (degenerate > 0)
+    h << "<tr><td>degenerate</td><td>" << degenerate << (degenerate == 1 ? " evaluation, " : " evaluations, ") << degenerate_front
+      << " on the front</td></tr>\n";
   if (run.pareto.is_object() && run.pareto.contains("hypervolume") && run.pareto["hypervolume"].is_number())
     h << "<tr><td>hypervolume (search)</td><td>" << num(run.pareto["hypervolume"].get<double>()) << "</td></tr>\n";
   h << "</table>\n";
 
+  h << "<h2>Suggestions</h2>\n";
+  if (suggestions.empty()) {
+    h << "<p>No suggestions: no front member has every objective" << (degenerate_front ? " and is not degenerate" : "")
+      << ".</p>\n";
+  } else {
+    h << "<ul id=\"suggestions\">\n";
+    for (const auto& [why, e] : suggestions)
+      h << "<li class=\"suggestion\" data-id=\"" << e->id << "\"><b>" << esc(why) << "</b>: <a href=\"#arch-" << e->id
+        << "\">id " << e->id << "</a>: " << esc(values_text(*e)) << "</li>\n";
+    h << "</ul>\n<p class=\"rule\">Knee: each objective transformed as the search does (log10 where the config says "
+         "log, negated where maximized) and normalized to [0, 1] over the front; the knee is the member with the "
+         "smallest sum, the one farthest below the line between the two extremes (with more objectives, the "
+         "hyperplane through the unit points). Needs three members. Best: the member with the best value of one "
+         "objective. Degenerate members are never suggested.</p>\n";
+  }
+
+  h << "<h2>Next steps</h2>\n<p>Export the whole front (arch.json, graph.dot, model.py, model.onnx into "
+    << esc(run.dir) << "/archs/&lt;id&gt;/):</p>\n<pre class=\"command\">hwnas export " << esc(dir_word)
+    << " --formats json,dot,pytorch,onnx</pre>\n";
+  if (!suggestions.empty()) {
+    h << "<p>or only the suggested members:</p>\n<pre class=\"command\">";
+    std::vector<std::int64_t> done;
+    for (const auto& [why, e] : suggestions) {
+      if (std::find(done.begin(), done.end(), e->id) != done.end()) continue;
+      done.push_back(e->id);
+      h << "hwnas export " << esc(dir_word) << " --which " << e->id << " --formats json,dot,pytorch,onnx\n";
+    }
+    h << "</pre>\n";
+  }
+  h << "<p>Then <code>hwnas report " << esc(dir_word) << "</code> again links the exports from the table.</p>\n";
+
   h << "<h2>Pareto fronts</h2>\n<p>Red: the Pareto front over all objectives; faded blue: dominated "
-       "evaluations. Hover a point for its architecture.</p>\n<div class=\"plots\">\n";
+       "evaluations (in a plot coloured by a third quantity: large outlined points, small faded points)";
+  if (!rejected.empty()) h << "; grey crosses: rejected for breaking a constraint (dashed lines: the bounds)";
+  if (degenerate > 0) h << "; black ring: degenerate";
+  h << ". Hover a point for its architecture.</p>\n";
+  if (degenerate > 0) h << "<p class=\"degenerate-note\">" << kDegenerateNote << "</p>\n";
+  h << "<div class=\"plots\">\n";
   if (n == 0) h << "<p>No successful evaluations yet.</p>\n";
   if (n > 0) {
     std::vector<std::pair<int, int>> pairs;
@@ -463,9 +331,12 @@ std::string render_report(const RunData& run, const SearchSpace* space) {
     // A run with one objective: plot it against the counted params.
     if (num_objective_cols == 1 && pcol >= 0 && pcol != 0) pairs.push_back({pcol, 0});
     int k = 0;
-    for (auto [a, b] : pairs)
-      h << scatter(cols[static_cast<std::size_t>(a)], cols[static_cast<std::size_t>(b)], on_front, titles,
-                   "plot-" + std::to_string(k++));
+    for (auto [a, b] : pairs) {
+      const bool plane = a == pcol && b == fcol;
+      h << report_svg::scatter(cols[static_cast<std::size_t>(a)], cols[static_cast<std::size_t>(b)], sp,
+                               "plot-" + std::to_string(k++),
+                               plane && ccol >= 0 ? &cols[static_cast<std::size_t>(ccol)] : nullptr);
+    }
   }
   h << "</div>\n";
 
@@ -498,19 +369,27 @@ std::string render_report(const RunData& run, const SearchSpace* space) {
     h << "<h2>Hypervolume over evaluations</h2>\n<p>Normalized hypervolume (bounds: " << esc(source)
       << "; reference point " << kHypervolumeReference << " per objective) of the front of the first k successful "
       << "evaluations. Final: <b id=\"final-hv\">" << num(hv.back()) << "</b>.</p>\n<div class=\"plots\">"
-      << line_plot(hv, "successful evaluations", "hypervolume") << "</div>\n";
+      << report_svg::line_plot(hv, "successful evaluations", "hypervolume") << "</div>\n";
   }
 
   // The front as a sortable table.
-  h << "<h2>Pareto front</h2>\n<p>Click a column to sort. Exports: <code>hwnas export " << esc(run.dir)
-    << "</code> writes <code>archs/&lt;id&gt;/</code>.</p>\n<table class=\"sortable\" id=\"front\"><thead><tr><th>id</th>";
-  for (const auto& o : run.objectives) h << "<th>" << esc(o.name) << "</th>";
+  h << "<h2>Pareto front</h2>\n<p>Click a column to sort; ↓: lower is better, ↑: higher is better. Exports: "
+       "<code>hwnas export "
+    << esc(dir_word) << "</code> writes <code>archs/&lt;id&gt;/</code>.</p>\n<table class=\"sortable\" id=\"front\"><thead><tr><th>id</th>";
+  for (const auto& o : run.objectives) {
+    h << "<th title=\"" << (o.maximize ? "higher" : "lower") << " is better";
+    for (const auto& k : run.constraints)
+      if (k.objective == o.name) h << "; constraint " << esc(constraint_text(k));
+    h << "\">" << esc(o.name) << " " << arrow(o) << "</th>";
+  }
   const bool add_params = space && find_col("params (counted)") >= 0, add_flops = space && find_col("flops (counted)") >= 0;
   if (add_params) h << "<th>params (counted)</th>";
   if (add_flops) h << "<th>flops (counted)</th>";
-  h << "<th>architecture</th><th>exports</th></tr></thead>\n<tbody>\n";
-  for (const auto* e : front_entries) {
-    h << "<tr class=\"front-row\"><td data-v=\"" << e->id << "\">" << e->id << "</td>";
+  h << "<th>notes</th><th>architecture</th><th>exports</th></tr></thead>\n<tbody>\n";
+  for (std::size_t i = 0; i < front_entries.size(); ++i) {
+    const RunEntry* e = front_entries[i];
+    h << "<tr class=\"front-row" << (e->degenerate() ? " degenerate" : "") << "\"><td data-v=\"" << e->id << "\">" << e->id
+      << "</td>";
     for (const auto& o : run.objectives) {
       const double v = raw(*e, o.name);
       h << "<td" << (std::isfinite(v) ? " data-v=\"" + num(v) + "\"" : std::string()) << " title=\"" << num(v) << "\">"
@@ -519,7 +398,11 @@ std::string render_report(const RunData& run, const SearchSpace* space) {
     const auto [pv, fv] = add_params || add_flops ? count(*e) : std::pair<double, double>{NAN, NAN};
     if (add_params) h << "<td data-v=\"" << num(pv) << "\">" << esc(fmt(pv, 5)) << "</td>";
     if (add_flops) h << "<td data-v=\"" << num(fv) << "\">" << esc(fmt(fv, 5)) << "</td>";
-    h << "<td class=\"arch\">" << esc(e->arch) << "</td><td>";
+    h << "<td class=\"notes\">";
+    if (e->degenerate())
+      h << "<span class=\"degenerate-badge\" title=\"the output does not depend on the input\">degenerate</span>"
+        << (notes[i].empty() ? "" : " ");
+    h << esc(notes[i]) << "</td><td class=\"arch\"><a href=\"#arch-" << e->id << "\">" << esc(e->arch) << "</a></td><td>";
     const std::string rel = "archs/" + std::to_string(e->id) + "/";
     if (fs::is_directory(fs::path(run.dir) / rel)) {
       h << "<a href=\"" << rel << "\">" << rel << "</a>";
@@ -530,7 +413,37 @@ std::string render_report(const RunData& run, const SearchSpace* space) {
     }
     h << "</td></tr>\n";
   }
-  h << "</tbody></table>\n<script>\n" << kScript << "</script>\n</body></html>\n";
+  h << "</tbody></table>\n";
+  if (degenerate_front > 0) h << "<p class=\"degenerate-note\">" << kDegenerateNote << "</p>\n";
+
+  // A picture of each front member.
+  if (space && !front_entries.empty()) {
+    h << "<h2>Front architectures</h2>\n<p>";
+    if (const auto* nb = dynamic_cast<const Nb201Space*>(space))
+      h << "The cell of each member, repeated " << nb->opts().cells_per_stage
+        << " times in each of the 3 stages. Data flows from left to right; grey dashed: <code>none</code> (no "
+           "connection); faded dashed: an edge the deployed network prunes (its output never reaches the cell "
+           "output).";
+    else
+      h << "The searchable blocks of each member, one row per stage.";
+    h << "</p>\n<div class=\"archs\">\n";
+    for (std::size_t i = 0; i < front_entries.size(); ++i) {
+      const RunEntry* e = front_entries[i];
+      std::string picture;
+      try {
+        picture = report_svg::arch_picture(*space, space->parse(e->arch));
+      } catch (const UserError&) {
+        // Not an architecture of this space: no picture.
+      }
+      if (picture.empty()) continue;
+      h << "<figure class=\"arch" << (e->degenerate() ? " degenerate" : "") << "\" id=\"arch-" << e->id << "\">" << picture
+        << "<figcaption>id " << e->id << (notes[i].empty() ? "" : " (" + esc(notes[i]) + ")")
+        << (e->degenerate() ? " <span class=\"degenerate-badge\">degenerate</span>" : "") << "<br>"
+        << esc(values_text(*e)) << "</figcaption></figure>\n";
+    }
+    h << "</div>\n";
+  }
+  h << "<script>\n" << kScript << "</script>\n</body></html>\n";
   return h.str();
 }
 

@@ -51,17 +51,57 @@ TEST(CliReport, WritesASelfContainedPage) {
   EXPECT_EQ(r.out, "wrote " + run + "/report.html\n");
   const std::string html = read_text(run + "/report.html");
   EXPECT_EQ(html.rfind("<!DOCTYPE html>", 0), 0u);
-  // params vs counted flops, and params vs err: two scatter plots of five points, plus hypervolume.
-  EXPECT_EQ(count_of(html, "<svg "), 3u);
+  // params vs counted flops, and params vs err: two scatter plots of five points, plus hypervolume,
+  // plus the cell of each of the three front members.
+  EXPECT_EQ(count_of(html, "<svg "), 6u);
+  EXPECT_EQ(count_of(html, "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"arch-picture nb201-cell\""), 3u);
   EXPECT_EQ(count_of(html, "<circle "), 10u);
   EXPECT_EQ(count_of(html, "class=\"front\""), 6u);
   EXPECT_EQ(count_of(html, "<tr class=\"front-row\">"), 3u);
   EXPECT_NE(html.find("<a href=\"archs/4/\">archs/4/</a> <a href=\"archs/4/arch.json\">arch.json</a>"), std::string::npos);
-  EXPECT_NE(html.find("<td class=\"arch\">|none~0|+|none~0|none~1|+|skip_connect~0|none~1|none~2|</td>"), std::string::npos);
+  EXPECT_NE(html.find("<td class=\"arch\"><a href=\"#arch-0\">|none~0|+|none~0|none~1|+|skip_connect~0|none~1|none~2|</a></td>"),
+            std::string::npos);
   EXPECT_EQ(html.find("<th>params (counted)</th>"), std::string::npos);  // params is an objective already
   EXPECT_NE(html.find("<th>flops (counted)</th>"), std::string::npos);
-  EXPECT_NE(html.find("params (log)"), std::string::npos);  // 73k .. 1.5M spans more than a decade
+  EXPECT_NE(html.find("params (log scale, lower is better)"), std::string::npos);  // 73k .. 1.5M: over a decade
   EXPECT_EQ(html.find("<script src"), std::string::npos);
+}
+
+TEST(CliReport, NextStepsCommandsRunAsPrinted) {
+  const std::string run = write_run();
+  ASSERT_EQ(run_hwnas({"report", run}).exit_code, 0);
+  const std::string html = read_text(run + "/report.html");
+  // Every line of every <pre class="command"> block, run as printed (the scratch path needs no quoting).
+  std::vector<std::string> lines;
+  for (std::size_t at = html.find("<pre class=\"command\">"); at != std::string::npos;
+       at = html.find("<pre class=\"command\">", at + 1)) {
+    const std::size_t from = at + 21, to = html.find("</pre>", from);
+    std::string block = html.substr(from, to - from);
+    for (std::size_t p = 0; p < block.size();) {
+      const std::size_t nl = std::min(block.find('\n', p), block.size());
+      if (nl > p) lines.push_back(block.substr(p, nl - p));
+      p = nl + 1;
+    }
+  }
+  // The whole front, then the knee (id 1: normalized params .50 + err .125) and the best of each
+  // objective (id 0 for params, id 4 for err).
+  ASSERT_EQ(lines.size(), 4u) << html;
+  EXPECT_EQ(lines[0], "hwnas export " + run + " --formats json,dot,pytorch,onnx");
+  EXPECT_EQ(lines[1], "hwnas export " + run + " --which 1 --formats json,dot,pytorch,onnx");
+  EXPECT_EQ(lines[2], "hwnas export " + run + " --which 0 --formats json,dot,pytorch,onnx");
+  EXPECT_EQ(lines[3], "hwnas export " + run + " --which 4 --formats json,dot,pytorch,onnx");
+  for (const auto& line : lines) {
+    std::vector<std::string> words;
+    for (std::size_t p = 0; p <= line.size();) {
+      const std::size_t sp = std::min(line.find(' ', p), line.size());
+      words.push_back(line.substr(p, sp - p));
+      p = sp + 1;
+    }
+    ASSERT_EQ(words.front(), "hwnas");
+    auto r = run_hwnas(std::vector<std::string>(words.begin() + 1, words.end()));
+    EXPECT_EQ(r.exit_code, 0) << line << "\n" << r.err;
+  }
+  for (int id : {0, 1, 4}) EXPECT_TRUE(fs::exists(run + "/archs/" + std::to_string(id) + "/model.onnx")) << id;
 }
 
 TEST(CliReport, BadRunDirectoryExitsWithCode2) {
@@ -95,4 +135,7 @@ TEST(CliReport, HeadlessChromiumRendersThePoints) {
   EXPECT_EQ(count_of(r.out, "<circle "), 10u) << r.out.substr(0, 2000);
   EXPECT_EQ(count_of(r.out, "<tr class=\"front-row\">"), 3u);
   EXPECT_NE(r.out.find("<polyline class=\"hv\""), std::string::npos);
+  EXPECT_EQ(count_of(r.out, "class=\"arch-picture nb201-cell\""), 3u);
+  EXPECT_EQ(count_of(r.out, "<li class=\"suggestion\""), 3u);
+  EXPECT_NE(r.out.find("<rect class=\"colour-bar\""), std::string::npos);
 }

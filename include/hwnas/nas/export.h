@@ -3,7 +3,8 @@
 // cost counter and the LibTorch builder walk, so the files describe exactly the counted network.
 //
 //   json     arch.json   space, options, decisions, string, canonical hash, exact counts, objectives
-//   dot      graph.dot   Graphviz (boost::write_graphviz): nodes = tensors, edges = ops
+//   dot      graph.dot   Graphviz, compact: nodes = tensors (shape), edges = op chains ("relu · conv k3 ·
+//                        bn", each op in full in the tooltip), searchable cells as clusters
 //   pytorch  model.py    self-contained PyTorch source: class Net(nn.Module), build(), INPUT_SHAPE
 //   onnx     model.onnx  ONNX (opset 13, IR 7) with shapes and initialised weights; the protobuf
 //                        wire format is written by hand (no ONNX/protobuf link dependency)
