@@ -7,7 +7,6 @@
 #include "hwnas/core/error.h"
 #include "hwnas/core/json_reader.h"
 #include "hwnas/search/objective.h"
-#include "hwnas/search/strategies.h"
 #include "hwnas/search/strategy.h"
 
 namespace hwnas {
@@ -34,14 +33,6 @@ auto with_file(const std::string& file, F&& f) -> decltype(f()) {
   }
 }
 
-nlohmann::json resolve_strategy_options(const std::string& name, const nlohmann::json& o, const std::string& path) {
-  if (name == "random") return RandomOptions::from_json(o, path).to_json();
-  if (name == "evolution") return EvolutionOptions::from_json(o, path).to_json();
-  if (name == "local") return LocalOptions::from_json(o, path).to_json();
-  if (name == "bo") return BoOptions::from_json(o, path).to_json();
-  if (name == "mcts") return MctsOptions::from_json(o, path).to_json();
-  return o;  // a strategy this file does not know: make_strategy validates it
-}
 
 }  // namespace
 
@@ -195,7 +186,7 @@ SearchConfig SearchConfig::from_json(const nlohmann::json& j, const std::string&
     if (const auto* o = s.raw("options")) c.strategy_options = *o;
     s.finish();
   }
-  c.strategy_options = resolve_strategy_options(c.strategy, c.strategy_options, root + "strategy.options");
+  c.strategy_options = with_file(file, [&] { return resolve_strategy_options(c.strategy, c.strategy_options, "strategy.options"); });
   {
     StrategyContext sctx;  // only to validate the name and options
     sctx.space = space.get();

@@ -1,5 +1,6 @@
 #include "hwnas/search/strategy.h"
 
+#include <mutex>
 #include <utility>
 
 #include "hwnas/core/error.h"
@@ -10,51 +11,74 @@ namespace hwnas {
 
 namespace {
 
-using Factory = std::unique_ptr<SearchStrategy> (*)(const nlohmann::json& options, const std::string& path,
-                                                    const StrategyContext& ctx);
+template <class Options, std::unique_ptr<SearchStrategy> (*Make)(const Options&, const StrategyContext&)>
+StrategyEntry builtin(const char* name) {
+  return {name, [](const nlohmann::json& j, const std::string& p) { return Options::from_json(j, p).to_json(); },
+          [](const nlohmann::json& j, const std::string& p, const StrategyContext& c) { return Make(Options::from_json(j, p), c); }};
+}
 
-// The built-in table (static registrars would be dropped by the linker from the static library).
-const std::vector<std::pair<std::string, Factory>>& builtins() {
-  static const std::vector<std::pair<std::string, Factory>> table{
-      {"random",
-       [](const nlohmann::json& j, const std::string& p, const StrategyContext& c) {
-         return make_random_strategy(RandomOptions::from_json(j, p), c);
-       }},
-      {"evolution",
-       [](const nlohmann::json& j, const std::string& p, const StrategyContext& c) {
-         return make_evolution_strategy(EvolutionOptions::from_json(j, p), c);
-       }},
-      {"local",
-       [](const nlohmann::json& j, const std::string& p, const StrategyContext& c) {
-         return make_local_strategy(LocalOptions::from_json(j, p), c);
-       }},
-      {"bo",
-       [](const nlohmann::json& j, const std::string& p, const StrategyContext& c) {
-         return make_bo_strategy(BoOptions::from_json(j, p), c);
-       }},
-      {"mcts",
-       [](const nlohmann::json& j, const std::string& p, const StrategyContext& c) {
-         return make_mcts_strategy(MctsOptions::from_json(j, p), c);
-       }},
-  };
-  return table;
+struct Registry {
+  std::mutex mutex;
+  std::vector<StrategyEntry> entries;  // built-ins first, in this order, then registered ones
+};
+
+Registry& registry() {
+  // The built-in table (static registrars would be dropped by the linker from the static library).
+  static Registry r{{},
+                    {builtin<RandomOptions, make_random_strategy>("random"),
+                     builtin<EvolutionOptions, make_evolution_strategy>("evolution"),
+                     builtin<LocalOptions, make_local_strategy>("local"), builtin<BoOptions, make_bo_strategy>("bo"),
+                     builtin<MctsOptions, make_mcts_strategy>("mcts")}};
+  return r;
+}
+
+StrategyEntry find_strategy(const std::string& name) {
+  {
+    Registry& r = registry();
+    std::lock_guard<std::mutex> lock(r.mutex);
+    for (const auto& e : r.entries)
+      if (e.name == name) return e;
+  }
+  const std::vector<std::string> names = strategy_names();
+  std::string known;
+  for (const auto& n : names) known += (known.empty() ? "" : ", ") + n;
+  throw UserError("strategy.name: unknown strategy \"" + name + "\"" + did_you_mean(name, names) + " (known: " + known + ")");
 }
 
 }  // namespace
 
 std::unique_ptr<SearchStrategy> make_strategy(const std::string& name, const nlohmann::json& options,
                                               const StrategyContext& ctx) {
-  for (const auto& [n, f] : builtins())
-    if (n == name) return f(options, "strategy.options", ctx);
-  std::string known;
-  for (const auto& n : strategy_names()) known += (known.empty() ? "" : ", ") + n;
-  throw UserError("strategy.name: unknown strategy \"" + name + "\"" + did_you_mean(name, strategy_names()) + " (known: " + known + ")");
+  return find_strategy(name).make(options, "strategy.options", ctx);
+}
+
+nlohmann::json resolve_strategy_options(const std::string& name, const nlohmann::json& options, const std::string& path) {
+  return find_strategy(name).resolve(options, path);
 }
 
 std::vector<std::string> strategy_names() {
+  Registry& r = registry();
+  std::lock_guard<std::mutex> lock(r.mutex);
   std::vector<std::string> out;
-  for (const auto& [n, f] : builtins()) out.push_back(n);
+  for (const auto& e : r.entries) out.push_back(e.name);
   return out;
+}
+
+void register_strategy(StrategyEntry entry) {
+  Registry& r = registry();
+  std::lock_guard<std::mutex> lock(r.mutex);
+  for (auto& e : r.entries)
+    if (e.name == entry.name) {
+      e = std::move(entry);
+      return;
+    }
+  r.entries.push_back(std::move(entry));
+}
+
+void unregister_strategy(const std::string& name) {
+  Registry& r = registry();
+  std::lock_guard<std::mutex> lock(r.mutex);
+  std::erase_if(r.entries, [&](const StrategyEntry& e) { return e.name == name; });
 }
 
 }  // namespace hwnas

@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include "config_test_fixtures.h"
+#include "hwnas/core/json_reader.h"
 #include "support/errors.h"
 #include "hwnas/search/pareto.h"
 
@@ -458,4 +459,53 @@ TEST(Controller, DegenerateNetworksAreRejectedUncountedOrEvaluatedAndMarked) {
       EXPECT_TRUE(told[1].ok);
     }
   }
+}
+
+TEST(Controller, AStrategyRegisteredFromOutsideTheLibraryRunsByName) {
+  // One registration (register_strategy) is all a new strategy needs: config reading, its
+  // options' resolution and the search all find it there.
+  struct Toy : SearchStrategy {
+    Toy(const StrategyContext& c, int per_ask) : rng(c.seed), space(c.space), per_ask(per_ask) {}
+    std::string name() const override { return "toy"; }
+    std::vector<Architecture> ask(std::size_t n) override {
+      std::vector<Architecture> out;
+      for (std::size_t i = 0; i < std::min<std::size_t>(n, static_cast<std::size_t>(per_ask)); ++i) out.push_back(space->sample(rng));
+      return out;
+    }
+    void tell(const std::vector<Observation>&) override {}
+    Rng rng;
+    const SearchSpace* space;
+    int per_ask;
+  };
+  auto read = [](const nlohmann::json& j, const std::string& path) {
+    JsonReader r(j, path);
+    const int per_ask = r.get<int>("per_ask", 1);
+    r.finish();
+    return per_ask;
+  };
+  register_strategy({"toy",
+                     [read](const nlohmann::json& j, const std::string& p) { return nlohmann::json{{"per_ask", read(j, p)}}; },
+                     [read](const nlohmann::json& j, const std::string& p, const StrategyContext& c) {
+                       return std::unique_ptr<SearchStrategy>(std::make_unique<Toy>(c, read(j, p)));
+                     }});
+  const std::string dir = hwnas::test::scratch_dir();
+  CountingObjective counting;
+  nlohmann::json j = counting_config(6);
+  j["strategy"] = {{"name", "toy"}};
+  const SearchConfig cfg = config_from(j, dir);
+  EXPECT_EQ(cfg.strategy_options, (nlohmann::json{{"per_ask", 1}}));  // resolved by the entry
+  SearchOptions o;
+  o.quiet = true;
+  o.run_dir = dir + "/run";
+  const SearchSummary s = run_search(cfg, o);
+  EXPECT_EQ(s.evaluations, 6);
+  const std::vector<std::string> names = strategy_names();
+  EXPECT_NE(std::find(names.begin(), names.end(), "toy"), names.end());
+  j["strategy"] = {{"name", "toy"}, {"options", {{"per_ask", "two"}}}};
+  EXPECT_NE(hwnas::test::error_of([&] { config_from(j, dir, "bad.json"); }).find("bad.json: strategy.options.per_ask: expected an integer"),
+            std::string::npos);
+  unregister_strategy("toy");
+  j["strategy"] = {{"name", "toy"}};
+  EXPECT_NE(hwnas::test::error_of([&] { config_from(j, dir, "gone.json"); }).find("gone.json: strategy.name: unknown strategy \"toy\""),
+            std::string::npos);
 }

@@ -12,8 +12,11 @@
 //
 // How to add a strategy: implement SearchStrategy in search/strategies/<name>.cpp with a typed
 // options struct (in-class defaults, validate() naming the field, from_json via JsonReader so
-// unknown keys are errors), and add it to the built-in table in search/strategy.cpp (static
-// registrars are dropped by the linker from static libraries, so built-ins are listed there).
+// unknown keys are errors, to_json), and add one line to the built-in table in
+// search/strategy.cpp: `builtin<NameOptions, make_name_strategy>("name")` (static registrars are
+// dropped by the linker from static libraries, so built-ins are listed there). That table is the
+// only list: config reading, make_strategy and strategy_names() all read it. Code outside the
+// library registers its own with register_strategy().
 //
 // Example:
 //   auto s = make_strategy("evolution", options_json, ctx);
@@ -61,8 +64,26 @@ class SearchStrategy {
   virtual void tell(const std::vector<Observation>& results) = 0;
 };
 
+/// One strategy kind: its name, how its options are read (strictly; `path` names them in errors)
+/// and written back resolved (defaults filled in), and how it is built.
+struct StrategyEntry {
+  std::string name;
+  std::function<nlohmann::json(const nlohmann::json& options, const std::string& path)> resolve;
+  std::function<std::unique_ptr<SearchStrategy>(const nlohmann::json& options, const std::string& path,
+                                                const StrategyContext& ctx)>
+      make;
+};
+
+/// Unknown name -> UserError "strategy.name: unknown strategy ..." listing the known ones.
 std::unique_ptr<SearchStrategy> make_strategy(const std::string& name, const nlohmann::json& options,
                                               const StrategyContext& ctx);
+/// The options of strategy `name` as the run records them (defaults filled in). Unknown name ->
+/// the same UserError as make_strategy.
+nlohmann::json resolve_strategy_options(const std::string& name, const nlohmann::json& options, const std::string& path);
 std::vector<std::string> strategy_names();
+/// Adds (or replaces) a strategy; for code outside the library and for tests. Thread-safe.
+void register_strategy(StrategyEntry entry);
+/// Removes a strategy added by register_strategy (tests).
+void unregister_strategy(const std::string& name);
 
 }  // namespace hwnas
