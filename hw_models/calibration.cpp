@@ -463,10 +463,10 @@ std::vector<std::pair<std::size_t, double>> find_suspects(const DeviceProfile& s
 
 // How well a candidate's held-out predictions score: relative error plus rank error, both
 // fractions of what is wrong (the mean relative error, and the share of pairs of networks put in
-// the wrong order, (1 - Kendall tau) / 2).
+// the wrong order, (1 - Kendall tau) / 2), with the standard error of that sum over samples: each
+// sample's relative error plus the share of its pairs in the wrong order.
 struct HeldOutScore {
-  double mape = 0, tau = 0;
-  double total() const { return mape / 100.0 + (1.0 - tau) / 2.0; }
+  double mape = 0, tau = 0, total = 0, standard_error = 0;
 };
 
 HeldOutScore score_held_out(const std::vector<double>& pred, const std::vector<double>& measured) {
@@ -474,6 +474,21 @@ HeldOutScore score_held_out(const std::vector<double>& pred, const std::vector<d
   s.mape = mape(pred, measured);
   s.tau = kendall(pred, measured);
   if (!std::isfinite(s.tau)) s.tau = 0;  // all measurements (or predictions) equal: no order to get right
+  s.total = s.mape / 100.0 + (1.0 - s.tau) / 2.0;
+  const std::size_t n = pred.size();
+  if (n < 2) return s;
+  std::vector<double> wrong(n, 0);
+  for (std::size_t i = 0; i < n; ++i)
+    for (std::size_t j = i + 1; j < n; ++j)
+      if ((pred[i] - pred[j]) * (measured[i] - measured[j]) < 0) wrong[i] += 1, wrong[j] += 1;
+  double sum = 0, sum2 = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const double e = std::fabs(pred[i] - measured[i]) / measured[i] + wrong[i] / static_cast<double>(n - 1);
+    sum += e;
+    sum2 += e * e;
+  }
+  const double mean = sum / static_cast<double>(n);
+  s.standard_error = std::sqrt(std::max(0.0, sum2 / static_cast<double>(n) - mean * mean) / static_cast<double>(n));
   return s;
 }
 
@@ -495,7 +510,8 @@ FitResult adapt_chosen(const DeviceProfile& start, const std::vector<LatencySamp
     r.report.choice = "one time scale (fewer than 3 samples)";
     return r;
   }
-  // Simplest first; a richer model must predict left-out networks strictly better to be chosen.
+  // Simplest first; a richer model must predict left-out networks better by more than one
+  // standard error to be chosen.
   // Exact leave-one-out costs n fits per scale model; above exact_loo_max samples k-fold
   // cross-validation (k fits) scores them instead, which many samples make just as reliable.
   // The structural model's leave-one-out predictions come in closed form (at its ridge weight,
@@ -534,8 +550,16 @@ FitResult adapt_chosen(const DeviceProfile& start, const std::vector<LatencySamp
       }
     }
     cv[k] = score_held_out(pred, measured);
-    if (cv[k].total() < cv[best].total()) best = k;
+    if (cv[k].total < cv[best].total) best = k;
   }
+  // The one-standard-error rule, as for the structural model's ridge: the simplest model whose
+  // held-out score is within one standard error of the best. A handful of samples cannot tell
+  // close models apart, and the simpler one keeps more of the profile.
+  for (std::size_t k = 0; k < best; ++k)
+    if (cv[k].total <= cv[best].total + cv[best].standard_error) {
+      best = k;
+      break;
+    }
   FitResult r = models[best].first == Scales::Structure
                     ? adapt_structural(start, all, in, every, batch, precision)
                     : adapt_fixed(start, all, every, batch, precision, opts, models[best].first, true);

@@ -79,8 +79,8 @@ struct AdaptOptions {
   ///    layer kind (layer_key), ridge-regularised towards the profile (hw_models/structural_fit.h);
   ///    stored as the profile's `corrections`. It can reorder architectures;
   ///  - Auto: the one with the lowest leave-one-out error on the samples, relative error plus
-  ///    rank error ((1 - Kendall tau) / 2), the simpler one on a tie; Global with fewer than 3
-  ///    samples.
+  ///    rank error ((1 - Kendall tau) / 2), or the simplest within one standard error of it
+  ///    (in the order above); Global with fewer than 3 samples.
   enum class Scales { Auto, Global, Shared, PerClass, Structure };
   Scales scales = Scales::Auto;
   double class_weight = 0.1;
