@@ -171,6 +171,10 @@ TEST(CliHw, MeasurePrintsALatency) {
   const auto j = nlohmann::json::parse(r.out);
   EXPECT_GT(j["latency_ms"].get<double>(), 0);
   EXPECT_EQ(j["threads"], 1);
+  EXPECT_EQ(j["prune_dead"], true);
+  auto k = run_hwnas({"measure", "--space-options", kTiny, "--arch", kArch, "--repeats", "3", "--json", "--keep-dead"});
+  ASSERT_EQ(k.exit_code, 0) << k.err;
+  EXPECT_EQ(nlohmann::json::parse(k.out)["prune_dead"], false);  // timed as built
   auto t = run_hwnas({"measure", "--space-options", kTiny, "--arch", kArch, "--repeats", "2"});
   ASSERT_EQ(t.exit_code, 0) << t.err;
   EXPECT_EQ(t.out.rfind("latency_ms ", 0), 0u) << t.out;
