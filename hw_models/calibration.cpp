@@ -855,6 +855,7 @@ CalibrationResult calibrate_profile(const DeviceProfile& start, const Calibratio
                         "memory_bandwidth_gbs", "cache_bandwidth_gbs"})
     res.profile.sources[f] = how;
   if (opts.lookup_table) res.profile.sources["lookup_table"] = how;
+  if (!res.profile.corrections.empty()) res.profile.sources["corrections"] = how;
   res.profile.measured_graph = opts.prune_dead ? MeasuredGraph::Pruned : MeasuredGraph::AsBuilt;
   res.profile.validate("calibrated profile");
   return res;

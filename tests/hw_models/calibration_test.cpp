@@ -155,6 +155,25 @@ TEST(Calibration, WholeProcedureRecoversTheTruthOnUnseenNetworks) {
 // Independent truth: HW-NAS-Bench's published Pixel 3 latencies (bench/data, CIFAR-10 inputs,
 // batch 1). They are validation data only: no shipped profile is fitted to them; here a copy of
 // pixel-3 is adapted on 10 fixed rows and must predict the other ~700 networks it never saw.
+TEST(Calibration, WholeProcedureAsBuiltTimesNetworksAsBuiltAndSaysSo) {
+  const HardwareModel tm(truth_profile());
+  CalibrationOptions o;
+  o.layer_sample_archs = 10;
+  o.network_archs = 6;
+  o.spaces = {{"nb201", nullptr}};
+  int zero_edges = 0;
+  auto timer = [&](const ArchGraph& g) {
+    const LayerList l = count_costs(g);
+    for (const auto& x : l.layers) zero_edges += x.kind == OpKind::Zero && x.name.find(".edge_") != std::string::npos;
+    return tm.predict(l, 1, Precision::FP32).latency_ms;
+  };
+  EXPECT_EQ(calibrate_profile(load_device("host"), o, timer).profile.measured_graph, MeasuredGraph::Pruned);
+  EXPECT_EQ(zero_edges, 0);  // pruned: no `none` edge is built
+  o.prune_dead = false;
+  EXPECT_EQ(calibrate_profile(load_device("host"), o, timer).profile.measured_graph, MeasuredGraph::AsBuilt);
+  EXPECT_GT(zero_edges, 0);  // as built: `none` edges run as Zero ops
+}
+
 TEST(Calibration, FewShotAdaptationPredictsPublishedLatenciesItWasNotFittedOn) {
   const CsvTable t = read_csv_file(std::string(HWNAS_SOURCE_DIR) + "/bench/data/hwnasbench_nb201.csv");
   const std::size_t arch_col = t.require_column("arch_str"), ms_col = t.require_column("cifar10_pixel3_latency");
