@@ -2,6 +2,7 @@
 // (--device host) or a CSV of measured whole networks from any device (--samples).
 #include <filesystem>
 #include <iostream>
+#include <sstream>
 
 #include "command.h"
 #include "torch_plugin.h"
@@ -28,6 +29,7 @@ struct CalibrateArgs {
   int network_archs = 12;
   int rounds = 2;
   bool no_lut = false;
+  bool keep_dead = false;
   std::uint64_t seed = 7;
 };
 
@@ -35,6 +37,10 @@ void write_profile(const hwnas::DeviceProfile& p, const std::string& path) {
   std::filesystem::path parent = std::filesystem::path(path).parent_path();
   if (!parent.empty() && parent == "runs") std::filesystem::create_directories(parent);
   hwnas::write_file_atomic(path, p.to_json().dump(2) + "\n");  // temp file + rename: never half-written
+}
+
+void print_warnings(const hwnas::FitReport& r) {
+  for (const auto& w : r.warnings) std::cerr << "warning: " << w << "\n";
 }
 
 void run_calibrate(const CalibrateArgs& args) {
@@ -48,14 +54,27 @@ void run_calibrate(const CalibrateArgs& args) {
   const std::string out = args.out.empty() ? "runs/" + start.name + "-calibrated.json" : args.out;
   if (!args.samples.empty()) {
     auto space = hwnas::make_space_from_cli(args.space, args.space_options);
-    const auto samples = hwnas::read_latency_samples(args.samples, *space, 10);
+    hwnas::DecodeOptions decode;
+    decode.prune_dead = !args.keep_dead;
+    const auto samples = hwnas::read_latency_samples(args.samples, *space, 10, decode);
     const hwnas::FitResult fit = hwnas::adapt_profile(start, samples, args.batch, precision);
+    print_warnings(fit.report);
+    // Beyond 1000x either way the samples are in another unit, not from another device.
+    for (const auto& [name, v] : fit.report.parameters)
+      if (name.find("scale") != std::string::npos && (v > 1e3 || v < 1e-3)) {
+        std::ostringstream os;
+        os << args.samples << ": the adaptation multiplied the profile's times by " << name << " = " << v
+           << ": more than 1000x either way is no real device (latencies in another unit than ms?); nothing written";
+        throw hwnas::UserError(os.str());
+      }
     hwnas::DeviceProfile p = fit.profile;
+    p.measured_graph = args.keep_dead ? hwnas::MeasuredGraph::AsBuilt : hwnas::MeasuredGraph::Pruned;
     const std::string how = "adapted: hwnas calibrate --samples " + args.samples + " (" +
                             std::to_string(samples.size()) + " networks)";
     for (const char* f : {"efficiency", "kernel_overhead_us", "class_overhead_us", "network_overhead_us",
                           "memory_bandwidth_gbs", "cache_bandwidth_gbs"})
       p.sources[f] = how;
+    if (!p.corrections.empty()) p.sources["corrections"] = how;
     p.validate(args.samples + ": the profile adapted to these samples");  // no absurd value is written
     write_profile(p, out);
     std::cout << "few-shot adaptation of " << start.name << ": " << fit.report.brief() << "\nwritten to " << out << "\n";
@@ -77,6 +96,7 @@ void run_calibrate(const CalibrateArgs& args) {
   co.network_archs = args.network_archs;
   co.rounds = args.rounds;
   co.lookup_table = !args.no_lut;
+  co.prune_dead = !args.keep_dead;
   co.seed = args.seed;
   if (precision != hwnas::Precision::FP32)
     throw hwnas::UserError("--precision: measurement calibration runs LibTorch in fp32 on the CPU");
@@ -84,6 +104,8 @@ void run_calibrate(const CalibrateArgs& args) {
   const hwnas::CalibrationResult res = hwnas::calibrate_profile(
       start, co, [&](const hwnas::ArchGraph& g) { return torch.measure_latency_ms(g, mo); },
       [](const std::string& s) { std::cerr << s << "\n"; });
+  print_warnings(res.layer_fit);
+  print_warnings(res.network_fit);
   write_profile(res.profile, out);
   std::cout << "calibrated " << start.name << ": " << res.layers_measured << " layers, " << res.networks_measured
             << " networks\nlayer fit: " << res.layer_fit.brief() << "\nnetwork fit: " << res.network_fit.brief()
@@ -111,6 +133,9 @@ void setup_calibrate(CLI::App& root) {
                   "time every layer and network once per round, keep the fastest (noisy machines)")
       ->capture_default_str();
   cmd->add_flag("--no-lut", args->no_lut, "do not store the measured layers as a lookup table");
+  cmd->add_flag("--keep-dead", args->keep_dead,
+                "the networks were (--samples) or are to be (host) measured as built, dead edges and `none` ops "
+                "included; the profile records it");
   cmd->add_option("--seed", args->seed, "seed for the sampled architectures")->capture_default_str();
   cmd->callback([args] { run_calibrate(*args); });
 }

@@ -32,7 +32,7 @@ void run_enumerate(const EnumerateArgs& args) {
   hwnas::DecodeOptions dopts;
   dopts.prune_dead = !args.keep_dead;
   const auto start = std::chrono::steady_clock::now();
-  const hwnas::DeviceColumns hw(args.hw);
+  const hwnas::DeviceColumns hw(args.hw, dopts.prune_dead);
   std::string csv = "arch_str,params,macs,flops,hash" + hw.header() + "\n";
   std::unordered_set<std::uint64_t> distinct;
   std::size_t n = 0;

@@ -20,7 +20,7 @@ struct EvaluateArgs {
 
 void run_evaluate(const EvaluateArgs& args) {
   auto space = hwnas::make_space_from_cli(args.space, args.space_options);
-  const hwnas::DeviceColumns hw(args.hw);  // loads the --device profiles (errors before any output)
+  const hwnas::DeviceColumns hw(args.hw, !args.keep_dead);  // loads the --device profiles (errors before any output)
   const hwnas::Architecture a = hwnas::parse_arch_from_cli(*space, args.arch);
   hwnas::DecodeOptions dopts;
   dopts.prune_dead = !args.keep_dead;

@@ -15,17 +15,21 @@ struct MeasureArgs {
   std::string arch;
   hwnas::MeasureOptions opts;
   bool json = false;
+  bool keep_dead = false;
 };
 
 void run_measure(const MeasureArgs& args) {
   args.opts.validate();
   auto space = hwnas::make_space_from_cli(args.space, args.space_options);
   const hwnas::Architecture a = hwnas::parse_arch_from_cli(*space, args.arch);
-  const double ms = hwnas::cli::torch_plugin().measure_latency_ms(space->decode(a), args.opts);
+  hwnas::DecodeOptions decode;
+  decode.prune_dead = !args.keep_dead;
+  const double ms = hwnas::cli::torch_plugin().measure_latency_ms(space->decode(a, decode), args.opts);
   if (args.json) {
     std::cout << nlohmann::json{{"space", space->name()},      {"arch", space->to_string(a)},
                                 {"latency_ms", ms},            {"batch", args.opts.batch},
-                                {"repeats", args.opts.repeats}, {"threads", args.opts.threads}}
+                                {"repeats", args.opts.repeats}, {"threads", args.opts.threads},
+                                {"prune_dead", decode.prune_dead}}
                      .dump(2)
               << "\n";
   } else {
@@ -44,6 +48,7 @@ void setup_measure(CLI::App& root) {
   cmd->add_option("--warmup", args->opts.warmup, "untimed runs first")->capture_default_str();
   cmd->add_option("--threads", args->opts.threads, "LibTorch intra-op threads")->capture_default_str();
   cmd->add_flag("--json", args->json, "print one JSON object");
+  cmd->add_flag("--keep-dead", args->keep_dead, "measure the network as built (do not prune dead edges)");
   cmd->callback([args] { run_measure(*args); });
 }
 

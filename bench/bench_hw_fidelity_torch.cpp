@@ -188,9 +188,9 @@ int run(int argc, char** argv) {
     std::printf("held-out (mean of %d draws of %d networks to adapt on):\n", draws, shots);
     held("  MACs", f.macs, false);
     held("  analytic host.json", f.profile, true);
+    held("  op-count least squares", f.op_count, true);
     held("  few-shot, one time scale", f.global, true);
-    held("  few-shot, one compute scale", f.shared, true);
-    held("  few-shot, per-class scales", f.per_class, true);
+    held("  few-shot, structural", f.structure, true);
     held("  few-shot, chosen by leave-one-out", f.automatic, true);
   }
   return 0;

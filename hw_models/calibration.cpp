@@ -8,8 +8,10 @@
 #include <sstream>
 
 #include "hwnas/core/csv.h"
+#include "hwnas/core/rank_stats.h"
 #include "hwnas/core/error.h"
 #include "hwnas/core/rng.h"
+#include "structural_fit.h"
 
 namespace hwnas {
 
@@ -41,12 +43,6 @@ Eigen::VectorXd fit_multipliers(const Eigen::MatrixXd& F, const Eigen::VectorXd&
   A.bottomRows(m) = Eigen::MatrixXd::Identity(m, m) * prior_weight;
   b.tail(m).setConstant(prior_weight);
   return nnls(A, b);
-}
-
-double mape(const std::vector<double>& pred, const std::vector<double>& meas) {
-  double s = 0;
-  for (std::size_t i = 0; i < pred.size(); ++i) s += std::fabs(pred[i] - meas[i]) / meas[i];
-  return pred.empty() ? 0 : 100.0 * s / static_cast<double>(pred.size());
 }
 
 double peak_of(const DeviceProfile& p, Precision prec) {
@@ -180,7 +176,8 @@ std::string FitReport::brief() const {
   return os.str();
 }
 
-std::vector<LatencySample> read_latency_samples(const std::string& path, const SearchSpace& space, int min_rows) {
+std::vector<LatencySample> read_latency_samples(const std::string& path, const SearchSpace& space, int min_rows,
+                                                const DecodeOptions& decode) {
   const CsvTable t = read_csv_file(path);
   const std::size_t arch_col = t.require_column("arch_str");
   const std::size_t lat_col = t.require_column("latency_ms");
@@ -201,7 +198,7 @@ std::vector<LatencySample> read_latency_samples(const std::string& path, const S
     if (s.latency_ms > kMaxSampleLatencyMs)
       throw UserError(t.where(r) + ": column 'latency_ms': expected a latency in ms of at most 1e7 (about 3 hours), got '" +
                       t.rows[r][lat_col] + "'");
-    s.layers = space.layers(a);
+    s.layers = space.layers(a, decode);
     out.push_back(std::move(s));
   }
   if (static_cast<int>(out.size()) < min_rows)
@@ -228,6 +225,18 @@ std::vector<double> predict_prepared(const DeviceProfile& p, const std::vector<P
   std::vector<double> out;
   for (std::size_t i : use) out.push_back(m.predict(all[i].sample->layers, batch, prec).latency_ms);
   return out;
+}
+
+// Adds a warning for every fitted time multiplier (a report parameter named *scale*) beyond
+// kSuspectScale either way.
+void warn_large_scales(FitReport& r) {
+  for (const auto& [name, v] : r.parameters) {
+    if (name.find("scale") == std::string::npos || (v <= kSuspectScale && v >= 1.0 / kSuspectScale)) continue;
+    std::ostringstream os;
+    os << "the adaptation to whole networks multiplied times by " << name << " = " << v << " (more than "
+       << kSuspectScale << "x either way): the starting profile or the measurements are off, and the fit is suspect";
+    r.warnings.push_back(os.str());
+  }
 }
 
 // adapt_profile with a fixed model (Global, Shared or PerClass) on the samples all[use[...]].
@@ -341,14 +350,15 @@ FitResult adapt_fixed(const DeviceProfile& start, const std::vector<Prepared>& a
     res.report.parameters.push_back({"kernel_overhead_scale", total_k});
   }
   res.report.parameters.push_back({"network_overhead_us", res.profile.network_overhead_us});
+  warn_large_scales(res.report);
   return res;
 }
 
-// Mean relative error (%) of each sample predicted by a fit to the samples outside its fold, the
-// fold of sample i being i mod `folds` (folds = n: leave-one-out).
-double cross_validated_mape(const DeviceProfile& start, const std::vector<Prepared>& all, std::size_t folds, int batch,
-                            Precision precision, const AdaptOptions& opts, Scales model) {
-  double sum = 0;
+// Each sample predicted by a fit to the samples outside its fold, the fold of sample i being
+// i mod `folds` (folds = n: leave-one-out), in sample order.
+std::vector<double> cross_validated(const DeviceProfile& start, const std::vector<Prepared>& all, std::size_t folds,
+                                    int batch, Precision precision, const AdaptOptions& opts, Scales model) {
+  std::vector<double> out(all.size());
   std::vector<std::size_t> train, held;
   for (std::size_t f = 0; f < folds; ++f) {
     train.clear();
@@ -356,12 +366,78 @@ double cross_validated_mape(const DeviceProfile& start, const std::vector<Prepar
     for (std::size_t i = 0; i < all.size(); ++i) (i % folds == f ? held : train).push_back(i);
     const DeviceProfile fit = adapt_fixed(start, all, train, batch, precision, opts, model, false).profile;
     const std::vector<double> pred = predict_prepared(fit, all, held, batch, precision);
-    for (std::size_t k = 0; k < held.size(); ++k) {
-      const double y = all[held[k]].sample->latency_ms;
-      sum += std::fabs(pred[k] - y) / y;
-    }
+    for (std::size_t k = 0; k < held.size(); ++k) out[held[k]] = pred[k];
   }
-  return 100.0 * sum / static_cast<double>(all.size());
+  return out;
+}
+
+// The structural model's inputs over all samples: layer-key counts and the starting profile's
+// predictions (the prior it is blended with).
+struct StructuralInputs {
+  LayerKeyCounts features;
+  std::vector<double> profile_ms, measured_ms;
+};
+
+StructuralInputs structural_inputs(const DeviceProfile& start, const std::vector<Prepared>& all, int batch,
+                                   Precision precision) {
+  StructuralInputs in;
+  std::vector<const LayerList*> nets;
+  std::vector<std::size_t> every;
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    nets.push_back(&all[i].sample->layers);
+    in.measured_ms.push_back(all[i].sample->latency_ms);
+    every.push_back(i);
+  }
+  in.features = layer_key_counts(nets);
+  in.profile_ms = predict_prepared(start, all, every, batch, precision);
+  return in;
+}
+
+// Every layer's time (compute, memory, overheads) and the network overhead multiplied by `s`.
+void scale_profile_time(DeviceProfile& p, Precision precision, double s) {
+  PerOpClass mult;
+  for (OpClass c : kClasses) mult[c] = s;
+  apply_compute_multipliers(p, precision, mult, true);
+  p.memory_bandwidth_gbs /= s;
+  p.cache_bandwidth_gbs /= s;
+  p.kernel_overhead_us *= s;
+  for (OpClass c : kClasses) p.class_overhead_us[c] *= s;
+  p.network_overhead_us *= s;
+}
+
+// The structural model fitted to all samples, as a profile: the start scaled, its network
+// overhead shifted by the intercept, and the per-key deltas as corrections.
+FitResult adapt_structural(const DeviceProfile& start, const std::vector<Prepared>& all, const StructuralInputs& in,
+                           const std::vector<std::size_t>& use, int batch, Precision precision) {
+  const StructuralFit f = fit_structural(in.features.counts, in.profile_ms, in.measured_ms, use);
+  FitResult res;
+  res.profile = start;
+  std::vector<double> measured;
+  for (std::size_t i : use) measured.push_back(in.measured_ms[i]);
+  res.report.samples = static_cast<int>(use.size());
+  std::vector<double> before;
+  for (std::size_t i : use) before.push_back(in.profile_ms[i]);
+  res.report.mape_before = mape(before, measured);
+  const double scale = f.scale;  // positive (fit_structural holds it at a floor)
+  scale_profile_time(res.profile, precision, scale);
+  res.profile.network_overhead_us = std::max(0.0, res.profile.network_overhead_us + 1e3 * f.intercept_ms);
+  res.profile.corrections.batch = batch;
+  res.profile.corrections.precision = precision_name(precision);
+  double largest = 0;
+  for (Eigen::Index k = 0; k < f.delta_ms.size(); ++k) largest = std::max(largest, std::fabs(f.delta_ms(k)));
+  for (Eigen::Index k = 0; k < f.delta_ms.size(); ++k)
+    if (std::fabs(f.delta_ms(k)) > 1e-9 * largest && f.delta_ms(k) != 0)
+      res.profile.corrections.latency_us[in.features.keys[static_cast<std::size_t>(k)]] = 1e3 * f.delta_ms(k);
+  const HardwareModel m(res.profile);
+  std::vector<double> after;
+  for (std::size_t i : use) after.push_back(m.predict(all[i].sample->layers, batch, precision).latency_ms);
+  res.report.mape_after = mape(after, measured);
+  res.report.parameters.push_back({"time_scale", scale});
+  res.report.parameters.push_back({"network_overhead_us", res.profile.network_overhead_us});
+  res.report.parameters.push_back({"ridge", f.ridge});
+  res.report.parameters.push_back({"corrected_layer_kinds", static_cast<double>(res.profile.corrections.latency_us.size())});
+  warn_large_scales(res.report);
+  return res;
 }
 
 // Indices of samples whose measured / predicted ratio under the starting profile is far from the
@@ -385,6 +461,37 @@ std::vector<std::pair<std::size_t, double>> find_suspects(const DeviceProfile& s
   return out;
 }
 
+// How well a candidate's held-out predictions score: relative error plus rank error, both
+// fractions of what is wrong (the mean relative error, and the share of pairs of networks put in
+// the wrong order, (1 - Kendall tau) / 2), with the standard error of that sum over samples: each
+// sample's relative error plus the share of its pairs in the wrong order.
+struct HeldOutScore {
+  double mape = 0, tau = 0, total = 0, standard_error = 0;
+};
+
+HeldOutScore score_held_out(const std::vector<double>& pred, const std::vector<double>& measured) {
+  HeldOutScore s;
+  s.mape = mape(pred, measured);
+  s.tau = kendall(pred, measured);
+  if (!std::isfinite(s.tau)) s.tau = 0;  // all measurements (or predictions) equal: no order to get right
+  s.total = s.mape / 100.0 + (1.0 - s.tau) / 2.0;
+  const std::size_t n = pred.size();
+  if (n < 2) return s;
+  std::vector<double> wrong(n, 0);
+  for (std::size_t i = 0; i < n; ++i)
+    for (std::size_t j = i + 1; j < n; ++j)
+      if ((pred[i] - pred[j]) * (measured[i] - measured[j]) < 0) wrong[i] += 1, wrong[j] += 1;
+  double sum = 0, sum2 = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const double e = std::fabs(pred[i] - measured[i]) / measured[i] + wrong[i] / static_cast<double>(n - 1);
+    sum += e;
+    sum2 += e * e;
+  }
+  const double mean = sum / static_cast<double>(n);
+  s.standard_error = std::sqrt(std::max(0.0, sum2 / static_cast<double>(n) - mean * mean) / static_cast<double>(n));
+  return s;
+}
+
 FitResult adapt_chosen(const DeviceProfile& start, const std::vector<LatencySample>& samples, int batch,
                        Precision precision, const AdaptOptions& opts) {
   if (samples.empty()) throw UserError("adaptation needs at least one measured network");
@@ -396,42 +503,89 @@ FitResult adapt_chosen(const DeviceProfile& start, const std::vector<LatencySamp
   for (const auto& s : samples) all.push_back({&s, KernelTerms(base_model, s.layers, batch, precision)});
   std::vector<std::size_t> every(samples.size());
   for (std::size_t i = 0; i < every.size(); ++i) every[i] = i;
+  if (opts.scales == Scales::Structure) return adapt_structural(start, all, structural_inputs(start, all, batch, precision), every, batch, precision);
   if (opts.scales != Scales::Auto) return adapt_fixed(start, all, every, batch, precision, opts, opts.scales, true);
   if (samples.size() < 3) {
     FitResult r = adapt_fixed(start, all, every, batch, precision, opts, Scales::Global, true);
     r.report.choice = "one time scale (fewer than 3 samples)";
     return r;
   }
-  // Simplest first; a richer model must predict left-out networks strictly better to be chosen.
-  // Exact leave-one-out costs n fits per model; above exact_loo_max samples k-fold
+  // Simplest first; a richer model must predict left-out networks better by more than one
+  // standard error to be chosen.
+  // Exact leave-one-out costs n fits per scale model; above exact_loo_max samples k-fold
   // cross-validation (k fits) scores them instead, which many samples make just as reliable.
+  // The structural model's leave-one-out predictions come in closed form (at its ridge weight,
+  // itself chosen by leave-one-out error on the samples).
   const bool exact = static_cast<int>(samples.size()) <= opts.exact_loo_max;
   const std::size_t folds = exact ? samples.size() : std::min(samples.size(), static_cast<std::size_t>(opts.cv_folds));
-  const std::array<std::pair<Scales, const char*>, 3> models{{{Scales::Global, "one time scale"},
+  const std::array<std::pair<Scales, const char*>, 4> models{{{Scales::Global, "one time scale"},
                                                                {Scales::Shared, "one compute scale"},
-                                                               {Scales::PerClass, "a compute scale per op class"}}};
-  std::array<double, 3> cv{};
+                                                               {Scales::PerClass, "a compute scale per op class"},
+                                                               {Scales::Structure, "structural (layer kinds)"}}};
+  const std::array<const char*, 4> short_name{"one time scale", "one compute scale", "per op class", "structural"};
+  std::vector<double> measured;
+  for (const auto& s : samples) measured.push_back(s.latency_ms);
+  const StructuralInputs in = structural_inputs(start, all, batch, precision);
+  std::array<HeldOutScore, 4> cv{};
   std::size_t best = 0;
   for (std::size_t k = 0; k < models.size(); ++k) {
-    cv[k] = cross_validated_mape(start, all, folds, batch, precision, opts, models[k].first);
-    if (cv[k] < cv[best]) best = k;
+    std::vector<double> pred;
+    if (models[k].first != Scales::Structure) {
+      pred = cross_validated(start, all, folds, batch, precision, opts, models[k].first);
+    } else if (exact) {
+      pred = fit_structural(in.features.counts, in.profile_ms, in.measured_ms, every).loo_ms;
+    } else {
+      // The folds fit at the ridge weight leave-one-out picks on all samples (as the exact
+      // rule scores it), so k-fold with k = n agrees with leave-one-out.
+      const std::vector<double> ridge{fit_structural(in.features.counts, in.profile_ms, in.measured_ms, every).ridge};
+      pred.assign(samples.size(), 0);
+      std::vector<std::size_t> train;
+      for (std::size_t f = 0; f < folds; ++f) {
+        train.clear();
+        for (std::size_t i = 0; i < samples.size(); ++i)
+          if (i % folds != f) train.push_back(i);
+        const StructuralFit fit = fit_structural(in.features.counts, in.profile_ms, in.measured_ms, train, ridge);
+        for (std::size_t i = f; i < samples.size(); i += folds)
+          pred[i] = predict_structural(fit, in.features.counts, in.profile_ms, i);
+      }
+    }
+    cv[k] = score_held_out(pred, measured);
+    if (cv[k].total < cv[best].total) best = k;
   }
-  FitResult r = adapt_fixed(start, all, every, batch, precision, opts, models[best].first, true);
+  // The one-standard-error rule, as for the structural model's ridge: the simplest model whose
+  // held-out score is within one standard error of the best. A handful of samples cannot tell
+  // close models apart, and the simpler one keeps more of the profile.
+  for (std::size_t k = 0; k < best; ++k)
+    if (cv[k].total <= cv[best].total + cv[best].standard_error) {
+      best = k;
+      break;
+    }
+  FitResult r = models[best].first == Scales::Structure
+                    ? adapt_structural(start, all, in, every, batch, precision)
+                    : adapt_fixed(start, all, every, batch, precision, opts, models[best].first, true);
   std::ostringstream os;
   os.precision(3);
   os << models[best].second << " (";
   if (exact) os << "leave-one-out";
   else os << folds << "-fold cross-validation";
-  os << " MAPE: " << cv[0] << "% one time scale, " << cv[1] << "% one compute scale, " << cv[2] << "% per op class)";
+  os << " MAPE:";
+  for (std::size_t k = 0; k < models.size(); ++k) os << (k ? ", " : " ") << cv[k].mape << "% " << short_name[k];
+  os << "; Kendall tau:";
+  for (std::size_t k = 0; k < models.size(); ++k) os << (k ? ", " : " ") << cv[k].tau << " " << short_name[k];
+  os << ")";
   r.report.choice = os.str();
   return r;
 }
 
 }  // namespace
 
-FitResult adapt_profile(const DeviceProfile& start, const std::vector<LatencySample>& samples, int batch,
+FitResult adapt_profile(const DeviceProfile& start_in, const std::vector<LatencySample>& samples, int batch,
                         Precision precision, const AdaptOptions& opts) {
   opts.validate();
+  // A new fit replaces what an earlier one learned on top of the analytic model.
+  DeviceProfile start = start_in;
+  start.lookup_table = {};
+  start.corrections = {};
   // Samples far off the others are left out of the fit when they are few (at most a quarter).
   const auto suspects = find_suspects(start, samples, batch, precision);
   const bool leave_out = !suspects.empty() && suspects.size() * 4 <= samples.size();
@@ -517,6 +671,23 @@ FitResult fit_layer_measurements(const DeviceProfile& start, const std::vector<L
         {std::string("overhead_us.") + op_class_name(c), res.profile.kernel_overhead_us + res.profile.class_overhead_us[c]});
   }
   res.report.parameters.push_back({"memory_bandwidth_gbs", res.profile.memory_bandwidth_gbs});
+  // An efficiency at its cap means the layers ran faster than the peak allows: the fit could not
+  // follow them, and what is fitted later (the network adaptation) scales to make up for it.
+  std::array<bool, kNumOpClasses> measured_class{};
+  {
+    const HardwareModel m(res.profile);
+    for (const auto& x : ms) {
+      LayerList one;
+      one.layers.push_back(x.layer);
+      const LayerTerms t = m.terms(one, batch, precision)[0];
+      if (t.kernels > 0) measured_class[static_cast<int>(t.cls)] = true;
+    }
+  }
+  for (OpClass c : kClasses)
+    if (measured_class[static_cast<int>(c)] && res.profile.efficiency[c] >= 1.0 - 1e-9)
+      res.report.warnings.push_back(std::string("efficiency.") + op_class_name(c) +
+                                    " hit its bound of 1.0: the measured layers ran faster than the profile's " +
+                                    precision_name(precision) + " peak allows (peak too low?), and the fit is suspect");
   return res;
 }
 
@@ -592,13 +763,15 @@ CalibrationResult calibrate_profile(const DeviceProfile& start, const Calibratio
   };
   CalibrationResult res;
   Rng rng(opts.seed);
+  DecodeOptions decode;
+  decode.prune_dead = opts.prune_dead;
   // 1. Distinct layer configurations of the spaces.
   std::map<std::string, LayerCost> distinct;
   std::vector<std::unique_ptr<SearchSpace>> spaces;
   for (const auto& cs : opts.spaces) spaces.push_back(make_space(cs.name, cs.options));
   for (const auto& space : spaces) {
     for (int i = 0; i < opts.layer_sample_archs; ++i) {
-      const LayerList ll = space->layers(space->sample(rng));
+      const LayerList ll = space->layers(space->sample(rng), decode);
       for (const LayerCost& l : ll.layers)
         if (l.kind != OpKind::Identity) distinct.emplace(layer_key(l), l);
     }
@@ -637,7 +810,7 @@ CalibrationResult calibrate_profile(const DeviceProfile& start, const Calibratio
   for (const auto& space : spaces) {
     for (int i = 0; i < opts.network_archs; ++i) {
       const Architecture a = space->sample(rng);
-      net_graphs.push_back(space->decode(a));
+      net_graphs.push_back(space->decode(a, decode));
       LatencySample s;
       s.arch = space->to_string(a);
       s.layers = count_costs(net_graphs.back());
@@ -682,6 +855,8 @@ CalibrationResult calibrate_profile(const DeviceProfile& start, const Calibratio
                         "memory_bandwidth_gbs", "cache_bandwidth_gbs"})
     res.profile.sources[f] = how;
   if (opts.lookup_table) res.profile.sources["lookup_table"] = how;
+  if (!res.profile.corrections.empty()) res.profile.sources["corrections"] = how;
+  res.profile.measured_graph = opts.prune_dead ? MeasuredGraph::Pruned : MeasuredGraph::AsBuilt;
   res.profile.validate("calibrated profile");
   return res;
 }

@@ -15,7 +15,7 @@ std::string number(double v) {
 }
 }  // namespace
 
-DeviceColumns::DeviceColumns(const DeviceCliOptions& o) {
+DeviceColumns::DeviceColumns(const DeviceCliOptions& o, bool prune_dead) {
   if (o.batch && *o.batch < 1) throw UserError("--batch: expected a positive integer, got " + std::to_string(*o.batch));
   if (o.devices.empty() && o.batch)
     throw UserError("--batch " + std::to_string(*o.batch) +
@@ -40,6 +40,7 @@ DeviceColumns::DeviceColumns(const DeviceCliOptions& o) {
     }
     for (const auto& e : models_)
       if (e.source == d) throw UserError("--device: '" + d + "' given twice");
+    warn_measured_graph_mismatch(p, prune_dead);
     const int batch = o.batch ? *o.batch : p.default_batch;
     const Precision prec = precision ? *precision : parse_precision(p.default_precision);
     std::string name = p.name;

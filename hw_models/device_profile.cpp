@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <iostream>
+#include <mutex>
+#include <set>
 
 #include "hwnas/core/error.h"
 #include "hwnas/core/suggest.h"
@@ -131,7 +134,7 @@ DeviceProfile DeviceProfile::from_json(const nlohmann::json& j, const std::strin
     if (!s) throw UserError(r.child("sources") + ": required field is missing (where each number came from)");
     JsonReader sr(*s, r.child("sources"));
     std::vector<std::string> allowed = sourced_fields();
-    allowed.insert(allowed.end(), {"class_overhead_us", "threads", "lookup_table"});
+    allowed.insert(allowed.end(), {"class_overhead_us", "threads", "lookup_table", "corrections"});
     for (const auto& f : allowed)
       if (sr.has(f)) p.sources[f] = sr.require<std::string>(f);
     sr.finish();
@@ -158,6 +161,28 @@ DeviceProfile DeviceProfile::from_json(const nlohmann::json& j, const std::strin
           p.lookup_table.network_overhead_us);
     if (p.lookup_table.precision != "fp32" && p.lookup_table.precision != "fp16" && p.lookup_table.precision != "int8")
       throw UserError(lr.child("precision") + ": expected \"fp32\", \"fp16\" or \"int8\", got \"" + p.lookup_table.precision + "\"");
+  }
+  if (const nlohmann::json* t = r.raw("corrections")) {
+    JsonReader cr(*t, r.child("corrections"));
+    p.corrections.batch = cr.require<int>("batch");
+    p.corrections.precision = cr.require<std::string>("precision");
+    const nlohmann::json* e = cr.raw("latency_us");
+    if (!e || !e->is_object()) throw UserError(cr.child("latency_us") + ": expected an object {layer key: microseconds}");
+    for (auto it = e->begin(); it != e->end(); ++it) {
+      const double v = JsonReader::convert<double>(it.value(), cr.child("latency_us") + "." + it.key());
+      check(std::isfinite(v), source, "corrections.latency_us." + it.key(), "a finite number", v);
+      p.corrections.latency_us[it.key()] = v;
+    }
+    cr.finish();
+    check(p.corrections.batch >= 1, source, "corrections.batch", "a positive integer", p.corrections.batch);
+    if (p.corrections.precision != "fp32" && p.corrections.precision != "fp16" && p.corrections.precision != "int8")
+      throw UserError(cr.child("precision") + ": expected \"fp32\", \"fp16\" or \"int8\", got \"" + p.corrections.precision + "\"");
+  }
+  if (r.has("measured_graph")) {
+    const std::string g = r.require<std::string>("measured_graph");
+    if (g == "pruned") p.measured_graph = MeasuredGraph::Pruned;
+    else if (g == "as_built") p.measured_graph = MeasuredGraph::AsBuilt;
+    else throw UserError(r.child("measured_graph") + ": expected \"pruned\" or \"as_built\", got \"" + g + "\"");
   }
   r.finish();
   p.validate(source);
@@ -216,6 +241,12 @@ void DeviceProfile::validate(const std::string& source) const {
     non_negative(lookup_table.network_overhead_us, "lookup_table.network_overhead_us", 1e8, "us");
     for (const auto& [key, us] : lookup_table.latency_us) non_negative(us, "lookup_table.latency_us." + key, 1e9, "us");
   }
+  if (!corrections.empty()) {
+    within(corrections.batch, "corrections.batch", 1, 1e6, "samples");
+    for (const auto& [key, us] : corrections.latency_us)
+      check(std::isfinite(us) && std::fabs(us) <= 1e9, source, "corrections.latency_us." + key,
+            "a finite number of us, at most 1e9 in magnitude", us);
+  }
 }
 
 nlohmann::json DeviceProfile::to_json() const {
@@ -250,7 +281,38 @@ nlohmann::json DeviceProfile::to_json() const {
                          {"network_overhead_us", lookup_table.network_overhead_us},
                          {"latency_us", lookup_table.latency_us}};
   }
+  if (!corrections.empty())
+    j["corrections"] = {
+        {"batch", corrections.batch}, {"precision", corrections.precision}, {"latency_us", corrections.latency_us}};
+  if (measured_graph != MeasuredGraph::Unspecified) j["measured_graph"] = measured_graph_name(measured_graph);
   return j;
+}
+
+const char* measured_graph_name(MeasuredGraph g) {
+  switch (g) {
+    case MeasuredGraph::Pruned: return "pruned";
+    case MeasuredGraph::AsBuilt: return "as_built";
+    case MeasuredGraph::Unspecified: break;
+  }
+  return "";
+}
+
+std::string measured_graph_mismatch(const DeviceProfile& p, bool prune_dead) {
+  if (p.measured_graph == MeasuredGraph::Unspecified) return "";
+  if ((p.measured_graph == MeasuredGraph::Pruned) == prune_dead) return "";
+  return std::string("warning: device ") + p.name + " was calibrated on networks " +
+         (prune_dead ? "as built (every op, dead edges too)" : "with dead edges pruned") + " but networks are costed " +
+         (prune_dead ? "with dead edges pruned; add --keep-dead (\"prune_dead\": false in a search config) to cost them as built"
+                     : "as built; drop --keep-dead (\"prune_dead\": true in a search config) to cost them pruned");
+}
+
+void warn_measured_graph_mismatch(const DeviceProfile& p, bool prune_dead) {
+  const std::string w = measured_graph_mismatch(p, prune_dead);
+  if (w.empty()) return;
+  static std::mutex mu;
+  static std::set<std::string> said;
+  std::lock_guard<std::mutex> lock(mu);
+  if (said.insert(w).second) std::cerr << w << "\n";
 }
 
 std::string device_profile_dir() { return std::string(HWNAS_SOURCE_DIR) + "/configs/hardware"; }

@@ -174,8 +174,11 @@ HwPrediction HardwareModel::predict(const LayerList& list, int batch, Precision 
   const bool use_lut = batch == p_.lookup_table.batch &&
                        ((precision == Precision::FP32 && lut_fp32_) || (precision == Precision::FP16 && lut_fp16_) ||
                         (precision == Precision::INT8 && lut_int8_));
+  const bool use_corrections = !p_.corrections.empty() && batch == p_.corrections.batch &&
+                               p_.corrections.precision == precision_name(precision);
   const double pj_flop = energy_pj_per_flop(p_, precision);
   HwPrediction out;
+  double uncorrected_ms = 0, corrected_ms = 0;  // the corrected layers' latency before and after
   if (with_layers) out.layers.reserve(ts.size());
   for (std::size_t i = 0; i < ts.size(); ++i) {
     const LayerTerms& t = ts[i];
@@ -189,6 +192,14 @@ HwPrediction HardwareModel::predict(const LayerList& list, int batch, Precision 
       }
     }
     if (!from_lut) latency = layer_latency_ms(t);
+    if (use_corrections && !from_lut && list.layers[i].kind != OpKind::Identity) {
+      auto it = p_.corrections.latency_us.find(layer_key(list.layers[i]));
+      if (it != p_.corrections.latency_us.end()) {
+        uncorrected_ms += latency;
+        latency += it->second * 1e-3;  // a layer may go negative: corrections are fitted as a sum
+        corrected_ms += latency;
+      }
+    }
     const double dynamic = 1e-9 * (t.flops * pj_flop + t.dram_bytes * p_.energy_pj_per_dram_byte);  // pJ -> mJ
     out.latency_ms += latency;
     out.dynamic_energy_mj += dynamic;
@@ -211,6 +222,10 @@ HwPrediction HardwareModel::predict(const LayerList& list, int batch, Precision 
     }
   }
   out.latency_ms += 1e-3 * (use_lut ? p_.lookup_table.network_overhead_us : p_.network_overhead_us);
+  // Far outside the networks they were fitted to, corrections may not cut a network below a
+  // tenth of its latency without them.
+  const double without_ms = out.latency_ms - corrected_ms + uncorrected_ms;
+  if (out.latency_ms < 0.1 * without_ms) out.latency_ms = 0.1 * without_ms;
   out.energy_mj = out.dynamic_energy_mj + p_.static_power_w * out.latency_ms;
   // Validated profiles keep both finite for any real network; a profile built in code may not.
   if (!std::isfinite(out.latency_ms) || !std::isfinite(out.energy_mj)) {

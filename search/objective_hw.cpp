@@ -22,6 +22,7 @@ class HardwareSource : public ObjectiveSource {
     device_ = r.require<std::string>("device");
     batch_ = r.get<int>("batch", 1);
     precision_text_ = r.get<std::string>("precision", "fp32");
+    decode_.prune_dead = r.get<bool>("prune_dead", true);
     r.finish();
     if (batch_ < 1) throw UserError(r.child("batch") + ": expected a positive integer, got " + std::to_string(batch_));
     // A device given as a file is resolved against the config's folder; a bare name is a built-in profile.
@@ -41,15 +42,18 @@ class HardwareSource : public ObjectiveSource {
     } catch (const UserError& e) {
       throw UserError(r.child("device") + ": " + e.what());
     }
+    warn_measured_graph_mismatch(model_->profile(), decode_.prune_dead);
   }
 
   std::string kind() const override { return q_ == HardwareQuantity::LatencyMs ? "latency" : "energy"; }
   bool cheap() const override { return true; }
   nlohmann::json resolved_spec() const override {
-    return {{"device", device_}, {"batch", batch_}, {"precision", precision_text_}};
+    return {{"device", device_}, {"batch", batch_}, {"precision", precision_text_}, {"prune_dead", decode_.prune_dead}};
   }
   ObjectiveValue evaluate(const Candidate& c) const override {
-    const HwPrediction p = model_->predict(c.layers(), batch_, precision_);
+    // The candidate's layers are the deployed (pruned) network; as built they are decoded here.
+    const HwPrediction p = decode_.prune_dead ? model_->predict(c.layers(), batch_, precision_)
+                                              : model_->predict(c.space().layers(c.arch(), decode_), batch_, precision_);
     return ObjectiveValue::success(q_ == HardwareQuantity::LatencyMs ? p.latency_ms : p.energy_mj);
   }
 
@@ -58,6 +62,7 @@ class HardwareSource : public ObjectiveSource {
   std::string device_, precision_text_;
   int batch_ = 1;
   Precision precision_{};
+  DecodeOptions decode_;
   std::optional<HardwareModel> model_;
 };
 

@@ -74,7 +74,7 @@ Nb201Space::Nb201Space(Nb201Options opts) : opts_(std::move(opts)) {
     const TensorShape shape{channels, size, size};
     auto& t = tables_[s];
     auto& sl = stage_layers_[s];
-    for (int op = kSkip; op <= kPool; ++op) {
+    for (int op = kNone; op <= kPool; ++op) {
       TensorShape in = shape;
       for (const OpEdge& e : op_chain(op, channels, 0, "")) {
         sl.op[op].push_back(edge_cost(e, in));
@@ -117,6 +117,7 @@ std::vector<OpEdge> Nb201Space::op_chain(int op, int channels, int cell, const s
     return e;
   };
   switch (op) {
+    case kNone: chain.push_back(make(OpKind::Zero, ".zero")); break;  // only as built (see layout())
     case kSkip: chain.push_back(make(OpKind::Identity, ".skip")); break;
     case kConv1:
     case kConv3: {
@@ -136,7 +137,7 @@ std::vector<OpEdge> Nb201Space::op_chain(int op, int channels, int cell, const s
       chain.push_back(pool);
       break;
     }
-    default: HWNAS_CHECK(false, "op_chain of none");
+    default: HWNAS_CHECK(false, "op_chain of an unknown op");
   }
   return chain;
 }
@@ -210,7 +211,9 @@ Nb201Space::CellLayout Nb201Space::layout(const Architecture& a, bool prune) con
   L.exists[0] = L.exists[3] = true;
   for (int k = 0; k < kEdges; ++k) {
     const auto [to, from] = kEdgeEnds[k];
-    L.live[k] = on[k] && (!prune || (from_input[from] && to_output[to]));
+    // As built, every edge runs, as in NAS-Bench-201's reference code: a `none` edge computes
+    // x * 0 (a Zero op) and its node sums it with the others, and dead branches run too.
+    L.live[k] = !prune || (on[k] && from_input[from] && to_output[to]);
     if (L.live[k]) {
       L.exists[to] = L.exists[from] = true;
       ++L.live_inputs[to];

@@ -157,5 +157,43 @@ TEST(DeviceProfile, LookupTableRoundTripsAndIsValidated) {
             "x.json: lookup_table.latency_us.relu 16x32x32>16x32x32: expected a non-negative number, got -1");
 }
 
+TEST(DeviceProfile, CorrectionsAndMeasuredGraphRoundTripAndAreValidated) {
+  nlohmann::json j = host_json();
+  j["corrections"] = {{"batch", 1}, {"precision", "fp32"}, {"latency_us", {{"zero 16x32x32>16x32x32", -2.5}}}};
+  j["measured_graph"] = "as_built";
+  const DeviceProfile p = DeviceProfile::from_json(j, "x.json");
+  EXPECT_DOUBLE_EQ(p.corrections.latency_us.at("zero 16x32x32>16x32x32"), -2.5);
+  EXPECT_EQ(p.measured_graph, MeasuredGraph::AsBuilt);
+  EXPECT_EQ(DeviceProfile::from_json(p.to_json(), "y").to_json(), p.to_json());
+  EXPECT_EQ(p.to_json()["measured_graph"], "as_built");
+  EXPECT_FALSE(load_device("host").to_json().contains("measured_graph"));  // not calibrated: not said
+  nlohmann::json bad = j;
+  bad["measured_graph"] = "asbuilt";
+  EXPECT_EQ(error_of([&] { DeviceProfile::from_json(bad, "x.json"); }),
+            "x.json: measured_graph: expected \"pruned\" or \"as_built\", got \"asbuilt\"");
+  bad = j;
+  bad["corrections"]["precision"] = "fp64";
+  EXPECT_EQ(error_of([&] { DeviceProfile::from_json(bad, "x.json"); }),
+            "x.json: corrections.precision: expected \"fp32\", \"fp16\" or \"int8\", got \"fp64\"");
+  bad = j;
+  bad["corrections"]["latency_us"]["zero 16x32x32>16x32x32"] = "fast";
+  EXPECT_NE(error_of([&] { DeviceProfile::from_json(bad, "x.json"); }).find("corrections.latency_us.zero 16x32x32>16x32x32"),
+            std::string::npos);
+}
+
+TEST(DeviceProfile, CostingTheOtherGraphThanTheMeasuredOneWarns) {
+  DeviceProfile p = load_device("pixel-3");
+  EXPECT_EQ(measured_graph_mismatch(p, true), "");  // says nothing: no warning
+  p.measured_graph = MeasuredGraph::AsBuilt;
+  EXPECT_EQ(measured_graph_mismatch(p, false), "");
+  EXPECT_EQ(measured_graph_mismatch(p, true),
+            "warning: device pixel-3 was calibrated on networks as built (every op, dead edges too) but networks are "
+            "costed with dead edges pruned; add --keep-dead (\"prune_dead\": false in a search config) to cost them as built");
+  p.measured_graph = MeasuredGraph::Pruned;
+  EXPECT_EQ(measured_graph_mismatch(p, true), "");
+  EXPECT_NE(measured_graph_mismatch(p, false).find("calibrated on networks with dead edges pruned but networks are costed as built"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace hwnas

@@ -145,6 +145,25 @@ TEST(LatencyModel, LookupTableReplacesMeasuredLayers) {
   EXPECT_FALSE(m.predict(l, 1, Precision::FP16, true).layers[0].from_lookup_table);
 }
 
+TEST(LatencyModel, CorrectionsAddToTheirLayerKindsAtTheirBatchAndPrecision) {
+  DeviceProfile prof = round_profile();
+  const LayerList l = list_of({conv3x3(), simple(OpKind::ReLU, "r.relu")});
+  const double plain = HardwareModel(prof).predict(l, 1, Precision::FP32).latency_ms;
+  prof.corrections.batch = 1;
+  prof.corrections.precision = "fp32";
+  prof.corrections.latency_us[layer_key(conv3x3())] = 40;
+  HardwareModel m(prof);
+  EXPECT_DOUBLE_EQ(m.predict(l, 1, Precision::FP32).latency_ms, plain + 0.040);
+  EXPECT_DOUBLE_EQ(m.predict(l, 2, Precision::FP32).latency_ms, HardwareModel(round_profile()).predict(l, 2, Precision::FP32).latency_ms);
+  EXPECT_DOUBLE_EQ(m.predict(l, 1, Precision::FP16).latency_ms, HardwareModel(round_profile()).predict(l, 1, Precision::FP16).latency_ms);
+  // A correction may take a layer below zero (corrections are fitted as a sum), but not the
+  // network below a tenth of its latency without corrections.
+  prof.corrections.latency_us[layer_key(conv3x3())] = -50;
+  EXPECT_NEAR(HardwareModel(prof).predict(l, 1, Precision::FP32).latency_ms, plain - 0.050, 1e-12);
+  prof.corrections.latency_us[layer_key(conv3x3())] = -1e6;
+  EXPECT_NEAR(HardwareModel(prof).predict(l, 1, Precision::FP32).latency_ms, 0.1 * plain, 1e-12);
+}
+
 TEST(LatencyModel, PrecisionNames) {
   EXPECT_EQ(parse_precision("fp32"), Precision::FP32);
   EXPECT_EQ(parse_precision("bf16"), Precision::FP16);

@@ -145,11 +145,14 @@ TEST(Export, DotHasEveryOpInACompactDrawing) {
     const std::string name = "\\n" + g.edge(e).name + ": ", first = "tooltip=\"" + g.edge(e).name + ": ";
     EXPECT_EQ(count_of(dot, name) + count_of(dot, first), 1u) << g.edge(e).name << "\n" << dot;
   }
-  // The stem's conv and bn are one edge; the zero edge of an all-none cell is dashed.
+  // The stem's conv and bn are one edge; zero edges are dashed: as built, every `none` edge is a
+  // Zero op; pruned, a node left without inputs is one.
   EXPECT_NE(dot.find("[label=\"conv k3 ->16 · bn\", tooltip=\"stem.conv: conv2d 3->16 k3 s1 p1\\nstem.bn: batch_norm 16\"]"),
             std::string::npos)
       << dot;
-  EXPECT_NE(dot.find("[label=\"zero\", tooltip=\"cells.0.node3.zero: zero\", style=dashed]"), std::string::npos);
+  EXPECT_NE(dot.find("[label=\"zero\", tooltip=\"cells.0.edge_3_2.zero: zero\", style=dashed]"), std::string::npos) << dot;
+  EXPECT_NE(hwnas::graph_dot(space->decode(space->parse(kZeroCell))).find("[label=\"zero\", tooltip=\"cells.0.node3.zero: zero\", style=dashed]"),
+            std::string::npos);
   EXPECT_NE(dot.find("[label=\"3x32x32\", tooltip=\"input\", xlabel=\"input\", style=\"rounded,bold\"]"), std::string::npos);
   EXPECT_NE(dot.find("subgraph cluster_0 {\nlabel=\"cell 0\";"), std::string::npos);
   EXPECT_NE(dot.find("avg_pool k2 s2"), std::string::npos);

@@ -112,6 +112,13 @@ TEST(Nb201, DeadEdgesArePrunedOnlyWhenAsked) {
   const Architecture b = s.parse("|none~0|+|none~0|nor_conv_1x1~1|+|skip_connect~0|none~1|nor_conv_1x1~2|");
   EXPECT_EQ(s.count(b).params, 73306);
   EXPECT_GT(s.count(b, keep).params, 73306);
+  // As built, each of the 4 `none` edges of a is a Zero op in each of the 15 cells; pruned, the
+  // only Zero ops are nodes left without inputs (none here: node 1 and node 3 have one each).
+  auto zeros = [](const LayerList& l) {
+    return std::count_if(l.layers.begin(), l.layers.end(), [](const LayerCost& x) { return x.kind == OpKind::Zero; });
+  };
+  EXPECT_EQ(zeros(s.layers(a, keep)), 60);
+  EXPECT_EQ(zeros(s.layers(a)), 0);
 }
 
 TEST(Nb201, CanonicalHashEqualForEquivalentArchitectures) {

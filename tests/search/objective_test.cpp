@@ -148,10 +148,31 @@ TEST(ObjectiveSource, LatencyAndEnergyAreTheHardwareModelsPrediction) {
   auto lat = make_objective_source("latency", {{"device", "raspberry-pi-4"}}, "o", ctx);
   auto en = make_objective_source("energy", {{"device", "rtx-4090"}, {"batch", 8}, {"precision", "fp16"}}, "o", ctx);
   EXPECT_TRUE(lat->cheap());
-  EXPECT_EQ(lat->resolved_spec(), (nlohmann::json{{"device", "raspberry-pi-4"}, {"batch", 1}, {"precision", "fp32"}}));
+  EXPECT_EQ(lat->resolved_spec(),
+            (nlohmann::json{{"device", "raspberry-pi-4"}, {"batch", 1}, {"precision", "fp32"}, {"prune_dead", true}}));
   EXPECT_GT(lat->evaluate(Candidate(*space, a)).value,
             lat->evaluate(Candidate(*space, space->parse(kSkipOnly))).value);
   EXPECT_GT(en->evaluate(Candidate(*space, a)).value, en->evaluate(Candidate(*space, space->parse(kSkipOnly))).value);
+}
+
+TEST(ObjectiveSource, LatencyCostsTheNetworkAsBuiltWhenAsked) {
+  auto space = make_space("nb201");
+  ObjectiveContext ctx{space.get(), "", 0};
+  // Node 1's conv feeds only `none` edges: dead when pruned, run as built (with the Zero ops).
+  const Architecture a = space->parse("|nor_conv_3x3~0|+|none~0|none~1|+|skip_connect~0|none~1|none~2|");
+  auto pruned = make_objective_source("latency", {{"device", "raspberry-pi-4"}}, "o", ctx);
+  auto built = make_objective_source("latency", {{"device", "raspberry-pi-4"}, {"prune_dead", false}}, "o", ctx);
+  EXPECT_EQ(built->resolved_spec()["prune_dead"], false);
+  DecodeOptions keep;
+  keep.prune_dead = false;
+  const HardwareModel m(load_device("raspberry-pi-4"));
+  EXPECT_DOUBLE_EQ(built->evaluate(Candidate(*space, a)).value, m.predict(space->layers(a, keep), 1, Precision::FP32).latency_ms);
+  EXPECT_DOUBLE_EQ(pruned->evaluate(Candidate(*space, a)).value, m.predict(space->layers(a), 1, Precision::FP32).latency_ms);
+  EXPECT_GT(built->evaluate(Candidate(*space, a)).value, pruned->evaluate(Candidate(*space, a)).value);
+  EXPECT_EQ(user_error([&] {
+              make_objective_source("latency", {{"device", "raspberry-pi-4"}, {"prune_dead", "no"}}, "o", ctx);
+            }),
+            "o.latency.prune_dead: expected true or false, got string \"no\"");
 }
 
 TEST(ObjectiveSource, LatencyAndEnergyMatchAHandComputedToyDevice) {

@@ -7,7 +7,8 @@
 //    errors).
 //  - adapt_profile: few-shot adaptation from >= 10 whole networks: one overall time scale, or
 //    compute (shared or per op class), memory and kernel-overhead scales, plus the network
-//    overhead, with a weak prior towards the current profile; chosen by leave-one-out error.
+//    overhead, with a weak prior towards the current profile, or a structural model (a learned
+//    time per layer kind blended with the profile); chosen by leave-one-out error and rank error.
 //  - calibrate_profile: the whole procedure behind `hwnas calibrate --device host`: collect the
 //    distinct layers of the spaces, time each as a one-layer network, fit, build the lookup
 //    table, then time whole networks for the per-network overhead and a final adaptation.
@@ -40,7 +41,12 @@ struct LatencySample {
 /// Reads a CSV with columns arch_str and latency_ms (other columns ignored). Errors name the
 /// file, line and column: missing columns, malformed or unknown architectures, non-positive,
 /// non-numeric or absurd (> 1e7 ms) latencies, fewer than `min_rows` rows.
-std::vector<LatencySample> read_latency_samples(const std::string& path, const SearchSpace& space, int min_rows = 10);
+/// `decode` says which network the measurements ran (dead edges pruned, the default, or as built).
+std::vector<LatencySample> read_latency_samples(const std::string& path, const SearchSpace& space, int min_rows = 10,
+                                                const DecodeOptions& decode = {});
+
+/// A fitted time multiplier beyond this factor (either way) makes the fit suspect.
+constexpr double kSuspectScale = 8.0;
 
 struct FitReport {
   int samples = 0;
@@ -53,6 +59,10 @@ struct FitReport {
   /// quarter of the samples they are left out of the fit (`suspects_left_out`).
   std::vector<std::pair<std::string, double>> suspects;
   bool suspects_left_out = false;
+  /// Signs that the fit is suspect, one sentence each, for stderr (not in brief()): a layer fit
+  /// whose efficiency hit its bound of 1 (the measured layers ran faster than the profile's peak
+  /// allows), an adaptation that scaled a time by more than kSuspectScale either way.
+  std::vector<std::string> warnings;
   std::string brief() const;
 };
 
@@ -65,9 +75,13 @@ struct AdaptOptions {
   ///  - Shared: separate compute, memory and kernel-overhead multipliers;
   ///  - PerClass: as Shared with one compute multiplier per op class (each pulled towards a
   ///    shared scale with `class_weight`);
-  ///  - Auto: the one with the lowest leave-one-out error on the samples (the simpler one on a
-  ///    tie; Global with fewer than 3 samples).
-  enum class Scales { Auto, Global, Shared, PerClass };
+  ///  - Structure: the profile's prediction scaled, plus an intercept and a learned time per
+  ///    layer kind (layer_key), ridge-regularised towards the profile (hw_models/structural_fit.h);
+  ///    stored as the profile's `corrections`. It can reorder architectures;
+  ///  - Auto: the one with the lowest leave-one-out error on the samples, relative error plus
+  ///    rank error ((1 - Kendall tau) / 2), or the simplest within one standard error of it
+  ///    (in the order above); Global with fewer than 3 samples.
+  enum class Scales { Auto, Global, Shared, PerClass, Structure };
   Scales scales = Scales::Auto;
   double class_weight = 0.1;
   /// Auto scores the models by exact leave-one-out error up to this many samples, and by
@@ -148,6 +162,7 @@ struct CalibrationOptions {
   int batch = 1;
   Precision precision = Precision::FP32;
   bool lookup_table = true;  // store the measured layers in the profile
+  bool prune_dead = true;    // time networks with dead edges pruned (as deployed), or as built
   std::uint64_t seed = 7;
   void validate() const;
 };

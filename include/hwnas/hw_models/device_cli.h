@@ -35,7 +35,9 @@ void add_device_cli_options(App& cmd, DeviceCliOptions& o) {
 /// would be silently ignored).
 class DeviceColumns {
  public:
-  explicit DeviceColumns(const DeviceCliOptions& o);
+  /// `prune_dead`: how the networks are costed; a profile calibrated on the other graph warns
+  /// (stderr, once).
+  explicit DeviceColumns(const DeviceCliOptions& o, bool prune_dead = true);
   bool empty() const { return models_.empty(); }
   /// ",D_latency_ms,D_energy_mj" per device.
   std::string header() const;

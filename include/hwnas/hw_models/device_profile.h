@@ -46,6 +46,24 @@ struct LookupTable {
   bool empty() const { return latency_us.empty(); }
 };
 
+/// Additive per-layer corrections learned by few-shot adaptation (`calibrate --samples`, the
+/// structural model): microseconds added to every layer (Identity aside, and layers the lookup
+/// table prices) whose key (layer_key()) is listed, for one batch size and precision. Negative
+/// values are allowed (they are fitted as a sum over the network); together they never cut a
+/// network below a tenth of its latency without them.
+struct LayerCorrections {
+  int batch = 1;
+  std::string precision = "fp32";
+  std::map<std::string, double> latency_us;  // layer key -> microseconds added per occurrence
+  bool empty() const { return latency_us.empty(); }
+};
+
+/// Which network a profile's measurements ran (calibrated profiles): the deployed network with
+/// dead edges pruned, or the network as built (every op of the reference code, dead ones too).
+enum class MeasuredGraph { Unspecified, Pruned, AsBuilt };
+/// "pruned", "as_built" ("" for Unspecified).
+const char* measured_graph_name(MeasuredGraph g);
+
 struct DeviceProfile {
   std::string name;
   std::string description;
@@ -75,6 +93,8 @@ struct DeviceProfile {
   std::map<std::string, std::string> sources;  // field -> where the number came from
 
   LookupTable lookup_table;  // optional: measured layers (calibrate --lut)
+  LayerCorrections corrections;  // optional: learned by calibrate --samples (structural model)
+  MeasuredGraph measured_graph = MeasuredGraph::Unspecified;  // set by calibration
 
   /// Strict: unknown keys, missing fields, impossible values and fields without a source are
   /// UserErrors "SOURCE: field.path: ...". `source` names the file in messages.
@@ -83,6 +103,12 @@ struct DeviceProfile {
   /// Throws UserError "SOURCE: field: ..." when a number is impossible.
   void validate(const std::string& source) const;
 };
+
+/// The warning for costing networks with `prune_dead` under a profile calibrated on the other
+/// graph; empty when they agree or the profile does not say.
+std::string measured_graph_mismatch(const DeviceProfile& p, bool prune_dead);
+/// Writes measured_graph_mismatch() to stderr, once per profile name and graph per process.
+void warn_measured_graph_mismatch(const DeviceProfile& p, bool prune_dead);
 
 /// The folder of built-in profiles: <source>/configs/hardware.
 std::string device_profile_dir();

@@ -38,7 +38,9 @@ struct Decision {
 /// How an Architecture is turned into a graph.
 struct DecodeOptions {
   /// Remove edges whose input is unreachable from the cell input or whose output cannot reach
-  /// the cell output (through non-`none` edges). false keeps the network as built.
+  /// the cell output (through non-`none` edges). false keeps the network as built: every edge
+  /// runs, a `none` edge as a Zero op (x * 0) summed into its node, as in NAS-Bench-201's
+  /// reference code and the benchmark tables measured from it.
   bool prune_dead = true;
 };
 
