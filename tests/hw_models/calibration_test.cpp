@@ -4,6 +4,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <limits>
 
 #include <gtest/gtest.h>
@@ -30,20 +31,27 @@ DeviceProfile truth_profile() {
   return p;
 }
 
-std::vector<LatencySample> synthetic_networks(const HardwareModel& truth, const std::string& space_name, int n,
-                                              std::uint64_t seed) {
-  auto space = make_space(space_name, space_name == "mbv" ? nlohmann::json{{"resolutions", {96, 128}}} : nullptr);
+// n networks sampled from `space` (seeded), each "measured" as `measure` of its layer list.
+std::vector<LatencySample> sampled_networks(const SearchSpace& space, int n, std::uint64_t seed,
+                                            const std::function<double(const LayerList&)>& measure,
+                                            const DecodeOptions& decode = {}) {
   Rng rng(seed);
   std::vector<LatencySample> out;
   for (int i = 0; i < n; ++i) {
     LatencySample s;
-    const Architecture a = space->sample(rng);
-    s.arch = space->to_string(a);
-    s.layers = count_costs(space->decode(a));
-    s.latency_ms = truth.predict(s.layers, 1, Precision::FP32).latency_ms;
+    const Architecture a = space.sample(rng);
+    s.arch = space.to_string(a);
+    s.layers = space.layers(a, decode);
+    s.latency_ms = measure(s.layers);
     out.push_back(std::move(s));
   }
   return out;
+}
+
+std::vector<LatencySample> synthetic_networks(const HardwareModel& truth, const std::string& space_name, int n,
+                                              std::uint64_t seed) {
+  auto space = make_space(space_name, space_name == "mbv" ? nlohmann::json{{"resolutions", {96, 128}}} : nullptr);
+  return sampled_networks(*space, n, seed, [&](const LayerList& l) { return truth.predict(l, 1, Precision::FP32).latency_ms; });
 }
 
 double max_relative_error(const DeviceProfile& fitted, const std::vector<LatencySample>& xs) {
@@ -318,19 +326,14 @@ TEST(Calibration, FewShotStructuralModelLearnsACostTheProfileMisses) {
   DecodeOptions as_built;
   as_built.prune_dead = false;
   auto make = [&](int n, std::uint64_t seed) {
-    Rng rng(seed);
-    std::vector<LatencySample> out;
-    for (int i = 0; i < n; ++i) {
-      LatencySample s;
-      const Architecture a = space->sample(rng);
-      s.arch = space->to_string(a);
-      s.layers = space->layers(a, as_built);
-      int zeros = 0;
-      for (const auto& l : s.layers.layers) zeros += l.kind == OpKind::Zero;
-      s.latency_ms = 2.0 * pm.predict(s.layers, 1, Precision::FP32).latency_ms + 0.4 * zeros;
-      out.push_back(std::move(s));
-    }
-    return out;
+    return sampled_networks(
+        *space, n, seed,
+        [&](const LayerList& layers) {
+          int zeros = 0;
+          for (const auto& l : layers.layers) zeros += l.kind == OpKind::Zero;
+          return 2.0 * pm.predict(layers, 1, Precision::FP32).latency_ms + 0.4 * zeros;
+        },
+        as_built);
   };
   const auto train = make(10, 21), test = make(200, 22);
   const FitResult fit = adapt_profile(start, train, 1, Precision::FP32);
