@@ -26,7 +26,7 @@ void run_evaluate(const EvaluateArgs& args) {
   dopts.prune_dead = !args.keep_dead;
   const hwnas::LayerList layers = space->layers(a, dopts);
   const hwnas::CostTotals& t = layers.totals;
-  const bool degenerate = !space->decode(a, dopts).output_depends_on_input();
+  const bool degenerate = !space->output_depends_on_input(a);
   if (args.json) {
     nlohmann::json j = t.to_json();
     j["space"] = space->name();

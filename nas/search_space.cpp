@@ -84,6 +84,8 @@ std::vector<Architecture> SearchSpace::neighbours(const Architecture& a) const {
   return out;
 }
 
+bool SearchSpace::output_depends_on_input(const Architecture& a) const { return decode(a).output_depends_on_input(); }
+
 double SearchSpace::size() const {
   double s = 1;
   for (const auto& d : decisions()) s *= static_cast<double>(d.choices.size());

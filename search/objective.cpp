@@ -33,7 +33,7 @@ const LayerList& Candidate::layers() const {
 }
 
 bool Candidate::degenerate() const {
-  if (!degenerate_) degenerate_ = !space_->decode(arch_).output_depends_on_input();
+  if (!degenerate_) degenerate_ = !space_->output_depends_on_input(arch_);
   return *degenerate_;
 }
 

@@ -195,6 +195,11 @@ Architecture Nb201Space::parse(std::string_view text) const {
   return a;
 }
 
+bool Nb201Space::output_depends_on_input(const Architecture& a) const {
+  validate(a);
+  return layout(a, true).live_inputs[3] > 0;  // pruned, the output node keeps an input iff one reaches it
+}
+
 Nb201Space::CellLayout Nb201Space::layout(const Architecture& a, bool prune) const {
   CellLayout L;
   std::array<bool, kEdges> on{};

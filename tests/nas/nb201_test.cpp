@@ -226,6 +226,7 @@ TEST(Nb201, DegenerateExactlyWhenNoLiveEdgePathCrossesTheCell) {
     const bool live = reach[3];
     ASSERT_EQ(s.decode(a).output_depends_on_input(), live) << s.to_string(a);
     ASSERT_EQ(s.decode(a, keep).output_depends_on_input(), live) << s.to_string(a);
+    ASSERT_EQ(s.output_depends_on_input(a), live) << s.to_string(a);  // the fast path
     degenerate += !live;
   });
   EXPECT_GT(degenerate, 0u);

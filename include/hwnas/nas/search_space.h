@@ -69,6 +69,11 @@ class SearchSpace {
   /// Per-layer costs (what hardware models price). Default: count_costs(decode(a)); spaces may
   /// override with a faster path that must give an identical list, layer by layer (tested).
   virtual LayerList layers(const Architecture& a, const DecodeOptions& opts = {}) const;
+  /// Whether the network's output depends on its input (ArchGraph::output_depends_on_input of
+  /// decode(a)); false marks a degenerate network. Default: decodes; spaces may override with a
+  /// faster path that must agree for every architecture (tested). Checked for every candidate a
+  /// search looks at, so it is on the strategies' hot path.
+  virtual bool output_depends_on_input(const Architecture& a) const;
 
   /// Hash of the canonical form together with the space name and options.
   std::uint64_t canonical_hash(const Architecture& a) const;

@@ -55,8 +55,8 @@ class Candidate {
   const std::string& text() const;
   const CostTotals& totals() const;   // SearchSpace::count (the fast path where a space has one)
   const LayerList& layers() const;    // space->layers(arch), for hardware models
-  /// Whether the network's output does not depend on its input (ArchGraph::output_depends_on_input
-  /// of the decoded network): a constant function, whatever its cost.
+  /// Whether the network's output does not depend on its input (SearchSpace::output_depends_on_input,
+  /// a fast path where the space has one): a constant function, whatever its cost.
   bool degenerate() const;
 
  private:

@@ -58,6 +58,9 @@ class Nb201Space : public SearchSpace {
   /// decode()'s edge order with decode()'s names. Equal to count_costs(decode(a)) layer by layer
   /// for every architecture in both prune modes (tested); about 20x faster.
   LayerList layers(const Architecture& a, const DecodeOptions& opts = {}) const override;
+  /// Fast path: a path of non-`none` edges from the cell input to the cell output (every stage
+  /// repeats the cell). Equal to the decoded graph's answer for every architecture (tested).
+  bool output_depends_on_input(const Architecture& a) const override;
   const Nb201Options& opts() const { return opts_; }
 
  private:
