@@ -139,7 +139,7 @@ SearchConfig SearchConfig::from_json(const nlohmann::json& j, const std::string&
     } else {
       JsonReader::fail(o.child("source"),
                        "\"params\", \"macs\", \"flops\" or an object with one key naming the source "
-                       "({\"latency\": {...}}, {\"energy\": {...}}, {\"table\": {...}}, {\"proxy\": NAME}, {\"train\": {...}})",
+                       "({\"latency\": {...}}, {\"energy\": {...}}, {\"table\": {...}}, {\"proxy\": NAME}, {\"train\": {...}}, {\"external\": {}})",
                        *src);
     }
     auto source = make_objective_source(oc.kind, spec, o.child("source"), octx);

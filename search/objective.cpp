@@ -126,6 +126,18 @@ class TableSource : public ObjectiveSource {
   std::unordered_map<std::uint64_t, double> by_canonical_;
 };
 
+// ---- external: values told from outside (hwnas tell, the Python module) ---------------------
+
+class ExternalSource : public ObjectiveSource {
+ public:
+  std::string kind() const override { return "external"; }
+  bool cheap() const override { return false; }
+  bool external() const override { return true; }
+  ObjectiveValue evaluate(const Candidate&) const override {
+    return ObjectiveValue::failure("an external objective's value is told (hwnas tell, Study.tell), not computed");
+  }
+};
+
 // ---- kinds that arrive with later issues ------------------------------------------------------
 
 ObjectiveFactory unavailable(const std::string& what) {
@@ -157,6 +169,10 @@ const std::map<std::string, ObjectiveFactory>& builtins() {
        }},
       {"table", [](const nlohmann::json& s, const std::string& p, const ObjectiveContext& c) -> std::unique_ptr<ObjectiveSource> {
          return std::make_unique<TableSource>(s, p, c);
+       }},
+      {"external", [](const nlohmann::json& s, const std::string& p, const ObjectiveContext&) -> std::unique_ptr<ObjectiveSource> {
+         JsonReader(s, p).finish();  // "external" or {"external": {}}: no options
+         return std::make_unique<ExternalSource>();
        }},
       {"proxy", unavailable("proxy objectives")},
       {"train", unavailable("training objectives")},
@@ -230,6 +246,18 @@ bool ObjectiveSet::has_expensive() const {
 }
 
 namespace {
+// A value, computed or told, enters a result here: a non-finite value, or a non-positive one on a
+// log scale, is the evaluation's failure.
+void accept_into(ObjectiveValue v, const ObjectiveConfig& o, double& out, std::string& failure) {
+  if (v.ok && !std::isfinite(v.value)) v = ObjectiveValue::failure("value is not finite (" + std::to_string(v.value) + ")");
+  if (v.ok && o.log && !(v.value > 0)) v = ObjectiveValue::failure("value " + std::to_string(v.value) + " is not positive, but the objective is on a log scale");
+  if (v.ok) {
+    out = v.value;
+  } else if (failure.empty()) {
+    failure = o.name + ": " + v.message;
+  }
+}
+
 void evaluate_into(const ObjectiveSource& s, const ObjectiveConfig& o, const Candidate& c, double& out, std::string& failure) {
   ObjectiveValue v;
   try {
@@ -241,15 +269,20 @@ void evaluate_into(const ObjectiveSource& s, const ObjectiveConfig& o, const Can
   } catch (const std::exception& e) {  // a source that throws is a failed evaluation, not a crash
     v = ObjectiveValue::failure(e.what());
   }
-  if (v.ok && !std::isfinite(v.value)) v = ObjectiveValue::failure("value is not finite (" + std::to_string(v.value) + ")");
-  if (v.ok && o.log && !(v.value > 0)) v = ObjectiveValue::failure("value " + std::to_string(v.value) + " is not positive, but the objective is on a log scale");
-  if (v.ok) {
-    out = v.value;
-  } else if (failure.empty()) {
-    failure = o.name + ": " + v.message;
-  }
+  accept_into(v, o, out, failure);
 }
 }  // namespace
+
+bool ObjectiveSet::has_external() const {
+  for (const auto& s : sources_)
+    if (s->external()) return true;
+  return false;
+}
+
+void ObjectiveSet::accept_told(std::size_t i, double value, Result& r) const {
+  HWNAS_CHECK(i < sources_.size() && sources_[i]->external(), "accept_told on an objective that is not external");
+  accept_into(ObjectiveValue::success(value), cfg_->objectives[i], r.raw[i], r.failure);
+}
 
 ObjectiveSet::Result ObjectiveSet::evaluate_cheap(const Candidate& c) const {
   Result r{std::vector<double>(sources_.size(), NAN), {}};
@@ -268,7 +301,7 @@ std::string ObjectiveSet::cheap_rejection(const Result& r) const {
 ObjectiveSet::Result ObjectiveSet::evaluate_expensive(const Candidate& c, const Result& cheap) const {
   Result r = cheap;
   for (std::size_t i = 0; i < sources_.size(); ++i)
-    if (!sources_[i]->cheap()) evaluate_into(*sources_[i], cfg_->objectives[i], c, r.raw[i], r.failure);
+    if (!sources_[i]->cheap() && !sources_[i]->external()) evaluate_into(*sources_[i], cfg_->objectives[i], c, r.raw[i], r.failure);
   return r;
 }
 

@@ -4,7 +4,9 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
@@ -130,20 +132,24 @@ LogContents parse_evaluation_log(const std::string& text, const std::string& pat
 RunStore::RunStore(std::string dir, std::vector<std::string> names) : dir_(std::move(dir)), names_(std::move(names)) {}
 
 RunStore::RunStore(RunStore&& o) noexcept
-    : dir_(std::move(o.dir_)), names_(std::move(o.names_)), log_(o.log_), lock_fd_(o.lock_fd_) {
+    : dir_(std::move(o.dir_)), names_(std::move(o.names_)), log_(o.log_), journal_(o.journal_), lock_fd_(o.lock_fd_) {
   o.log_ = nullptr;
+  o.journal_ = nullptr;
   o.lock_fd_ = -1;
 }
 
 RunStore& RunStore::operator=(RunStore&& o) noexcept {
   if (this != &o) {
     if (log_) std::fclose(log_);
+    if (journal_) std::fclose(journal_);
     if (lock_fd_ >= 0) ::close(lock_fd_);
     dir_ = std::move(o.dir_);
     names_ = std::move(o.names_);
     log_ = o.log_;
+    journal_ = o.journal_;
     lock_fd_ = o.lock_fd_;
     o.log_ = nullptr;
+    o.journal_ = nullptr;
     o.lock_fd_ = -1;
   }
   return *this;
@@ -151,10 +157,12 @@ RunStore& RunStore::operator=(RunStore&& o) noexcept {
 
 RunStore::~RunStore() {
   if (log_) std::fclose(log_);
+  if (journal_) std::fclose(journal_);
   if (lock_fd_ >= 0) ::close(lock_fd_);  // releases the flock
 }
 
 std::string RunStore::log_path() const { return (fs::path(dir_) / "evaluations.jsonl").string(); }
+std::string RunStore::journal_path() const { return (fs::path(dir_) / "trials.jsonl").string(); }
 
 namespace {
 std::vector<std::string> names_of(const SearchConfig& cfg) {
@@ -164,25 +172,42 @@ std::vector<std::string> names_of(const SearchConfig& cfg) {
 }
 }  // namespace
 
-void RunStore::open_log() {
-  const int fd = ::open(log_path().c_str(), O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+namespace {
+std::FILE* open_for_appending(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
   if (fd < 0)
-    throw UserError(log_path() + ": cannot open for appending: " +
+    throw UserError(path + ": cannot open for appending: " +
                     (errno == ELOOP ? std::string("it is a symbolic link") : std::strerror(errno)));
-  log_ = ::fdopen(fd, "ab");
-  if (!log_) {
+  std::FILE* f = ::fdopen(fd, "ab");
+  if (!f) {
     ::close(fd);
-    throw UserError(log_path() + ": cannot open for appending: " + std::strerror(errno));
+    throw UserError(path + ": cannot open for appending: " + std::strerror(errno));
   }
+  return f;
 }
 
-void RunStore::lock() {
+// Appends one line and makes it durable (fflush + fsync) before returning.
+void append_durably(std::FILE* f, const std::string& path, const std::string& line) {
+  if (std::fwrite(line.data(), 1, line.size(), f) != line.size() || std::fflush(f) != 0)
+    throw UserError(path + ": write failed: " + std::strerror(errno));
+  if (::fsync(::fileno(f)) != 0) throw UserError(path + ": fsync failed: " + std::strerror(errno));
+}
+}  // namespace
+
+void RunStore::open_log() { log_ = open_for_appending(log_path()); }
+
+void RunStore::lock(double wait_s) {
   const std::string path = (fs::path(dir_) / ".lock").string();
   const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
   if (fd < 0)
     throw UserError(path + ": cannot open the run's lock file: " +
                     (errno == ELOOP ? std::string("it is a symbolic link") : std::strerror(errno)));
-  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+  // Callers that take turns (hwnas ask/tell) wait for the holder, polling; a search does not.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(std::max(0.0, wait_s));
+  int rc;
+  while ((rc = ::flock(fd, LOCK_EX | LOCK_NB)) != 0 && errno == EWOULDBLOCK && std::chrono::steady_clock::now() < deadline)
+    ::usleep(20000);
+  if (rc != 0) {
     const int err = errno;
     char buf[32] = {0};
     // The holder writes its pid right after it takes the lock: give it a moment to do so.
@@ -205,12 +230,12 @@ void RunStore::lock() {
   lock_fd_ = fd;
 }
 
-RunStore RunStore::create(const std::string& dir, const SearchConfig& cfg, bool replace) {
+RunStore RunStore::create(const std::string& dir, const SearchConfig& cfg, bool replace, double lock_wait_s) {
   RunStore s(dir, names_of(cfg));
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) throw UserError(dir + ": cannot create the run directory: " + ec.message());
-  s.lock();  // before looking: two processes started at once must not both see an empty folder
+  s.lock(lock_wait_s);  // before looking: two processes started at once must not both see an empty folder
   const auto log_status = fs::symlink_status(s.log_path(), ec);
   if (fs::is_symlink(log_status))
     throw UserError(s.log_path() + ": is a symbolic link; a run's log must be a file inside the run directory");
@@ -218,7 +243,7 @@ RunStore RunStore::create(const std::string& dir, const SearchConfig& cfg, bool 
     throw UserError(dir + ": holds an earlier run (evaluations.jsonl); continue it with --resume " + dir +
                     ", replace it with --force, or write elsewhere with --out DIR (or another output.name)");
   // The files a run writes (README, Run directory); with `replace` the earlier run's go first.
-  for (const char* f : {"evaluations.jsonl", "pareto.json", "pareto.csv", "report.html"}) {
+  for (const char* f : {"evaluations.jsonl", "trials.jsonl", "pareto.json", "pareto.csv", "report.html"}) {
     fs::remove(fs::path(dir) / f, ec);
     if (ec) throw UserError((fs::path(dir) / f).string() + ": cannot remove the earlier run's file: " + ec.message());
   }
@@ -231,12 +256,12 @@ RunStore RunStore::create(const std::string& dir, const SearchConfig& cfg, bool 
   return s;
 }
 
-RunStore RunStore::resume(const std::string& dir, const SearchConfig& cfg, LogContents* log) {
+RunStore RunStore::resume(const std::string& dir, const SearchConfig& cfg, LogContents* log, double lock_wait_s) {
   RunStore s(dir, names_of(cfg));
   const fs::path config_path = fs::path(dir) / "config.json";
   if (!fs::exists(config_path))
     throw UserError(dir + ": not a run directory (no config.json); cannot resume");
-  s.lock();
+  s.lock(lock_wait_s);
   nlohmann::json stored = read_json_file(config_path.string());
   if (!stored.is_object()) throw UserError(config_path.string() + ": expected a JSON object");
   for (const char* k : {"budget", "parallelism", "output"}) stored.erase(k);
@@ -263,10 +288,45 @@ RunStore RunStore::resume(const std::string& dir, const SearchConfig& cfg, LogCo
 
 void RunStore::append(const EvaluationRecord& r) {
   HWNAS_CHECK(log_ != nullptr, "run store is not open");
-  const std::string line = r.to_json(names_).dump() + "\n";
-  if (std::fwrite(line.data(), 1, line.size(), log_) != line.size() || std::fflush(log_) != 0)
-    throw UserError(log_path() + ": write failed: " + std::strerror(errno));
-  if (::fsync(::fileno(log_)) != 0) throw UserError(log_path() + ": fsync failed: " + std::strerror(errno));
+  append_durably(log_, log_path(), r.to_json(names_).dump() + "\n");
+}
+
+std::vector<JournalEntry> RunStore::read_journal() {
+  std::vector<JournalEntry> out;
+  const std::string path = journal_path();
+  std::error_code ec;
+  if (fs::is_symlink(fs::symlink_status(path, ec)))
+    throw UserError(path + ": is a symbolic link; a run's journal must be a file inside the run directory");
+  if (fs::exists(path, ec)) {
+    const std::string text = read_whole_file(path);
+    std::size_t pos = 0, valid = 0;
+    int line_no = 0;
+    while (pos < text.size()) {
+      ++line_no;
+      const std::size_t nl = text.find('\n', pos);
+      if (nl == std::string::npos) break;  // a write cut short: that step never happened
+      const std::string line = text.substr(pos, nl - pos);
+      pos = nl + 1;
+      valid = pos;
+      if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+      nlohmann::json j;
+      try {
+        j = parse_json(line, path, static_cast<std::size_t>(line_no));
+      } catch (const UserError& e) {
+        throw UserError(std::string(e.what()) + " (a malformed journal line; the run's journal is damaged)");
+      }
+      if (!j.is_object()) throw UserError(path + ":" + std::to_string(line_no) + ": expected a JSON object");
+      out.push_back({std::move(j), path + ":" + std::to_string(line_no)});
+    }
+    if (valid < text.size() && ::truncate(path.c_str(), static_cast<off_t>(valid)) != 0)
+      throw UserError(path + ": cannot cut off the truncated last line: " + std::strerror(errno));
+  }
+  return out;
+}
+
+void RunStore::append_journal(const nlohmann::json& entry) {
+  if (!journal_) journal_ = open_for_appending(journal_path());
+  append_durably(journal_, journal_path(), entry.dump() + "\n");
 }
 
 void RunStore::write_front(const std::string& json_text, const std::string& csv_text) const {

@@ -117,7 +117,7 @@ TEST(SearchConfig, BadConfigsNameTheFileAndTheJsonPath) {
       {[](auto& j) { j["objectives"][0].erase("name"); }, "bad.json: objectives[0].name: required field is missing"},
       {[](auto& j) { j["objectives"][1]["name"] = "params"; }, "bad.json: objectives[1].name: objective 'params' is defined twice"},
       {[](auto& j) { j["objectives"][1]["source"] = "accuracy"; },
-       "bad.json: objectives[1].source: unknown objective source 'accuracy' (known: energy, flops, latency, macs, params, proxy, table, train)"},
+       "bad.json: objectives[1].source: unknown objective source 'accuracy' (known: energy, external, flops, latency, macs, params, proxy, table, train)"},
       {[](auto& j) { j["objectives"][1]["source"] = 3; }, "bad.json: objectives[1].source: expected \"params\""},
       {[](auto& j) { j["objectives"][1]["source"] = {{"table", {}}, {"proxy", "x"}}; }, "bad.json: objectives[1].source: expected"},
       {[](auto& j) { j["objectives"][1]["direction"] = "up"; },

@@ -89,7 +89,7 @@ TEST(ObjectiveSource, RegistryListsKindsAndAcceptsNewOnes) {
   auto space = make_space("nb201");
   ObjectiveContext ctx{space.get(), "", 0};
   const std::string msg = user_error([&] { make_objective_source("accuracy", nullptr, "f: objectives[0].source", ctx); });
-  EXPECT_EQ(msg, "f: objectives[0].source: unknown objective source 'accuracy' (known: energy, flops, latency, macs, params, proxy, table, train)");
+  EXPECT_EQ(msg, "f: objectives[0].source: unknown objective source 'accuracy' (known: energy, external, flops, latency, macs, params, proxy, table, train)");
   {
     hwnas::testing::CountingObjective counting;
     auto kinds = objective_source_kinds();

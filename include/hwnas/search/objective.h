@@ -73,6 +73,9 @@ class ObjectiveSource {
   virtual ~ObjectiveSource() = default;
   virtual std::string kind() const = 0;
   virtual bool cheap() const = 0;
+  /// EXTERNAL sources (kind "external") are expensive objectives whose values are told from
+  /// outside (hwnas tell, the Python module's Study.tell); evaluate() is never called for them.
+  virtual bool external() const { return false; }
   /// The options as resolved (defaults filled in, file paths absolute); null when there are none.
   virtual nlohmann::json resolved_spec() const { return nullptr; }
   /// Thread-safe. A failure of this candidate is a returned failure (or any exception other than
@@ -123,12 +126,18 @@ class ObjectiveSet {
   bool is_cheap(std::size_t i) const { return sources_[i]->cheap(); }
   std::vector<bool> cheap_mask() const;
   bool has_expensive() const;
+  bool is_external(std::size_t i) const { return sources_[i]->external(); }
+  bool has_external() const;
   const ObjectiveSource& source(std::size_t i) const { return *sources_[i]; }
 
   /// Raw values of the cheap objectives (expensive ones NaN). A failing cheap source gives a failure.
   Result evaluate_cheap(const Candidate& c) const;
-  /// Fills in the expensive objectives of a candidate whose cheap values are `cheap`.
+  /// Fills in the expensive objectives of a candidate whose cheap values are `cheap` (all but the
+  /// external ones, which stay NaN).
   Result evaluate_expensive(const Candidate& c, const Result& cheap) const;
+  /// Puts a told value of external objective i into `r`, checked as a computed value is (a
+  /// non-finite value, or a non-positive one on a log scale, fails the evaluation).
+  void accept_told(std::size_t i, double value, Result& r) const;
   /// Empty when no constraint on a cheap objective is broken, else the first violation.
   std::string cheap_violation(const std::vector<double>& raw) const;
   /// Why a candidate is rejected before anything expensive runs: a degenerate network when the

@@ -6,6 +6,8 @@
 //   RUN_DIR/evaluations.jsonl   one JSON object per finished evaluation, appended in order and
 //                               flushed to disk (fflush + fsync) before the evaluation counts
 //   RUN_DIR/pareto.json, .csv   the current front, replaced atomically (temp file + rename)
+//   RUN_DIR/trials.jsonl        only in a run driven by ask/tell (external objectives): the journal
+//                               of the strategy's asks and tells (study.h), appended like the log
 //
 // A log line: {"id": 7, "arch": "|nor_conv_3x3~0|+...", "decisions": [3,1,0,4,2,3],
 // "hash": "5e1c...", "status": "ok" | "failed" | "rejected", "message": "",
@@ -63,6 +65,12 @@ LogContents read_evaluation_log(const std::string& path, const std::vector<std::
 /// read_evaluation_log's parsing, on the log's text; `path` names it in messages.
 LogContents parse_evaluation_log(const std::string& text, const std::string& path, const std::vector<std::string>& names);
 
+/// One line of a run's journal (trials.jsonl) and where it is ("RUN_DIR/trials.jsonl:12").
+struct JournalEntry {
+  nlohmann::json value;
+  std::string where;
+};
+
 /// A run directory is written by one process at a time: RunStore holds an advisory lock
 /// (flock on RUN_DIR/.lock, which records the holder's pid) from create() or resume() until it is
 /// destroyed; a second writer gets a UserError naming the holder. Run files are opened without
@@ -73,11 +81,13 @@ class RunStore {
   /// already holds evaluations, or another process holds the run. With `replace` (`--force`) an
   /// earlier run's files (its log, front, report and archs/ exports) are deleted instead, once
   /// the lock is held; other files in the folder are left alone.
-  static RunStore create(const std::string& dir, const SearchConfig& cfg, bool replace = false);
+  /// `lock_wait_s`: how long to wait for another process's lock before refusing (ask/tell wait;
+  /// a search does not).
+  static RunStore create(const std::string& dir, const SearchConfig& cfg, bool replace = false, double lock_wait_s = 0);
   /// An earlier run to continue: checks that its config.json has the same identity as `cfg`
   /// (SearchConfig::identity_json; the budget, threads and output may differ), reads the log,
   /// cuts a truncated last line off the file, and rewrites config.json with `cfg`.
-  static RunStore resume(const std::string& dir, const SearchConfig& cfg, LogContents* log);
+  static RunStore resume(const std::string& dir, const SearchConfig& cfg, LogContents* log, double lock_wait_s = 0);
 
   RunStore(RunStore&&) noexcept;
   RunStore& operator=(RunStore&&) noexcept;
@@ -87,17 +97,24 @@ class RunStore {
   std::string log_path() const;
   /// Appends one line and makes it durable (fflush + fsync) before returning.
   void append(const EvaluationRecord& r);
+  std::string journal_path() const;
+  /// The journal's lines in order; a truncated last line is cut off the file and ignored (that
+  /// step never happened), a malformed line elsewhere is a UserError naming the file and line.
+  std::vector<JournalEntry> read_journal();
+  /// Appends one journal line, durable when it returns.
+  void append_journal(const nlohmann::json& entry);
   /// Replaces pareto.json and pareto.csv atomically.
   void write_front(const std::string& json_text, const std::string& csv_text) const;
 
  private:
   RunStore(std::string dir, std::vector<std::string> names);
   void open_log();
-  void lock();
+  void lock(double wait_s);
 
   std::string dir_;
   std::vector<std::string> names_;
   std::FILE* log_ = nullptr;
+  std::FILE* journal_ = nullptr;
   int lock_fd_ = -1;
 };
 

@@ -1,0 +1,662 @@
+#include "hwnas/search/study.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <iomanip>
+#include <limits>
+#include <sstream>
+#include <unordered_map>
+#include <unordered_set>
+
+#include <tbb/blocked_range.h>
+#include <tbb/parallel_for.h>
+#include <tbb/task_arena.h>
+
+#include "hwnas/core/csv.h"
+#include "hwnas/core/error.h"
+#include "hwnas/core/json_reader.h"
+#include "hwnas/core/suggest.h"
+#include "hwnas/nas/search_space.h"
+#include "hwnas/search/pareto.h"
+
+namespace hwnas {
+
+namespace {
+
+std::string num(double v, int precision = 6) {
+  std::ostringstream s;
+  s << std::setprecision(precision) << v;
+  return s.str();
+}
+
+// Runs f(i) for i in [0, n) on the arena's threads; each i writes only its own slot.
+template <class F>
+void parallel_indices(tbb::task_arena& arena, int threads, std::size_t n, F&& f) {
+  if (threads <= 1 || n <= 1) {
+    for (std::size_t i = 0; i < n; ++i) f(i);
+    return;
+  }
+  arena.execute([&] {
+    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n, 1), [&](const tbb::blocked_range<std::size_t>& r) {
+      for (std::size_t i = r.begin(); i != r.end(); ++i) f(i);
+    });
+  });
+}
+
+}  // namespace
+
+struct Study::Impl {
+  // One proposal of an open batch that is not a duplicate.
+  struct Item {
+    Architecture arch;
+    std::uint64_t hash = 0;
+    bool trial = false;       // handed out for evaluation (else finished at ask: rejected, failed, replayed)
+    bool finished = false;
+    bool logged = false;      // its record is in evaluations.jsonl
+    EvaluationRecord rec;     // when finished
+    ObjectiveSet::Result cheap;
+  };
+  struct OpenBatch {
+    std::vector<Item> items;
+    std::size_t unfinished = 0;
+    bool has_trials = false;
+    std::size_t log_cursor = 0;  // items before it are logged
+  };
+
+  // Logs the finished records of a batch in proposal order, up to its first unfinished trial: a
+  // rejected candidate waits for the trials proposed before it, so a search's log is in id order.
+  // A told trial is logged at once (tell), even out of order: a told value is never lost.
+  void log_in_order(OpenBatch& b) {
+    while (b.log_cursor < b.items.size()) {
+      Item& it = b.items[b.log_cursor];
+      if (!it.logged) {
+        if (!it.finished) break;
+        store->append(it.rec);  // durable before it counts
+        it.logged = true;
+      }
+      ++b.log_cursor;
+    }
+  }
+
+  SearchConfig cfg;
+  StudyOptions opts;
+  std::unique_ptr<SearchSpace> space;
+  std::unique_ptr<ObjectiveSet> objectives;
+  mutable tbb::task_arena arena;
+  std::vector<std::string> names;
+  std::vector<std::string> warnings;
+  std::optional<RunStore> store;
+  std::unique_ptr<SearchStrategy> strategy;
+  bool journaling = false;   // external objectives: asks and commits go to trials.jsonl
+  bool replaying = false;    // re-running the journal: commits come from it
+
+  std::vector<EvaluationRecord> log_records;              // a resumed run's log
+  std::unordered_map<std::uint64_t, std::size_t> logged;  // canonical hash -> log_records index
+  std::unordered_set<std::uint64_t> replayed_hashes;
+  std::unordered_set<std::uint64_t> seen;                 // committed, finished or pending
+  std::vector<EvaluationRecord> records;                  // committed, in commit order
+  std::map<std::int64_t, OpenBatch> open;                 // by batch number
+  std::map<std::int64_t, std::pair<std::int64_t, std::size_t>> pending;  // trial id -> (batch, item)
+  std::int64_t next_id = 0;
+  std::int64_t next_batch = 0;
+  long long open_counted = 0;                             // counted items of open batches
+  double elapsed_offset = 0;
+  std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
+
+  StudyCounts counts;
+  ParetoArchive archive;                                  // ids index `records`
+  Point lower, upper;
+  bool front_changed = false, bounds_changed = false;
+  std::string last_front_text;
+  mutable std::optional<double> hypervolume;              // of the current front, when computed
+
+  Impl(SearchConfig c, const StudyOptions& o) : cfg(std::move(c)), opts(o), arena(std::max(1, cfg.parallelism)) {
+    space = make_space(cfg.space, cfg.space_options);
+    objectives = std::make_unique<ObjectiveSet>(cfg, *space);
+    for (const auto& ob : cfg.objectives) names.push_back(ob.name);
+    journaling = objectives->has_external();
+    lower.assign(names.size(), std::numeric_limits<double>::infinity());
+    upper.assign(names.size(), -std::numeric_limits<double>::infinity());
+  }
+
+  double elapsed() const {
+    return elapsed_offset + std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  }
+
+  // Whether a record counts as an evaluation: everything but a rejection before evaluation (a
+  // cheap constraint, or an excluded degenerate network).
+  bool counts_as_evaluation(const EvaluationRecord& rec) const {
+    if (rec.status != EvalStatus::Rejected) return true;
+    return objectives->cheap_rejection({rec.raw, {}, rec.degenerate}).empty();
+  }
+
+  // Every logged record must be an architecture of this space, as this space writes and hashes it:
+  // a record from another config's log (another space or options) is refused, naming its line.
+  void check_log_belongs(const LogContents& log) const {
+    for (std::size_t i = 0; i < log.records.size(); ++i) {
+      const EvaluationRecord& r = log.records[i];
+      const std::string where = store->log_path() + ":" + std::to_string(log.lines[i]);
+      std::string why;
+      try {
+        const Architecture a = space->parse(r.arch);
+        if (a.choices != r.decisions) why = "its decisions do not match its arch";
+        else if (space->canonical_hash(a) != r.hash) why = "its hash is not this space's hash of its arch";
+      } catch (const UserError& e) {
+        why = std::string("its arch is not of this space (") + e.what() + ")";
+      }
+      if (!why.empty())
+        throw UserError(where + ": record id " + std::to_string(r.id) + " does not belong to this run: " + why +
+                        "; refusing to resume");
+    }
+  }
+
+  void open_store() {
+    if (opts.resume) {
+      LogContents log;
+      store.emplace(RunStore::resume(opts.dir, cfg, &log, opts.lock_wait_s));
+      for (const auto& w : log.warnings) warnings.push_back("warning: " + w);
+      check_log_belongs(log);
+      for (std::size_t i = 0; i < log.records.size(); ++i) {
+        logged.emplace(log.records[i].hash, i);
+        next_id = std::max(next_id, log.records[i].id + 1);
+        elapsed_offset = std::max(elapsed_offset, log.records[i].elapsed_s);
+      }
+      log_records = std::move(log.records);
+    } else {
+      store.emplace(RunStore::create(opts.dir, cfg, opts.replace, opts.lock_wait_s));
+    }
+  }
+
+  void make_strategy_now() {
+    StrategyContext ctx;
+    ctx.space = space.get();
+    ctx.num_objectives = static_cast<int>(names.size());
+    ctx.is_cheap = objectives->cheap_mask();
+    ctx.cheap = objectives->strategy_cheap(*space);
+    ctx.seed = cfg.seed;
+    strategy = opts.strategy_factory ? opts.strategy_factory(ctx) : make_strategy(cfg.strategy, cfg.strategy_options, ctx);
+    HWNAS_CHECK(strategy != nullptr, "strategy factory returned null");
+  }
+
+  EvaluationRecord new_record(const Item& it, std::int64_t id, const ObjectiveSet::Result& r) const {
+    EvaluationRecord rec;
+    rec.id = id;
+    rec.arch = space->to_string(it.arch);
+    rec.decisions = it.arch.choices;
+    rec.hash = it.hash;
+    rec.raw = r.raw;
+    rec.degenerate = r.degenerate;
+    if (std::string why = objectives->cheap_rejection(r); r.failure.empty() && !why.empty()) {
+      rec.status = EvalStatus::Rejected;
+      rec.message = why;
+    } else if (!r.failure.empty()) {
+      rec.status = EvalStatus::Failed;
+      rec.message = r.failure;
+    } else if (std::string why2 = objectives->expensive_violation(r.raw); !why2.empty()) {
+      rec.status = EvalStatus::Rejected;  // evaluated (and counted), but infeasible
+      rec.message = why2;
+    }
+    rec.elapsed_s = elapsed();
+    return rec;
+  }
+
+  // One strategy ask. `journal` is the journal line being replayed (null when asking anew).
+  Batch ask_batch(std::size_t n, const JournalEntry* journal) {
+    Batch out;
+    const std::vector<Architecture> proposed = strategy->ask(n);
+    const std::int64_t batch_no = next_batch++;
+    if (proposed.empty()) {
+      out.exhausted = true;
+      if (journaling && !journal) store->append_journal({{"ask", n},
+                               {"batch", batch_no},
+                               {"ids", nlohmann::json::array()},
+                               {"hashes", nlohmann::json::array()},
+                               {"trials", nlohmann::json::array()}});
+      return out;
+    }
+    enum class Kind { Duplicate, Replay, Fresh };
+    std::vector<Kind> kind(proposed.size(), Kind::Fresh);
+    std::vector<Item> items(proposed.size());
+    std::vector<std::size_t> log_index(proposed.size(), 0);
+    std::unordered_set<std::uint64_t> in_round;
+    std::vector<std::size_t> need_cheap;
+    for (std::size_t i = 0; i < proposed.size(); ++i) {
+      items[i].arch = proposed[i];
+      items[i].hash = space->canonical_hash(proposed[i]);
+      if (seen.count(items[i].hash) || !in_round.insert(items[i].hash).second) {
+        kind[i] = Kind::Duplicate;
+      } else if (auto l = logged.find(items[i].hash); l != logged.end()) {
+        kind[i] = Kind::Replay;
+        log_index[i] = l->second;
+      } else {
+        need_cheap.push_back(i);
+      }
+    }
+    parallel_indices(arena, cfg.parallelism, need_cheap.size(), [&](std::size_t k) {
+      Item& it = items[need_cheap[k]];
+      it.cheap = objectives->evaluate_cheap(Candidate(*space, it.arch));
+      // A trial: no cheap failure and not rejected (those finish here).
+      it.trial = it.cheap.failure.empty() && objectives->cheap_rejection(it.cheap).empty();
+    });
+
+    // Keep the prefix of the batch that fits the evaluation budget.
+    long long left = std::numeric_limits<long long>::max();
+    if (auto r = remaining()) left = *r;
+    long long counted = 0;
+    std::size_t keep = 0;
+    for (; keep < items.size(); ++keep) {
+      bool c = false;
+      if (kind[keep] == Kind::Replay) c = counts_as_evaluation(log_records[log_index[keep]]);
+      else if (kind[keep] == Kind::Fresh) c = items[keep].trial || !items[keep].cheap.failure.empty();
+      if (c && counted == left) break;
+      if (c) ++counted;
+    }
+
+    // Ids: from the journal when replaying it, else new ones (a logged record keeps its own).
+    std::vector<std::int64_t> journal_ids;
+    std::vector<std::string> journal_hashes;
+    std::vector<std::int64_t> journal_trials;
+    if (journal) {
+      try {
+        journal_ids = journal->value.at("ids").get<std::vector<std::int64_t>>();
+        journal_hashes = journal->value.at("hashes").get<std::vector<std::string>>();
+        journal_trials = journal->value.at("trials").get<std::vector<std::int64_t>>();
+      } catch (const std::exception&) {
+        throw UserError(journal->where + ": expected \"ids\", \"hashes\" and \"trials\" lists (the run's journal is damaged)");
+      }
+      if (journal_hashes.size() != journal_ids.size())
+        throw UserError(journal->where + ": \"ids\" and \"hashes\" differ in length (the run's journal is damaged)");
+    }
+    OpenBatch batch;
+    std::vector<std::int64_t> ids, trial_ids;
+    std::vector<std::string> hashes;
+    for (std::size_t i = 0; i < keep; ++i) {
+      if (kind[i] == Kind::Duplicate) {
+        ++counts.duplicates;
+        continue;
+      }
+      Item it = std::move(items[i]);
+      const std::size_t k = ids.size();
+      std::int64_t id;
+      if (journal) {
+        if (k >= journal_ids.size() || journal_hashes[k] != hash_hex(it.hash))
+          throw UserError(journal->where + ": on replay the strategy proposed " + space->to_string(it.arch) +
+                          " where the journal has " + (k < journal_hashes.size() ? "hash " + journal_hashes[k] : "nothing") +
+                          "; this run cannot be continued (was hwnas, the strategy or the config changed?)");
+        id = journal_ids[k];
+      } else {
+        id = kind[i] == Kind::Replay ? log_records[log_index[i]].id : next_id++;
+      }
+      next_id = std::max(next_id, id + 1);
+      if (kind[i] == Kind::Replay) {
+        it.rec = log_records[log_index[i]];
+        if (journal && it.rec.id != id)
+          throw UserError(journal->where + ": the journal gives id " + std::to_string(id) + " to " + it.rec.arch +
+                          ", logged with id " + std::to_string(it.rec.id) + " (the run's files do not belong together)");
+        it.finished = true;
+        it.logged = true;
+        replayed_hashes.insert(it.hash);
+        ++counts.replayed;
+        if (counts_as_evaluation(it.rec)) ++open_counted;
+      } else if (!it.trial) {
+        it.rec = new_record(it, id, it.cheap);  // logged in proposal order (log_in_order)
+        it.finished = true;
+        if (counts_as_evaluation(it.rec)) ++open_counted;
+      } else {
+        ++open_counted;
+      }
+      // A journaled trial that is logged now was told after this ask: it still belongs to the
+      // batch's trials, so the batch commits when the journal says, not here.
+      const bool was_trial = journal ? std::find(journal_trials.begin(), journal_trials.end(), id) != journal_trials.end() : it.trial;
+      if (was_trial) trial_ids.push_back(id);
+      it.trial = was_trial;
+      batch.has_trials = batch.has_trials || was_trial;
+      if (!it.finished) {
+        ++batch.unfinished;
+        pending[id] = {batch_no, batch.items.size()};
+        ++counts.pending;
+        Trial t;
+        t.id = id;
+        t.arch = it.arch;
+        t.text = space->to_string(it.arch);
+        t.hash = it.hash;
+        t.cheap = it.cheap;
+        t.batch = batch_no;
+        out.trials.push_back(std::move(t));
+      }
+      seen.insert(it.hash);
+      ids.push_back(id);
+      hashes.push_back(hash_hex(it.hash));
+      batch.items.push_back(std::move(it));
+    }
+    out.new_items = static_cast<long long>(batch.items.size());
+    for (const Item& it : batch.items)
+      if (!it.finished || counts_as_evaluation(it.rec)) ++out.counted;
+    if (journal && ids.size() != journal_ids.size())
+      throw UserError(journal->where + ": on replay the ask gave " + std::to_string(ids.size()) + " architectures where the journal has " +
+                      std::to_string(journal_ids.size()) + "; this run cannot be continued (was hwnas, the strategy or the config changed?)");
+    if (journaling && !journal)
+      store->append_journal({{"ask", n}, {"batch", batch_no}, {"ids", ids}, {"hashes", hashes}, {"trials", trial_ids}});
+    log_in_order(open.emplace(batch_no, std::move(batch)).first->second);
+    // A batch without trials is complete now; one with trials commits when its last is told (or,
+    // on replay, where the journal says).
+    if (!open.at(batch_no).has_trials) commit(batch_no);
+    return out;
+  }
+
+  // Tells the strategy a complete batch in proposal order and adds it to the front.
+  void commit(std::int64_t batch_no) {
+    auto b = open.find(batch_no);
+    HWNAS_CHECK(b != open.end() && b->second.unfinished == 0, "commit of a batch that is not complete");
+    std::vector<Observation> told;
+    for (Item& it : b->second.items) {
+      Observation obs;
+      obs.arch = it.arch;
+      obs.ok = it.rec.status == EvalStatus::Ok;
+      obs.objectives = obs.ok ? objectives->transform(it.rec.raw) : std::vector<double>(names.size(), NAN);
+      count(it.rec, obs);
+      records.push_back(std::move(it.rec));
+      told.push_back(std::move(obs));
+    }
+    if (!told.empty()) strategy->tell(told);
+    if (journaling && !replaying && b->second.has_trials) store->append_journal({{"commit", batch_no}});
+    open.erase(b);
+  }
+
+  void count(const EvaluationRecord& rec, const Observation& obs) {
+    if (counts_as_evaluation(rec)) {
+      --open_counted;
+      ++counts.evaluations;
+      if (rec.status == EvalStatus::Failed) ++counts.failed;
+      if (rec.status == EvalStatus::Rejected) ++counts.infeasible;
+    } else {
+      ++counts.rejected;
+    }
+    if (!obs.ok) return;
+    for (std::size_t i = 0; i < names.size(); ++i) {
+      lower[i] = std::min(lower[i], obs.objectives[i]);
+      upper[i] = std::max(upper[i], obs.objectives[i]);
+    }
+    if (archive.add(static_cast<std::int64_t>(records.size()), obs.objectives)) front_changed = true;
+    bounds_changed = true;
+    hypervolume.reset();
+  }
+
+  std::optional<long long> remaining() const {
+    if (!cfg.max_evaluations) return std::nullopt;
+    return std::max<long long>(0, *cfg.max_evaluations - counts.evaluations - open_counted);
+  }
+
+  std::pair<std::int64_t, std::size_t> find_pending(std::int64_t id) const {
+    auto p = pending.find(id);
+    if (p != pending.end()) return p->second;
+    for (const auto& r : records)
+      if (r.id == id) throw UserError("trial " + std::to_string(id) + " was told already (status " + to_string(r.status) + ")");
+    for (const auto& [no, b] : open)
+      for (const auto& it : b.items)
+        if (it.finished && it.rec.id == id) throw UserError("trial " + std::to_string(id) + " was told already");
+    std::string list;
+    for (const auto& [pid, where] : pending) list += (list.empty() ? "" : ", ") + std::to_string(pid);
+    throw UserError("no pending trial " + std::to_string(id) + " in " + opts.dir + " (pending: " + (list.empty() ? "none" : list) + ")");
+  }
+
+  EvaluationRecord tell(std::int64_t id, const ObjectiveSet::Result& r) {
+    const auto [batch_no, idx] = find_pending(id);
+    OpenBatch& b = open.at(batch_no);
+    Item& it = b.items[idx];
+    it.rec = new_record(it, id, r);
+    store->append(it.rec);  // durable before it counts
+    it.finished = true;
+    it.logged = true;
+    pending.erase(id);
+    --counts.pending;
+    log_in_order(b);
+    EvaluationRecord rec = it.rec;  // commit moves it
+    if (--b.unfinished == 0 && !replaying) commit(batch_no);
+    return rec;
+  }
+
+  // Re-runs the journal of a run with external objectives: its asks against the re-created
+  // strategy, its commits in order; trials logged since stay pending until their commit line.
+  void replay_journal() {
+    const std::vector<JournalEntry> journal = store->read_journal();
+    replaying = true;
+    for (const JournalEntry& e : journal) {
+      if (e.value.contains("ask")) {
+        std::size_t n = 0;
+        std::int64_t batch_no = -1;
+        try {
+          n = e.value.at("ask").get<std::size_t>();
+          batch_no = e.value.at("batch").get<std::int64_t>();
+        } catch (const std::exception&) {
+          throw UserError(e.where + ": expected {\"ask\": N, \"batch\": B, ...} (the run's journal is damaged)");
+        }
+        if (n < 1 || n > kMaxAsk)
+          throw UserError(e.where + ": asks for " + std::to_string(n) + " architectures (the run's journal is damaged)");
+        if (batch_no != next_batch)
+          throw UserError(e.where + ": batch " + std::to_string(batch_no) + " where " + std::to_string(next_batch) +
+                          " comes next (the run's journal is damaged)");
+        ask_batch(n, &e);  // trials logged since this ask are taken from the log
+      } else if (e.value.contains("commit")) {
+        std::int64_t batch_no = -1;
+        try {
+          batch_no = e.value.at("commit").get<std::int64_t>();
+        } catch (const std::exception&) {
+          throw UserError(e.where + ": expected {\"commit\": B} (the run's journal is damaged)");
+        }
+        auto b = open.find(batch_no);
+        if (b == open.end() || b->second.unfinished != 0)
+          throw UserError(e.where + ": commits batch " + std::to_string(batch_no) +
+                          (b == open.end() ? ", which is not open" : ", which has trials without a record in evaluations.jsonl") +
+                          " (the run's journal does not match its log)");
+        commit(batch_no);
+      } else {
+        throw UserError(e.where + ": expected an \"ask\" or a \"commit\" line (the run's journal is damaged)");
+      }
+    }
+    replaying = false;
+    // A kill between the last trial's log line and its commit line: commit now.
+    std::vector<std::int64_t> complete;
+    for (const auto& [no, b] : open)
+      if (b.unfinished == 0) complete.push_back(no);
+    for (std::int64_t no : complete) commit(no);
+  }
+
+  std::vector<std::pair<Point, std::int64_t>> sorted_front() const {
+    std::vector<std::pair<Point, std::int64_t>> members;
+    for (const auto& m : archive.members()) members.push_back({m.objectives, m.id});
+    std::sort(members.begin(), members.end());
+    return members;
+  }
+};
+
+Study::Study(SearchConfig cfg, const StudyOptions& opts) : impl_(std::make_unique<Impl>(std::move(cfg), opts)) {
+  Impl& m = *impl_;
+  m.open_store();
+  m.make_strategy_now();
+  if (m.journaling && opts.resume) m.replay_journal();
+}
+
+Study::~Study() = default;
+
+const SearchConfig& Study::config() const { return impl_->cfg; }
+const SearchSpace& Study::space() const { return *impl_->space; }
+const ObjectiveSet& Study::objectives() const { return *impl_->objectives; }
+const std::string& Study::dir() const { return impl_->opts.dir; }
+const std::vector<std::string>& Study::warnings() const { return impl_->warnings; }
+const StudyCounts& Study::counts() const { return impl_->counts; }
+const std::vector<EvaluationRecord>& Study::records() const { return impl_->records; }
+std::optional<long long> Study::remaining() const { return impl_->remaining(); }
+double Study::elapsed_seconds() const { return impl_->elapsed(); }
+
+Study::Batch Study::ask_batch(std::size_t n) { return impl_->ask_batch(n, nullptr); }
+
+Study::Asked Study::ask(std::size_t n) {
+  Asked out;
+  int stalls = 0;
+  std::size_t asked = 0;  // evaluations asked for so far
+  while (asked < n) {
+    if (auto r = remaining(); r && *r == 0) break;
+    Batch b = ask_batch(n - asked);
+    asked += static_cast<std::size_t>(b.counted);
+    if (b.exhausted) {
+      out.exhausted = true;
+      break;
+    }
+    if (b.new_items > 0) {
+      stalls = 0;
+    } else if (++stalls >= 100) {
+      out.stalled = true;
+      break;
+    }
+    for (auto& t : b.trials) out.trials.push_back(std::move(t));
+  }
+  return out;
+}
+
+ObjectiveSet::Result Study::evaluate(const Trial& t) const {
+  if (!t.cheap.failure.empty()) return t.cheap;
+  return impl_->objectives->evaluate_expensive(Candidate(*impl_->space, t.arch), t.cheap);
+}
+
+std::vector<std::optional<ObjectiveSet::Result>> Study::evaluate_all(const std::vector<Trial>& trials,
+                                                                     std::exception_ptr& error) const {
+  std::vector<std::optional<ObjectiveSet::Result>> out(trials.size());
+  std::vector<std::exception_ptr> errors(trials.size());
+  parallel_indices(impl_->arena, impl_->cfg.parallelism, trials.size(), [&](std::size_t i) {
+    try {
+      out[i] = evaluate(trials[i]);
+    } catch (const UserError&) {
+      errors[i] = std::current_exception();
+    }
+  });
+  error = nullptr;
+  for (auto& e : errors)
+    if (e) {
+      error = e;
+      break;
+    }
+  return out;
+}
+
+EvaluationRecord Study::tell(std::int64_t id, const ObjectiveSet::Result& r) { return impl_->tell(id, r); }
+
+EvaluationRecord Study::tell_values(std::int64_t id, const std::map<std::string, double>& values) {
+  Impl& m = *impl_;
+  const auto [batch_no, idx] = m.find_pending(id);
+  std::vector<std::string> external;
+  for (std::size_t i = 0; i < m.names.size(); ++i)
+    if (m.objectives->is_external(i)) external.push_back(m.names[i]);
+  auto list = [](const std::vector<std::string>& v) {
+    std::string s;
+    for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
+    return s.empty() ? std::string("none") : s;
+  };
+  for (const auto& [name, v] : values)
+    if (std::find(external.begin(), external.end(), name) == external.end())
+      throw UserError("'" + name + "' is not an external objective of this study" + did_you_mean(name, external) +
+                      " (external objectives: " + list(external) + ")");
+  for (const auto& name : external)
+    if (!values.count(name)) throw UserError("trial " + std::to_string(id) + ": no value for external objective '" + name + "'");
+  const Impl::Item& it = m.open.at(batch_no).items[idx];
+  Trial t;
+  t.id = id;
+  t.arch = it.arch;
+  t.cheap = it.cheap;
+  ObjectiveSet::Result r = evaluate(t);
+  for (std::size_t i = 0; i < m.names.size(); ++i)
+    if (m.objectives->is_external(i)) m.objectives->accept_told(i, values.at(m.names[i]), r);
+  return m.tell(id, r);
+}
+
+EvaluationRecord Study::tell_failed(std::int64_t id, const std::string& why) {
+  Impl& m = *impl_;
+  const auto [batch_no, idx] = m.find_pending(id);
+  ObjectiveSet::Result r = m.open.at(batch_no).items[idx].cheap;
+  r.failure = why.empty() ? std::string("failed (no reason given)") : why;
+  return m.tell(id, r);
+}
+
+std::vector<Trial> Study::pending() const {
+  std::vector<Trial> out;
+  for (const auto& [id, where] : impl_->pending) {
+    const Impl::Item& it = impl_->open.at(where.first).items[where.second];
+    Trial t;
+    t.id = id;
+    t.arch = it.arch;
+    t.text = impl_->space->to_string(it.arch);
+    t.hash = it.hash;
+    t.cheap = it.cheap;
+    t.batch = where.first;
+    out.push_back(std::move(t));
+  }
+  return out;
+}
+
+std::vector<EvaluationRecord> Study::front() const {
+  std::vector<EvaluationRecord> out;
+  for (const auto& [p, idx] : impl_->sorted_front()) out.push_back(impl_->records[static_cast<std::size_t>(idx)]);
+  return out;
+}
+
+double Study::hypervolume() const {
+  if (!impl_->hypervolume) {
+    std::vector<Point> pts;
+    for (const auto& [p, idx] : impl_->sorted_front()) pts.push_back(p);
+    impl_->hypervolume = pts.empty() ? 0.0 : normalized_hypervolume(pts, impl_->lower, impl_->upper);
+  }
+  return *impl_->hypervolume;
+}
+
+std::size_t Study::front_size() const { return impl_->archive.size(); }
+
+std::string Study::best_values() const {
+  const Impl& m = *impl_;
+  std::string s;
+  for (std::size_t i = 0; i < m.names.size() && m.lower[i] <= m.upper[i]; ++i) {
+    double best = m.lower[i];  // minimized, transformed: undo for display
+    if (m.cfg.objectives[i].maximize) best = -best;
+    if (m.cfg.objectives[i].log) best = std::pow(10.0, best);
+    s += (s.empty() ? "" : ", ") + m.names[i] + " " + num(best, 4);
+  }
+  return s;
+}
+
+std::size_t Study::unused_log_records() const { return impl_->log_records.size() - impl_->replayed_hashes.size(); }
+
+void Study::write_front(bool force) {
+  Impl& m = *impl_;
+  if (!force && !m.front_changed && !m.bounds_changed) return;
+  m.front_changed = m.bounds_changed = false;
+  const std::vector<EvaluationRecord> members = front();
+  nlohmann::json objs = nlohmann::json::array(), fr = nlohmann::json::array();
+  for (const auto& o : m.cfg.objectives)
+    objs.push_back({{"name", o.name}, {"direction", o.maximize ? "maximize" : "minimize"}, {"log", o.log}});
+  std::string csv = "id,arch";
+  for (const auto& n : m.names) csv += "," + csv_escape(n);
+  csv += ",hash\n";
+  for (const auto& r : members) {
+    nlohmann::json j = r.to_json(m.names);
+    j.erase("elapsed_s");  // the front of a run must not depend on timing
+    j.erase("status");
+    j.erase("message");
+    fr.push_back(j);
+    csv += std::to_string(r.id) + "," + csv_escape(r.arch);
+    for (double v : r.raw) csv += "," + nlohmann::json(v).dump();
+    csv += "," + hash_hex(r.hash) + "\n";
+  }
+  nlohmann::json norm = nullptr;
+  if (!members.empty()) norm = {{"lower", m.lower}, {"upper", m.upper}, {"reference", kHypervolumeReference}};
+  const nlohmann::json doc = {{"space", m.cfg.space},
+                              {"objectives", objs},
+                              {"hypervolume", hypervolume()},
+                              {"normalization", norm},
+                              {"front", fr}};
+  std::string text = doc.dump(2) + "\n";
+  if (text == m.last_front_text && !force) return;
+  m.store->write_front(text, csv);
+  m.last_front_text = std::move(text);
+}
+
+}  // namespace hwnas
