@@ -35,7 +35,7 @@ struct StudyArgs {
 
 // Opens the study of RUN_DIR: the run's own config.json, or --config (which creates the run).
 std::unique_ptr<hwnas::Study> open_study(const StudyArgs& args, bool may_create) {
-  if (hwnas::cli::torch_plugin_available()) hwnas::cli::torch_plugin().register_proxy_objectives();
+  hwnas::cli::load_torch_objectives_on_demand();
   if (!(args.wait_s >= 0 && args.wait_s <= 86400))
     throw hwnas::UserError("--wait " + std::to_string(args.wait_s) + ": expected seconds between 0 and 86400");
   const fs::path stored = fs::path(args.run_dir) / "config.json";

@@ -23,7 +23,7 @@ struct SearchArgs {
 void run(const SearchArgs& args) {
   // The "proxy" and "train" objective sources live in the LibTorch plugin; without it a config
   // that names them gets the usual unknown-source error.
-  if (hwnas::cli::torch_plugin_available()) hwnas::cli::torch_plugin().register_proxy_objectives();
+  hwnas::cli::load_torch_objectives_on_demand();
   if (args.force && !args.resume.empty())
     throw hwnas::UserError("--force replaces a run and --resume continues one: give one of them");
   hwnas::SearchConfig cfg = hwnas::SearchConfig::from_file(args.config, args.sets);

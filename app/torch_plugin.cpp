@@ -8,6 +8,7 @@
 #include <mutex>
 
 #include "hwnas/core/error.h"
+#include "hwnas/search/objective.h"
 
 namespace hwnas::cli {
 
@@ -68,5 +69,11 @@ const TorchPlugin& torch_plugin() {
 }
 
 bool torch_plugin_available() { return load().table != nullptr; }
+
+void load_torch_objectives_on_demand() {
+  set_objective_source_loader([] {
+    if (torch_plugin_available()) torch_plugin().register_proxy_objectives();
+  });
+}
 
 }  // namespace hwnas::cli

@@ -35,6 +35,9 @@ struct TorchPlugin {
 const TorchPlugin& torch_plugin();
 /// Whether the plugin loads (false in builds without LibTorch or when the file is missing).
 bool torch_plugin_available();
+/// Lets configs name the plugin's objective sources (proxy, train): the plugin loads the first
+/// time one is named (set_objective_source_loader), so a config without them never pays for it.
+void load_torch_objectives_on_demand();
 
 }  // namespace hwnas::cli
 

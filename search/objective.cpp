@@ -149,6 +149,8 @@ ObjectiveFactory unavailable(const std::string& what) {
 struct Registry {
   std::mutex mutex;
   std::map<std::string, ObjectiveFactory> user;
+  std::function<void()> loader;  // registers more kinds on first need (the LibTorch plugin)
+  bool loaded = false;
 };
 Registry& registry() {
   static Registry r;
@@ -201,13 +203,34 @@ std::vector<std::string> objective_source_kinds() {
   return kinds;
 }
 
+void set_objective_source_loader(std::function<void()> loader) {
+  std::lock_guard<std::mutex> lock(registry().mutex);
+  registry().loader = std::move(loader);
+  registry().loaded = false;
+}
+
 std::unique_ptr<ObjectiveSource> make_objective_source(const std::string& kind, const nlohmann::json& spec,
                                                        const std::string& path, const ObjectiveContext& ctx) {
   ObjectiveFactory f;
-  {
+  auto registered = [&] {
     // A registered kind overrides a built-in one (so a later build can plug in real proxies).
     std::lock_guard<std::mutex> lock(registry().mutex);
     if (auto it = registry().user.find(kind); it != registry().user.end()) f = it->second;
+  };
+  registered();
+  // A kind the library has no real source for (unknown, or a placeholder such as "proxy"): the
+  // loader may register it. It runs once, outside the lock (it calls register_objective_source).
+  if (!f && (!builtins().count(kind) || kind == "proxy" || kind == "train")) {
+    std::function<void()> loader;
+    {
+      std::lock_guard<std::mutex> lock(registry().mutex);
+      if (!registry().loaded) loader = registry().loader;
+      registry().loaded = true;
+    }
+    if (loader) {
+      loader();
+      registered();
+    }
   }
   if (!f) {
     auto it = builtins().find(kind);

@@ -102,6 +102,10 @@ std::unique_ptr<ObjectiveSource> make_objective_source(const std::string& kind, 
 std::vector<std::string> objective_source_kinds();
 /// Adds (or replaces) a kind; for code outside the library and for tests. Thread-safe.
 void register_objective_source(const std::string& kind, ObjectiveFactory factory);
+/// A function that registers more kinds (the hwnas program's LibTorch plugin: proxy, train). It
+/// runs once, the first time a config names a kind the library has no real source for, so a run
+/// that needs none never loads it.
+void set_objective_source_loader(std::function<void()> loader);
 /// Removes a kind added by register_objective_source (tests).
 void unregister_objective_source(const std::string& kind);
 

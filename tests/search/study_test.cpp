@@ -1,0 +1,246 @@
+// The study behind ask/tell: driven in rounds it is `hwnas search` byte for byte; a run with
+// external objectives reopened after every call (a new process per `hwnas ask`/`hwnas tell`)
+// continues exactly as one that stayed open, whatever the order of asks and tells; told values
+// are checked; the budget counts pending trials; a damaged journal is refused naming its line.
+#include "hwnas/search/study.h"
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+#include <gtest/gtest.h>
+
+#include "config_test_fixtures.h"
+#include "hwnas/search/controller.h"
+#include "support/errors.h"
+
+using namespace hwnas;
+using hwnas::testing::config_from;
+using hwnas::testing::problem;
+using hwnas::testing::table_config;
+using hwnas::testing::user_error;
+using hwnas::testing::write_error_table;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string table_file() {
+  static const std::string path = [] {
+    const std::string dir = std::string(HWNAS_TEST_TMP) + "/study_table";
+    fs::create_directories(dir);
+    return write_error_table(dir + "/err.csv");
+  }();
+  return path;
+}
+
+// table_config with "err" told from outside instead of read from the table.
+nlohmann::json external_config(long long evaluations, const std::string& strategy = "evolution") {
+  nlohmann::json j = table_config(table_file(), evaluations);
+  j["objectives"][0]["source"] = {{"external", nlohmann::json::object()}};
+  j["strategy"] = {{"name", strategy}};
+  if (strategy == "evolution") j["strategy"]["options"] = {{"population", 10}, {"sample_size", 3}};
+  return j;
+}
+
+std::string log_without_times(const std::string& run_dir) {
+  std::ifstream f(run_dir + "/evaluations.jsonl");
+  std::string line, out;
+  while (std::getline(f, line)) {
+    auto j = nlohmann::json::parse(line);
+    j.erase("elapsed_s");
+    out += j.dump() + "\n";
+  }
+  return out;
+}
+
+std::string read(const std::string& path) { return hwnas::test::read_text(path); }
+
+double error_of(const Trial& t) { return problem().error(t.arch); }
+
+}  // namespace
+
+TEST(Study, RoundsOfAskAndTellAreTheSearchByteForByte) {
+  const std::string dir = hwnas::test::scratch_dir();
+  SearchOptions so;
+  so.quiet = true;
+  so.run_dir = dir + "/search";
+  const SearchSummary s = run_search(config_from(table_config(table_file(), 40), dir, "table.json"), so);
+  ASSERT_EQ(s.evaluations, 40);
+
+  nlohmann::json j = external_config(40);
+  Study study(config_from(j, dir, "external.json"), {.dir = dir + "/study"});
+  for (;;) {
+    const Study::Asked asked = study.ask(4);  // table_config's batch_size
+    if (asked.trials.empty()) break;
+    for (const Trial& t : asked.trials) study.tell_values(t.id, {{"err", error_of(t)}});
+  }
+  study.write_front();
+  EXPECT_EQ(study.counts().evaluations, 40);
+  EXPECT_EQ(log_without_times(dir + "/study"), log_without_times(dir + "/search"));
+  EXPECT_EQ(read(dir + "/study/pareto.json"), read(dir + "/search/pareto.json"));
+  EXPECT_EQ(read(dir + "/study/pareto.csv"), read(dir + "/search/pareto.csv"));
+}
+
+// Random interleavings of asks and tells, applied to a study that stays open and to one reopened
+// from its run directory before every call: the same log, front and pending trials.
+class StudyReplay : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(StudyReplay, ReopeningBeforeEveryCallContinuesExactly) {
+  const std::string dir = hwnas::test::scratch_dir();
+  const SearchConfig cfg = config_from(external_config(30, GetParam()), dir, "external.json");
+  auto open_study = [&](const std::string& run, bool resume) { return std::make_unique<Study>(cfg, StudyOptions{.dir = run, .resume = resume}); };
+  auto kept = open_study(dir + "/kept", false);
+  open_study(dir + "/reopened", false).reset();
+  std::mt19937 rng(11);
+  std::vector<std::int64_t> pending;  // what the test holds, in the order it got them
+  for (int step = 0; step < 80; ++step) {
+    auto reopened = open_study(dir + "/reopened", true);
+    const bool do_ask = pending.empty() || (rng() % 3 == 0 && pending.size() < 8);
+    if (do_ask) {
+      const std::size_t n = 1 + rng() % 3;
+      const auto a = kept->ask(n).trials, b = reopened->ask(n).trials;
+      ASSERT_EQ(a.size(), b.size()) << "step " << step;
+      for (std::size_t i = 0; i < a.size(); ++i) {
+        ASSERT_EQ(a[i].id, b[i].id);
+        ASSERT_EQ(a[i].text, b[i].text);
+        pending.push_back(a[i].id);
+      }
+      if (a.empty() && pending.empty()) break;  // the budget is spent
+    } else {
+      // Tell one of the pending trials, not necessarily the oldest; now and then a failure.
+      const std::size_t k = rng() % pending.size();
+      const std::int64_t id = pending[k];
+      pending.erase(pending.begin() + static_cast<std::ptrdiff_t>(k));
+      Trial t;
+      for (const Trial& p : kept->pending())
+        if (p.id == id) t = p;
+      if (rng() % 7 == 0) {
+        kept->tell_failed(id, "out of memory");
+        reopened->tell_failed(id, "out of memory");
+      } else {
+        kept->tell_values(id, {{"err", error_of(t)}});
+        reopened->tell_values(id, {{"err", error_of(t)}});
+      }
+    }
+    std::vector<std::int64_t> a, b;
+    for (const Trial& t : kept->pending()) a.push_back(t.id);
+    for (const Trial& t : reopened->pending()) b.push_back(t.id);
+    ASSERT_EQ(a, b) << "step " << step;
+    ASSERT_EQ(kept->counts().evaluations, reopened->counts().evaluations) << "step " << step;
+    kept->write_front(false);
+    reopened->write_front(false);
+  }
+  EXPECT_GE(kept->counts().evaluations, 20);
+  const std::string journal = read(dir + "/reopened/trials.jsonl");
+  EXPECT_NE(journal.find("\"commit\""), std::string::npos);
+  EXPECT_EQ(read(dir + "/kept/trials.jsonl"), journal);
+  EXPECT_EQ(log_without_times(dir + "/kept"), log_without_times(dir + "/reopened"));
+  kept->write_front();
+  open_study(dir + "/reopened", true)->write_front();
+  EXPECT_EQ(read(dir + "/kept/pareto.json"), read(dir + "/reopened/pareto.json"));
+}
+
+INSTANTIATE_TEST_SUITE_P(Strategies, StudyReplay, ::testing::Values("random", "evolution", "bo", "mcts"));
+
+TEST(Study, ToldValuesAreChecked) {
+  const std::string dir = hwnas::test::scratch_dir();
+  nlohmann::json j = external_config(20);
+  j["objectives"][0]["log"] = true;  // values must be positive
+  Study study(config_from(j, dir), {.dir = dir + "/run"});
+  const auto trials = study.ask(4).trials;
+  ASSERT_EQ(trials.size(), 4u);
+  EXPECT_EQ(user_error([&] { study.tell_values(trials[0].id, {{"er", 0.1}}); }),
+            "'er' is not an external objective of this study; did you mean 'err'? (external objectives: err)");
+  EXPECT_EQ(user_error([&] { study.tell_values(trials[0].id, {{"err", 0.1}, {"params", 3}}); }),
+            "'params' is not an external objective of this study (external objectives: err)");
+  EXPECT_EQ(user_error([&] { study.tell_values(trials[0].id, {}); }), "trial 0: no value for external objective 'err'");
+  EXPECT_EQ(user_error([&] { study.tell_values(999, {{"err", 0.1}}); }), "no pending trial 999 in " + dir + "/run (pending: 0, 1, 2, 3)");
+  // A non-finite or (on a log scale) non-positive value is the trial's failure, as a computed one is.
+  EXPECT_EQ(study.tell_values(trials[0].id, {{"err", NAN}}).status, EvalStatus::Failed);
+  const EvaluationRecord neg = study.tell_values(trials[1].id, {{"err", -1.0}});
+  EXPECT_EQ(neg.status, EvalStatus::Failed);
+  EXPECT_NE(neg.message.find("not positive, but the objective is on a log scale"), std::string::npos) << neg.message;
+  EXPECT_EQ(study.tell_failed(trials[2].id, "diverged").message, "diverged");
+  const EvaluationRecord ok = study.tell_values(trials[3].id, {{"err", 0.25}});
+  EXPECT_EQ(ok.status, EvalStatus::Ok);
+  EXPECT_EQ(ok.raw[0], 0.25);
+  EXPECT_EQ(ok.raw[1], trials[3].cheap.raw[1]);  // the cheap value computed at ask time
+  EXPECT_EQ(user_error([&] { study.tell_values(trials[3].id, {{"err", 0.2}}); }), "trial 3 was told already (status ok)");
+  EXPECT_EQ(study.counts().evaluations, 4);
+  EXPECT_EQ(study.counts().failed, 3);
+  EXPECT_EQ(study.front_size(), 1u);
+}
+
+TEST(Study, PendingTrialsCountAgainstTheBudget) {
+  const std::string dir = hwnas::test::scratch_dir();
+  Study study(config_from(external_config(5), dir), {.dir = dir + "/run"});
+  EXPECT_EQ(study.ask(3).trials.size(), 3u);
+  EXPECT_EQ(study.remaining(), 2);
+  const auto more = study.ask(10).trials;
+  EXPECT_EQ(more.size(), 2u);
+  EXPECT_TRUE(study.ask(1).trials.empty());
+  study.tell_failed(more[0].id, "x");
+  EXPECT_TRUE(study.ask(1).trials.empty());  // a told trial still counts
+  EXPECT_EQ(study.counts().pending, 4);
+}
+
+TEST(Study, SearchRefusesAConfigWithExternalObjectives) {
+  const std::string dir = hwnas::test::scratch_dir();
+  const std::string msg = user_error([&] { run_search(config_from(external_config(5), dir), SearchOptions{.quiet = true}); });
+  EXPECT_NE(msg.find("objectives[0] 'err' is external: its values come from your own code, so `hwnas search` cannot run this config"),
+            std::string::npos)
+      << msg;
+}
+
+TEST(Study, AKillBetweenTheLastTellAndItsCommitIsCompletedOnOpen) {
+  const std::string dir = hwnas::test::scratch_dir();
+  const SearchConfig cfg = config_from(external_config(12), dir);
+  std::string journal_before_commit;
+  {
+    Study study(cfg, {.dir = dir + "/run"});
+    const auto trials = study.ask(3).trials;
+    for (const Trial& t : trials) {
+      journal_before_commit = read(dir + "/run/trials.jsonl");
+      study.tell_values(t.id, {{"err", error_of(t)}});
+    }
+    EXPECT_EQ(study.records().size(), 3u);  // committed
+  }
+  // The kill: the last trial's log line made it, the journal's commit line did not (and the
+  // journal ends in half a line).
+  hwnas::test::write_text(dir + "/run/trials.jsonl", journal_before_commit + "{\"commi");
+  Study again(cfg, {.dir = dir + "/run", .resume = true});
+  EXPECT_EQ(again.records().size(), 3u);
+  EXPECT_EQ(again.counts().pending, 0);
+  EXPECT_EQ(again.ask(2).trials.size(), 2u);
+  const std::string journal = read(dir + "/run/trials.jsonl");
+  EXPECT_EQ(journal.find("{\"commi\n"), std::string::npos);  // the half line was cut off
+  EXPECT_NE(journal.find("{\"commit\":0}\n"), std::string::npos);
+}
+
+TEST(Study, ADamagedJournalIsRefusedNamingItsLine) {
+  const std::string dir = hwnas::test::scratch_dir();
+  const SearchConfig cfg = config_from(external_config(12), dir);
+  {
+    Study study(cfg, {.dir = dir + "/run"});
+    for (const Trial& t : study.ask(2).trials) study.tell_values(t.id, {{"err", error_of(t)}});
+    study.ask(2);
+  }
+  const std::string journal = dir + "/run/trials.jsonl";
+  const std::string good = read(journal);
+  auto reopen_error = [&](const std::string& text) {
+    hwnas::test::write_text(journal, text);
+    return user_error([&] { Study s(cfg, {.dir = dir + "/run", .resume = true}); });
+  };
+  // Another architecture where the journal's first ask has one: the strategy cannot replay it.
+  std::string edited = good;
+  edited.replace(edited.find("\"hashes\":[\"") + 11, 4, "ffff");
+  EXPECT_NE(reopen_error(edited).find(journal + ":1: on replay the strategy proposed"), std::string::npos);
+  EXPECT_NE(reopen_error("{\"ask\": 2}\n").find(journal + ":1: expected {\"ask\": N, \"batch\": B, ...}"), std::string::npos);
+  EXPECT_NE(reopen_error(good + "{\"commit\": 7}\n").find(":4: commits batch 7, which is not open"), std::string::npos);
+  EXPECT_NE(reopen_error(good + "[1]\n").find(":4: expected a JSON object"), std::string::npos);
+  EXPECT_NE(reopen_error(good + "{\"tell\": 1}\n").find(":4: expected an \"ask\" or a \"commit\" line"), std::string::npos);
+  EXPECT_NE(reopen_error("{\"ask\": 1e18, \"batch\": 0}\n").find(":1: asks for"), std::string::npos);
+  hwnas::test::write_text(journal, good);
+  Study ok(cfg, {.dir = dir + "/run", .resume = true});
+  EXPECT_EQ(ok.counts().pending, 2);
+}
