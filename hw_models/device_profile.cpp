@@ -1,6 +1,9 @@
 #include "hwnas/hw_models/device_profile.h"
 
+#include <dlfcn.h>
+
 #include <algorithm>
+#include <cstdlib>
 #include <cmath>
 #include <filesystem>
 #include <iostream>
@@ -315,7 +318,21 @@ void warn_measured_graph_mismatch(const DeviceProfile& p, bool prune_dead) {
   if (said.insert(w).second) std::cerr << w << "\n";
 }
 
-std::string device_profile_dir() { return std::string(HWNAS_SOURCE_DIR) + "/configs/hardware"; }
+std::string device_profile_dir() {
+  if (const char* env = std::getenv("HWNAS_PROFILE_DIR"); env && *env) return env;
+  // An installed libhwnas.so (cmake --install) finds its profiles in PREFIX/share/hwnas/hardware;
+  // the build tree and the static libraries use the source tree's.
+  static const std::string installed = [] {
+    Dl_info info{};
+    if (::dladdr(reinterpret_cast<void*>(&device_profile_dir), &info) != 0 && info.dli_fname) {
+      std::error_code ec;
+      const std::filesystem::path p = std::filesystem::path(info.dli_fname).parent_path() / ".." / "share" / "hwnas" / "hardware";
+      if (std::filesystem::is_directory(p, ec)) return std::filesystem::weakly_canonical(p, ec).string();
+    }
+    return std::string();
+  }();
+  return installed.empty() ? std::string(HWNAS_SOURCE_DIR) + "/configs/hardware" : installed;
+}
 
 std::vector<std::string> device_names() {
   std::vector<std::string> names;

@@ -110,7 +110,8 @@ std::string measured_graph_mismatch(const DeviceProfile& p, bool prune_dead);
 /// Writes measured_graph_mismatch() to stderr, once per profile name and graph per process.
 void warn_measured_graph_mismatch(const DeviceProfile& p, bool prune_dead);
 
-/// The folder of built-in profiles: <source>/configs/hardware.
+/// The folder of built-in profiles: $HWNAS_PROFILE_DIR when set, else PREFIX/share/hwnas/hardware
+/// next to an installed libhwnas.so, else <source>/configs/hardware.
 std::string device_profile_dir();
 /// A built-in profile by name (configs/hardware/<name>.json) or a path to a .json file (anything
 /// containing '/' or ending in .json). Unknown name -> UserError listing the known names.
