@@ -11,6 +11,8 @@
 
 #include <tbb/parallel_for.h>
 
+#include "hwnas/analysis/data_table.h"
+#include "hwnas/analysis/scaling_fit.h"
 #include "hwnas/core/error.h"
 #include "hwnas/hw_models/device_profile.h"
 #include "hwnas/hw_models/latency_model.h"
@@ -258,6 +260,19 @@ py::object enumerate_space(const std::string& space_name, const py::object& spac
   return arr;
 }
 
+py::object scaling_fit(const std::string& path, const std::string& y, const std::string& x, const std::string& by, bool log,
+                      const std::vector<std::string>& where, bool robust) {
+  hwnas::analysis::ScalingFitOptions o;
+  o.y = y;
+  o.x = x;
+  o.by = by;
+  o.log = log;
+  o.robust = robust;
+  for (const auto& w : where) o.where.push_back(hwnas::analysis::WhereFilter::parse(w, "where"));
+  o.validate("scaling_fit");
+  return from_json(hwnas::analysis::fit_scaling(hwnas::analysis::read_data_table(path).table, o).to_json());
+}
+
 }  // namespace
 
 PYBIND11_MODULE(_hwnas, m) {
@@ -310,6 +325,10 @@ PYBIND11_MODULE(_hwnas, m) {
         py::arg("space_options") = py::none(), py::arg("prune_dead") = true,
         "Predicted latency (ms) and energy (mJ) of many architectures on one device: {'latency_ms': array, 'energy_mj': array}.");
   m.def("devices", &hwnas::device_names, "Names of the shipped device profiles.");
+  m.def("scaling_fit", &scaling_fit, py::arg("path"), py::arg("y"), py::arg("x"), py::kw_only(), py::arg("by") = "",
+        py::arg("log") = false, py::arg("where") = std::vector<std::string>{}, py::arg("robust") = false,
+        "`hwnas scaling fit` on a CSV or a run's evaluations.jsonl: OLS of y on x (log10 both with log), per category of `by`; "
+        "returns the fit as `hwnas scaling fit --json` prints it.");
   m.def("enumerate", &enumerate_space, py::arg("space"), py::arg("space_options") = py::none(), py::arg("limit") = 1e6,
         "Every architecture of a space with its exact counts, as a NumPy structured array.");
 }

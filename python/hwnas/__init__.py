@@ -13,9 +13,9 @@ Study keeps what `hwnas search` keeps: the strategy, the exact cheap objectives 
 dedup of equivalent networks, the fsynced log, pareto.json and the report (docs/ask_tell.md).
 Errors raise hwnas.Error (a ValueError) with the messages of the command line.
 """
-from ._hwnas import Error, Study, Trial, devices, enumerate, evaluate, predict
+from ._hwnas import Error, Study, Trial, devices, enumerate, evaluate, predict, scaling_fit
 
-__all__ = ["Error", "Study", "Trial", "devices", "enumerate", "evaluate", "predict"]
+__all__ = ["Error", "Study", "Trial", "devices", "enumerate", "evaluate", "predict", "scaling_fit"]
 
 
 def _to_torch(self):

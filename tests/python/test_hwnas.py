@@ -137,3 +137,13 @@ def test_the_example_trains_and_prints_the_front(tmp):
     assert r.stdout.count("trial ") == 4 and "Pareto front" in r.stdout
     log = open(os.path.join(tmp, "run", "evaluations.jsonl")).read().splitlines()
     assert len(log) == 4 and all(0 <= json.loads(l)["objectives"]["acc"] <= 1 for l in log)
+
+
+def test_scaling_fit_is_the_command_lines():
+    csv = os.path.join(SOURCE, "docs", "examples", "space_models.csv")
+    r = subprocess.run([BINARY, "scaling", "fit", csv, "--y", "flops", "--x", "params", "--by", "space", "--log", "--json"],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert hwnas.scaling_fit(csv, "flops", "params", by="space", log=True) == json.loads(r.stdout)
+    with pytest.raises(hwnas.Error, match="missing column .nope. \\(columns: space, arch, params, macs, flops\\)"):
+        hwnas.scaling_fit(csv, "nope", "params")
