@@ -1,5 +1,5 @@
-// The cost of an ask/tell round trip in C++ (hwnas::Study): ask(1) then tell_values with a
-// stand-in accuracy, for N trials, on nb201 with "acc" external and params exact. Prints the mean
+// The cost of an ask/tell round trip in C++ (hwnas::Study): ask(1), tell_values with a stand-in
+// accuracy and write_front (when the front changed), for N trials, on nb201 with "acc" external and params exact. Prints the mean
 // time per trial over the first and the last 100 trials, per strategy, as JSON lines.
 // bench/python_ask_tell.py runs the same loop through the Python module and compares.
 //
@@ -63,6 +63,7 @@ int run(int argc, char** argv) {
       const auto got = study.ask(1).trials;
       if (got.empty()) break;
       study.tell_values(got[0].id, {{"acc", fake_acc(got[0].text)}});
+      study.write_front(false);  // as the controller does after each round, and the Python module after each call
       ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
     }
     if (ms.size() < 200) throw UserError(name + ": only " + std::to_string(ms.size()) + " trials");
