@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "hwnas/core/error.h"
+#include "hwnas/core/suggest.h"
 #include "hwnas/core/json_reader.h"
 #include "hwnas/search/objective.h"
 #include "hwnas/search/strategy.h"
@@ -223,6 +224,10 @@ SearchConfig SearchConfig::from_json(const nlohmann::json& j, const std::string&
   c.batch_size = r.get<int>("batch_size", c.parallelism);
   if (c.batch_size < 1 || c.batch_size > 100000)
     throw UserError(r.child("batch_size") + ": expected an integer in 1..100000, got " + std::to_string(c.batch_size));
+  c.dispatch = r.get<std::string>("dispatch", c.dispatch);
+  if (c.dispatch != "synchronous" && c.dispatch != "asynchronous")
+    throw UserError(r.child("dispatch") + ": expected \"synchronous\" or \"asynchronous\", got \"" + c.dispatch + "\"" +
+                    did_you_mean(c.dispatch, {"synchronous", "asynchronous"}));
 
   // output
   c.output_name = fs::path(file).stem().string();
@@ -261,13 +266,15 @@ nlohmann::json SearchConfig::identity_json() const {
     if (std::isfinite(k.max)) x["max"] = k.max;
     cons.push_back(x);
   }
-  return {{"space", {{"name", space}, {"options", space_options}}},
-          {"objectives", objs},
-          {"constraints", cons},
-          {"exclude_degenerate", exclude_degenerate},
-          {"strategy", {{"name", strategy}, {"options", strategy_options}}},
-          {"batch_size", effective_batch_size()},
-          {"seed", seed}};
+  nlohmann::json j = {{"space", {{"name", space}, {"options", space_options}}},
+                      {"objectives", objs},
+                      {"constraints", cons},
+                      {"exclude_degenerate", exclude_degenerate},
+                      {"strategy", {{"name", strategy}, {"options", strategy_options}}},
+                      {"batch_size", effective_batch_size()},
+                      {"seed", seed}};
+  if (dispatch != "synchronous") j["dispatch"] = dispatch;  // runs from before the field keep their identity
+  return j;
 }
 
 }  // namespace hwnas

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <iomanip>
 #include <iostream>
+#include <map>
 #include <limits>
 #include <sstream>
 #include <unordered_map>
@@ -18,6 +19,7 @@
 #include "hwnas/search/objective.h"
 #include "hwnas/search/pareto.h"
 #include "hwnas/search/strategy.h"
+#include "hwnas/search/backend.h"
 #include "hwnas/search/study.h"
 
 namespace hwnas {
@@ -64,38 +66,11 @@ class Run {
 
   SearchSummary run() {
     Study& study = *study_;
-    const std::size_t batch = static_cast<std::size_t>(cfg_.effective_batch_size());
-    for (;;) {
-      if (cfg_.max_evaluations && study.counts().evaluations >= *cfg_.max_evaluations) {
-        summary_.stop_reason = StopReason::EvaluationBudget;
-        break;
-      }
-      if (cfg_.max_seconds && study.elapsed_seconds() >= *cfg_.max_seconds) {
-        summary_.stop_reason = StopReason::TimeBudget;
-        break;
-      }
-      const Study::Asked asked = study.ask(batch);
-      std::exception_ptr error;
-      const auto results = study.evaluate_all(asked.trials, error);
-      for (std::size_t i = 0; i < asked.trials.size(); ++i)
-        if (results[i]) study.tell(asked.trials[i].id, *results[i]);
-      // Input no candidate gets past (a missing dataset): stop, with what finished logged.
-      if (error) std::rethrow_exception(error);
-      if (asked.trials.empty() && asked.exhausted) {
-        summary_.stop_reason = StopReason::SpaceExhausted;
-        break;
-      }
-      if (asked.trials.empty() && asked.stalled) {
-        summary_.stop_reason = StopReason::StrategyStalled;
-        break;
-      }
-      study.write_front(false);
-      progress(false);
-      if (opts_.keep_going && !opts_.keep_going(study.counts().evaluations)) {
-        summary_.stop_reason = StopReason::Interrupted;
-        break;
-      }
-    }
+    std::unique_ptr<EvaluationBackend> backend =
+        opts_.backend ? opts_.backend(study) : make_local_backend(study, cfg_.parallelism);
+    HWNAS_CHECK(backend != nullptr && backend->slots() > 0, "evaluation backend without slots");
+    if (cfg_.dispatch == "asynchronous") run_asynchronous(*backend);
+    else run_synchronous(*backend);
     study.write_front(true);
     progress(true);
     if (const std::size_t unused = study.unused_log_records(); unused > 0)
@@ -114,6 +89,96 @@ class Run {
     summary_.hypervolume = study.hypervolume();
     summary_.seconds = session_seconds();
     return summary_;
+  }
+
+
+  // Rounds of batch_size: submit a round, wait for all of it, tell it in proposal order.
+  void run_synchronous(EvaluationBackend& backend) {
+    Study& study = *study_;
+    const std::size_t batch = static_cast<std::size_t>(cfg_.effective_batch_size());
+    for (;;) {
+      if (cfg_.max_evaluations && study.counts().evaluations >= *cfg_.max_evaluations) {
+        summary_.stop_reason = StopReason::EvaluationBudget;
+        return;
+      }
+      if (cfg_.max_seconds && study.elapsed_seconds() >= *cfg_.max_seconds) {
+        summary_.stop_reason = StopReason::TimeBudget;
+        return;
+      }
+      const Study::Asked asked = study.ask(batch);
+      std::map<std::int64_t, EvaluationBackend::Finished> done;
+      for (const Trial& t : asked.trials) backend.submit(t);
+      while (done.size() < asked.trials.size())
+        for (auto& f : backend.wait_any()) done.emplace(f.id, std::move(f));
+      std::exception_ptr error;
+      for (const Trial& t : asked.trials) {  // proposal order, whatever the completion order
+        EvaluationBackend::Finished& f = done.at(t.id);
+        if (f.result) study.tell(t.id, *f.result);
+        else if (!error) error = f.error;
+      }
+      // Input no candidate gets past (a missing dataset): stop, with what finished logged.
+      if (error) std::rethrow_exception(error);
+      if (asked.trials.empty() && asked.exhausted) {
+        summary_.stop_reason = StopReason::SpaceExhausted;
+        return;
+      }
+      if (asked.trials.empty() && asked.stalled) {
+        summary_.stop_reason = StopReason::StrategyStalled;
+        return;
+      }
+      study.write_front(false);
+      progress(false);
+      if (opts_.keep_going && !opts_.keep_going(study.counts().evaluations)) {
+        summary_.stop_reason = StopReason::Interrupted;
+        return;
+      }
+    }
+  }
+
+  // A trial asked the moment a slot frees, told when it finishes. A resumed run first re-submits
+  // the trials its journal has pending.
+  void run_asynchronous(EvaluationBackend& backend) {
+    Study& study = *study_;
+    std::size_t in_flight = 0;
+    for (const Trial& t : study.pending()) {
+      backend.submit(t);
+      ++in_flight;
+    }
+    std::optional<StopReason> no_more;  // why nothing more is asked; in-flight trials still finish
+    for (;;) {
+      while (!no_more && in_flight < backend.slots()) {
+        if (cfg_.max_seconds && study.elapsed_seconds() >= *cfg_.max_seconds) {
+          no_more = StopReason::TimeBudget;
+          break;
+        }
+        const Study::Asked asked = study.ask(1);
+        if (asked.trials.empty()) {
+          no_more = asked.exhausted ? StopReason::SpaceExhausted
+                    : asked.stalled ? StopReason::StrategyStalled
+                                    : StopReason::EvaluationBudget;
+          break;
+        }
+        backend.submit(asked.trials[0]);
+        ++in_flight;
+      }
+      if (in_flight == 0) {
+        summary_.stop_reason = no_more.value_or(StopReason::EvaluationBudget);
+        return;
+      }
+      std::exception_ptr error;
+      for (auto& f : backend.wait_any()) {  // completion order
+        --in_flight;
+        if (f.result) study.tell(f.id, *f.result);
+        else if (!error) error = f.error;
+      }
+      if (error) std::rethrow_exception(error);
+      study.write_front(false);
+      progress(false);
+      if (opts_.keep_going && !opts_.keep_going(study.counts().evaluations)) {
+        summary_.stop_reason = StopReason::Interrupted;
+        return;
+      }
+    }
   }
 
  private:

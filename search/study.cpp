@@ -115,7 +115,7 @@ struct Study::Impl {
     space = make_space(cfg.space, cfg.space_options);
     objectives = std::make_unique<ObjectiveSet>(cfg, *space);
     for (const auto& ob : cfg.objectives) names.push_back(ob.name);
-    journaling = objectives->has_external();
+    journaling = objectives->has_external() || cfg.dispatch == "asynchronous";
     lower.assign(names.size(), std::numeric_limits<double>::infinity());
     upper.assign(names.size(), -std::numeric_limits<double>::infinity());
   }

@@ -76,6 +76,7 @@ struct SearchConfig {
   std::optional<double> max_seconds;         // budget.seconds (wall clock: not deterministic)
   int parallelism = 1;                       // evaluation threads
   int batch_size = 0;                        // architectures asked per round; 0 = parallelism
+  std::string dispatch = "synchronous";      // or "asynchronous" (backend.h)
   std::uint64_t seed = 0;
   std::string output_dir = "runs";
   std::string output_name;                   // default: the config file's stem

@@ -38,6 +38,9 @@
 
 namespace hwnas {
 
+class EvaluationBackend;
+class Study;
+
 struct SearchOptions {
   std::string resume_dir;         // non-empty: continue the run in this folder
   std::string run_dir;            // non-empty: use this folder instead of the config's output
@@ -51,6 +54,8 @@ struct SearchOptions {
   /// Builds the strategy instead of make_strategy(cfg.strategy, ...): a strategy defined outside
   /// the library, or a scripted one in tests. Must be deterministic for resume to be exact.
   std::function<std::unique_ptr<SearchStrategy>(const StrategyContext&)> strategy_factory;
+  /// Where expensive objectives are evaluated (backend.h); default: `parallelism` local threads.
+  std::function<std::unique_ptr<EvaluationBackend>(const Study&)> backend;
 };
 
 enum class StopReason { EvaluationBudget, TimeBudget, SpaceExhausted, StrategyStalled, Interrupted };

@@ -20,7 +20,7 @@
 // threads, by MPI ranks or by the user, and a study driven in rounds (ask n, tell n) gives the
 // same front as `hwnas search` with batch_size n.
 //
-// A study with external objectives keeps a journal (RUN_DIR/trials.jsonl): one line per ask
+// A study with external objectives, or with asynchronous dispatch (backend.h), keeps a journal (RUN_DIR/trials.jsonl): one line per ask
 // ({"ask": n, "ids": [...], "hashes": [...]}) and per commit ({"commit": BATCH}), appended and
 // fsynced in the order they happened. Opening such a run replays the journal against a strategy
 // re-created from the seed, so a new process (each `hwnas ask`/`hwnas tell`) continues exactly
