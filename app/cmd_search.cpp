@@ -1,8 +1,10 @@
 // hwnas search: run a multi-objective search from a JSON config (or resume a killed one).
 #include <filesystem>
+#include <optional>
 #include <iostream>
 
 #include "command.h"
+#include "mpi.h"
 #include "torch_plugin.h"
 #include "hwnas/core/error.h"
 #include "hwnas/search/config.h"
@@ -18,9 +20,19 @@ struct SearchArgs {
   std::string out;
   bool force = false;
   bool quiet = false;
+  double eval_timeout = 0;
+};
+
+// Rank 0 tells the evaluator ranks to stop however the search ends.
+struct StopEvaluators {
+  ~StopEvaluators() { hwnas::cli::mpi_stop_evaluators(); }
 };
 
 void run(const SearchArgs& args) {
+  const hwnas::cli::MpiWorld& world = hwnas::cli::mpi_world();
+  std::optional<StopEvaluators> stop;
+  if (world.distributed() && world.rank == 0) stop.emplace();
+  if (!(args.eval_timeout >= 0)) throw hwnas::UserError("--eval-timeout: expected seconds >= 0 (0: no limit)");
   // The "proxy" and "train" objective sources live in the LibTorch plugin; without it a config
   // that names them gets the usual unknown-source error.
   hwnas::cli::load_torch_objectives_on_demand();
@@ -37,7 +49,17 @@ void run(const SearchArgs& args) {
     cfg.output_dir = parent.empty() ? "." : parent.string();
     cfg.output_name = name;
   }
+  if (world.distributed() && world.rank > 0) {
+    hwnas::cli::mpi_serve(cfg);  // an evaluator: rank 0 owns the run directory
+    return;
+  }
   hwnas::SearchOptions opts;
+  if (world.distributed()) {
+    opts.backend = [&](const hwnas::Study&) { return hwnas::cli::make_mpi_backend(cfg, args.eval_timeout); };
+    if (!args.quiet)
+      std::cerr << "search: " << world.size - 1 << " evaluator rank(s) x " << cfg.parallelism << " thread(s), "
+                << cfg.dispatch << " dispatch\n";
+  }
   opts.resume_dir = args.resume;
   opts.replace = args.force;
   opts.quiet = args.quiet;
@@ -65,6 +87,8 @@ void setup_search(CLI::App& root) {
   cmd->add_option("--out", args->out, "the run directory (instead of output.dir/output.name), e.g. runs/x");
   cmd->add_flag("--force", args->force, "replace an earlier run in the run directory (its log, front, report and exports)");
   cmd->add_flag("--quiet", args->quiet, "no progress output; print only the one-line summary");
+  cmd->add_option("--eval-timeout", args->eval_timeout,
+                  "under mpirun: abort the job when an evaluator rank has not returned a trial in this many seconds (0: no limit)");
   cmd->callback([args] { run(*args); });
 }
 

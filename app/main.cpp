@@ -4,6 +4,7 @@
 
 #include "command.h"
 #include "hwnas/core/error.h"
+#include "mpi.h"
 
 namespace hwnas::cli {
 std::vector<CommandEntry>& command_registry() {
@@ -13,6 +14,10 @@ std::vector<CommandEntry>& command_registry() {
 }  // namespace hwnas::cli
 
 int main(int argc, char** argv) {
+  hwnas::cli::MpiSession mpi(argc, argv);
+  if (!mpi.should_run()) return 0;
+  // Under mpirun every rank reads the same config: rank 0 alone reports what is wrong.
+  const bool quiet_errors = hwnas::cli::mpi_world().rank > 0;
   CLI::App app{"hwnas: hardware-aware neural architecture search"};
   app.require_subcommand(1);
   auto& entries = hwnas::cli::command_registry();
@@ -22,11 +27,12 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
+    if (quiet_errors) return e.get_exit_code() == 0 ? 0 : 2;
     const int rc = app.exit(e);
     return rc == 0 ? 0 : 2;
   } catch (const hwnas::UserError& e) {
     std::cout.flush();
-    std::cerr << "error: " << e.what() << "\n";
+    if (!quiet_errors) std::cerr << "error: " << e.what() << "\n";
     return 2;
   } catch (const std::exception& e) {
     std::cout.flush();

@@ -14,6 +14,8 @@ PACKAGES=(
   clang-14 libclang-rt-14-dev libfuzzer-14-dev
   # `dot` parses the exported graph.dot; headless chromium loads report.html's DOM
   graphviz chromium
+  # mpirun -np N hwnas search (app/mpi.h) and its tests
+  openmpi-bin libopenmpi-dev
   # the Python module (build/python/hwnas) and its tests
   pybind11-dev python3-pybind11 python3-dev python3-pytest python3-numpy
 )

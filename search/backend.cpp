@@ -1,5 +1,6 @@
 #include "hwnas/search/backend.h"
 
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -14,7 +15,7 @@ namespace {
 // A fixed pool of threads taking trials from a queue and putting results on another.
 class LocalBackend : public EvaluationBackend {
  public:
-  LocalBackend(const Study& study, int threads) : study_(study) {
+  LocalBackend(std::function<ObjectiveSet::Result(const Trial&)> evaluate, int threads) : evaluate_(std::move(evaluate)) {
     HWNAS_CHECK(threads >= 1, "local backend needs a thread");
     for (int i = 0; i < threads; ++i) workers_.emplace_back([this] { work(); });
   }
@@ -38,10 +39,12 @@ class LocalBackend : public EvaluationBackend {
     todo_cv_.notify_one();
   }
 
-  std::vector<Finished> wait_any() override {
+  std::vector<Finished> wait_any(double timeout_s) override {
     std::unique_lock<std::mutex> lock(mutex_);
     if (in_flight_ == 0) return {};
-    done_cv_.wait(lock, [&] { return !done_.empty(); });
+    auto ready = [&] { return !done_.empty(); };
+    if (timeout_s < 0) done_cv_.wait(lock, ready);
+    else if (!done_cv_.wait_for(lock, std::chrono::duration<double>(timeout_s), ready)) return {};
     std::vector<Finished> out(std::make_move_iterator(done_.begin()), std::make_move_iterator(done_.end()));
     done_.clear();
     in_flight_ -= out.size();
@@ -62,7 +65,7 @@ class LocalBackend : public EvaluationBackend {
       Finished f;
       f.id = t.id;
       try {
-        f.result = study_.evaluate(t);
+        f.result = evaluate_(t);
       } catch (const UserError&) {
         f.error = std::current_exception();
       }
@@ -74,7 +77,7 @@ class LocalBackend : public EvaluationBackend {
     }
   }
 
-  const Study& study_;
+  std::function<ObjectiveSet::Result(const Trial&)> evaluate_;
   std::vector<std::thread> workers_;
   std::mutex mutex_;
   std::condition_variable todo_cv_, done_cv_;
@@ -87,7 +90,11 @@ class LocalBackend : public EvaluationBackend {
 }  // namespace
 
 std::unique_ptr<EvaluationBackend> make_local_backend(const Study& study, int threads) {
-  return std::make_unique<LocalBackend>(study, threads);
+  return std::make_unique<LocalBackend>([&study](const Trial& t) { return study.evaluate(t); }, threads);
+}
+
+std::unique_ptr<EvaluationBackend> make_local_backend(std::function<ObjectiveSet::Result(const Trial&)> evaluate, int threads) {
+  return std::make_unique<LocalBackend>(std::move(evaluate), threads);
 }
 
 }  // namespace hwnas

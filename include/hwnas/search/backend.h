@@ -19,6 +19,7 @@
 //   for (auto& f : backend->wait_any()) study.tell(f.id, *f.result);
 #include <cstdint>
 #include <exception>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -39,12 +40,15 @@ class EvaluationBackend {
     std::optional<ObjectiveSet::Result> result;  // unset when `error` is set
     std::exception_ptr error;                     // a UserError: input no candidate gets past
   };
-  /// Blocks until at least one submitted trial finished; returns every finished one not yet
-  /// returned. Empty only when nothing is in flight.
-  virtual std::vector<Finished> wait_any() = 0;
+  /// Blocks until at least one submitted trial finished, or `timeout_s` passed (negative: no
+  /// limit); returns every finished one not yet returned. Empty when nothing is in flight or on
+  /// a timeout.
+  virtual std::vector<Finished> wait_any(double timeout_s = -1) = 0;
 };
 
 /// `threads` worker threads in this process, each running Study::evaluate.
 std::unique_ptr<EvaluationBackend> make_local_backend(const Study& study, int threads);
+/// The same with another evaluation function (an MPI evaluator rank, which has no study).
+std::unique_ptr<EvaluationBackend> make_local_backend(std::function<ObjectiveSet::Result(const Trial&)> evaluate, int threads);
 
 }  // namespace hwnas
