@@ -10,7 +10,8 @@
 // evaluation) after 100, 1,000 and 5,000 observations.
 //
 //   bench_strategies [--seeds 10] [--max-evals 4000] [--strategies random,evolution,local,bo,mcts]
-//                    [--csv error.csv] [--params-csv params.csv] [--no-timing] [--no-quality]
+//                    [--csv error.csv] [--params-csv params.csv] [--no-timing] [--no-quality] [--encoding wl]
+// --encoding sets the surrogate encoding of bo and mcts (strategies.h; default: their default).
 // --csv writes the synthetic error table (arch_str,value; one row per cell, all 15,625) for the
 // Optuna script; --params-csv the second objective (parameter count) in the same form.
 #include <algorithm>
@@ -55,13 +56,14 @@ std::string fmt_evals(double v, int max_evals) {
 }  // namespace
 
 constexpr char kUsage[] =
-    "Usage: bench_strategies [--seeds 10] [--max-evals 4000] [--strategies random,evolution,local,bo,mcts]\n  Evaluations each strategy needs to reach 95%/99% of the true nb201 hypervolume, and ask() cost.\n";
+    "Usage: bench_strategies [--seeds 10] [--max-evals 4000] [--strategies random,evolution,local,bo,mcts] [--encoding onehot|path|wl|layers]\n  Evaluations each strategy needs to reach 95%/99% of the true nb201 hypervolume, and ask() cost.\n";
 
 int main(int argc, char** argv) {
   if (hwnas::bench::wants_help(argc, argv, kUsage)) return 0;
   int seeds = 10, max_evals = 4000;
   bool timing = true, quality = true;
   std::string csv, params_csv;
+  nlohmann::json options;  // for bo and mcts: {"encoding": ...} from --encoding
   std::vector<std::string> names{"random", "evolution", "local", "bo", "mcts"};
   for (int i = 1; i < argc; ++i) {
     auto next = [&]() -> std::string {
@@ -78,6 +80,7 @@ int main(int argc, char** argv) {
     else if (!std::strcmp(argv[i], "--params-csv")) params_csv = next();
     else if (!std::strcmp(argv[i], "--no-timing")) timing = false;
     else if (!std::strcmp(argv[i], "--no-quality")) quality = false;
+    else if (!std::strcmp(argv[i], "--encoding")) options = {{"encoding", next()}};
     else {
       std::fprintf(stderr, "unknown argument %s\n", argv[i]);
       return 2;
@@ -108,7 +111,8 @@ int main(int argc, char** argv) {
       std::vector<double> to95, to99, hv200;
       const auto t0 = std::chrono::steady_clock::now();
       for (int seed = 0; seed < seeds; ++seed) {
-        auto s = make_strategy(name, nullptr, problem.context(static_cast<std::uint64_t>(seed)));
+        auto s = make_strategy(name, name == "bo" || name == "mcts" ? options : nlohmann::json(),
+                               problem.context(static_cast<std::uint64_t>(seed)));
         ParetoArchive archive;
         double r95 = max_evals + 1, r99 = max_evals + 1, h200 = 0;
         for (int e = 0; e < max_evals; ++e) {
@@ -143,7 +147,7 @@ int main(int argc, char** argv) {
     for (const std::string name : {"bo", "mcts"}) {
       std::printf("%-10s", name.c_str());
       for (int n_obs : {100, 1000, 5000}) {
-        auto s = make_strategy(name, nullptr, problem.context(1));
+        auto s = make_strategy(name, options, problem.context(1));
         // Feed n_obs random distinct observations.
         Rng rng(99);
         std::vector<Architecture> order = problem.all();

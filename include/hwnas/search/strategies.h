@@ -62,6 +62,7 @@ struct BoOptions {
   int refit_every = 25;            // reselect GP hyperparameters after this many new observations
   int max_retries = 1000;
   double enumerate_limit = 2e6;
+  std::string encoding = "onehot"; // rows the GP sees: a name of encoding_names() (encoding.h)
   GpOptions gp;
 
   void validate(const std::string& path = "strategy.options") const;
@@ -79,6 +80,7 @@ struct MctsOptions {
   int refit_every = 25;
   int max_retries = 1000;
   double enumerate_limit = 2e6;
+  std::string encoding = "onehot"; // as BoOptions::encoding
   GpOptions gp;
 
   void validate(const std::string& path = "strategy.options") const;

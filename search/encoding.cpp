@@ -1,0 +1,301 @@
+#include "hwnas/search/encoding.h"
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+
+#include "hwnas/core/error.h"
+#include "hwnas/core/rng.h"
+#include "hwnas/core/suggest.h"
+#include "hwnas/search/gp.h"
+
+namespace hwnas {
+
+namespace {
+
+constexpr int kWlIterations = 2;
+constexpr int kVocabularySample = 500;
+constexpr std::uint64_t kVocabularySeed = 0x656e636f64696e67ULL;
+constexpr std::size_t kCacheLimit = 50000;
+
+// The registry: name -> whether it is a graph encoding (one table; names and checks read it).
+struct EncodingEntry {
+  const char* name;
+  bool graph;
+};
+constexpr EncodingEntry kEncodings[] = {{"onehot", false}, {"path", true}, {"wl", true}, {"layers", true}};
+
+// A series-reduced edge of a cell: a maximal chain of op edges whose inner tensors have one input
+// and one output in the cell, labelled with their op labels joined by '-'.
+struct Chain {
+  NodeId from, to;
+  std::string label;
+};
+
+struct Cell {
+  std::vector<Chain> chains;
+  std::vector<NodeId> inputs, outputs;  // tensors with no producer / no consumer in the cell
+};
+
+std::vector<Cell> cells_of(const ArchGraph& g, std::vector<EdgeId>* skeleton) {
+  std::map<int, std::vector<EdgeId>> by_cell;
+  for (EdgeId e : g.edges_in_order()) {
+    const int c = g.edge(e).cell;
+    if (c >= 0)
+      by_cell[c].push_back(e);
+    else if (skeleton)
+      skeleton->push_back(e);
+  }
+  const auto& G = g.graph();
+  std::vector<Cell> out;
+  for (const auto& [c, edges] : by_cell) {
+    std::map<NodeId, int> in_deg, out_deg;
+    std::map<NodeId, std::vector<EdgeId>> succ;
+    for (EdgeId e : edges) {
+      ++out_deg[boost::source(e, G)];
+      ++in_deg[boost::target(e, G)];
+      succ[boost::source(e, G)].push_back(e);
+    }
+    Cell cell;
+    auto inner = [&](NodeId n) { return in_deg[n] == 1 && out_deg[n] == 1; };
+    for (const auto& [n, d] : out_deg)
+      if (!in_deg.count(n)) cell.inputs.push_back(n);
+    for (const auto& [n, d] : in_deg)
+      if (!out_deg.count(n)) cell.outputs.push_back(n);
+    for (EdgeId e : edges) {
+      if (inner(boost::source(e, G))) continue;  // part of a chain started upstream
+      Chain ch{boost::source(e, G), boost::target(e, G), op_label(g.edge(e))};
+      while (inner(ch.to)) {
+        const EdgeId next = succ[ch.to].front();
+        ch.label += "-" + op_label(g.edge(next));
+        ch.to = boost::target(next, G);
+      }
+      cell.chains.push_back(std::move(ch));
+    }
+    out.push_back(std::move(cell));
+  }
+  return out;
+}
+
+void add_skeleton_layers(const ArchGraph& g, const std::vector<EdgeId>& skeleton, std::map<std::string, double>& f) {
+  for (EdgeId e : skeleton) {
+    const TensorShape& s = g.node(boost::target(e, g.graph())).shape;
+    f["layer:" + op_label(g.edge(e)) + "@" + std::to_string(s.h) + "c" + std::to_string(s.c)] += 1.0;
+  }
+}
+
+void add_paths(const Cell& cell, std::map<std::string, double>& f) {
+  std::map<NodeId, std::vector<const Chain*>> succ;
+  for (const Chain& ch : cell.chains) succ[ch.from].push_back(&ch);
+  std::function<void(NodeId, const std::string&)> walk = [&](NodeId n, const std::string& prefix) {
+    auto it = succ.find(n);
+    if (it == succ.end()) {
+      if (!prefix.empty()) f["path:" + prefix] += 1.0;
+      return;
+    }
+    for (const Chain* ch : it->second) walk(ch->to, prefix.empty() ? ch->label : prefix + "-" + ch->label);
+  };
+  for (NodeId in : cell.inputs) walk(in, "");
+}
+
+// WL subtree features of one cell, ops as nodes (plus one "in" node per input tensor and one
+// "out" node per output tensor); a label is refined with the sorted labels of its predecessors.
+void add_wl(const Cell& cell, std::map<std::string, double>& f) {
+  const std::size_t m = cell.chains.size();
+  std::vector<std::string> label;
+  std::vector<std::vector<std::size_t>> pred;
+  for (const Chain& ch : cell.chains) label.push_back(ch.label);
+  pred.resize(m);
+  std::map<NodeId, std::size_t> in_node, out_node;
+  for (NodeId n : cell.inputs) {
+    in_node[n] = label.size();
+    label.push_back("in");
+    pred.emplace_back();
+  }
+  for (NodeId n : cell.outputs) {
+    out_node[n] = label.size();
+    label.push_back("out");
+    pred.emplace_back();
+  }
+  for (std::size_t i = 0; i < m; ++i) {
+    if (auto it = in_node.find(cell.chains[i].from); it != in_node.end()) pred[i].push_back(it->second);
+    for (std::size_t j = 0; j < m; ++j)
+      if (cell.chains[j].to == cell.chains[i].from) pred[i].push_back(j);
+    if (auto it = out_node.find(cell.chains[i].to); it != out_node.end()) pred[it->second].push_back(i);
+  }
+  for (int it = 0;; ++it) {
+    for (const std::string& l : label) f["wl" + std::to_string(it) + ":" + l] += 1.0;
+    if (it == kWlIterations) break;
+    std::vector<std::string> next(label.size());
+    for (std::size_t v = 0; v < label.size(); ++v) {
+      std::vector<std::string> p;
+      for (std::size_t u : pred[v]) p.push_back(label[u]);
+      std::sort(p.begin(), p.end());
+      next[v] = label[v] + "(";
+      for (std::size_t k = 0; k < p.size(); ++k) next[v] += (k ? "," : "") + p[k];
+      next[v] += ")";
+    }
+    label = std::move(next);
+  }
+}
+
+bool is_graph_encoding(const std::string& name) {
+  for (const auto& e : kEncodings)
+    if (name == e.name) return e.graph;
+  return false;
+}
+
+double unit_dot(const std::map<std::string, double>& a, const std::map<std::string, double>& b) {
+  double ab = 0, aa = 0, bb = 0;
+  for (const auto& [k, v] : a) {
+    aa += v * v;
+    if (auto it = b.find(k); it != b.end()) ab += v * it->second;
+  }
+  for (const auto& [k, v] : b) bb += v * v;
+  return aa > 0 && bb > 0 ? ab / std::sqrt(aa * bb) : 0.0;
+}
+
+}  // namespace
+
+const std::vector<std::string>& encoding_names() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> n;
+    for (const auto& e : kEncodings) n.push_back(e.name);
+    return n;
+  }();
+  return names;
+}
+
+void check_encoding_name(const std::string& path, const std::string& name) {
+  const auto& names = encoding_names();
+  if (std::find(names.begin(), names.end(), name) != names.end()) return;
+  std::string known;
+  for (const auto& n : names) known += (known.empty() ? "" : ", ") + n;
+  throw UserError(path + ".encoding: unknown encoding \"" + name + "\"" + did_you_mean(name, names) + " (known: " + known + ")");
+}
+
+std::string op_label(const OpEdge& op) {
+  const std::string k = std::to_string(op.kernel) + "x" + std::to_string(op.kernel);
+  const std::string s = op.stride > 1 ? "_s" + std::to_string(op.stride) : "";
+  switch (op.kind) {
+    case OpKind::Conv2d: {
+      std::string l = "conv" + k;
+      if (op.groups > 1) l += op.groups == op.in_channels ? "dw" : "g" + std::to_string(op.groups);
+      if (op.kernel == 1 && op.in_channels > 0 && op.out_channels > op.in_channels && op.out_channels % op.in_channels == 0)
+        l += "e" + std::to_string(op.out_channels / op.in_channels);
+      return l + s;
+    }
+    case OpKind::BatchNorm: return "bn";
+    case OpKind::ReLU: return "relu";
+    case OpKind::ReLU6: return "relu6";
+    case OpKind::AvgPool: return "avgpool" + k + s;
+    case OpKind::GlobalAvgPool: return "gap";
+    case OpKind::Linear: return "fc";
+    case OpKind::Identity: return "id";
+    case OpKind::Zero: return "zero";
+    case OpKind::Add: return "add";
+  }
+  return "op";
+}
+
+std::map<std::string, double> graph_features(const std::string& encoding, const ArchGraph& g) {
+  HWNAS_CHECK(is_graph_encoding(encoding), "graph_features: not a graph encoding");
+  std::map<std::string, double> f;
+  std::vector<EdgeId> skeleton;
+  const std::vector<Cell> cells = cells_of(g, &skeleton);
+  if (encoding == "layers") {
+    for (EdgeId e : g.edges_in_order())
+      if (g.edge(e).cell >= 0) f["layer:" + op_label(g.edge(e))] += 1.0;
+  }
+  for (const Cell& c : cells) {
+    if (encoding == "path") add_paths(c, f);
+    if (encoding == "wl") add_wl(c, f);
+  }
+  add_skeleton_layers(g, skeleton, f);
+  return f;
+}
+
+double wl_kernel(const ArchGraph& a, const ArchGraph& b) {
+  return unit_dot(graph_features("wl", a), graph_features("wl", b));
+}
+
+ArchEncoder::ArchEncoder(const SearchSpace& space, std::string name) : space_(&space), name_(std::move(name)) {
+  check_encoding_name("encoder", name_);
+  graph_ = is_graph_encoding(name_);
+  if (!graph_) {
+    for (const auto& d : space.decisions()) width_ += static_cast<Eigen::Index>(d.choices.size());
+    return;
+  }
+  // Vocabulary: the features of a fixed sample, most frequent first (ties by name).
+  Rng rng(kVocabularySeed);
+  std::vector<Architecture> sample;
+  std::map<std::string, int> freq;
+  for (int i = 0; i < kVocabularySample; ++i) {
+    sample.push_back(space.sample(rng));
+    for (const auto& [k, v] : graph_features(name_, space.decode(space.canonicalize(sample.back())))) ++freq[k];
+  }
+  std::vector<std::pair<std::string, int>> order(freq.begin(), freq.end());
+  std::stable_sort(order.begin(), order.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+  if (order.size() > static_cast<std::size_t>(kMaxEncodingFeatures)) order.resize(kMaxEncodingFeatures);
+  for (const auto& [k, n] : order) {
+    column_[k] = static_cast<int>(vocab_.size());
+    vocab_.push_back(k);
+  }
+  width_ = static_cast<Eigen::Index>(vocab_.size());
+  // One scale factor: mean squared distance of consecutive sample pairs equal to one-hot's.
+  double sq_onehot = 0, sq_enc = 0;
+  Eigen::VectorXd prev, cur;
+  for (std::size_t i = 0; i < sample.size(); ++i) {
+    encode_into(sample[i], cur);
+    if (i > 0) {
+      for (std::size_t k = 0; k < sample[i].choices.size(); ++k) sq_onehot += sample[i].choices[k] != sample[i - 1].choices[k] ? 2.0 : 0.0;
+      sq_enc += (cur - prev).squaredNorm();
+    }
+    std::swap(prev, cur);
+  }
+  if (sq_enc > 0 && sq_onehot > 0) scale_ = std::sqrt(sq_onehot / sq_enc);
+  cache_.clear();  // rows above were cached unscaled
+}
+
+ArchEncoder::Sparse ArchEncoder::features_of(const Architecture& a) const {
+  const auto f = graph_features(name_, space_->decode(space_->canonicalize(a)));
+  Sparse row;
+  double norm = 0;
+  for (const auto& [k, v] : f)
+    if (auto it = column_.find(k); it != column_.end()) {
+      row.emplace_back(it->second, v);
+      norm += v * v;
+    }
+  std::sort(row.begin(), row.end());
+  if (name_ == "wl" && norm > 0)
+    for (auto& [c, v] : row) v /= std::sqrt(norm);
+  return row;
+}
+
+const ArchEncoder::Sparse& ArchEncoder::cached(const Architecture& a) const {
+  const std::uint64_t h = space_->canonical_hash(a);
+  if (auto it = cache_.find(h); it != cache_.end()) return it->second;
+  if (cache_.size() >= kCacheLimit) cache_.clear();
+  Sparse row = features_of(a);
+  for (auto& [c, v] : row) v *= scale_;
+  return cache_.emplace(h, std::move(row)).first->second;
+}
+
+void ArchEncoder::encode_into(const Architecture& a, Eigen::VectorXd& row) const {
+  if (!graph_) {
+    one_hot_into(*space_, a, row);
+    return;
+  }
+  row.setZero(width_);
+  for (const auto& [c, v] : cached(a)) row[c] = v;
+}
+
+Eigen::MatrixXd ArchEncoder::encode(const std::vector<Architecture>& archs) const {
+  if (!graph_) return one_hot(*space_, archs);
+  Eigen::MatrixXd X = Eigen::MatrixXd::Zero(static_cast<Eigen::Index>(archs.size()), width_);
+  for (std::size_t i = 0; i < archs.size(); ++i)
+    for (const auto& [c, v] : cached(archs[i])) X(static_cast<Eigen::Index>(i), c) = v;
+  return X;
+}
+
+}  // namespace hwnas
