@@ -1,8 +1,8 @@
 // Surrogate quality by encoding, without running searches: the GP of `bo`/`mcts` (default
 // GpOptions, hyperparameters chosen on its grid) is fitted on n random architectures of a table
 // and ranks held-back ones; the figure is Spearman's rho of predicted vs true values, median over
-// seeds. One architecture per canonical class (a search evaluates each class once): the first
-// in table order.
+// seeds. One architecture per canonical class (a search evaluates each class once), a random
+// member of it (a search meets classes through arbitrary members).
 //
 // Tables:
 //   synthetic   the error table of bench_strategies (tests/search/nb201_problem.h); project-made
@@ -17,7 +17,7 @@
 #include <cstring>
 #include <sstream>
 #include <string>
-#include <unordered_set>
+#include <unordered_map>
 
 #include "../tests/search/nb201_problem.h"
 #include "bench_main.h"
@@ -53,13 +53,23 @@ struct Table {
 
 Table dedupe(const std::string& name, const SearchSpace& space, const std::vector<Architecture>& archs,
              const std::vector<double>& values) {
+  // Classes in order of first appearance; the member is drawn at random (reservoir sampling),
+  // as a search meets classes through arbitrary members, not their canonical vectors.
   Table t{name, {}, {}};
-  std::unordered_set<std::uint64_t> seen;
-  for (std::size_t i = 0; i < archs.size(); ++i)
-    if (seen.insert(space.canonical_hash(archs[i])).second) {
+  std::unordered_map<std::uint64_t, std::size_t> slot;
+  std::vector<int> seen;
+  Rng rng(0x6d656d626572ULL);
+  for (std::size_t i = 0; i < archs.size(); ++i) {
+    auto [it, fresh] = slot.emplace(space.canonical_hash(archs[i]), t.archs.size());
+    if (fresh) {
       t.archs.push_back(archs[i]);
       t.values.push_back(values[i]);
+      seen.push_back(1);
+    } else if (rng.uniform_index(static_cast<std::uint64_t>(++seen[it->second])) == 0) {
+      t.archs[it->second] = archs[i];
+      t.values[it->second] = values[i];
     }
+  }
   return t;
 }
 

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <mutex>
+#include <unordered_map>
 
 #include "hwnas/core/error.h"
 #include "hwnas/core/rng.h"
@@ -16,7 +18,7 @@ namespace {
 constexpr int kWlIterations = 2;
 constexpr int kVocabularySample = 500;
 constexpr std::uint64_t kVocabularySeed = 0x656e636f64696e67ULL;
-constexpr std::size_t kCacheLimit = 50000;
+constexpr std::size_t kCacheLimit = 20000;  // rows kept per (space, encoding); then cleared
 
 // The registry: name -> whether it is a graph encoding (one table; names and checks read it).
 struct EncodingEntry {
@@ -207,9 +209,22 @@ std::map<std::string, double> graph_features(const std::string& encoding, const 
     for (EdgeId e : g.edges_in_order())
       if (g.edge(e).cell >= 0) f["layer:" + op_label(g.edge(e))] += 1.0;
   }
+  // Cells of the same structure (all 15 of an nb201 network) are featurized once.
+  std::map<std::string, std::map<std::string, double>> by_structure;
   for (const Cell& c : cells) {
-    if (encoding == "path") add_paths(c, f);
-    if (encoding == "wl") add_wl(c, f);
+    if (encoding == "layers") break;
+    std::map<NodeId, int> id;
+    auto num = [&](NodeId n) { return id.emplace(n, static_cast<int>(id.size())).first->second; };
+    std::string key;
+    for (const Chain& ch : c.chains) key += std::to_string(num(ch.from)) + ">" + std::to_string(num(ch.to)) + ":" + ch.label + " ";
+    for (NodeId n : c.inputs) key += "i" + std::to_string(num(n));
+    for (NodeId n : c.outputs) key += "o" + std::to_string(num(n));
+    auto [it, fresh] = by_structure.try_emplace(key);
+    if (fresh) {
+      if (encoding == "path") add_paths(c, it->second);
+      if (encoding == "wl") add_wl(c, it->second);
+    }
+    for (const auto& [k, v] : it->second) f[k] += v;
   }
   add_skeleton_layers(g, skeleton, f);
   return f;
@@ -219,82 +234,121 @@ double wl_kernel(const ArchGraph& a, const ArchGraph& b) {
   return unit_dot(graph_features("wl", a), graph_features("wl", b));
 }
 
-ArchEncoder::ArchEncoder(const SearchSpace& space, std::string name) : space_(&space), name_(std::move(name)) {
-  check_encoding_name("encoder", name_);
-  graph_ = is_graph_encoding(name_);
-  if (!graph_) {
-    for (const auto& d : space.decisions()) width_ += static_cast<Eigen::Index>(d.choices.size());
-    return;
-  }
+struct ArchEncoder::Shared {
+  std::vector<std::string> vocab;
+  std::unordered_map<std::string, int> column;
+  double scale = 1.0;
+  std::mutex mutex;                                  // guards cache
+  std::unordered_map<std::uint64_t, Sparse> cache;  // canonical hash -> scaled row
+};
+
+namespace {
+
+// Unscaled row of a graph encoding in the vocabulary's columns (WL rows of unit length).
+std::vector<std::pair<int, double>> unscaled_row(const SearchSpace& space, const std::string& encoding,
+                                                 const std::unordered_map<std::string, int>& column,
+                                                 const Architecture& a) {
+  const auto f = graph_features(encoding, space.decode(space.canonicalize(a)));
+  std::vector<std::pair<int, double>> row;
+  double norm = 0;
+  for (const auto& [k, v] : f)
+    if (auto it = column.find(k); it != column.end()) {
+      row.emplace_back(it->second, v);
+      norm += v * v;
+    }
+  std::sort(row.begin(), row.end());
+  if (encoding == "wl" && norm > 0)
+    for (auto& [c, v] : row) v /= std::sqrt(norm);
+  return row;
+}
+
+std::shared_ptr<ArchEncoder::Shared> build_shared(const SearchSpace& space, const std::string& encoding) {
+  auto sh = std::make_shared<ArchEncoder::Shared>();
   // Vocabulary: the features of a fixed sample, most frequent first (ties by name).
   Rng rng(kVocabularySeed);
   std::vector<Architecture> sample;
   std::map<std::string, int> freq;
   for (int i = 0; i < kVocabularySample; ++i) {
     sample.push_back(space.sample(rng));
-    for (const auto& [k, v] : graph_features(name_, space.decode(space.canonicalize(sample.back())))) ++freq[k];
+    for (const auto& [k, v] : graph_features(encoding, space.decode(space.canonicalize(sample.back())))) ++freq[k];
   }
   std::vector<std::pair<std::string, int>> order(freq.begin(), freq.end());
   std::stable_sort(order.begin(), order.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
   if (order.size() > static_cast<std::size_t>(kMaxEncodingFeatures)) order.resize(kMaxEncodingFeatures);
   for (const auto& [k, n] : order) {
-    column_[k] = static_cast<int>(vocab_.size());
-    vocab_.push_back(k);
+    sh->column[k] = static_cast<int>(sh->vocab.size());
+    sh->vocab.push_back(k);
   }
-  width_ = static_cast<Eigen::Index>(vocab_.size());
   // One scale factor: mean squared distance of consecutive sample pairs equal to one-hot's.
   double sq_onehot = 0, sq_enc = 0;
   Eigen::VectorXd prev, cur;
   for (std::size_t i = 0; i < sample.size(); ++i) {
-    encode_into(sample[i], cur);
+    cur.setZero(static_cast<Eigen::Index>(sh->vocab.size()));
+    for (const auto& [c, v] : unscaled_row(space, encoding, sh->column, sample[i])) cur[c] = v;
     if (i > 0) {
-      for (std::size_t k = 0; k < sample[i].choices.size(); ++k) sq_onehot += sample[i].choices[k] != sample[i - 1].choices[k] ? 2.0 : 0.0;
+      for (std::size_t k = 0; k < sample[i].choices.size(); ++k)
+        sq_onehot += sample[i].choices[k] != sample[i - 1].choices[k] ? 2.0 : 0.0;
       sq_enc += (cur - prev).squaredNorm();
     }
     std::swap(prev, cur);
   }
-  if (sq_enc > 0 && sq_onehot > 0) scale_ = std::sqrt(sq_onehot / sq_enc);
-  cache_.clear();  // rows above were cached unscaled
+  if (sq_enc > 0 && sq_onehot > 0) sh->scale = std::sqrt(sq_onehot / sq_enc);
+  return sh;
 }
 
-ArchEncoder::Sparse ArchEncoder::features_of(const Architecture& a) const {
-  const auto f = graph_features(name_, space_->decode(space_->canonicalize(a)));
-  Sparse row;
-  double norm = 0;
-  for (const auto& [k, v] : f)
-    if (auto it = column_.find(k); it != column_.end()) {
-      row.emplace_back(it->second, v);
-      norm += v * v;
-    }
-  std::sort(row.begin(), row.end());
-  if (name_ == "wl" && norm > 0)
-    for (auto& [c, v] : row) v /= std::sqrt(norm);
+}  // namespace
+
+ArchEncoder::ArchEncoder(const SearchSpace& space, std::string name) : space_(&space), name_(std::move(name)) {
+  check_encoding_name("encoder", name_);
+  if (!is_graph_encoding(name_)) {
+    for (const auto& d : space.decisions()) width_ += static_cast<Eigen::Index>(d.choices.size());
+    return;
+  }
+  static std::mutex mutex;
+  static std::map<std::string, std::shared_ptr<Shared>> shared;  // by space name, options and encoding
+  const std::string key = space.name() + " " + space.options().dump() + " " + name_;
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    auto& sh = shared[key];
+    if (!sh) sh = build_shared(space, name_);
+    shared_ = sh;
+  }
+  width_ = static_cast<Eigen::Index>(shared_->vocab.size());
+}
+
+const std::vector<std::string>& ArchEncoder::vocabulary() const {
+  static const std::vector<std::string> none;
+  return shared_ ? shared_->vocab : none;
+}
+
+ArchEncoder::Sparse ArchEncoder::row_of(const Architecture& a) const {
+  const std::uint64_t h = space_->canonical_hash(a);
+  {
+    std::lock_guard<std::mutex> lock(shared_->mutex);
+    if (auto it = shared_->cache.find(h); it != shared_->cache.end()) return it->second;
+  }
+  Sparse row = unscaled_row(*space_, name_, shared_->column, a);
+  for (auto& [c, v] : row) v *= shared_->scale;
+  std::lock_guard<std::mutex> lock(shared_->mutex);
+  if (shared_->cache.size() >= kCacheLimit) shared_->cache.clear();
+  shared_->cache.emplace(h, row);
   return row;
 }
 
-const ArchEncoder::Sparse& ArchEncoder::cached(const Architecture& a) const {
-  const std::uint64_t h = space_->canonical_hash(a);
-  if (auto it = cache_.find(h); it != cache_.end()) return it->second;
-  if (cache_.size() >= kCacheLimit) cache_.clear();
-  Sparse row = features_of(a);
-  for (auto& [c, v] : row) v *= scale_;
-  return cache_.emplace(h, std::move(row)).first->second;
-}
-
 void ArchEncoder::encode_into(const Architecture& a, Eigen::VectorXd& row) const {
-  if (!graph_) {
+  if (!shared_) {
     one_hot_into(*space_, a, row);
     return;
   }
   row.setZero(width_);
-  for (const auto& [c, v] : cached(a)) row[c] = v;
+  for (const auto& [c, v] : row_of(a)) row[c] = v;
 }
 
 Eigen::MatrixXd ArchEncoder::encode(const std::vector<Architecture>& archs) const {
-  if (!graph_) return one_hot(*space_, archs);
+  if (!shared_) return one_hot(*space_, archs);
   Eigen::MatrixXd X = Eigen::MatrixXd::Zero(static_cast<Eigen::Index>(archs.size()), width_);
   for (std::size_t i = 0; i < archs.size(); ++i)
-    for (const auto& [c, v] : cached(archs[i])) X(static_cast<Eigen::Index>(i), c) = v;
+    for (const auto& [c, v] : row_of(archs[i])) X(static_cast<Eigen::Index>(i), c) = v;
   return X;
 }
 

@@ -35,7 +35,6 @@
 #include <map>
 #include <memory>
 #include <string>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -59,13 +58,16 @@ std::string op_label(const OpEdge& op);
 /// Named feature counts of a graph for a graph encoding ("path", "wl", "layers").
 /// Path features are "path:" + op labels joined by '-'; WL features "wl<iteration>:" + label.
 std::map<std::string, double> graph_features(const std::string& encoding, const ArchGraph& g);
-/// Normalized WL kernel of two graphs: dot product of their unit-length WL count vectors
+/// Normalized WL kernel of two graphs: dot product of their unit-length "wl" feature vectors
+/// (WL counts of the cells and the skeleton's layer counts, as the encoder's rows)
 /// (1 for a graph with itself).
 double wl_kernel(const ArchGraph& a, const ArchGraph& b);
 
 class ArchEncoder {
  public:
-  /// Throws UserError for an unknown name (path "encoding").
+  /// Throws UserError for an unknown name (path "encoder"). Encoders of the same space (name and
+  /// options) and encoding share one vocabulary and one row cache in the process (thread-safe),
+  /// so a second strategy or seed does not decode what the first already did.
   ArchEncoder(const SearchSpace& space, std::string name);
 
   const std::string& name() const { return name_; }
@@ -75,21 +77,18 @@ class ArchEncoder {
   /// One architecture into `row` (resized).
   void encode_into(const Architecture& a, Eigen::VectorXd& row) const;
   /// The feature columns (names) of a graph encoding; empty for onehot.
-  const std::vector<std::string>& vocabulary() const { return vocab_; }
+  const std::vector<std::string>& vocabulary() const;
+
+  struct Shared;  // vocabulary, scale and row cache of one (space, encoding)
 
  private:
   using Sparse = std::vector<std::pair<int, double>>;
-  Sparse features_of(const Architecture& a) const;  // unscaled, in vocabulary columns
-  const Sparse& cached(const Architecture& a) const;
+  Sparse row_of(const Architecture& a) const;  // scaled, in vocabulary columns (cached)
 
   const SearchSpace* space_;
   std::string name_;
-  bool graph_ = false;
   Eigen::Index width_ = 0;
-  double scale_ = 1.0;
-  std::vector<std::string> vocab_;
-  std::unordered_map<std::string, int> column_;
-  mutable std::unordered_map<std::uint64_t, Sparse> cache_;  // canonical hash -> scaled row
+  std::shared_ptr<Shared> shared_;  // null for onehot
 };
 
 }  // namespace hwnas
