@@ -79,11 +79,10 @@ std::vector<Cell> cells_of(const ArchGraph& g, std::vector<EdgeId>* skeleton) {
   return out;
 }
 
+std::string layer_key(const std::string& label, int cell, const TensorShape& out);
+
 void add_skeleton_layers(const ArchGraph& g, const std::vector<EdgeId>& skeleton, std::map<std::string, double>& f) {
-  for (EdgeId e : skeleton) {
-    const TensorShape& s = g.node(boost::target(e, g.graph())).shape;
-    f["layer:" + op_label(g.edge(e)) + "@" + std::to_string(s.h) + "c" + std::to_string(s.c)] += 1.0;
-  }
+  for (EdgeId e : skeleton) f[layer_key(op_label(g.edge(e)), -1, g.node(boost::target(e, g.graph())).shape)] += 1.0;
 }
 
 void add_paths(const Cell& cell, std::map<std::string, double>& f) {
@@ -176,15 +175,17 @@ void check_encoding_name(const std::string& path, const std::string& name) {
   throw UserError(path + ".encoding: unknown encoding \"" + name + "\"" + did_you_mean(name, names) + " (known: " + known + ")");
 }
 
-std::string op_label(const OpEdge& op) {
-  const std::string k = std::to_string(op.kernel) + "x" + std::to_string(op.kernel);
-  const std::string s = op.stride > 1 ? "_s" + std::to_string(op.stride) : "";
-  switch (op.kind) {
+namespace {
+
+std::string label_of(OpKind kind, int in_channels, int out_channels, int kernel, int stride, int groups) {
+  const std::string k = std::to_string(kernel) + "x" + std::to_string(kernel);
+  const std::string s = stride > 1 ? "_s" + std::to_string(stride) : "";
+  switch (kind) {
     case OpKind::Conv2d: {
       std::string l = "conv" + k;
-      if (op.groups > 1) l += op.groups == op.in_channels ? "dw" : "g" + std::to_string(op.groups);
-      if (op.kernel == 1 && op.in_channels > 0 && op.out_channels > op.in_channels && op.out_channels % op.in_channels == 0)
-        l += "e" + std::to_string(op.out_channels / op.in_channels);
+      if (groups > 1) l += groups == in_channels ? "dw" : "g" + std::to_string(groups);
+      if (kernel == 1 && in_channels > 0 && out_channels > in_channels && out_channels % in_channels == 0)
+        l += "e" + std::to_string(out_channels / in_channels);
       return l + s;
     }
     case OpKind::BatchNorm: return "bn";
@@ -200,6 +201,26 @@ std::string op_label(const OpEdge& op) {
   return "op";
 }
 
+// One op's "layers" feature: cell ops by label, skeleton ops also by output size and channels.
+std::string layer_key(const std::string& label, int cell, const TensorShape& out) {
+  if (cell >= 0) return "layer:" + label;
+  return "layer:" + label + "@" + std::to_string(out.h) + "c" + std::to_string(out.c);
+}
+
+}  // namespace
+
+std::string op_label(const OpEdge& op) {
+  return label_of(op.kind, op.in_channels, op.out_channels, op.kernel, op.stride, op.groups);
+}
+
+std::map<std::string, double> layer_features(const LayerList& layers) {
+  std::map<std::string, double> f;
+  for (const LayerCost& l : layers.layers)
+    if (l.kind != OpKind::Add)
+      f[layer_key(label_of(l.kind, l.input.c, l.output.c, l.kernel, l.stride, l.groups), l.cell, l.output)] += 1.0;
+  return f;
+}
+
 std::map<std::string, double> graph_features(const std::string& encoding, const ArchGraph& g) {
   HWNAS_CHECK(is_graph_encoding(encoding), "graph_features: not a graph encoding");
   std::map<std::string, double> f;
@@ -207,7 +228,7 @@ std::map<std::string, double> graph_features(const std::string& encoding, const 
   const std::vector<Cell> cells = cells_of(g, &skeleton);
   if (encoding == "layers") {
     for (EdgeId e : g.edges_in_order())
-      if (g.edge(e).cell >= 0) f["layer:" + op_label(g.edge(e))] += 1.0;
+      if (g.edge(e).cell >= 0) f[layer_key(op_label(g.edge(e)), g.edge(e).cell, {})] += 1.0;
   }
   // Cells of the same structure (all 15 of an nb201 network) are featurized once.
   std::map<std::string, std::map<std::string, double>> by_structure;
@@ -248,7 +269,9 @@ namespace {
 std::vector<std::pair<int, double>> unscaled_row(const SearchSpace& space, const std::string& encoding,
                                                  const std::unordered_map<std::string, int>& column,
                                                  const Architecture& a) {
-  const auto f = graph_features(encoding, space.decode(space.canonicalize(a)));
+  // "layers" from the space's per-layer fast path (equal to the graph walk; tested).
+  const Architecture c = space.canonicalize(a);
+  const auto f = encoding == "layers" ? layer_features(space.layers(c)) : graph_features(encoding, space.decode(c));
   std::vector<std::pair<int, double>> row;
   double norm = 0;
   for (const auto& [k, v] : f)
@@ -270,7 +293,9 @@ std::shared_ptr<ArchEncoder::Shared> build_shared(const SearchSpace& space, cons
   std::map<std::string, int> freq;
   for (int i = 0; i < kVocabularySample; ++i) {
     sample.push_back(space.sample(rng));
-    for (const auto& [k, v] : graph_features(encoding, space.decode(space.canonicalize(sample.back())))) ++freq[k];
+    const Architecture c = space.canonicalize(sample.back());
+    for (const auto& [k, v] : encoding == "layers" ? layer_features(space.layers(c)) : graph_features(encoding, space.decode(c)))
+      ++freq[k];
   }
   std::vector<std::pair<std::string, int>> order(freq.begin(), freq.end());
   std::stable_sort(order.begin(), order.end(), [](const auto& a, const auto& b) { return a.second > b.second; });

@@ -168,3 +168,17 @@ TEST(Encoding, BadEncodingNameIsAnError) {
             "strategy.options.encoding: unknown encoding \"paths\"; did you mean 'path'? (known: onehot, path, wl, layers)");
   EXPECT_EQ(resolve_strategy_options("bo", {{"encoding", "wl"}}, "strategy.options").at("encoding"), "wl");
 }
+
+TEST(Encoding, LayerCountsFastPathEqualsTheGraphWalk) {
+  // The encoder counts "layers" from SearchSpace::layers(); it must equal the graph walk.
+  Rng rng(11);
+  for (int i = 0; i < 2000; ++i) {
+    const Architecture a = nb201().canonicalize(nb201().sample(rng));
+    ASSERT_EQ(layer_features(nb201().layers(a)), graph_features("layers", nb201().decode(a))) << nb201().to_string(a);
+  }
+  const MbvSpace mbv{MbvOptions{}};
+  for (int i = 0; i < 100; ++i) {
+    const Architecture a = mbv.canonicalize(mbv.sample(rng));
+    ASSERT_EQ(layer_features(mbv.layers(a)), graph_features("layers", mbv.decode(a))) << mbv.to_string(a);
+  }
+}

@@ -41,6 +41,7 @@
 #include <Eigen/Dense>
 
 #include "hwnas/nas/arch_graph.h"
+#include "hwnas/nas/cost.h"
 #include "hwnas/nas/search_space.h"
 
 namespace hwnas {
@@ -58,6 +59,9 @@ std::string op_label(const OpEdge& op);
 /// Named feature counts of a graph for a graph encoding ("path", "wl", "layers").
 /// Path features are "path:" + op labels joined by '-'; WL features "wl<iteration>:" + label.
 std::map<std::string, double> graph_features(const std::string& encoding, const ArchGraph& g);
+/// The "layers" features from a per-layer cost list (SearchSpace::layers, the fast path of the
+/// encoder): equal to graph_features("layers", g) of the graph the list was counted from (tested).
+std::map<std::string, double> layer_features(const LayerList& layers);
 /// Normalized WL kernel of two graphs: dot product of their unit-length "wl" feature vectors
 /// (WL counts of the cells and the skeleton's layer counts, as the encoder's rows)
 /// (1 for a graph with itself).
