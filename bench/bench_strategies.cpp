@@ -26,25 +26,14 @@
 #include "hwnas/core/csv.h"
 #include "hwnas/search/strategies.h"
 #include "bench_main.h"
+#include "bench_stats.h"
 
 using namespace hwnas;
+using hwnas::bench::median;
+using hwnas::bench::split_commas;
 using hwnas::testing::Nb201Problem;
 
 namespace {
-
-std::vector<std::string> split(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream ss(s);
-  std::string x;
-  while (std::getline(ss, x, ',')) out.push_back(x);
-  return out;
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const std::size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
 
 std::string fmt_evals(double v, int max_evals) {
   if (v > max_evals) return ">" + std::to_string(max_evals);
@@ -75,7 +64,7 @@ int main(int argc, char** argv) {
     };
     if (!std::strcmp(argv[i], "--seeds")) seeds = std::stoi(next());
     else if (!std::strcmp(argv[i], "--max-evals")) max_evals = std::stoi(next());
-    else if (!std::strcmp(argv[i], "--strategies")) names = split(next());
+    else if (!std::strcmp(argv[i], "--strategies")) names = split_commas(next());
     else if (!std::strcmp(argv[i], "--csv")) csv = next();
     else if (!std::strcmp(argv[i], "--params-csv")) params_csv = next();
     else if (!std::strcmp(argv[i], "--no-timing")) timing = false;

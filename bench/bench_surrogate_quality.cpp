@@ -21,6 +21,7 @@
 
 #include "../tests/search/nb201_problem.h"
 #include "bench_main.h"
+#include "bench_stats.h"
 #include "hwnas/core/csv.h"
 #include "hwnas/core/error.h"
 #include "hwnas/core/rank_stats.h"
@@ -28,22 +29,10 @@
 #include "hwnas/search/gp.h"
 
 using namespace hwnas;
+using hwnas::bench::median;
+using hwnas::bench::split_commas;
 
 namespace {
-
-std::vector<std::string> split(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream ss(s);
-  std::string x;
-  while (std::getline(ss, x, ',')) out.push_back(x);
-  return out;
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const std::size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
 
 struct Table {
   std::string name;
@@ -109,8 +98,8 @@ int run(int argc, char** argv) {
     else if (!std::strcmp(argv[i - 1], "--test")) test = std::stoi(v);
     else if (!std::strcmp(argv[i - 1], "--n")) {
       ns.clear();
-      for (const auto& x : split(v)) ns.push_back(std::stoi(x));
-    } else if (!std::strcmp(argv[i - 1], "--encodings")) encodings = split(v);
+      for (const auto& x : split_commas(v)) ns.push_back(std::stoi(x));
+    } else if (!std::strcmp(argv[i - 1], "--encodings")) encodings = split_commas(v);
     else if (!std::strcmp(argv[i - 1], "--data")) data = v;
     else if (!std::strcmp(argv[i - 1], "--latency")) latency = v;
     else throw UserError(std::string("unknown option ") + argv[i - 1]);

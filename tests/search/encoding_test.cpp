@@ -100,33 +100,36 @@ TEST(Encoding, WlKernelIsOneOnItselfAndBelowOneOtherwise) {
 TEST(Encoding, WlFeaturesRefineByPredecessors) {
   const auto f = graph_features("wl", nb201().decode(nb201().parse(kTwoPaths)));
   // Iteration 0: the cell's op chains (series-reduced; node 1 has one input and one output, so
-  // conv3x3 then conv1x1 is one chain), one "in" and one "out" per cell, 15 cells.
-  EXPECT_EQ(f.at("wl0:id"), 15.0);
-  EXPECT_EQ(f.at("wl0:relu-conv3x3-bn-relu-conv1x1-bn"), 15.0);
-  EXPECT_EQ(f.at("wl0:in"), 15.0);
-  EXPECT_EQ(f.at("wl0:out"), 15.0);
-  // Iteration 1: each label with its sorted predecessors.
-  EXPECT_EQ(f.at("wl1:id(in)"), 15.0);
-  EXPECT_EQ(f.at("wl1:out(id,relu-conv3x3-bn-relu-conv1x1-bn)"), 15.0);
-  EXPECT_EQ(f.at("wl2:out(id,relu-conv3x3-bn-relu-conv1x1-bn)(id(in),relu-conv3x3-bn-relu-conv1x1-bn(in))"), 15.0);
+  // conv3x3 then conv1x1 is one chain), one "in" and one "out" per cell, 15 cells; iteration 1
+  // and 2: each label followed by its predecessors' labels, sorted.
+  const std::map<std::string, double> expected{
+      {"wl0:id", 15.0},
+      {"wl0:relu-conv3x3-bn-relu-conv1x1-bn", 15.0},
+      {"wl0:in", 15.0},
+      {"wl0:out", 15.0},
+      {"wl1:id(in)", 15.0},
+      {"wl1:in()", 15.0},
+      {"wl1:relu-conv3x3-bn-relu-conv1x1-bn(in)", 15.0},
+      {"wl1:out(id,relu-conv3x3-bn-relu-conv1x1-bn)", 15.0},
+      {"wl2:id(in)(in())", 15.0},
+      {"wl2:in()()", 15.0},
+      {"wl2:relu-conv3x3-bn-relu-conv1x1-bn(in)(in())", 15.0},
+      {"wl2:out(id,relu-conv3x3-bn-relu-conv1x1-bn)(id(in),relu-conv3x3-bn-relu-conv1x1-bn(in))", 15.0}};
+  EXPECT_EQ(with_prefix(f, "wl"), expected);
 }
 
 TEST(Encoding, MbvLayerCountsOfAKnownNetwork) {
   const MbvSpace mbv{MbvOptions{}};
   const Architecture a = mbv.parse("r224|w1|k3e4,k5e6|k3e3,k3e3|k7e6,k5e4,k3e3|k3e3,k3e3|k5e6,k5e6,k5e6,k5e6");
   const auto f = graph_features("layers", mbv.decode(a));
-  // Depthwise convs by kernel; the first block of stages 0, 1, 2 and 4 has stride 2.
-  EXPECT_EQ(f.at("layer:conv3x3dw_s2"), 2.0);
-  EXPECT_EQ(f.at("layer:conv3x3dw"), 4.0);
-  EXPECT_EQ(f.at("layer:conv5x5dw"), 5.0);
-  EXPECT_EQ(f.at("layer:conv5x5dw_s2"), 1.0);
-  EXPECT_EQ(f.at("layer:conv7x7dw_s2"), 1.0);
-  // Expansion convs by ratio.
-  EXPECT_EQ(f.at("layer:conv1x1e3"), 5.0);
-  EXPECT_EQ(f.at("layer:conv1x1e4"), 2.0);
-  EXPECT_EQ(f.at("layer:conv1x1e6"), 6.0);
-  // The skeleton by size: the stem at 112x112 (224 / 2) with 32 channels.
-  EXPECT_EQ(f.at("layer:conv3x3_s2@112c32"), 1.0);
+  // Depthwise convs by kernel (the first block of stages 0, 1, 2 and 4 has stride 2), expansion
+  // convs by ratio, and the skeleton by size: the stem at 112x112 (224 / 2) with 32 channels.
+  const std::map<std::string, double> expected{{"layer:conv3x3dw_s2", 2.0}, {"layer:conv3x3dw", 4.0},
+                                               {"layer:conv5x5dw", 5.0},    {"layer:conv5x5dw_s2", 1.0},
+                                               {"layer:conv7x7dw_s2", 1.0}, {"layer:conv1x1e3", 5.0},
+                                               {"layer:conv1x1e4", 2.0},    {"layer:conv1x1e6", 6.0},
+                                               {"layer:conv3x3_s2@112c32", 1.0}};
+  for (const auto& [k, v] : expected) EXPECT_EQ(f.count(k) ? f.at(k) : -1.0, v) << k;
   // Unused blocks (beyond a stage's depth) do not change the encoding.
   const ArchEncoder enc(mbv, "layers");
   Architecture b = a;
