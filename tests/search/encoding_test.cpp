@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <set>
+
 #include "hwnas/nas/spaces/mbv.h"
 #include "hwnas/nas/spaces/nb201.h"
 #include "hwnas/search/strategies.h"
@@ -183,5 +186,53 @@ TEST(Encoding, LayerCountsFastPathEqualsTheGraphWalk) {
   for (int i = 0; i < 100; ++i) {
     const Architecture a = mbv.canonicalize(mbv.sample(rng));
     ASSERT_EQ(layer_features(mbv.layers(a)), graph_features("layers", mbv.decode(a))) << mbv.to_string(a);
+  }
+}
+
+TEST(Encoding, BoAndMctsSearchMbvWithEveryEncoding) {
+  // A macro space (mbv, too large to enumerate): one expensive objective (a made-up error that
+  // falls with larger kernels and expansions) against the exact MAC count. Every encoding must
+  // give new, distinct, deterministic proposals after the random start.
+  const MbvSpace mbv{MbvOptions{}};
+  StrategyContext c;
+  c.space = &mbv;
+  c.num_objectives = 2;
+  c.is_cheap = {false, true};
+  c.seed = 3;
+  c.cheap = [&mbv](const Architecture& a) -> std::optional<std::vector<double>> {
+    return std::vector<double>{std::nan(""), static_cast<double>(mbv.count(a).macs)};
+  };
+  auto error = [&mbv](const Architecture& a) {
+    double e = 0;
+    for (std::size_t k = 2; k < a.choices.size(); ++k) e -= a.choices[k];
+    return e + 0.01 * static_cast<double>(mbv.canonicalize(a).choices[0]);
+  };
+  auto run = [&](SearchStrategy& s) {
+    std::vector<Architecture> out;
+    for (int i = 0; i < 14; ++i) {
+      auto b = s.ask(1);
+      EXPECT_EQ(b.size(), 1u);
+      if (b.empty()) break;
+      s.tell({{b[0], {error(b[0]), static_cast<double>(mbv.count(b[0]).macs)}, true}});
+      out.push_back(b[0]);
+    }
+    return out;
+  };
+  for (const auto& name : encoding_names()) {
+    BoOptions o;
+    o.encoding = name;
+    o.initial_random = 8;
+    auto a = make_bo_strategy(o, c);
+    auto b = make_bo_strategy(o, c);
+    const auto pa = run(*a);
+    EXPECT_EQ(pa, run(*b)) << name;
+    std::set<std::uint64_t> h;
+    for (const auto& x : pa) EXPECT_TRUE(h.insert(mbv.canonical_hash(x)).second) << name;
+    MctsOptions m;
+    m.encoding = name;
+    m.initial_random = 8;
+    m.simulations = 40;
+    auto d = make_mcts_strategy(m, c);
+    EXPECT_EQ(run(*d).size(), 14u) << name;
   }
 }
