@@ -10,7 +10,7 @@
 //           below. Truncated to the most frequent paths (vocabulary below).
 //   wl      Weisfeiler-Lehman subtree features (NAS-BOWL: Ru et al., "Interpretable Neural
 //           Architecture Search via Bayesian Optimisation with Weisfeiler-Lehman Kernels", ICLR
-//           2021), h = 2 iterations on each cell's op graph (ops as nodes, plus "in"/"out"), the
+//           2021), h = 1 iteration on each cell's op graph (ops as nodes, plus "in"/"out"), the
 //           count vector scaled to unit length, so that the dot product of two rows is the
 //           normalized WL kernel and squared distance = 2 - 2 k_WL.
 //   layers  per-layer-kind counts over the whole graph (cells: kind, kernel, stride, depthwise,
