@@ -27,6 +27,36 @@ struct EncodingEntry {
 };
 constexpr EncodingEntry kEncodings[] = {{"onehot", false}, {"path", true}, {"wl", true}, {"layers", true}};
 
+std::string label_of(OpKind kind, int in_channels, int out_channels, int kernel, int stride, int groups) {
+  const std::string k = std::to_string(kernel) + "x" + std::to_string(kernel);
+  const std::string s = stride > 1 ? "_s" + std::to_string(stride) : "";
+  switch (kind) {
+    case OpKind::Conv2d: {
+      std::string l = "conv" + k;
+      if (groups > 1) l += groups == in_channels ? "dw" : "g" + std::to_string(groups);
+      if (kernel == 1 && in_channels > 0 && out_channels > in_channels && out_channels % in_channels == 0)
+        l += "e" + std::to_string(out_channels / in_channels);
+      return l + s;
+    }
+    case OpKind::BatchNorm: return "bn";
+    case OpKind::ReLU: return "relu";
+    case OpKind::ReLU6: return "relu6";
+    case OpKind::AvgPool: return "avgpool" + k + s;
+    case OpKind::GlobalAvgPool: return "gap";
+    case OpKind::Linear: return "fc";
+    case OpKind::Identity: return "id";
+    case OpKind::Zero: return "zero";
+    case OpKind::Add: return "add";
+  }
+  return "op";
+}
+
+// One op's "layers" feature: cell ops by label, skeleton ops also by output size and channels.
+std::string layer_key(const std::string& label, int cell, const TensorShape& out) {
+  if (cell >= 0) return "layer:" + label;
+  return "layer:" + label + "@" + std::to_string(out.h) + "c" + std::to_string(out.c);
+}
+
 // A series-reduced edge of a cell: a maximal chain of op edges whose inner tensors have one input
 // and one output in the cell, labelled with their op labels joined by '-'.
 struct Chain {
@@ -78,8 +108,6 @@ std::vector<Cell> cells_of(const ArchGraph& g, std::vector<EdgeId>* skeleton) {
   }
   return out;
 }
-
-std::string layer_key(const std::string& label, int cell, const TensorShape& out);
 
 void add_skeleton_layers(const ArchGraph& g, const std::vector<EdgeId>& skeleton, std::map<std::string, double>& f) {
   for (EdgeId e : skeleton) f[layer_key(op_label(g.edge(e)), -1, g.node(boost::target(e, g.graph())).shape)] += 1.0;
@@ -174,40 +202,6 @@ void check_encoding_name(const std::string& path, const std::string& name) {
   for (const auto& n : names) known += (known.empty() ? "" : ", ") + n;
   throw UserError(path + ".encoding: unknown encoding \"" + name + "\"" + did_you_mean(name, names) + " (known: " + known + ")");
 }
-
-namespace {
-
-std::string label_of(OpKind kind, int in_channels, int out_channels, int kernel, int stride, int groups) {
-  const std::string k = std::to_string(kernel) + "x" + std::to_string(kernel);
-  const std::string s = stride > 1 ? "_s" + std::to_string(stride) : "";
-  switch (kind) {
-    case OpKind::Conv2d: {
-      std::string l = "conv" + k;
-      if (groups > 1) l += groups == in_channels ? "dw" : "g" + std::to_string(groups);
-      if (kernel == 1 && in_channels > 0 && out_channels > in_channels && out_channels % in_channels == 0)
-        l += "e" + std::to_string(out_channels / in_channels);
-      return l + s;
-    }
-    case OpKind::BatchNorm: return "bn";
-    case OpKind::ReLU: return "relu";
-    case OpKind::ReLU6: return "relu6";
-    case OpKind::AvgPool: return "avgpool" + k + s;
-    case OpKind::GlobalAvgPool: return "gap";
-    case OpKind::Linear: return "fc";
-    case OpKind::Identity: return "id";
-    case OpKind::Zero: return "zero";
-    case OpKind::Add: return "add";
-  }
-  return "op";
-}
-
-// One op's "layers" feature: cell ops by label, skeleton ops also by output size and channels.
-std::string layer_key(const std::string& label, int cell, const TensorShape& out) {
-  if (cell >= 0) return "layer:" + label;
-  return "layer:" + label + "@" + std::to_string(out.h) + "c" + std::to_string(out.c);
-}
-
-}  // namespace
 
 std::string op_label(const OpEdge& op) {
   return label_of(op.kind, op.in_channels, op.out_channels, op.kernel, op.stride, op.groups);
