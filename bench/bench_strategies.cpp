@@ -10,7 +10,9 @@
 // evaluation) after 100, 1,000 and 5,000 observations.
 //
 //   bench_strategies [--seeds 10] [--max-evals 4000] [--strategies random,evolution,local,bo,mcts]
-//                    [--csv error.csv] [--params-csv params.csv] [--no-timing] [--no-quality]
+//                    [--csv error.csv] [--params-csv params.csv] [--no-timing] [--no-quality] [--encoding wl] [--batch 1]
+// --batch: architectures per ask in the quality runs (told when the whole batch is evaluated).
+// --encoding sets the surrogate encoding of bo and mcts (strategies.h; default: their default).
 // --csv writes the synthetic error table (arch_str,value; one row per cell, all 15,625) for the
 // Optuna script; --params-csv the second objective (parameter count) in the same form.
 #include <algorithm>
@@ -25,25 +27,14 @@
 #include "hwnas/core/csv.h"
 #include "hwnas/search/strategies.h"
 #include "bench_main.h"
+#include "bench_stats.h"
 
 using namespace hwnas;
+using hwnas::bench::median;
+using hwnas::bench::split_commas;
 using hwnas::testing::Nb201Problem;
 
 namespace {
-
-std::vector<std::string> split(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream ss(s);
-  std::string x;
-  while (std::getline(ss, x, ',')) out.push_back(x);
-  return out;
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const std::size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
 
 std::string fmt_evals(double v, int max_evals) {
   if (v > max_evals) return ">" + std::to_string(max_evals);
@@ -55,13 +46,14 @@ std::string fmt_evals(double v, int max_evals) {
 }  // namespace
 
 constexpr char kUsage[] =
-    "Usage: bench_strategies [--seeds 10] [--max-evals 4000] [--strategies random,evolution,local,bo,mcts]\n  Evaluations each strategy needs to reach 95%/99% of the true nb201 hypervolume, and ask() cost.\n";
+    "Usage: bench_strategies [--seeds 10] [--max-evals 4000] [--strategies random,evolution,local,bo,mcts] [--encoding onehot|path|wl|layers] [--batch 1]\n  Evaluations each strategy needs to reach 95%/99% of the true nb201 hypervolume, and ask() cost.\n";
 
 int main(int argc, char** argv) {
   if (hwnas::bench::wants_help(argc, argv, kUsage)) return 0;
-  int seeds = 10, max_evals = 4000;
+  int seeds = 10, max_evals = 4000, batch_size = 1;
   bool timing = true, quality = true;
   std::string csv, params_csv;
+  nlohmann::json options;  // for bo and mcts: {"encoding": ...} from --encoding
   std::vector<std::string> names{"random", "evolution", "local", "bo", "mcts"};
   for (int i = 1; i < argc; ++i) {
     auto next = [&]() -> std::string {
@@ -73,11 +65,13 @@ int main(int argc, char** argv) {
     };
     if (!std::strcmp(argv[i], "--seeds")) seeds = std::stoi(next());
     else if (!std::strcmp(argv[i], "--max-evals")) max_evals = std::stoi(next());
-    else if (!std::strcmp(argv[i], "--strategies")) names = split(next());
+    else if (!std::strcmp(argv[i], "--strategies")) names = split_commas(next());
     else if (!std::strcmp(argv[i], "--csv")) csv = next();
     else if (!std::strcmp(argv[i], "--params-csv")) params_csv = next();
     else if (!std::strcmp(argv[i], "--no-timing")) timing = false;
     else if (!std::strcmp(argv[i], "--no-quality")) quality = false;
+    else if (!std::strcmp(argv[i], "--encoding")) options = {{"encoding", next()}};
+    else if (!std::strcmp(argv[i], "--batch")) batch_size = std::stoi(next());
     else {
       std::fprintf(stderr, "unknown argument %s\n", argv[i]);
       return 2;
@@ -108,15 +102,26 @@ int main(int argc, char** argv) {
       std::vector<double> to95, to99, hv200;
       const auto t0 = std::chrono::steady_clock::now();
       for (int seed = 0; seed < seeds; ++seed) {
-        auto s = make_strategy(name, nullptr, problem.context(static_cast<std::uint64_t>(seed)));
+        auto s = make_strategy(name, name == "bo" || name == "mcts" ? options : nlohmann::json(),
+                               problem.context(static_cast<std::uint64_t>(seed)));
         ParetoArchive archive;
         double r95 = max_evals + 1, r99 = max_evals + 1, h200 = 0;
+        // ask(batch) is evaluated one architecture at a time and told when all of it is done.
+        std::vector<Architecture> pending;
+        std::vector<Observation> done;
+        std::size_t next = 0;
         for (int e = 0; e < max_evals; ++e) {
-          auto batch = s->ask(1);
-          if (batch.empty()) break;
-          Observation o{batch[0], problem.objectives(batch[0]), true};
+          if (next == pending.size()) {
+            if (!done.empty()) s->tell(done);
+            done.clear();
+            pending = s->ask(static_cast<std::size_t>(batch_size));
+            next = 0;
+            if (pending.empty()) break;
+          }
+          Observation o{pending[next], problem.objectives(pending[next]), true};
+          ++next;
           archive.add(e, o.objectives);
-          s->tell({o});
+          done.push_back(o);
           const double hv = problem.hypervolume(archive.front_points()) / problem.true_hypervolume();
           if (e + 1 == 200) h200 = hv;
           if (hv >= 0.95 && r95 > max_evals) r95 = e + 1;
@@ -143,7 +148,7 @@ int main(int argc, char** argv) {
     for (const std::string name : {"bo", "mcts"}) {
       std::printf("%-10s", name.c_str());
       for (int n_obs : {100, 1000, 5000}) {
-        auto s = make_strategy(name, nullptr, problem.context(1));
+        auto s = make_strategy(name, options, problem.context(1));
         // Feed n_obs random distinct observations.
         Rng rng(99);
         std::vector<Architecture> order = problem.all();

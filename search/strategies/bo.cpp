@@ -32,6 +32,7 @@ void BoOptions::validate(const std::string& path) const {
   detail::check_range(path, "refit_every", refit_every, 1, 1e9);
   detail::check_range(path, "max_retries", max_retries, 1, 1e9);
   detail::check_range(path, "enumerate_limit", enumerate_limit, 0, 1e9);
+  check_encoding_name(path, encoding);
   gp.validate(path + ".gp");
 }
 
@@ -45,6 +46,7 @@ nlohmann::json BoOptions::to_json() const {
           {"refit_every", refit_every},
           {"max_retries", max_retries},
           {"enumerate_limit", enumerate_limit},
+          {"encoding", encoding},
           {"gp", gp.to_json()}};
 }
 
@@ -60,6 +62,7 @@ BoOptions BoOptions::from_json(const nlohmann::json& j, const std::string& path)
   o.refit_every = r.get("refit_every", o.refit_every);
   o.max_retries = r.get("max_retries", o.max_retries);
   o.enumerate_limit = r.get("enumerate_limit", o.enumerate_limit);
+  o.encoding = r.get("encoding", o.encoding);
   if (const nlohmann::json* g = r.raw("gp")) o.gp = GpOptions::from_json(*g, r.child("gp"));
   r.finish();
   o.validate(path);
@@ -71,7 +74,7 @@ namespace {
 class BoStrategy : public SearchStrategy {
  public:
   BoStrategy(const BoOptions& o, const StrategyContext& ctx)
-      : opts_(o), ctx_(ctx), core_(ctx_, o.max_retries, o.enumerate_limit, 0x626fULL), surrogate_(o.gp, o.refit_every) {
+      : opts_(o), ctx_(ctx), core_(ctx_, o.max_retries, o.enumerate_limit, 0x626fULL), surrogate_(o.gp, o.refit_every, *ctx.space, o.encoding) {
     use_ehvi_ = opts_.acquisition == "ehvi" || (opts_.acquisition == "auto" && ctx_.num_objectives <= 3);
     Rng draws(Rng::mix(ctx_.seed ^ 0x647261777321ULL));
     z_.resize(static_cast<std::size_t>(opts_.mc_samples) * ctx_.num_objectives);

@@ -32,6 +32,7 @@ void MctsOptions::validate(const std::string& path) const {
   detail::check_range(path, "refit_every", refit_every, 1, 1e9);
   detail::check_range(path, "max_retries", max_retries, 1, 1e9);
   detail::check_range(path, "enumerate_limit", enumerate_limit, 0, 1e9);
+  check_encoding_name(path, encoding);
   gp.validate(path + ".gp");
 }
 
@@ -39,7 +40,7 @@ nlohmann::json MctsOptions::to_json() const {
   return {{"initial_random", initial_random}, {"simulations", simulations},   {"exploration", exploration},
           {"widening_c", widening_c},         {"widening_alpha", widening_alpha}, {"kappa", kappa},
           {"refit_every", refit_every},       {"max_retries", max_retries},   {"enumerate_limit", enumerate_limit},
-          {"gp", gp.to_json()}};
+          {"encoding", encoding},                 {"gp", gp.to_json()}};
 }
 
 MctsOptions MctsOptions::from_json(const nlohmann::json& j, const std::string& path) {
@@ -54,6 +55,7 @@ MctsOptions MctsOptions::from_json(const nlohmann::json& j, const std::string& p
   o.refit_every = r.get("refit_every", o.refit_every);
   o.max_retries = r.get("max_retries", o.max_retries);
   o.enumerate_limit = r.get("enumerate_limit", o.enumerate_limit);
+  o.encoding = r.get("encoding", o.encoding);
   if (const nlohmann::json* g = r.raw("gp")) o.gp = GpOptions::from_json(*g, r.child("gp"));
   r.finish();
   o.validate(path);
@@ -72,7 +74,7 @@ struct Node {
 class MctsStrategy : public SearchStrategy {
  public:
   MctsStrategy(const MctsOptions& o, const StrategyContext& ctx)
-      : opts_(o), ctx_(ctx), core_(ctx_, o.max_retries, o.enumerate_limit, 0x6d637473ULL), surrogate_(o.gp, o.refit_every) {}
+      : opts_(o), ctx_(ctx), core_(ctx_, o.max_retries, o.enumerate_limit, 0x6d637473ULL), surrogate_(o.gp, o.refit_every, *ctx.space, o.encoding) {}
   std::string name() const override { return "mcts"; }
 
   std::vector<Architecture> ask(std::size_t n) override {

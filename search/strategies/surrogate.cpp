@@ -79,12 +79,12 @@ void Surrogate::update(const StrategyCore& core) {
     if (append) {
       std::vector<Architecture> fresh;
       for (std::size_t i = first_new; i < obs.size(); ++i) fresh.push_back(obs[i].arch);
-      gps_[g].append(one_hot(core.space(), fresh), y);
+      gps_[g].append(encoder_.encode(fresh), y);
       continue;
     }
     std::vector<Architecture> archs;
     for (int i : w) archs.push_back(obs[i].arch);
-    const Eigen::MatrixXd X = one_hot(core.space(), archs);
+    const Eigen::MatrixXd X = encoder_.encode(archs);
     if (grid)
       gps_[g].fit(X, y);
     else
@@ -103,7 +103,7 @@ void Surrogate::predict(const StrategyCore& core, const std::vector<Architecture
     for (int k = 0; k < d; ++k) mean(i, k) = p[k];  // NaN for modelled objectives, overwritten below
   }
   if (modelled_.empty() || m == 0) return;
-  const Eigen::MatrixXd X = one_hot(core.space(), cands);
+  const Eigen::MatrixXd X = encoder_.encode(cands);
   for (std::size_t g = 0; g < modelled_.size(); ++g) {
     const GpPrediction p = gps_[g].predict(X, true);
     mean.col(modelled_[g]) = p.mean;
@@ -116,7 +116,7 @@ void Surrogate::predict_one(const StrategyCore& core, const Architecture& a, con
   mean = core.normalized(cheap_raw);
   sd.assign(mean.size(), 0.0);
   if (modelled_.empty()) return;
-  one_hot_into(core.space(), a, row_);
+  encoder_.encode_into(a, row_);
   for (std::size_t g = 0; g < modelled_.size(); ++g) {
     double var = 0;
     mean[modelled_[g]] = gps_[g].predict_one(row_, &var);

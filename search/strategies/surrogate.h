@@ -1,7 +1,8 @@
 #pragma once
 // The surrogate shared by `bo` and `mcts`: one Gaussian process per EXPENSIVE objective, fitted
 // to the normalized objective values (StrategyCore::bounds) of a window of the observations;
-// cheap objectives come exact from ctx.cheap. The window keeps the GP at most
+// cheap objectives come exact from ctx.cheap. Architectures are encoded by ArchEncoder (one-hot,
+// path, WL or layer counts; encoding.h). The window keeps the GP at most
 // GpOptions::max_points observations: all of them while they fit, else the current front, the
 // best observations of the objective, and the most recent ones (a subset-of-data approximation
 // whose fit is O(max_points^3) whatever the number of observations).
@@ -10,13 +11,16 @@
 #include <Eigen/Dense>
 
 #include "common.h"
+#include "hwnas/search/encoding.h"
 #include "hwnas/search/gp.h"
 
 namespace hwnas::detail {
 
 class Surrogate {
  public:
-  Surrogate(const GpOptions& gp, int refit_every) : gp_opts_(gp), refit_every_(refit_every) {}
+  /// `encoding`: a name of encoding_names() (rows the GPs see; encoding.h).
+  Surrogate(const GpOptions& gp, int refit_every, const SearchSpace& space, const std::string& encoding)
+      : gp_opts_(gp), refit_every_(refit_every), encoder_(space, encoding) {}
 
   /// Refits when observations arrived since the last call. Hyperparameters are reselected on the
   /// grid every max(refit_every, 20% of the observations) new observations; in between new
@@ -38,6 +42,7 @@ class Surrogate {
 
   GpOptions gp_opts_;
   int refit_every_;
+  ArchEncoder encoder_;
   std::vector<int> modelled_;
   std::vector<GaussianProcess> gps_;
   std::vector<std::vector<int>> windows_;  // per GP: the observations it was fitted to, in order

@@ -72,6 +72,18 @@ TEST(CliSearch, RunsAndWritesTheRunDirectory) {
   EXPECT_NE(again.err.find("holds an earlier run (evaluations.jsonl); continue it with --resume"), std::string::npos) << again.err;
 }
 
+TEST(CliSearch, BadSurrogateEncodingExitsWithCode2) {
+  const std::string dir = scratch_dir();
+  nlohmann::json j = quick_config(dir, 10);
+  j["strategy"] = {{"name", "bo"}, {"options", {{"encoding", "wll"}}}};
+  auto r = run_hwnas({"search", write_config(dir, j, "enc.json")});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("enc.json: strategy.options.encoding: unknown encoding \"wll\"; did you mean 'wl'? (known: onehot, "
+                       "path, wl, layers)"),
+            std::string::npos)
+      << r.err;
+}
+
 TEST(CliSearch, FullReportAndProgressLines) {
   const std::string dir = scratch_dir();
   auto r = run_hwnas({"search", write_config(dir, quick_config(dir, 20))});

@@ -1,7 +1,8 @@
 #pragma once
 // Gaussian-process regression over architectures, the surrogate of the `bo` and `mcts`
-// strategies. Architectures are encoded one-hot (one block per decision, one entry per choice),
-// so the squared distance of two encodings is twice the number of decisions they differ in.
+// strategies. Rows are architecture encodings (encoding.h); one-hot (one block per decision, one
+// entry per choice) makes the squared distance of two encodings twice the number of decisions
+// they differ in, and the other encodings are scaled to the same mean distance.
 //
 // Model: y = m + f(x) + noise, with the targets standardized (m = mean, unit variance), f a
 // Matern-5/2 (or RBF) kernel of one length scale, and the signal variance profiled out of the

@@ -62,6 +62,8 @@ struct BoOptions {
   int refit_every = 25;            // reselect GP hyperparameters after this many new observations
   int max_retries = 1000;
   double enumerate_limit = 2e6;
+  std::string encoding = "layers"; // rows the GP sees: a name of encoding_names() (encoding.h);
+                                   // default chosen on bench_strategies' synthetic table
   GpOptions gp;
 
   void validate(const std::string& path = "strategy.options") const;
@@ -79,6 +81,7 @@ struct MctsOptions {
   int refit_every = 25;
   int max_retries = 1000;
   double enumerate_limit = 2e6;
+  std::string encoding = "onehot"; // as BoOptions::encoding; default chosen as bo's (one-hot won for mcts)
   GpOptions gp;
 
   void validate(const std::string& path = "strategy.options") const;

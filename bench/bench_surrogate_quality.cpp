@@ -1,0 +1,163 @@
+// Surrogate quality by encoding, without running searches: the GP of `bo`/`mcts` (default
+// GpOptions, hyperparameters chosen on its grid) is fitted on n random architectures of a table
+// and ranks held-back ones; the figure is Spearman's rho of predicted vs true values, median over
+// seeds. One architecture per canonical class (a search evaluates each class once), a random
+// member of it (a search meets classes through arbitrary members).
+//
+// Tables:
+//   synthetic   the error table of bench_strategies (tests/search/nb201_problem.h); project-made
+//   flops       hwnas's FLOP count of the deployed (pruned) network; project-made
+//   hwnasbench  a published HW-NAS-Bench latency column (bench/data/hwnasbench_nb201.csv,
+//               measured as built): VALIDATION ONLY, never used to choose defaults
+//
+//   bench_surrogate_quality [--seeds 10] [--test 500] [--n 25,50,100] [--encodings onehot,path,wl,layers]
+//                           [--data bench/data/hwnasbench_nb201.csv] [--latency cifar10_raspi4_latency]
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <sstream>
+#include <string>
+#include <unordered_map>
+
+#include "../tests/search/nb201_problem.h"
+#include "bench_main.h"
+#include "bench_stats.h"
+#include "hwnas/core/csv.h"
+#include "hwnas/core/error.h"
+#include "hwnas/core/rank_stats.h"
+#include "hwnas/search/encoding.h"
+#include "hwnas/search/gp.h"
+
+using namespace hwnas;
+using hwnas::bench::median;
+using hwnas::bench::split_commas;
+
+namespace {
+
+struct Table {
+  std::string name;
+  std::vector<Architecture> archs;  // one per canonical class
+  std::vector<double> values;
+};
+
+Table dedupe(const std::string& name, const SearchSpace& space, const std::vector<Architecture>& archs,
+             const std::vector<double>& values) {
+  // Classes in order of first appearance; the member is drawn at random (reservoir sampling),
+  // as a search meets classes through arbitrary members, not their canonical vectors.
+  Table t{name, {}, {}};
+  std::unordered_map<std::uint64_t, std::size_t> slot;
+  std::vector<int> seen;
+  Rng rng(0x6d656d626572ULL);
+  for (std::size_t i = 0; i < archs.size(); ++i) {
+    auto [it, fresh] = slot.emplace(space.canonical_hash(archs[i]), t.archs.size());
+    if (fresh) {
+      t.archs.push_back(archs[i]);
+      t.values.push_back(values[i]);
+      seen.push_back(1);
+    } else if (rng.uniform_index(static_cast<std::uint64_t>(++seen[it->second])) == 0) {
+      t.archs[it->second] = archs[i];
+      t.values[it->second] = values[i];
+    }
+  }
+  return t;
+}
+
+// Spearman's rho on `test` held-back architectures after fitting on `n`, one seed.
+double rho(const Table& t, const ArchEncoder& enc, int n, int test, std::uint64_t seed) {
+  std::vector<std::size_t> order(t.archs.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  Rng rng(Rng::mix(seed ^ 0x73757272ULL));
+  for (std::size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[rng.uniform_index(i)]);
+  std::vector<Architecture> train, held;
+  Eigen::VectorXd y(n);
+  std::vector<double> truth;
+  for (int i = 0; i < n; ++i) {
+    train.push_back(t.archs[order[i]]);
+    y[i] = t.values[order[i]];
+  }
+  for (int i = n; i < n + test && i < static_cast<int>(order.size()); ++i) {
+    held.push_back(t.archs[order[i]]);
+    truth.push_back(t.values[order[i]]);
+  }
+  GaussianProcess gp;
+  gp.fit(enc.encode(train), y);
+  const GpPrediction p = gp.predict(enc.encode(held), false);
+  return spearman(std::vector<double>(p.mean.data(), p.mean.data() + p.mean.size()), truth);
+}
+
+int run(int argc, char** argv) {
+  int seeds = 10, test = 500;
+  std::vector<int> ns{25, 50, 100};
+  std::vector<std::string> encodings = encoding_names();
+  std::string data = std::string(HWNAS_SOURCE_DIR) + "/bench/data/hwnasbench_nb201.csv";
+  std::string latency = "cifar10_raspi4_latency";
+  for (int i = 1; i < argc; ++i) {
+    if (i + 1 >= argc) throw UserError(std::string(argv[i]) + " needs a value");
+    const std::string v = argv[++i];
+    if (!std::strcmp(argv[i - 1], "--seeds")) seeds = std::stoi(v);
+    else if (!std::strcmp(argv[i - 1], "--test")) test = std::stoi(v);
+    else if (!std::strcmp(argv[i - 1], "--n")) {
+      ns.clear();
+      for (const auto& x : split_commas(v)) ns.push_back(std::stoi(x));
+    } else if (!std::strcmp(argv[i - 1], "--encodings")) encodings = split_commas(v);
+    else if (!std::strcmp(argv[i - 1], "--data")) data = v;
+    else if (!std::strcmp(argv[i - 1], "--latency")) latency = v;
+    else throw UserError(std::string("unknown option ") + argv[i - 1]);
+  }
+  for (const auto& e : encodings) check_encoding_name("--encodings", e);
+
+  const hwnas::testing::Nb201Problem problem;
+  const SearchSpace& space = problem.space();
+  std::vector<Table> tables;
+  {
+    std::vector<double> err, flops;
+    for (const auto& a : problem.all()) {
+      err.push_back(problem.error(a));
+      flops.push_back(static_cast<double>(space.count(a).flops));
+    }
+    tables.push_back(dedupe("synthetic", space, problem.all(), err));
+    tables.push_back(dedupe("flops", space, problem.all(), flops));
+  }
+  {
+    const CsvTable csv = read_csv_file(data);
+    const std::size_t arch_col = csv.require_column("arch_str"), lat_col = csv.require_column(latency);
+    std::vector<Architecture> archs;
+    std::vector<double> lat;
+    for (std::size_t r = 0; r < csv.rows.size(); ++r) {
+      archs.push_back(space.parse(csv.rows[r][arch_col]));
+      lat.push_back(csv.number(r, lat_col));
+    }
+    tables.push_back(dedupe("hwnasbench:" + latency + " (validation)", space, archs, lat));
+  }
+
+  std::vector<std::unique_ptr<ArchEncoder>> encoders;
+  for (const auto& e : encodings) encoders.push_back(std::make_unique<ArchEncoder>(space, e));
+  std::printf("Spearman rho of GP predictions on %d held-back nb201 classes, median of %d seeds (default GpOptions)\n", test,
+              seeds);
+  for (const Table& t : tables) {
+    std::printf("\n%s: %zu classes\n%-8s", t.name.c_str(), t.archs.size(), "n");
+    for (const auto& e : encodings) std::printf(" %9s", e.c_str());
+    std::printf("\n");
+    for (int n : ns) {
+      std::printf("%-8d", n);
+      for (const auto& enc : encoders) {
+        std::vector<double> r;
+        for (int s = 0; s < seeds; ++s) r.push_back(rho(t, *enc, n, test, static_cast<std::uint64_t>(s)));
+        std::printf(" %9.3f", median(r));
+      }
+      std::printf("\n");
+      std::fflush(stdout);
+    }
+  }
+  return 0;
+}
+
+}  // namespace
+
+constexpr char kUsage[] =
+    "Usage: bench_surrogate_quality [--seeds 10] [--test 500] [--n 25,50,100] [--encodings onehot,path,wl,layers]\n"
+    "                               [--data bench/data/hwnasbench_nb201.csv] [--latency cifar10_raspi4_latency]\n"
+    "  Spearman rho of the bo/mcts GP per encoding after n observations, on held-back nb201 architectures:\n"
+    "  synthetic and FLOPs tables (project-made) and a published HW-NAS-Bench latency column (validation only).\n";
+
+int main(int argc, char** argv) { return hwnas::bench::guarded_main(run, argc, argv, kUsage); }
