@@ -477,6 +477,68 @@ GraphSpace::GraphSpace(const nlohmann::json& spec_json, const std::string& path)
       for (int op : d.ops) dec.choices.push_back(spec_.ops[static_cast<std::size_t>(op)].name);
       decisions_.push_back(std::move(dec));
     }
+  // count() tables, from the chains decode() builds, costed by edge_cost()/add_cost() as
+  // count_costs() costs them.
+  Architecture probe;
+  probe.choices.assign(decisions_.size(), 0);
+  for (const LayerCost& l : count_costs(decode(probe)).layers)
+    if (l.cell < 0) skeleton_ += l;
+  TensorShape x = block_shape(spec_.stem, {spec_.input_channels, spec_.input_size, spec_.input_size},
+                              spec_.stages[0].channels, "stem", "");
+  for (std::size_t st = 0; st < spec_.stages.size(); ++st) {
+    const int c = spec_.stages[st].channels;
+    if (st > 0 && !spec_.reduction.empty()) x = block_shape(spec_.reduction, x, c, "reduction", "");
+    StageTable t;
+    for (const auto& op : spec_.ops) {
+      CostTotals total;
+      TensorShape in = x;
+      for (const auto& l : op.chain) {
+        const OpEdge e = to_edge(l, c, c, "", 0);
+        total += edge_cost(e, in);
+        in = op_output_shape(e, in);
+      }
+      t.op.push_back(total);
+    }
+    GraphSpec::Layer zero;
+    zero.kind = OpKind::Zero;
+    t.zero += edge_cost(to_edge(zero, c, c, "", 0), x);
+    t.add.resize(spec_.edges.size() + 1);
+    for (std::size_t k = 2; k < t.add.size(); ++k) t.add[k] += add_cost(x, static_cast<int>(k), 0, "");
+    tables_.push_back(std::move(t));
+  }
+}
+
+CostTotals GraphSpace::count(const Architecture& a, const DecodeOptions& dopts) const {
+  validate(a);
+  CostTotals total = skeleton_;
+  auto add_scaled = [](CostTotals& to, const CostTotals& c, std::int64_t n) {
+    to.params += n * c.params;
+    to.macs += n * c.macs;
+    to.flops += n * c.flops;
+    to.activation_bytes += n * c.activation_bytes;
+    to.weight_bytes += n * c.weight_bytes;
+  };
+  for (std::size_t st = 0; st < spec_.stages.size(); ++st) {
+    const StageTable& t = tables_[st];
+    const CellLayout L = layout(a, static_cast<int>(st), dopts.prune_dead);
+    CostTotals cell;
+    for (std::size_t k = 0; k < spec_.edges.size(); ++k)
+      if (L.live[k]) add_scaled(cell, t.op[static_cast<std::size_t>(edge_op(a, static_cast<int>(st), static_cast<int>(k)))], 1);
+    for (int to = 1; to < spec_.nodes; ++to) {
+      if (!L.exists[to]) continue;
+      if (L.live_inputs[to] == 0) add_scaled(cell, t.zero, 1);
+      if (L.live_inputs[to] > 1) add_scaled(cell, t.add[static_cast<std::size_t>(L.live_inputs[to])], 1);
+    }
+    add_scaled(total, cell, spec_.stages[st].cells);
+  }
+  return total;
+}
+
+bool GraphSpace::output_depends_on_input(const Architecture& a) const {
+  validate(a);
+  for (std::size_t st = 0; st < spec_.stages.size(); ++st)
+    if (layout(a, static_cast<int>(st), true).live_inputs[static_cast<std::size_t>(spec_.nodes - 1)] == 0) return false;
+  return true;
 }
 
 int GraphSpace::edge_op(const Architecture& a, int stage, int e) const {

@@ -76,6 +76,11 @@ TEST(GraphSpace, Nb201FileEqualsNativeNb201OverTheWholeSpace) {
     ASSERT_EQ(file->count(a, as_built), built) << s;
     differ_as_built += !(built == pruned);
     ASSERT_EQ(file->output_depends_on_input(a), native.output_depends_on_input(a)) << s;
+    // The file space's own fast paths against its own graph walk.
+    const ArchGraph g = file->decode(a);
+    ASSERT_EQ(count_costs(g).totals, pruned) << s;
+    ASSERT_EQ(g.output_depends_on_input(), native.output_depends_on_input(a)) << s;
+    ASSERT_EQ(count_costs(file->decode(a, as_built)).totals, built) << s;
     const std::uint64_t hn = native.canonical_hash(a), hf = file->canonical_hash(a);
     auto [it1, new1] = native_to_file.emplace(hn, hf);
     ASSERT_EQ(it1->second, hf) << s << ": one native class split in the file space";
@@ -178,6 +183,10 @@ TEST(GraphSpace, ResnetMacroSpaceDecodesEveryStageItsOwnWay) {
     g.validate();
     EXPECT_EQ(g.node(g.output()).shape, (TensorShape{10, 1, 1}));
     EXPECT_EQ(s->count(a), count_costs(g).totals);
+    DecodeOptions as_built;
+    as_built.prune_dead = false;
+    EXPECT_EQ(s->count(a, as_built), count_costs(s->decode(a, as_built)).totals);
+    EXPECT_EQ(s->output_depends_on_input(a), g.output_depends_on_input());
     EXPECT_EQ(s->parse(s->to_string(a)), a);
     params.insert(s->count(a).params);
   }
