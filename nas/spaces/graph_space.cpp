@@ -2,11 +2,11 @@
 
 #include <algorithm>
 #include <cctype>
-#include <unordered_map>
 
 #include "hwnas/core/error.h"
 #include "hwnas/core/json_reader.h"
 #include "hwnas/core/suggest.h"
+#include "hwnas/nas/cell_key.h"
 
 namespace hwnas {
 
@@ -731,54 +731,13 @@ ArchGraph GraphSpace::decode(const Architecture& a, const DecodeOptions& dopts) 
 
 std::string GraphSpace::cell_key(const Architecture& a, int stage) const {
   const CellLayout L = layout(a, stage, true);
-  struct E {
-    int from, to, op;
-  };
-  std::vector<E> edges;
+  std::vector<CellEdgeKey> edges;
   for (int k = 0; k < static_cast<int>(spec_.edges.size()); ++k)
     if (L.live[k]) edges.push_back({spec_.edges[k].from, spec_.edges[k].to, edge_op(a, stage, k)});
-  if (edges.empty()) return "zero";
-  int output = spec_.nodes - 1;
-  // A node whose only input is an identity op is its input's tensor: merge it into that input.
-  for (bool changed = true; changed;) {
-    changed = false;
-    for (int j = 1; j < spec_.nodes && !changed; ++j) {
-      int inputs = 0, skip = -1;
-      for (std::size_t e = 0; e < edges.size(); ++e)
-        if (edges[e].to == j)
-          ++inputs, skip = spec_.ops[static_cast<std::size_t>(edges[e].op)].identity ? static_cast<int>(e) : -1;
-      if (inputs != 1 || skip < 0) continue;
-      const int i = edges[skip].from;
-      edges.erase(edges.begin() + skip);
-      for (auto& e : edges)
-        if (e.from == j) e.from = i;
-      if (output == j) output = i;
-      changed = true;
-    }
-  }
-  if (output == 0) return edges.empty() ? "identity" : "identity+dead";
-  std::vector<int> mid;
-  for (const auto& e : edges)
-    for (int v : {e.from, e.to})
-      if (v != 0 && v != output && std::find(mid.begin(), mid.end(), v) == mid.end()) mid.push_back(v);
-  std::sort(mid.begin(), mid.end());
-  // Interchangeable nodes: try every numbering (bounded: beyond 7 nodes, keep the written one).
-  const bool permute = mid.size() <= 7;
-  std::string best;
-  do {
-    auto label = [&](int v) -> std::string {
-      if (v == 0) return "0";
-      if (v == output) return "o";
-      return std::to_string(1 + (std::find(mid.begin(), mid.end(), v) - mid.begin()));
-    };
-    std::vector<std::string> parts;
-    for (const auto& e : edges) parts.push_back(label(e.from) + ">" + label(e.to) + ":" + spec_.ops[static_cast<std::size_t>(e.op)].name);
-    std::sort(parts.begin(), parts.end());
-    std::string key;
-    for (const auto& part : parts) key += (key.empty() ? "" : " ") + part;
-    if (best.empty() || key < best) best = key;
-  } while (permute && std::next_permutation(mid.begin(), mid.end()));
-  return best;
+  return cell_structure_key(
+      std::move(edges), spec_.nodes, spec_.nodes - 1,
+      [&](int op) { return spec_.ops[static_cast<std::size_t>(op)].identity; },
+      [&](int op) { return spec_.ops[static_cast<std::size_t>(op)].name; });
 }
 
 std::string GraphSpace::structure_key(const Architecture& a) const {
@@ -789,34 +748,10 @@ std::string GraphSpace::structure_key(const Architecture& a) const {
   return key;
 }
 
-std::size_t GraphSpace::index_of(const Architecture& a) const {
-  std::size_t idx = 0;
-  for (std::size_t i = 0; i < decisions_.size(); ++i)
-    idx = idx * decisions_[i].choices.size() + static_cast<std::size_t>(a.choices[i]);
-  return idx;
-}
-
 Architecture GraphSpace::canonicalize(const Architecture& a) const {
   validate(a);
-  if (size() <= kCanonicalTableLimit) {
-    std::call_once(canonical_once_, [&] {
-      // Enumeration is lexicographic, so the first member of a class seen is its smallest.
-      std::unordered_map<std::string, std::uint32_t> first;
-      canonical_index_.reserve(static_cast<std::size_t>(size()));
-      enumerate([&](const Architecture& x) {
-        const auto idx = static_cast<std::uint32_t>(canonical_index_.size());
-        canonical_index_.push_back(first.emplace(structure_key(x), idx).first->second);
-      });
-    });
-    std::size_t idx = canonical_index_[index_of(a)];
-    Architecture c;
-    c.choices.assign(decisions_.size(), 0);
-    for (std::size_t i = decisions_.size(); i-- > 0;) {
-      c.choices[i] = static_cast<int>(idx % decisions_[i].choices.size());
-      idx /= decisions_[i].choices.size();
-    }
-    return c;
-  }
+  if (size() <= kCanonicalTableLimit)
+    return canonical_.smallest(*this, a, [&](const Architecture& x) { return structure_key(x); });
   // Large spaces: an edge whose source the input cannot reach, or whose destination cannot reach
   // the output, is dead whatever its op (its op cannot change either fact, nor make any other
   // edge live), so its choice is reset to 0.

@@ -18,10 +18,10 @@
 //   Architecture a = space->parse("|nor_conv_3x3~0|+|skip_connect~0|none~1|+|skip_connect~0|none~1|none~2|");
 //   CostTotals c = space->count(a);   // identical to make_space("nb201")->count(a)
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
+#include "hwnas/nas/cell_key.h"
 #include "hwnas/nas/search_space.h"
 
 namespace hwnas {
@@ -116,7 +116,6 @@ class GraphSpace : public SearchSpace {
   int edge_op(const Architecture& a, int stage, int e) const;
   CellLayout layout(const Architecture& a, int stage, bool prune) const;
   std::string cell_key(const Architecture& a, int stage) const;
-  std::size_t index_of(const Architecture& a) const;
 
   // count() tables: skeleton totals, and per stage each op's chain, a zero node, and the sum at a
   // node with k inputs (index k).
@@ -132,8 +131,7 @@ class GraphSpace : public SearchSpace {
   GraphSpec spec_;
   std::vector<Decision> decisions_;
   int decisions_per_cell_ = 0;
-  mutable std::once_flag canonical_once_;
-  mutable std::vector<std::uint32_t> canonical_index_;
+  CanonicalTable canonical_;  // canonicalize() of spaces up to kCanonicalTableLimit
 };
 
 /// Reads a space file, applies `options` (an object, or null) as a JSON merge patch over it, and
