@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
 
 #include "hwnas/core/error.h"
 #include "hwnas/core/json_reader.h"
@@ -153,7 +154,9 @@ OpEdge to_edge(const GraphSpec::Layer& l, int in_channels, int block_out, std::s
 }
 
 /// Shape after `l`, or a UserError saying why the arithmetic cannot work; `where` names the layer.
-TensorShape layer_shape(const GraphSpec::Layer& l, const TensorShape& in, int block_out, const std::string& where) {
+/// `work`, when given, grows by an upper bound of the layer's FLOPs plus activation bytes.
+TensorShape layer_shape(const GraphSpec::Layer& l, const TensorShape& in, int block_out, const std::string& where,
+                        double* work = nullptr) {
   const OpEdge e = to_edge(l, in.c, block_out, "", -1);
   if (l.kind == OpKind::Conv2d && (e.in_channels % l.groups != 0 || e.out_channels % l.groups != 0))
     throw UserError(where + ": groups " + std::to_string(l.groups) + " must divide the input channels (" +
@@ -164,18 +167,22 @@ TensorShape layer_shape(const GraphSpec::Layer& l, const TensorShape& in, int bl
   if (out.h < 1 || out.w < 1)
     throw UserError(where + ": kernel " + std::to_string(l.kernel) + " with padding " + std::to_string(l.padding) +
                     " does not fit a " + shape_str(in) + " input");
+  if (work)
+    *work += 2.0 * static_cast<double>(out.numel()) * (static_cast<double>(l.kernel) * l.kernel * in.c + 1) +
+             4.0 * static_cast<double>(in.numel() + out.numel());
   return out;
 }
 
 /// Output shape of a block; every path must end in the same shape.
 TensorShape block_shape(const std::vector<GraphSpec::Chain>& paths, const TensorShape& in, int block_out,
-                        const std::string& path, const std::string& context) {
+                        const std::string& path, const std::string& context, double* work = nullptr) {
   TensorShape first{};
   for (std::size_t p = 0; p < paths.size(); ++p) {
     const std::string pp = paths.size() > 1 ? path + ".paths[" + std::to_string(p) + "]" : path;
     TensorShape s = in;
     for (std::size_t i = 0; i < paths[p].size(); ++i)
-      s = layer_shape(paths[p][i], s, block_out, pp + "[" + std::to_string(i) + "] (" + paths[p][i].name + context + ")");
+      s = layer_shape(paths[p][i], s, block_out, pp + "[" + std::to_string(i) + "] (" + paths[p][i].name + context + ")", work);
+    if (work) *work += 8.0 * static_cast<double>(s.numel());  // the sum at the block's output
     if (p == 0) first = s;
     else if (!(s == first))
       throw UserError(pp + ": shape mismatch: this path ends in " + shape_str(s) + " but paths[0] ends in " +
@@ -423,8 +430,11 @@ GraphSpec GraphSpec::from_json(const nlohmann::json& j, const std::string& path)
   r.finish();
 
   // Shape arithmetic, stage by stage, with the edge or block that cannot work named.
+  // `work` bounds the FLOPs plus activation bytes of the largest network, which must stay far
+  // inside the 64-bit integers counts are kept in.
+  double work = 0;
   TensorShape x{s.input_channels, s.input_size, s.input_size};
-  x = block_shape(s.stem, x, s.stages[0].channels, r.child("stem"), "");
+  x = block_shape(s.stem, x, s.stages[0].channels, r.child("stem"), "", &work);
   if (x.c != s.stages[0].channels)
     throw UserError(r.child("stem") + ": shape mismatch: the stem ends in " + shape_str(x) + " but stages[0] has " +
                     std::to_string(s.stages[0].channels) + " channels");
@@ -438,28 +448,42 @@ GraphSpec GraphSpec::from_json(const nlohmann::json& j, const std::string& path)
                           std::to_string(x.c) + ", and there is no reduction block to change them");
       } else {
         const std::string ctx = ", between stages " + std::to_string(st - 1) + " and " + std::to_string(st);
-        x = block_shape(s.reduction, x, c_out, r.child("reduction"), ctx);
+        x = block_shape(s.reduction, x, c_out, r.child("reduction"), ctx, &work);
         if (x.c != c_out)
           throw UserError(r.child("reduction") + ": shape mismatch: ends in " + shape_str(x) + ctx + " but " + sp +
                           " has " + std::to_string(c_out) + " channels");
       }
     }
+    double worst_op = 0;
     for (const Edge& e : s.edges) {
       for (int op : e.ops) {
         const Op& o = s.ops[static_cast<std::size_t>(op)];
         TensorShape y = x;
+        double op_work = 0;
         for (std::size_t i = 0; i < o.chain.size(); ++i)
           y = layer_shape(o.chain[i], y, x.c,
                           r.child("ops") + "." + o.name + "[" + std::to_string(i) + "] (" + o.chain[i].name + " on edge " +
-                              edge_str(e.from, e.to) + " in " + sname + ")");
+                              edge_str(e.from, e.to) + " in " + sname + ")",
+                          &op_work);
+        worst_op = std::max(worst_op, op_work);
         if (!(y == x))
           throw UserError(r.child("ops") + "." + o.name + ": shape mismatch: on edge " + edge_str(e.from, e.to) + " of the cell in " +
                           sname + " it turns " + shape_str(x) + " into " + shape_str(y) +
                           "; a cell op must keep its node's shape (channels and stride change in the reduction block)");
       }
     }
+    const double sums =
+        static_cast<double>(s.nodes) * 8.0 * static_cast<double>(s.edges.size() + 1) * static_cast<double>(x.numel());
+    work += s.stages[st].cells * (static_cast<double>(s.edges.size()) * worst_op + sums);
   }
-  x = block_shape(s.head, x, s.num_classes, r.child("head"), "");
+  x = block_shape(s.head, x, s.num_classes, r.child("head"), "", &work);
+  if (!(work < 1e18)) {
+    char shown[32];
+    std::snprintf(shown, sizeof shown, "%.2g", work);
+    throw UserError(r.child("stages") + ": the largest network of this space would need up to " + shown +
+                    " FLOPs plus activation bytes, beyond what hwnas counts exactly (1e18); use fewer channels or cells, "
+                    "or a smaller input");
+  }
   if (!(x == TensorShape{s.num_classes, 1, 1}))
     throw UserError(r.child("head") + ": shape mismatch: the head ends in " + shape_str(x) + ", expected " +
                     std::to_string(s.num_classes) + "x1x1 (num_classes logits)");

@@ -295,6 +295,15 @@ TEST(GraphSpaceErrors, StructureAndBounds) {
   EXPECT_EQ(spec_error(j), "my.json: cell.edges[0].fromm: unknown key; did you mean 'from'? (expected one of: choice, from, "
                            "ops, to)");
   j = small_spec();
+  j["input"]["size"] = 4096;
+  j["stages"] = nlohmann::json::parse(R"([{"channels": 4096, "cells": 64}, {"channels": 4096, "cells": 64}])");
+  j.erase("reduction");
+  // A 3x3 conv of 4096 channels on 4096x4096 is 2 * 4096^3 * 9 * 4096 = 5.1e15 FLOPs; 2 stages x
+  // 64 cells x 2 such edges (edge 1->2 can be conv3 too) already make 1.3e18.
+  const std::string big = spec_error(j);
+  EXPECT_EQ(big.rfind("my.json: stages: the largest network of this space would need up to ", 0), 0u) << big;
+  EXPECT_NE(big.find(" FLOPs plus activation bytes, beyond what hwnas counts exactly (1e18)"), std::string::npos) << big;
+  j = small_spec();
   j["ops"]["skip"] = {{{"layer", "identity"}}, {{"layer", "zero"}}};
   EXPECT_EQ(spec_error(j), "my.json: ops.skip[1]: a zero layer must be the op's only layer");
   EXPECT_EQ(error_of([] { make_space("graph"); }), "space.options.format: required field is missing");
