@@ -71,7 +71,8 @@ int main(int argc, char** argv) {
   std::printf("nb201.json count        %12.0f archs/s (configs/spaces/nb201.json, GraphSpace::count)\n", json_count);
   std::printf("nb201.json canon. hash  %12.0f archs/s\n", json_hash);
   std::printf("fast / graph walk       %12.1fx\n", fast / walk);
-  std::printf("graph walk / nb201.json %12.2fx (goal: at most 3x)\n", walk / json_count);
+  std::printf("nb201.json / graph walk %12.1fx (goal: at least 1/3)\n", json_count / walk);
+  std::printf("fast / nb201.json       %12.1fx\n", fast / json_count);
   std::fprintf(stderr, "(checksum %lld)\n", static_cast<long long>(sink));
   return 0;
 }

@@ -14,7 +14,8 @@ namespace hwnas {
 namespace {
 
 // Bounds that keep any description small enough to build and search (fuzz-safe).
-constexpr int kMaxNodes = 16, kMaxEdges = 120, kMaxOps = 64, kMaxChain = 32, kMaxPaths = 8, kMaxStages = 16;
+constexpr int kMaxNodes = GraphSpace::kMaxNodes, kMaxEdges = GraphSpace::kMaxEdges;
+constexpr int kMaxOps = 64, kMaxChain = 32, kMaxPaths = 8, kMaxStages = 16;
 constexpr int kMaxCells = 64, kMaxChannels = 4096, kMaxSize = 4096, kMaxKernel = 15;
 
 const std::vector<std::string>& layer_names() {
@@ -52,9 +53,9 @@ const nlohmann::json& require_array(JsonReader& r, const std::string& key, std::
   return *v;
 }
 
-GraphSpec::Layer read_layer(const nlohmann::json& j, const std::string& path) {
+SpaceSpec::Layer read_layer(const nlohmann::json& j, const std::string& path) {
   JsonReader r(j, path);
-  GraphSpec::Layer l;
+  SpaceSpec::Layer l;
   const std::string kind = r.require<std::string>("layer");
   l.name = kind;
   if (kind == "conv") {
@@ -101,11 +102,11 @@ GraphSpec::Layer read_layer(const nlohmann::json& j, const std::string& path) {
   return l;
 }
 
-GraphSpec::Chain read_chain(const nlohmann::json& j, const std::string& path) {
+SpaceSpec::Chain read_chain(const nlohmann::json& j, const std::string& path) {
   if (!j.is_array()) JsonReader::fail(path, "an array of layers", j);
   if (j.size() > static_cast<std::size_t>(kMaxChain))
     throw UserError(path + ": expected at most " + std::to_string(kMaxChain) + " layers, got " + std::to_string(j.size()));
-  GraphSpec::Chain chain;
+  SpaceSpec::Chain chain;
   for (std::size_t i = 0; i < j.size(); ++i) {
     chain.push_back(read_layer(j[i], path + "[" + std::to_string(i) + "]"));
     // Names unique within the chain: conv, bn, conv_2, bn_2 (module and export names).
@@ -117,8 +118,8 @@ GraphSpec::Chain read_chain(const nlohmann::json& j, const std::string& path) {
 }
 
 /// A skeleton block: an array of layers (one path) or {"paths": [[...], [...]]} summed at the end.
-std::vector<GraphSpec::Chain> read_block(const nlohmann::json& j, const std::string& path) {
-  std::vector<GraphSpec::Chain> paths;
+std::vector<SpaceSpec::Chain> read_block(const nlohmann::json& j, const std::string& path) {
+  std::vector<SpaceSpec::Chain> paths;
   if (j.is_array()) {
     if (j.empty()) throw UserError(path + ": expected at least one layer");
     paths.push_back(read_chain(j, path));
@@ -136,7 +137,7 @@ std::vector<GraphSpec::Chain> read_block(const nlohmann::json& j, const std::str
   return paths;
 }
 
-OpEdge to_edge(const GraphSpec::Layer& l, int in_channels, int block_out, std::string name, int cell) {
+OpEdge to_edge(const SpaceSpec::Layer& l, int in_channels, int block_out, std::string name, int cell) {
   OpEdge e;
   e.kind = l.kind;
   e.in_channels = in_channels;
@@ -155,7 +156,7 @@ OpEdge to_edge(const GraphSpec::Layer& l, int in_channels, int block_out, std::s
 
 /// Shape after `l`, or a UserError saying why the arithmetic cannot work; `where` names the layer.
 /// `work`, when given, grows by an upper bound of the layer's FLOPs plus activation bytes.
-TensorShape layer_shape(const GraphSpec::Layer& l, const TensorShape& in, int block_out, const std::string& where,
+TensorShape layer_shape(const SpaceSpec::Layer& l, const TensorShape& in, int block_out, const std::string& where,
                         double* work = nullptr) {
   const OpEdge e = to_edge(l, in.c, block_out, "", -1);
   if (l.kind == OpKind::Conv2d && (e.in_channels % l.groups != 0 || e.out_channels % l.groups != 0))
@@ -174,7 +175,7 @@ TensorShape layer_shape(const GraphSpec::Layer& l, const TensorShape& in, int bl
 }
 
 /// Output shape of a block; every path must end in the same shape.
-TensorShape block_shape(const std::vector<GraphSpec::Chain>& paths, const TensorShape& in, int block_out,
+TensorShape block_shape(const std::vector<SpaceSpec::Chain>& paths, const TensorShape& in, int block_out,
                         const std::string& path, const std::string& context, double* work = nullptr) {
   TensorShape first{};
   for (std::size_t p = 0; p < paths.size(); ++p) {
@@ -200,8 +201,8 @@ bool valid_op_name(const std::string& s) {
 
 }  // namespace
 
-GraphSpec GraphSpec::from_json(const nlohmann::json& j, const std::string& path) {
-  GraphSpec s;
+SpaceSpec SpaceSpec::from_json(const nlohmann::json& j, const std::string& path) {
+  SpaceSpec s;
   JsonReader r(j, path);
   r.raw("$schema");  // allowed, for editors
   const std::string format = r.require<std::string>("format");
@@ -491,7 +492,7 @@ GraphSpec GraphSpec::from_json(const nlohmann::json& j, const std::string& path)
 }
 
 GraphSpace::GraphSpace(const nlohmann::json& spec_json, const std::string& path)
-    : json_(spec_json), spec_(GraphSpec::from_json(spec_json, path)) {
+    : json_(spec_json), spec_(SpaceSpec::from_json(spec_json, path)) {
   decisions_per_cell_ = static_cast<int>(spec_.cell_decisions.size());
   const int copies = spec_.per_stage ? static_cast<int>(spec_.stages.size()) : 1;
   for (int st = 0; st < copies; ++st)
@@ -523,7 +524,7 @@ GraphSpace::GraphSpace(const nlohmann::json& spec_json, const std::string& path)
       }
       t.op.push_back(total);
     }
-    GraphSpec::Layer zero;
+    SpaceSpec::Layer zero;
     zero.kind = OpKind::Zero;
     t.zero += edge_cost(to_edge(zero, c, c, "", 0), x);
     t.add.resize(spec_.edges.size() + 1);
@@ -542,9 +543,10 @@ CostTotals GraphSpace::count(const Architecture& a, const DecodeOptions& dopts) 
     to.activation_bytes += n * c.activation_bytes;
     to.weight_bytes += n * c.weight_bytes;
   };
+  CellLayout L;
   for (std::size_t st = 0; st < spec_.stages.size(); ++st) {
     const StageTable& t = tables_[st];
-    const CellLayout L = layout(a, static_cast<int>(st), dopts.prune_dead);
+    if (st == 0 || spec_.per_stage) L = layout(a, static_cast<int>(st), dopts.prune_dead);  // shared: one cell
     CostTotals cell;
     for (std::size_t k = 0; k < spec_.edges.size(); ++k)
       if (L.live[k]) add_scaled(cell, t.op[static_cast<std::size_t>(edge_op(a, static_cast<int>(st), static_cast<int>(k)))], 1);
@@ -560,7 +562,8 @@ CostTotals GraphSpace::count(const Architecture& a, const DecodeOptions& dopts) 
 
 bool GraphSpace::output_depends_on_input(const Architecture& a) const {
   validate(a);
-  for (std::size_t st = 0; st < spec_.stages.size(); ++st)
+  const std::size_t copies = spec_.per_stage ? spec_.stages.size() : 1;
+  for (std::size_t st = 0; st < copies; ++st)
     if (layout(a, static_cast<int>(st), true).live_inputs[static_cast<std::size_t>(spec_.nodes - 1)] == 0) return false;
   return true;
 }
@@ -574,11 +577,8 @@ int GraphSpace::edge_op(const Architecture& a, int stage, int e) const {
 GraphSpace::CellLayout GraphSpace::layout(const Architecture& a, int stage, bool prune) const {
   const int n = spec_.nodes, m = static_cast<int>(spec_.edges.size());
   CellLayout L;
-  L.live.assign(m, 0);
-  L.reach.assign(m, 0);
-  L.exists.assign(n, 0);
-  L.live_inputs.assign(n, 0);
-  std::vector<char> on(m), from_input(n, 0), to_output(n, 0);
+  std::array<char, kMaxEdges> on{};
+  std::array<char, kMaxNodes> from_input{}, to_output{};
   for (int k = 0; k < m; ++k) on[k] = !spec_.ops[static_cast<std::size_t>(edge_op(a, stage, k))].zero;
   from_input[0] = 1;
   to_output[n - 1] = 1;
@@ -690,7 +690,7 @@ ArchGraph GraphSpace::decode(const Architecture& a, const DecodeOptions& dopts) 
     return to;
   };
   // A skeleton block: each path up to its last layer, then the sum node, then the last layers.
-  auto block = [&](NodeId in, const std::vector<GraphSpec::Chain>& paths, int out_c, const std::string& prefix) {
+  auto block = [&](NodeId in, const std::vector<SpaceSpec::Chain>& paths, int out_c, const std::string& prefix) {
     if (paths.size() == 1 && !paths[0].empty()) {
       for (const auto& l : paths[0]) in = append(in, to_edge(l, g.node(in).shape.c, out_c, prefix + "." + l.name, -1));
       return in;
@@ -700,7 +700,7 @@ ArchGraph GraphSpace::decode(const Architecture& a, const DecodeOptions& dopts) 
       const std::string pp = prefix + ".path" + std::to_string(p);
       NodeId cur = in;
       if (paths[p].empty()) {
-        OpEdge id = to_edge(GraphSpec::Layer{}, g.node(cur).shape.c, out_c, pp + ".identity", -1);
+        OpEdge id = to_edge(SpaceSpec::Layer{}, g.node(cur).shape.c, out_c, pp + ".identity", -1);
         last.emplace_back(cur, id);
         continue;
       }
@@ -738,7 +738,7 @@ ArchGraph GraphSpace::decode(const Architecture& a, const DecodeOptions& dopts) 
           last.emplace_back(cur, to_edge(chain.back(), channels, channels, ep + "." + chain.back().name, cell));
         }
         if (last.empty()) {  // no live input: the node is all zeros
-          GraphSpec::Layer zero;
+          SpaceSpec::Layer zero;
           zero.kind = OpKind::Zero;
           last.emplace_back(node[0], to_edge(zero, channels, channels, p + ".node" + std::to_string(to) + ".zero", cell));
         }

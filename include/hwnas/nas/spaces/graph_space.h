@@ -17,6 +17,7 @@
 //   auto space = make_space_from_file("configs/spaces/nb201.json");
 //   Architecture a = space->parse("|nor_conv_3x3~0|+|skip_connect~0|none~1|+|skip_connect~0|none~1|none~2|");
 //   CostTotals c = space->count(a);   // identical to make_space("nb201")->count(a)
+#include <array>
 #include <memory>
 #include <string>
 #include <vector>
@@ -26,8 +27,9 @@
 
 namespace hwnas {
 
-/// The parsed, validated description. Built only by GraphSpec::from_json (strict reading).
-struct GraphSpec {
+/// The parsed, validated description (DESIGN.md's SpaceSpec). Built only by SpaceSpec::from_json
+/// (strict reading).
+struct SpaceSpec {
   struct Layer {
     OpKind kind = OpKind::Identity;
     int kernel = 1, stride = 1, padding = 0, groups = 1;
@@ -69,7 +71,7 @@ struct GraphSpec {
   /// "space.options"). Errors name the JSON path and the node or edge at fault: a cycle, an edge
   /// that goes backwards, an unknown op (did you mean), a shape that cannot work (stride or
   /// channel arithmetic), an empty choice list, a choice list no edge uses.
-  static GraphSpec from_json(const nlohmann::json& j, const std::string& path);
+  static SpaceSpec from_json(const nlohmann::json& j, const std::string& path);
 };
 
 class GraphSpace : public SearchSpace {
@@ -103,14 +105,17 @@ class GraphSpace : public SearchSpace {
   /// decoded graph's answer (tested).
   bool output_depends_on_input(const Architecture& a) const override;
 
-  const GraphSpec& spec() const { return spec_; }
+  const SpaceSpec& spec() const { return spec_; }
   static constexpr double kCanonicalTableLimit = 200000;
 
  private:
+  // Fixed-size (no allocation on the count() hot path); from_json bounds nodes and edges.
+  static constexpr int kMaxNodes = 16, kMaxEdges = 120;
   struct CellLayout {
-    std::vector<char> live, exists;
-    std::vector<char> reach;  // per edge: source reached from the input and destination reaching the output
-    std::vector<int> live_inputs;
+    std::array<char, kMaxEdges> live{};
+    std::array<char, kMaxEdges> reach{};  // source reached from the input and destination reaching the output
+    std::array<char, kMaxNodes> exists{};
+    std::array<int, kMaxNodes> live_inputs{};
   };
   /// Choice of cell edge `e` in stage `s` (an op index).
   int edge_op(const Architecture& a, int stage, int e) const;
@@ -128,7 +133,7 @@ class GraphSpace : public SearchSpace {
   std::vector<StageTable> tables_;
 
   nlohmann::json json_;
-  GraphSpec spec_;
+  SpaceSpec spec_;
   std::vector<Decision> decisions_;
   int decisions_per_cell_ = 0;
   CanonicalTable canonical_;  // canonicalize() of spaces up to kCanonicalTableLimit
