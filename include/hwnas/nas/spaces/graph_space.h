@@ -107,10 +107,10 @@ class GraphSpace : public SearchSpace {
 
   const SpaceSpec& spec() const { return spec_; }
   static constexpr double kCanonicalTableLimit = 200000;
+  static constexpr int kMaxNodes = 16, kMaxEdges = 120;  // bounds of a cell
 
  private:
   // Fixed-size (no allocation on the count() hot path); from_json bounds nodes and edges.
-  static constexpr int kMaxNodes = 16, kMaxEdges = 120;
   struct CellLayout {
     std::array<char, kMaxEdges> live{};
     std::array<char, kMaxEdges> reach{};  // source reached from the input and destination reaching the output
