@@ -536,12 +536,10 @@ GraphSpace::GraphSpace(const nlohmann::json& spec_json, const std::string& path)
 CostTotals GraphSpace::count(const Architecture& a, const DecodeOptions& dopts) const {
   validate(a);
   CostTotals total = skeleton_;
+  static constexpr std::int64_t CostTotals::*kFields[] = {&CostTotals::params, &CostTotals::macs, &CostTotals::flops,
+                                                          &CostTotals::activation_bytes, &CostTotals::weight_bytes};
   auto add_scaled = [](CostTotals& to, const CostTotals& c, std::int64_t n) {
-    to.params += n * c.params;
-    to.macs += n * c.macs;
-    to.flops += n * c.flops;
-    to.activation_bytes += n * c.activation_bytes;
-    to.weight_bytes += n * c.weight_bytes;
+    for (auto field : kFields) to.*field += n * c.*field;
   };
   CellLayout L;
   for (std::size_t st = 0; st < spec_.stages.size(); ++st) {
