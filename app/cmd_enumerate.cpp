@@ -58,7 +58,7 @@ void run_enumerate(const EnumerateArgs& args) {
 void setup_enumerate(CLI::App& root) {
   auto args = std::make_shared<EnumerateArgs>();
   CLI::App* cmd = root.add_subcommand("enumerate", "Write every architecture of a finite space with its counts to CSV");
-  cmd->add_option("--space", args->space, "search space: nb201 or mbv")->capture_default_str();
+  cmd->add_option("--space", args->space, "search space: nb201, mbv, or a space file (.json, docs/spaces.md)")->capture_default_str();
   cmd->add_option("--space-options", args->space_options, "space options as a JSON object");
   cmd->add_option("--out", args->out, "output CSV file (columns arch_str,params,macs,flops,hash)")->required();
   cmd->add_flag("--keep-dead", args->keep_dead, "count networks as built (do not prune dead edges)");

@@ -75,7 +75,7 @@ void run_evaluate(const EvaluateArgs& args) {
 void setup_evaluate(CLI::App& root) {
   auto args = std::make_shared<EvaluateArgs>();
   CLI::App* cmd = root.add_subcommand("evaluate", "Count params, MACs, FLOPs and bytes of one architecture");
-  cmd->add_option("--space", args->space, "search space: nb201 or mbv")->capture_default_str();
+  cmd->add_option("--space", args->space, "search space: nb201, mbv, or a space file (.json, docs/spaces.md)")->capture_default_str();
   cmd->add_option("--space-options", args->space_options, "space options as a JSON object, e.g. '{\"channels\": 8}'");
   cmd->add_option("--arch", args->arch, "architecture string of the space")->required();
   cmd->add_flag("--json", args->json, "print one JSON object");

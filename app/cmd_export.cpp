@@ -120,7 +120,7 @@ void setup_export(CLI::App& root) {
       "  hwnas export --space S --arch STR --out DIR     one architecture\n"
       "  hwnas export RUN_DIR [--which pareto|all|ID]    a run's front (or more) into RUN_DIR/archs/<id>/");
   cmd->add_option("run_dir", args->run_dir, "run directory of a search (config.json, evaluations.jsonl, pareto.json)");
-  auto* sp = cmd->add_option("--space", args->space, "search space: nb201 or mbv")->capture_default_str();
+  auto* sp = cmd->add_option("--space", args->space, "search space: nb201, mbv, or a space file (.json, docs/spaces.md)")->capture_default_str();
   auto* so = cmd->add_option("--space-options", args->space_options, "space options as a JSON object");
   cmd->add_option("--arch", args->arch, "architecture string of the space (single-architecture form)");
   cmd->add_option("--out", args->out, "output folder (created if missing)");

@@ -40,7 +40,7 @@ void run_measure(const MeasureArgs& args) {
 void setup_measure(CLI::App& root) {
   auto args = std::make_shared<MeasureArgs>();
   CLI::App* cmd = root.add_subcommand("measure", "Measure the inference latency of one architecture on this machine (LibTorch, CPU)");
-  cmd->add_option("--space", args->space, "search space: nb201 or mbv")->capture_default_str();
+  cmd->add_option("--space", args->space, "search space: nb201, mbv, or a space file (.json, docs/spaces.md)")->capture_default_str();
   cmd->add_option("--space-options", args->space_options, "space options as a JSON object");
   cmd->add_option("--arch", args->arch, "architecture string of the space")->required();
   cmd->add_option("--batch", args->opts.batch, "batch size")->capture_default_str();

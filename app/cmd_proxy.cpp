@@ -106,7 +106,7 @@ void run_proxy(const ProxyArgs& args) {
 void setup_proxy(CLI::App& root) {
   auto args = std::make_shared<ProxyArgs>();
   CLI::App* cmd = root.add_subcommand("proxy", "Score one architecture with zero-cost accuracy proxies");
-  cmd->add_option("--space", args->space, "search space: nb201 or mbv")->capture_default_str();
+  cmd->add_option("--space", args->space, "search space: nb201, mbv, or a space file (.json, docs/spaces.md)")->capture_default_str();
   cmd->add_option("--space-options", args->space_options, "space options as a JSON object");
   cmd->add_option("--arch", args->arch, "architecture string of the space")->required();
   cmd->add_option("--proxy", args->proxies,

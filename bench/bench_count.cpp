@@ -2,12 +2,15 @@
 //   fast path   Nb201Space::count (per-stage tables derived from the same op chains as decode)
 //   graph walk  count_costs(decode(a)), the baseline every other consumer uses
 //   canonical   SearchSpace::canonical_hash
+//   nb201.json  the same space from configs/spaces/nb201.json (GraphSpace::count), against the
+//               native graph walk (issue #16's goal: within 3x)
 // Usage: build/bench_count [passes]   (each pass visits all 15,625 nb201 architectures)
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <vector>
 
+#include "hwnas/nas/spaces/graph_space.h"
 #include "hwnas/nas/spaces/mbv.h"
 #include "hwnas/nas/spaces/nb201.h"
 #include "bench_main.h"
@@ -45,6 +48,15 @@ int main(int argc, char** argv) {
   const double walk = per_second(walk_n, [&] {
     for (const auto& a : archs) sink += count_costs(space.decode(a)).totals.flops;
   });
+  auto file = make_space_from_file(std::string(HWNAS_SOURCE_DIR) + "/configs/spaces/nb201.json");
+  const double json_count = per_second(walk_n, [&] {
+    for (const auto& a : archs) sink += file->count(a).flops;
+  });
+  file->canonical_hash(archs[0]);  // builds the class table (once) outside the timing
+  const double json_hash = per_second(archs.size() * passes, [&] {
+    for (int p = 0; p < passes; ++p)
+      for (const auto& a : archs) sink += static_cast<std::int64_t>(file->canonical_hash(a) & 1);
+  });
   MbvSpace mbv(MbvOptions{});
   Rng rng(1);
   std::vector<Architecture> m;
@@ -56,7 +68,11 @@ int main(int argc, char** argv) {
   std::printf("nb201 graph walk        %12.0f archs/s (decode + count_costs, baseline)\n", walk);
   std::printf("nb201 canonical hash    %12.0f archs/s\n", hash);
   std::printf("mbv graph walk          %12.0f archs/s (2,000 random)\n", mbv_walk);
+  std::printf("nb201.json count        %12.0f archs/s (configs/spaces/nb201.json, GraphSpace::count)\n", json_count);
+  std::printf("nb201.json canon. hash  %12.0f archs/s\n", json_hash);
   std::printf("fast / graph walk       %12.1fx\n", fast / walk);
+  std::printf("nb201.json / graph walk %12.1fx (goal: at least 1/3)\n", json_count / walk);
+  std::printf("fast / nb201.json       %12.1fx\n", fast / json_count);
   std::fprintf(stderr, "(checksum %lld)\n", static_cast<long long>(sink));
   return 0;
 }

@@ -6,6 +6,7 @@
 
 #include "hwnas/core/error.h"
 #include "hwnas/core/suggest.h"
+#include "hwnas/nas/spaces/graph_space.h"
 #include "hwnas/nas/spaces/mbv.h"
 #include "hwnas/nas/spaces/nb201.h"
 
@@ -148,7 +149,7 @@ bool register_space(const std::string& name, SpaceFactory factory) {
 }
 
 std::vector<std::string> space_names() {
-  std::vector<std::string> names{"mbv", "nb201"};
+  std::vector<std::string> names{"graph", "mbv", "nb201"};
   for (const auto& [n, f] : user_spaces()) names.push_back(n);
   return names;
 }
@@ -156,11 +157,14 @@ std::vector<std::string> space_names() {
 std::unique_ptr<SearchSpace> make_space(const std::string& name, const nlohmann::json& options) {
   if (name == "nb201") return std::make_unique<Nb201Space>(Nb201Options::from_json(options, "space.options"));
   if (name == "mbv") return std::make_unique<MbvSpace>(MbvOptions::from_json(options, "space.options"));
+  // A space described in JSON (docs/spaces.md): the options are the description itself.
+  if (name == "graph") return std::make_unique<GraphSpace>(options, "space.options");
   auto it = user_spaces().find(name);
   if (it != user_spaces().end()) return it->second(options);
   std::string known;
   for (const auto& n : space_names()) known += (known.empty() ? "" : ", ") + n;
-  throw UserError("unknown search space '" + name + "'" + did_you_mean(name, space_names()) + " (known: " + known + ")");
+  throw UserError("unknown search space '" + name + "'" + did_you_mean(name, space_names()) + " (known: " + known +
+                  ", or a space file ending in .json)");
 }
 
 }  // namespace hwnas

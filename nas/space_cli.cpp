@@ -2,6 +2,7 @@
 
 #include "hwnas/core/error.h"
 #include "hwnas/core/json_reader.h"
+#include "hwnas/nas/spaces/graph_space.h"
 
 namespace hwnas {
 
@@ -18,6 +19,7 @@ std::unique_ptr<SearchSpace> make_space_from_cli(const std::string& name, const 
                       "'{\"channels\": 8}')");
     }
   }
+  if (is_space_file(name)) return make_space_from_file(name, options);
   return make_space(name, options);
 }
 

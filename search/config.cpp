@@ -7,6 +7,7 @@
 #include "hwnas/core/error.h"
 #include "hwnas/core/suggest.h"
 #include "hwnas/core/json_reader.h"
+#include "hwnas/nas/spaces/graph_space.h"
 #include "hwnas/search/objective.h"
 #include "hwnas/search/strategy.h"
 
@@ -95,16 +96,31 @@ SearchConfig SearchConfig::from_json(const nlohmann::json& j, const std::string&
     const nlohmann::json* sp = r.raw("space");
     if (!sp) throw UserError(root + "space: required field is missing");
     JsonReader s(*sp, root + "space");
-    c.space = s.require<std::string>("name");
+    // A built-in space by name, or a space file (docs/spaces.md), relative to the config's folder.
+    const nlohmann::json* file = s.raw("file");
+    if (file && s.has("name")) throw UserError(s.child("file") + ": give either \"name\" or \"file\", not both");
+    if (!file) c.space = s.require<std::string>("name");
     nlohmann::json opts = nlohmann::json::object();
     if (const auto* o = s.raw("options")) opts = *o;
     s.finish();
     std::unique_ptr<SearchSpace> space;
-    try {
-      space = make_space(c.space, opts);
-    } catch (const UserError& e) {
-      const std::string msg = e.what();
-      throw UserError(root + (msg.rfind("space.", 0) == 0 ? "" : "space.name: ") + msg);
+    if (file) {
+      std::string f = JsonReader::convert<std::string>(*file, s.child("file"));
+      if (f.empty()) throw UserError(s.child("file") + ": expected a path to a space file");
+      if (fs::path(f).is_relative()) f = (fs::path(c.base_dir) / f).lexically_normal().string();
+      try {
+        space = make_space_from_file(f, opts.empty() ? nlohmann::json() : opts);
+      } catch (const UserError& e) {
+        throw UserError(root + "space.file: " + e.what());
+      }
+      c.space = space->name();
+    } else {
+      try {
+        space = make_space(c.space, opts);
+      } catch (const UserError& e) {
+        const std::string msg = e.what();
+        throw UserError(root + (msg.rfind("space.", 0) == 0 ? "" : "space.name: ") + msg);
+      }
     }
     c.space_options = space->options();
   }

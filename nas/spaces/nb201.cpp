@@ -1,10 +1,10 @@
 #include "hwnas/nas/spaces/nb201.h"
 
 #include <algorithm>
-#include <unordered_map>
 
 #include "hwnas/core/error.h"
 #include "hwnas/core/json_reader.h"
+#include "hwnas/nas/cell_key.h"
 
 namespace hwnas {
 
@@ -405,79 +405,16 @@ LayerList Nb201Space::layers(const Architecture& a, const DecodeOptions& dopts) 
 std::string Nb201Space::structure_key(const Architecture& a) const {
   validate(a);
   const CellLayout L = layout(a, true);
-  struct E {
-    int from, to, op;
-  };
-  std::vector<E> edges;
+  std::vector<CellEdgeKey> edges;
   for (int k = 0; k < kEdges; ++k)
     if (L.live[k]) edges.push_back({kEdgeEnds[k].second, kEdgeEnds[k].first, op_ids_[a.choices[k]]});
-  if (edges.empty()) return "zero";
-  int output = 3;
-  // A node whose only input is a skip_connect is its input's tensor: merge it into that input.
-  for (bool changed = true; changed;) {
-    changed = false;
-    for (int j = 1; j <= 3 && !changed; ++j) {
-      int inputs = 0, skip = -1;
-      for (std::size_t e = 0; e < edges.size(); ++e)
-        if (edges[e].to == j) ++inputs, skip = edges[e].op == kSkip ? static_cast<int>(e) : -1;
-      if (inputs != 1 || skip < 0) continue;
-      const int i = edges[skip].from;
-      edges.erase(edges.begin() + skip);
-      for (auto& e : edges)
-        if (e.from == j) e.from = i;
-      if (output == j) output = i;
-      changed = true;
-    }
-  }
-  if (output == 0) return edges.empty() ? "identity" : "identity+dead";  // edges left cannot reach the output
-  // Intermediate nodes (not input, not output) in use; try every numbering, keep the smallest key.
-  std::vector<int> mid;
-  for (const auto& e : edges)
-    for (int n : {e.from, e.to})
-      if (n != 0 && n != output && std::find(mid.begin(), mid.end(), n) == mid.end()) mid.push_back(n);
-  std::sort(mid.begin(), mid.end());
-  std::string best;
-  do {
-    auto label = [&](int n) -> std::string {
-      if (n == 0) return "0";
-      if (n == output) return "o";
-      return std::to_string(1 + (std::find(mid.begin(), mid.end(), n) - mid.begin()));
-    };
-    std::vector<std::string> parts;
-    for (const auto& e : edges) parts.push_back(label(e.from) + ">" + label(e.to) + ":" + all_ops()[e.op]);
-    std::sort(parts.begin(), parts.end());
-    std::string key;
-    for (const auto& p : parts) key += (key.empty() ? "" : " ") + p;
-    if (best.empty() || key < best) best = key;
-  } while (std::next_permutation(mid.begin(), mid.end()));
-  return best;
-}
-
-std::size_t Nb201Space::index_of(const Architecture& a) const {
-  std::size_t idx = 0;
-  for (int c : a.choices) idx = idx * opts_.ops.size() + static_cast<std::size_t>(c);
-  return idx;
+  return cell_structure_key(
+      std::move(edges), 4, 3, [](int op) { return op == kSkip; }, [](int op) { return all_ops()[op]; });
 }
 
 Architecture Nb201Space::canonicalize(const Architecture& a) const {
   validate(a);
-  std::call_once(canonical_once_, [&] {
-    // Enumeration is lexicographic, so the first member of a class seen is its smallest.
-    std::unordered_map<std::string, std::uint32_t> first;
-    canonical_index_.reserve(static_cast<std::size_t>(size()));
-    enumerate([&](const Architecture& x) {
-      const auto idx = static_cast<std::uint32_t>(canonical_index_.size());
-      canonical_index_.push_back(first.emplace(structure_key(x), idx).first->second);
-    });
-  });
-  std::size_t idx = canonical_index_[index_of(a)];
-  Architecture c;
-  c.choices.assign(kEdges, 0);
-  for (int k = kEdges - 1; k >= 0; --k) {
-    c.choices[k] = static_cast<int>(idx % opts_.ops.size());
-    idx /= opts_.ops.size();
-  }
-  return c;
+  return canonical_.smallest(*this, a, [&](const Architecture& x) { return structure_key(x); });
 }
 
 }  // namespace hwnas

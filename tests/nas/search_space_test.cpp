@@ -16,8 +16,8 @@ using hwnas::test::error_of;
 TEST(SearchSpace, RegistryByName) {
   EXPECT_EQ(make_space("nb201")->name(), "nb201");
   EXPECT_EQ(make_space("mbv")->name(), "mbv");
-  EXPECT_EQ(error_of([] { make_space("darts"); }), "unknown search space 'darts' (known: mbv, nb201)");
-  EXPECT_EQ(error_of([] { make_space("nb210"); }), "unknown search space 'nb210'; did you mean 'nb201'? (known: mbv, nb201)");
+  EXPECT_EQ(error_of([] { make_space("darts"); }), "unknown search space 'darts' (known: graph, mbv, nb201, or a space file ending in .json)");
+  EXPECT_EQ(error_of([] { make_space("nb210"); }), "unknown search space 'nb210'; did you mean 'nb201'? (known: graph, mbv, nb201, or a space file ending in .json)");
   EXPECT_EQ(make_space("nb201", {{"channels", 8}})->options()["channels"], 8);
 }
 

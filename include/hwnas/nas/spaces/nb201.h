@@ -9,8 +9,8 @@
 //   Nb201Space space(Nb201Options{});
 //   Architecture a = space.parse("|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|");
 #include <array>
-#include <mutex>
 
+#include "hwnas/nas/cell_key.h"
 #include "hwnas/nas/search_space.h"
 
 namespace hwnas {
@@ -75,11 +75,7 @@ class Nb201Space : public SearchSpace {
 
   Nb201Options opts_;
   std::vector<Decision> decisions_;
-  // canonicalize(): index of each decision vector (mixed radix) -> index of its class's smallest
-  // member, built once on first use.
-  mutable std::once_flag canonical_once_;
-  mutable std::vector<std::uint32_t> canonical_index_;
-  std::size_t index_of(const Architecture& a) const;
+  CanonicalTable canonical_;  // canonicalize(): the class table, built once on first use
   std::vector<int> op_ids_;  // choice index -> Op
   // count() tables, per stage: [op] cost of one edge, zero edge, adds with 2 and 3 inputs.
   struct StageTable {

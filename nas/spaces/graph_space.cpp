@@ -1,0 +1,808 @@
+#include "hwnas/nas/spaces/graph_space.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cstdio>
+
+#include "hwnas/core/error.h"
+#include "hwnas/core/json_reader.h"
+#include "hwnas/core/suggest.h"
+#include "hwnas/nas/cell_key.h"
+
+namespace hwnas {
+
+namespace {
+
+// Bounds that keep any description small enough to build and search (fuzz-safe).
+constexpr int kMaxNodes = GraphSpace::kMaxNodes, kMaxEdges = GraphSpace::kMaxEdges;
+constexpr int kMaxOps = 64, kMaxChain = 32, kMaxPaths = 8, kMaxStages = 16;
+constexpr int kMaxCells = 64, kMaxChannels = 4096, kMaxSize = 4096, kMaxKernel = 15;
+
+const std::vector<std::string>& layer_names() {
+  static const std::vector<std::string> names{"conv",   "bn",       "relu",       "relu6", "avg_pool",
+                                              "global_avg_pool", "linear", "identity", "zero"};
+  return names;
+}
+
+std::string shape_str(const TensorShape& s) {
+  return std::to_string(s.c) + "x" + std::to_string(s.h) + "x" + std::to_string(s.w);
+}
+
+std::string edge_str(int from, int to) { return "node " + std::to_string(from) + " -> node " + std::to_string(to); }
+
+int int_in(JsonReader& r, const std::string& key, int fallback, int lo, int hi, bool required = false) {
+  if (!required && !r.has(key)) {
+    r.raw(key);  // marks it read
+    return fallback;
+  }
+  const int v = r.require<int>(key);
+  if (v < lo || v > hi)
+    throw UserError(r.child(key) + ": expected an integer in " + std::to_string(lo) + ".." + std::to_string(hi) +
+                    ", got " + std::to_string(v));
+  return v;
+}
+
+const nlohmann::json& require_array(JsonReader& r, const std::string& key, std::size_t min, std::size_t max,
+                                    const char* what) {
+  const nlohmann::json* v = r.raw(key);
+  if (!v) throw UserError(r.child(key) + ": required field is missing");
+  if (!v->is_array()) JsonReader::fail(r.child(key), std::string("an array of ") + what, *v);
+  if (v->size() < min || v->size() > max)
+    throw UserError(r.child(key) + ": expected " + std::to_string(min) + ".." + std::to_string(max) + " " + what +
+                    ", got " + std::to_string(v->size()));
+  return *v;
+}
+
+SpaceSpec::Layer read_layer(const nlohmann::json& j, const std::string& path) {
+  JsonReader r(j, path);
+  SpaceSpec::Layer l;
+  const std::string kind = r.require<std::string>("layer");
+  l.name = kind;
+  if (kind == "conv") {
+    l.kind = OpKind::Conv2d;
+    l.kernel = int_in(r, "kernel", 1, 1, kMaxKernel);
+    l.stride = int_in(r, "stride", 1, 1, 8);
+    l.padding = int_in(r, "padding", (l.kernel - 1) / 2, 0, kMaxKernel);
+    l.groups = int_in(r, "groups", 1, 1, kMaxChannels);
+    l.out = int_in(r, "out", 0, 1, kMaxChannels * 4);
+    l.bias = r.get<bool>("bias", false);
+  } else if (kind == "avg_pool") {
+    l.kind = OpKind::AvgPool;
+    l.kernel = int_in(r, "kernel", 3, 1, kMaxKernel);
+    l.stride = int_in(r, "stride", 1, 1, 8);
+    l.padding = int_in(r, "padding", (l.kernel - 1) / 2, 0, kMaxKernel);
+    if (2 * l.padding > l.kernel)
+      throw UserError(r.child("padding") + ": expected at most half the kernel (" + std::to_string(l.kernel) +
+                      "), as PyTorch's AvgPool2d requires, got " + std::to_string(l.padding));
+    l.count_include_pad = r.get<bool>("count_include_pad", false);
+  } else if (kind == "bn") {
+    l.kind = OpKind::BatchNorm;
+    l.affine = r.get<bool>("affine", true);
+  } else if (kind == "linear") {
+    l.kind = OpKind::Linear;
+    l.out = int_in(r, "out", 0, 1, 1000000);
+    l.bias = r.get<bool>("bias", true);
+  } else if (kind == "relu") {
+    l.kind = OpKind::ReLU;
+  } else if (kind == "relu6") {
+    l.kind = OpKind::ReLU6;
+  } else if (kind == "global_avg_pool") {
+    l.kind = OpKind::GlobalAvgPool;
+  } else if (kind == "identity") {
+    l.kind = OpKind::Identity;
+  } else if (kind == "zero") {
+    l.kind = OpKind::Zero;
+  } else {
+    std::string known;
+    for (const auto& n : layer_names()) known += (known.empty() ? "" : ", ") + n;
+    throw UserError(r.child("layer") + ": unknown layer '" + kind + "'" + did_you_mean(kind, layer_names()) +
+                    " (known: " + known + ")");
+  }
+  r.finish();
+  return l;
+}
+
+SpaceSpec::Chain read_chain(const nlohmann::json& j, const std::string& path) {
+  if (!j.is_array()) JsonReader::fail(path, "an array of layers", j);
+  if (j.size() > static_cast<std::size_t>(kMaxChain))
+    throw UserError(path + ": expected at most " + std::to_string(kMaxChain) + " layers, got " + std::to_string(j.size()));
+  SpaceSpec::Chain chain;
+  for (std::size_t i = 0; i < j.size(); ++i) {
+    chain.push_back(read_layer(j[i], path + "[" + std::to_string(i) + "]"));
+    // Names unique within the chain: conv, bn, conv_2, bn_2 (module and export names).
+    int same = 0;
+    for (std::size_t k = 0; k + 1 < chain.size(); ++k) same += chain[k].kind == chain.back().kind;
+    if (same > 0) chain.back().name += "_" + std::to_string(same + 1);
+  }
+  return chain;
+}
+
+/// A skeleton block: an array of layers (one path) or {"paths": [[...], [...]]} summed at the end.
+std::vector<SpaceSpec::Chain> read_block(const nlohmann::json& j, const std::string& path) {
+  std::vector<SpaceSpec::Chain> paths;
+  if (j.is_array()) {
+    if (j.empty()) throw UserError(path + ": expected at least one layer");
+    paths.push_back(read_chain(j, path));
+  } else {
+    JsonReader r(j, path);
+    const nlohmann::json& ps = require_array(r, "paths", 1, kMaxPaths, "paths");
+    for (std::size_t i = 0; i < ps.size(); ++i) paths.push_back(read_chain(ps[i], r.child("paths") + "[" + std::to_string(i) + "]"));
+    r.finish();
+  }
+  for (std::size_t p = 0; p < paths.size(); ++p)
+    for (std::size_t i = 0; i < paths[p].size(); ++i)
+      if (paths[p][i].kind == OpKind::Zero)
+        throw UserError(path + (paths.size() > 1 || !j.is_array() ? ".paths[" + std::to_string(p) + "]" : "") + "[" +
+                        std::to_string(i) + "]: a zero layer belongs in a cell op (`none`), not in the skeleton");
+  return paths;
+}
+
+OpEdge to_edge(const SpaceSpec::Layer& l, int in_channels, int block_out, std::string name, int cell) {
+  OpEdge e;
+  e.kind = l.kind;
+  e.in_channels = in_channels;
+  e.out_channels = (l.kind == OpKind::Conv2d || l.kind == OpKind::Linear) ? (l.out ? l.out : block_out) : in_channels;
+  e.kernel = l.kernel;
+  e.stride = l.stride;
+  e.padding = l.padding;
+  e.groups = l.groups;
+  e.bias = l.bias;
+  e.affine = l.affine;
+  e.count_include_pad = l.count_include_pad;
+  e.name = std::move(name);
+  e.cell = cell;
+  return e;
+}
+
+/// Shape after `l`, or a UserError saying why the arithmetic cannot work; `where` names the layer.
+/// `work`, when given, grows by an upper bound of the layer's FLOPs plus activation bytes.
+TensorShape layer_shape(const SpaceSpec::Layer& l, const TensorShape& in, int block_out, const std::string& where,
+                        double* work = nullptr) {
+  const OpEdge e = to_edge(l, in.c, block_out, "", -1);
+  if (l.kind == OpKind::Conv2d && (e.in_channels % l.groups != 0 || e.out_channels % l.groups != 0))
+    throw UserError(where + ": groups " + std::to_string(l.groups) + " must divide the input channels (" +
+                    std::to_string(e.in_channels) + ") and the output channels (" + std::to_string(e.out_channels) + ")");
+  if (l.kind == OpKind::Linear && (in.h != 1 || in.w != 1))
+    throw UserError(where + ": linear needs a Cx1x1 input, got " + shape_str(in) + " (add a global_avg_pool before it)");
+  const TensorShape out = op_output_shape(e, in);
+  if (out.h < 1 || out.w < 1)
+    throw UserError(where + ": kernel " + std::to_string(l.kernel) + " with padding " + std::to_string(l.padding) +
+                    " does not fit a " + shape_str(in) + " input");
+  if (work)
+    *work += 2.0 * static_cast<double>(out.numel()) * (static_cast<double>(l.kernel) * l.kernel * in.c + 1) +
+             4.0 * static_cast<double>(in.numel() + out.numel());
+  return out;
+}
+
+/// Output shape of a block; every path must end in the same shape.
+TensorShape block_shape(const std::vector<SpaceSpec::Chain>& paths, const TensorShape& in, int block_out,
+                        const std::string& path, const std::string& context, double* work = nullptr) {
+  TensorShape first{};
+  for (std::size_t p = 0; p < paths.size(); ++p) {
+    const std::string pp = paths.size() > 1 ? path + ".paths[" + std::to_string(p) + "]" : path;
+    TensorShape s = in;
+    for (std::size_t i = 0; i < paths[p].size(); ++i)
+      s = layer_shape(paths[p][i], s, block_out, pp + "[" + std::to_string(i) + "] (" + paths[p][i].name + context + ")", work);
+    if (work) *work += 8.0 * static_cast<double>(s.numel());  // the sum at the block's output
+    if (p == 0) first = s;
+    else if (!(s == first))
+      throw UserError(pp + ": shape mismatch: this path ends in " + shape_str(s) + " but paths[0] ends in " +
+                      shape_str(first) + context + "; the paths of a block are summed and must agree");
+  }
+  return first;
+}
+
+bool valid_op_name(const std::string& s) {
+  if (s.empty() || s.size() > 64) return false;
+  for (char ch : s)
+    if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '_' && ch != '-' && ch != '.') return false;
+  return true;
+}
+
+}  // namespace
+
+SpaceSpec SpaceSpec::from_json(const nlohmann::json& j, const std::string& path) {
+  SpaceSpec s;
+  JsonReader r(j, path);
+  r.raw("$schema");  // allowed, for editors
+  const std::string format = r.require<std::string>("format");
+  if (format != "hwnas-space/1")
+    throw UserError(r.child("format") + ": expected \"hwnas-space/1\", got \"" + format + "\"");
+  s.name = r.get<std::string>("name", "");
+  s.num_classes = int_in(r, "num_classes", 10, 1, 1000000);
+  {
+    const nlohmann::json* in = r.raw("input");
+    if (!in) throw UserError(r.child("input") + ": required field is missing");
+    JsonReader ir(*in, r.child("input"));
+    s.input_channels = int_in(ir, "channels", 3, 1, 64);
+    s.input_size = int_in(ir, "size", 32, 1, kMaxSize, true);
+    ir.finish();
+  }
+
+  // The op library.
+  {
+    const nlohmann::json* ops = r.raw("ops");
+    if (!ops) throw UserError(r.child("ops") + ": required field is missing");
+    if (!ops->is_object() || ops->empty()) JsonReader::fail(r.child("ops"), "an object of named ops", *ops);
+    if (ops->size() > static_cast<std::size_t>(kMaxOps))
+      throw UserError(r.child("ops") + ": expected at most " + std::to_string(kMaxOps) + " ops");
+    for (auto it = ops->begin(); it != ops->end(); ++it) {
+      const std::string p = r.child("ops") + "." + it.key();
+      if (!valid_op_name(it.key()))
+        throw UserError(p + ": an op name is 1..64 letters, digits, '_', '-' or '.'");
+      Op op;
+      op.name = it.key();
+      op.chain = read_chain(*it, p);
+      if (op.chain.empty()) throw UserError(p + ": expected at least one layer (use [{\"layer\": \"identity\"}] for a skip)");
+      for (std::size_t i = 0; i < op.chain.size(); ++i) {
+        const OpKind k = op.chain[i].kind;
+        if (k == OpKind::Zero && op.chain.size() > 1)
+          throw UserError(p + "[" + std::to_string(i) + "]: a zero layer must be the op's only layer");
+        if (k == OpKind::GlobalAvgPool || k == OpKind::Linear)
+          throw UserError(p + "[" + std::to_string(i) + "]: " + op.chain[i].name +
+                          " changes the shape; it belongs in the head, not in a cell op");
+      }
+      op.zero = op.chain.size() == 1 && op.chain[0].kind == OpKind::Zero;
+      op.identity = op.chain.size() == 1 && op.chain[0].kind == OpKind::Identity;
+      s.ops.push_back(std::move(op));
+    }
+  }
+  std::vector<std::string> op_names;
+  for (const auto& op : s.ops) op_names.push_back(op.name);
+  auto read_choice_list = [&](const nlohmann::json& list, const std::string& p, const std::string& context) {
+    if (!list.is_array()) JsonReader::fail(p, "an array of op names", list);
+    if (list.empty()) throw UserError(p + ": empty choice list" + context + "; give at least one op");
+    if (list.size() > static_cast<std::size_t>(kMaxOps))
+      throw UserError(p + ": expected at most " + std::to_string(kMaxOps) + " choices");
+    std::vector<int> ids;
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      const std::string pi = p + "[" + std::to_string(i) + "]";
+      const std::string name = JsonReader::convert<std::string>(list[i], pi);
+      auto it = std::find(op_names.begin(), op_names.end(), name);
+      if (it == op_names.end()) {
+        std::string known;
+        for (const auto& n : op_names) known += (known.empty() ? "" : ", ") + n;
+        throw UserError(pi + ": unknown op '" + name + "'" + context + did_you_mean(name, op_names) +
+                        " (ops defined: " + known + ")");
+      }
+      const int id = static_cast<int>(it - op_names.begin());
+      if (std::find(ids.begin(), ids.end(), id) != ids.end())
+        throw UserError(pi + ": op '" + name + "' is listed twice" + context);
+      ids.push_back(id);
+    }
+    return ids;
+  };
+
+  // The cell.
+  {
+    const nlohmann::json* cj = r.raw("cell");
+    if (!cj) throw UserError(r.child("cell") + ": required field is missing");
+    JsonReader c(*cj, r.child("cell"));
+    s.nodes = int_in(c, "nodes", 0, 2, kMaxNodes, true);
+    const std::string combine = c.get<std::string>("combine", "sum");
+    if (combine != "sum")
+      throw UserError(c.child("combine") + ": expected \"sum\" (node inputs are summed; \"concat\" is not supported yet), got \"" +
+                      combine + "\"");
+    const std::string mode = c.get<std::string>("decisions", "shared");
+    if (mode != "shared" && mode != "per_stage")
+      throw UserError(c.child("decisions") + ": expected \"shared\" (one cell for every stage) or \"per_stage\", got \"" +
+                      mode + "\"");
+    s.per_stage = mode == "per_stage";
+    // Named choice lists, which edges may share (tied edges choose together).
+    std::vector<std::string> named;
+    std::vector<std::vector<int>> named_ops;
+    if (const nlohmann::json* ch = c.raw("choices")) {
+      if (!ch->is_object()) JsonReader::fail(c.child("choices"), "an object of named choice lists", *ch);
+      for (auto it = ch->begin(); it != ch->end(); ++it) {
+        if (!valid_op_name(it.key()))
+          throw UserError(c.child("choices") + "." + it.key() + ": a choice name is 1..64 letters, digits, '_', '-' or '.'");
+        named.push_back(it.key());
+        named_ops.push_back(read_choice_list(*it, c.child("choices") + "." + it.key(), ""));
+      }
+    }
+    std::vector<int> named_decision(named.size(), -1);
+    const nlohmann::json& ej = require_array(c, "edges", 1, kMaxEdges, "edges");
+    std::vector<std::pair<int, int>> ends;
+    for (std::size_t i = 0; i < ej.size(); ++i) {
+      const std::string p = c.child("edges") + "[" + std::to_string(i) + "]";
+      JsonReader er(ej[i], p);
+      Edge e;
+      e.from = int_in(er, "from", 0, 0, s.nodes - 1, true);
+      e.to = int_in(er, "to", 0, 0, s.nodes - 1, true);
+      const std::string context = " (edge " + edge_str(e.from, e.to) + ")";
+      const nlohmann::json* inline_ops = er.raw("ops");
+      const nlohmann::json* choice = er.raw("choice");
+      if ((inline_ops != nullptr) == (choice != nullptr))
+        throw UserError(p + ": give either \"ops\" (a list of op names) or \"choice\" (the name of a list under cell.choices)" + context);
+      if (inline_ops) {
+        e.decision = static_cast<int>(s.cell_decisions.size());
+        s.cell_decisions.push_back({"edge(" + std::to_string(e.to) + "," + std::to_string(e.from) + ")",
+                                    read_choice_list(*inline_ops, er.child("ops"), context)});
+      } else {
+        const std::string name = JsonReader::convert<std::string>(*choice, er.child("choice"));
+        auto it = std::find(named.begin(), named.end(), name);
+        if (it == named.end())
+          throw UserError(er.child("choice") + ": unknown choice list '" + name + "'" + context + did_you_mean(name, named) +
+                          (named.empty() ? " (cell.choices defines none)" : ""));
+        const std::size_t k = static_cast<std::size_t>(it - named.begin());
+        if (named_decision[k] < 0) {
+          named_decision[k] = static_cast<int>(s.cell_decisions.size());
+          s.cell_decisions.push_back({name, named_ops[k]});
+        }
+        e.decision = named_decision[k];
+      }
+      e.ops = s.cell_decisions[static_cast<std::size_t>(e.decision)].ops;
+      er.finish();
+      if (e.from == e.to)
+        throw UserError(p + ": cycle: edge " + edge_str(e.from, e.to) + " is a loop onto its own node");
+      for (std::size_t k = 0; k < ends.size(); ++k)
+        if (ends[k] == std::make_pair(e.from, e.to))
+          throw UserError(p + ": edge " + edge_str(e.from, e.to) + " duplicates cell.edges[" + std::to_string(k) +
+                          "] (one edge per pair of nodes; its op list is the choice)");
+      ends.emplace_back(e.from, e.to);
+      s.edges.push_back(std::move(e));
+    }
+    for (std::size_t k = 0; k < named.size(); ++k)
+      if (named_decision[k] < 0)
+        throw UserError(c.child("choices") + "." + named[k] + ": a decision nothing uses: no edge of cell.edges names this choice list");
+    c.finish();
+
+    // Cycles: a depth-first search for a back edge, reported as the node path around it.
+    {
+      const int n = s.nodes;
+      std::vector<std::vector<int>> out(n);
+      for (const auto& e : s.edges) out[e.from].push_back(e.to);
+      std::vector<int> state(n, 0), parent(n, -1);
+      for (int root = 0; root < n; ++root) {
+        if (state[root]) continue;
+        std::vector<std::pair<int, std::size_t>> stack{{root, 0}};
+        state[root] = 1;
+        while (!stack.empty()) {
+          auto& [v, next] = stack.back();
+          if (next == out[v].size()) {
+            state[v] = 2;
+            stack.pop_back();
+            continue;
+          }
+          const int w = out[v][next++];
+          if (state[w] == 1) {
+            std::string cyc = "node " + std::to_string(w);
+            std::vector<int> path;
+            for (int x = v; x != w; x = parent[x]) path.push_back(x);
+            path.push_back(w);
+            std::reverse(path.begin(), path.end());
+            cyc.clear();
+            for (int x : path) cyc += "node " + std::to_string(x) + " -> ";
+            cyc += "node " + std::to_string(w);
+            throw UserError(c.child("edges") + ": cycle: " + cyc + "; a cell is a DAG");
+          }
+          if (state[w] == 0) {
+            state[w] = 1;
+            parent[w] = v;
+            stack.push_back({w, 0});
+          }
+        }
+      }
+    }
+    for (std::size_t i = 0; i < s.edges.size(); ++i)
+      if (s.edges[i].from > s.edges[i].to)
+        throw UserError(c.child("edges") + "[" + std::to_string(i) + "]: edge " + edge_str(s.edges[i].from, s.edges[i].to) +
+                        " goes backwards; number the nodes in topological order (0 is the cell input, " +
+                        std::to_string(s.nodes - 1) + " its output)");
+    for (int v = 0; v < s.nodes; ++v) {
+      bool has_in = false, has_out = false;
+      for (const auto& e : s.edges) has_in |= e.to == v, has_out |= e.from == v;
+      if (v > 0 && !has_in)
+        throw UserError(c.child("edges") + ": node " + std::to_string(v) + " has no incoming edge (only node 0, the cell input, may have none)");
+      if (v < s.nodes - 1 && !has_out)
+        throw UserError(c.child("edges") + ": node " + std::to_string(v) + " has no outgoing edge, so it can never reach the cell output (node " +
+                        std::to_string(s.nodes - 1) + ")");
+    }
+    // Decode and string order: by destination, then source (edges written in any order).
+    std::vector<std::size_t> order(s.edges.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+      return std::make_pair(s.edges[a].to, s.edges[a].from) < std::make_pair(s.edges[b].to, s.edges[b].from);
+    });
+    std::vector<Edge> sorted;
+    for (std::size_t i : order) sorted.push_back(s.edges[i]);
+    s.edges = std::move(sorted);
+  }
+
+  // The skeleton.
+  {
+    const nlohmann::json& st = require_array(r, "stages", 1, kMaxStages, "stages");
+    for (std::size_t i = 0; i < st.size(); ++i) {
+      JsonReader sr(st[i], r.child("stages") + "[" + std::to_string(i) + "]");
+      Stage stage;
+      stage.channels = int_in(sr, "channels", 0, 1, kMaxChannels, true);
+      stage.cells = int_in(sr, "cells", 0, 1, kMaxCells, true);
+      sr.finish();
+      s.stages.push_back(stage);
+    }
+    const nlohmann::json* stem = r.raw("stem");
+    if (!stem) throw UserError(r.child("stem") + ": required field is missing");
+    s.stem = read_block(*stem, r.child("stem"));
+    if (const nlohmann::json* red = r.raw("reduction")) s.reduction = read_block(*red, r.child("reduction"));
+    const nlohmann::json* head = r.raw("head");
+    if (!head) throw UserError(r.child("head") + ": required field is missing");
+    s.head = read_block(*head, r.child("head"));
+  }
+  r.finish();
+
+  // Shape arithmetic, stage by stage, with the edge or block that cannot work named.
+  // `work` bounds the FLOPs plus activation bytes of the largest network, which must stay far
+  // inside the 64-bit integers counts are kept in.
+  double work = 0;
+  TensorShape x{s.input_channels, s.input_size, s.input_size};
+  x = block_shape(s.stem, x, s.stages[0].channels, r.child("stem"), "", &work);
+  if (x.c != s.stages[0].channels)
+    throw UserError(r.child("stem") + ": shape mismatch: the stem ends in " + shape_str(x) + " but stages[0] has " +
+                    std::to_string(s.stages[0].channels) + " channels");
+  for (std::size_t st = 0; st < s.stages.size(); ++st) {
+    const std::string sname = "stages[" + std::to_string(st) + "]", sp = r.child(sname);
+    if (st > 0) {
+      const int c_out = s.stages[st].channels;
+      if (s.reduction.empty()) {
+        if (c_out != x.c)
+          throw UserError(sp + ".channels: shape mismatch: " + std::to_string(c_out) + " channels after a stage of " +
+                          std::to_string(x.c) + ", and there is no reduction block to change them");
+      } else {
+        const std::string ctx = ", between stages " + std::to_string(st - 1) + " and " + std::to_string(st);
+        x = block_shape(s.reduction, x, c_out, r.child("reduction"), ctx, &work);
+        if (x.c != c_out)
+          throw UserError(r.child("reduction") + ": shape mismatch: ends in " + shape_str(x) + ctx + " but " + sp +
+                          " has " + std::to_string(c_out) + " channels");
+      }
+    }
+    double worst_op = 0;
+    for (const Edge& e : s.edges) {
+      for (int op : e.ops) {
+        const Op& o = s.ops[static_cast<std::size_t>(op)];
+        TensorShape y = x;
+        double op_work = 0;
+        for (std::size_t i = 0; i < o.chain.size(); ++i)
+          y = layer_shape(o.chain[i], y, x.c,
+                          r.child("ops") + "." + o.name + "[" + std::to_string(i) + "] (" + o.chain[i].name + " on edge " +
+                              edge_str(e.from, e.to) + " in " + sname + ")",
+                          &op_work);
+        worst_op = std::max(worst_op, op_work);
+        if (!(y == x))
+          throw UserError(r.child("ops") + "." + o.name + ": shape mismatch: on edge " + edge_str(e.from, e.to) + " of the cell in " +
+                          sname + " it turns " + shape_str(x) + " into " + shape_str(y) +
+                          "; a cell op must keep its node's shape (channels and stride change in the reduction block)");
+      }
+    }
+    const double sums =
+        static_cast<double>(s.nodes) * 8.0 * static_cast<double>(s.edges.size() + 1) * static_cast<double>(x.numel());
+    work += s.stages[st].cells * (static_cast<double>(s.edges.size()) * worst_op + sums);
+  }
+  x = block_shape(s.head, x, s.num_classes, r.child("head"), "", &work);
+  if (!(work < 1e18)) {
+    char shown[32];
+    std::snprintf(shown, sizeof shown, "%.2g", work);
+    throw UserError(r.child("stages") + ": the largest network of this space would need up to " + shown +
+                    " FLOPs plus activation bytes, beyond what hwnas counts exactly (1e18); use fewer channels or cells, "
+                    "or a smaller input");
+  }
+  if (!(x == TensorShape{s.num_classes, 1, 1}))
+    throw UserError(r.child("head") + ": shape mismatch: the head ends in " + shape_str(x) + ", expected " +
+                    std::to_string(s.num_classes) + "x1x1 (num_classes logits)");
+  return s;
+}
+
+GraphSpace::GraphSpace(const nlohmann::json& spec_json, const std::string& path)
+    : json_(spec_json), spec_(SpaceSpec::from_json(spec_json, path)) {
+  decisions_per_cell_ = static_cast<int>(spec_.cell_decisions.size());
+  const int copies = spec_.per_stage ? static_cast<int>(spec_.stages.size()) : 1;
+  for (int st = 0; st < copies; ++st)
+    for (const auto& d : spec_.cell_decisions) {
+      Decision dec;
+      dec.name = (spec_.per_stage ? "stage" + std::to_string(st) + "." : "") + d.name;
+      for (int op : d.ops) dec.choices.push_back(spec_.ops[static_cast<std::size_t>(op)].name);
+      decisions_.push_back(std::move(dec));
+    }
+  // count() tables, from the chains decode() builds, costed by edge_cost()/add_cost() as
+  // count_costs() costs them.
+  Architecture probe;
+  probe.choices.assign(decisions_.size(), 0);
+  for (const LayerCost& l : count_costs(decode(probe)).layers)
+    if (l.cell < 0) skeleton_ += l;
+  TensorShape x = block_shape(spec_.stem, {spec_.input_channels, spec_.input_size, spec_.input_size},
+                              spec_.stages[0].channels, "stem", "");
+  for (std::size_t st = 0; st < spec_.stages.size(); ++st) {
+    const int c = spec_.stages[st].channels;
+    if (st > 0 && !spec_.reduction.empty()) x = block_shape(spec_.reduction, x, c, "reduction", "");
+    StageTable t;
+    for (const auto& op : spec_.ops) {
+      CostTotals total;
+      TensorShape in = x;
+      for (const auto& l : op.chain) {
+        const OpEdge e = to_edge(l, c, c, "", 0);
+        total += edge_cost(e, in);
+        in = op_output_shape(e, in);
+      }
+      t.op.push_back(total);
+    }
+    SpaceSpec::Layer zero;
+    zero.kind = OpKind::Zero;
+    t.zero += edge_cost(to_edge(zero, c, c, "", 0), x);
+    t.add.resize(spec_.edges.size() + 1);
+    for (std::size_t k = 2; k < t.add.size(); ++k) t.add[k] += add_cost(x, static_cast<int>(k), 0, "");
+    tables_.push_back(std::move(t));
+  }
+}
+
+CostTotals GraphSpace::count(const Architecture& a, const DecodeOptions& dopts) const {
+  validate(a);
+  CostTotals total = skeleton_;
+  static constexpr std::int64_t CostTotals::*kFields[] = {&CostTotals::params, &CostTotals::macs, &CostTotals::flops,
+                                                          &CostTotals::activation_bytes, &CostTotals::weight_bytes};
+  auto add_scaled = [](CostTotals& to, const CostTotals& c, std::int64_t n) {
+    for (auto field : kFields) to.*field += n * c.*field;
+  };
+  CellLayout L;
+  for (std::size_t st = 0; st < spec_.stages.size(); ++st) {
+    const StageTable& t = tables_[st];
+    if (st == 0 || spec_.per_stage) L = layout(a, static_cast<int>(st), dopts.prune_dead);  // shared: one cell
+    CostTotals cell;
+    for (std::size_t k = 0; k < spec_.edges.size(); ++k)
+      if (L.live[k]) add_scaled(cell, t.op[static_cast<std::size_t>(edge_op(a, static_cast<int>(st), static_cast<int>(k)))], 1);
+    for (int to = 1; to < spec_.nodes; ++to) {
+      if (!L.exists[to]) continue;
+      if (L.live_inputs[to] == 0) add_scaled(cell, t.zero, 1);
+      if (L.live_inputs[to] > 1) add_scaled(cell, t.add[static_cast<std::size_t>(L.live_inputs[to])], 1);
+    }
+    add_scaled(total, cell, spec_.stages[st].cells);
+  }
+  return total;
+}
+
+bool GraphSpace::output_depends_on_input(const Architecture& a) const {
+  validate(a);
+  const std::size_t copies = spec_.per_stage ? spec_.stages.size() : 1;
+  for (std::size_t st = 0; st < copies; ++st)
+    if (layout(a, static_cast<int>(st), true).live_inputs[static_cast<std::size_t>(spec_.nodes - 1)] == 0) return false;
+  return true;
+}
+
+int GraphSpace::edge_op(const Architecture& a, int stage, int e) const {
+  const auto& edge = spec_.edges[static_cast<std::size_t>(e)];
+  const int base = spec_.per_stage ? stage * decisions_per_cell_ : 0;
+  return edge.ops[static_cast<std::size_t>(a.choices[static_cast<std::size_t>(base + edge.decision)])];
+}
+
+GraphSpace::CellLayout GraphSpace::layout(const Architecture& a, int stage, bool prune) const {
+  const int n = spec_.nodes, m = static_cast<int>(spec_.edges.size());
+  CellLayout L;
+  std::array<char, kMaxEdges> on{};
+  std::array<char, kMaxNodes> from_input{}, to_output{};
+  for (int k = 0; k < m; ++k) on[k] = !spec_.ops[static_cast<std::size_t>(edge_op(a, stage, k))].zero;
+  from_input[0] = 1;
+  to_output[n - 1] = 1;
+  for (int k = 0; k < m; ++k) {  // edges are sorted by destination
+    const auto& e = spec_.edges[k];
+    if (on[k] && from_input[e.from]) from_input[e.to] = 1;
+  }
+  for (int k = m - 1; k >= 0; --k) {  // and so, reversed, every consumer comes before its source
+    const auto& e = spec_.edges[k];
+    if (on[k] && to_output[e.to]) to_output[e.from] = 1;
+  }
+  L.exists[0] = L.exists[n - 1] = 1;
+  for (int k = 0; k < m; ++k) {
+    const auto& e = spec_.edges[k];
+    // As built, every edge runs: a `none` edge is a Zero op summed into its node.
+    L.reach[k] = from_input[e.from] && to_output[e.to];
+    L.live[k] = !prune || (on[k] && L.reach[k]);
+    if (L.live[k]) {
+      L.exists[e.to] = L.exists[e.from] = 1;
+      ++L.live_inputs[e.to];
+    }
+  }
+  return L;
+}
+
+std::string GraphSpace::to_string(const Architecture& a) const {
+  validate(a);
+  const int copies = spec_.per_stage ? static_cast<int>(spec_.stages.size()) : 1;
+  std::string s;
+  for (int st = 0; st < copies; ++st) {
+    if (st > 0) s += "/";
+    s += "|";
+    for (std::size_t k = 0; k < spec_.edges.size(); ++k) {
+      const auto& e = spec_.edges[k];
+      if (k > 0 && spec_.edges[k - 1].to != e.to) s += "+|";
+      s += spec_.ops[static_cast<std::size_t>(edge_op(a, st, static_cast<int>(k)))].name + "~" + std::to_string(e.from) + "|";
+    }
+  }
+  return s;
+}
+
+Architecture GraphSpace::parse(std::string_view text) const {
+  auto fail = [&](std::size_t pos, const std::string& token, const std::string& what) {
+    throw UserError("graph space architecture string, position " + std::to_string(pos + 1) +
+                    (token.empty() ? "" : " ('" + token + "')") + ": " + what);
+  };
+  const int copies = spec_.per_stage ? static_cast<int>(spec_.stages.size()) : 1;
+  Architecture a;
+  a.choices.assign(decisions_.size(), -1);
+  std::size_t pos = 0;
+  auto at = [&](std::size_t p) { return p < text.size() ? std::string(1, text[p]) : std::string(); };
+  for (int st = 0; st < copies; ++st) {
+    if (st > 0) {
+      if (pos >= text.size() || text[pos] != '/') fail(pos, at(pos), "expected '/' before the cell of stage " + std::to_string(st));
+      ++pos;
+    }
+    for (std::size_t k = 0; k < spec_.edges.size(); ++k) {
+      const auto& e = spec_.edges[k];
+      if (k == 0 || spec_.edges[k - 1].to != e.to) {
+        if (k > 0) {
+          if (pos >= text.size() || text[pos] != '+')
+            fail(pos, at(pos), "expected '+' before the inputs of node " + std::to_string(e.to));
+          ++pos;
+        }
+        if (pos >= text.size() || text[pos] != '|') fail(pos, at(pos), "expected '|'");
+        ++pos;
+      }
+      const std::size_t end = text.find('|', pos);
+      if (end == std::string_view::npos)
+        fail(pos, std::string(text.substr(pos)), "expected 'op~" + std::to_string(e.from) + "|'");
+      const std::string token(text.substr(pos, end - pos));
+      const std::size_t tilde = token.find('~');
+      if (tilde == std::string::npos)
+        fail(pos, token, "expected 'op~" + std::to_string(e.from) + "' for edge " + edge_str(e.from, e.to));
+      const std::string op = token.substr(0, tilde), idx = token.substr(tilde + 1);
+      if (idx != std::to_string(e.from))
+        fail(pos + tilde + 1, token, "edge into node " + std::to_string(e.to) + " must come from node " +
+                                         std::to_string(e.from) + ", got '~" + idx + "'");
+      const std::size_t d = static_cast<std::size_t>((spec_.per_stage ? st * decisions_per_cell_ : 0) + e.decision);
+      const auto& choices = decisions_[d].choices;
+      auto it = std::find(choices.begin(), choices.end(), op);
+      if (it == choices.end()) {
+        std::string valid;
+        for (const auto& c : choices) valid += (valid.empty() ? "" : ", ") + c;
+        fail(pos, token, "unknown op '" + op + "' for edge " + edge_str(e.from, e.to) + did_you_mean(op, choices) +
+                             " (valid: " + valid + ")");
+      }
+      const int c = static_cast<int>(it - choices.begin());
+      if (a.choices[d] >= 0 && a.choices[d] != c)
+        fail(pos, token, "edge " + edge_str(e.from, e.to) + " shares the choice list '" + decisions_[d].name +
+                             "' with an earlier edge, which chose '" + choices[static_cast<std::size_t>(a.choices[d])] + "'");
+      a.choices[d] = c;
+      pos = end + 1;
+    }
+  }
+  if (pos != text.size()) fail(pos, std::string(text.substr(pos)), "unexpected text after the last node");
+  return a;
+}
+
+ArchGraph GraphSpace::decode(const Architecture& a, const DecodeOptions& dopts) const {
+  validate(a);
+  ArchGraph g;
+  NodeId x = g.add_node({spec_.input_channels, spec_.input_size, spec_.input_size}, "input");
+  g.set_input(x);
+  auto append = [&](NodeId from, OpEdge op) {
+    const std::string node_name = op.name;
+    NodeId to = g.add_node(op_output_shape(op, g.node(from).shape), node_name);
+    g.add_edge(from, to, std::move(op));
+    return to;
+  };
+  // A skeleton block: each path up to its last layer, then the sum node, then the last layers.
+  auto block = [&](NodeId in, const std::vector<SpaceSpec::Chain>& paths, int out_c, const std::string& prefix) {
+    if (paths.size() == 1 && !paths[0].empty()) {
+      for (const auto& l : paths[0]) in = append(in, to_edge(l, g.node(in).shape.c, out_c, prefix + "." + l.name, -1));
+      return in;
+    }
+    std::vector<std::pair<NodeId, OpEdge>> last;
+    for (std::size_t p = 0; p < paths.size(); ++p) {
+      const std::string pp = prefix + ".path" + std::to_string(p);
+      NodeId cur = in;
+      if (paths[p].empty()) {
+        OpEdge id = to_edge(SpaceSpec::Layer{}, g.node(cur).shape.c, out_c, pp + ".identity", -1);
+        last.emplace_back(cur, id);
+        continue;
+      }
+      for (std::size_t i = 0; i + 1 < paths[p].size(); ++i)
+        cur = append(cur, to_edge(paths[p][i], g.node(cur).shape.c, out_c, pp + "." + paths[p][i].name, -1));
+      last.emplace_back(cur, to_edge(paths[p].back(), g.node(cur).shape.c, out_c, pp + "." + paths[p].back().name, -1));
+    }
+    const NodeId y = g.add_node(op_output_shape(last[0].second, g.node(last[0].first).shape), prefix + ".out");
+    for (auto& [from, op] : last) g.add_edge(from, y, op);
+    return y;
+  };
+  x = block(x, spec_.stem, spec_.stages[0].channels, "stem");
+  const int n = spec_.nodes, m = static_cast<int>(spec_.edges.size());
+  int cell = 0;
+  for (std::size_t st = 0; st < spec_.stages.size(); ++st) {
+    const int channels = spec_.stages[st].channels;
+    if (st > 0 && !spec_.reduction.empty()) x = block(x, spec_.reduction, channels, "reduce" + std::to_string(st));
+    const TensorShape shape = g.node(x).shape;
+    const CellLayout L = layout(a, static_cast<int>(st), dopts.prune_dead);
+    for (int c = 0; c < spec_.stages[st].cells; ++c, ++cell) {
+      const std::string p = "cells." + std::to_string(cell);
+      std::vector<NodeId> node(n, x);
+      for (int to = 1; to < n; ++to) {
+        if (!L.exists[to]) continue;
+        // Build every incoming chain up to its last op, then the node, then the last ops.
+        std::vector<std::pair<NodeId, OpEdge>> last;
+        for (int k = 0; k < m; ++k) {
+          const auto& e = spec_.edges[k];
+          if (e.to != to || !L.live[k]) continue;
+          const std::string ep = p + ".edge_" + std::to_string(to) + "_" + std::to_string(e.from);
+          const auto& chain = spec_.ops[static_cast<std::size_t>(edge_op(a, static_cast<int>(st), k))].chain;
+          NodeId cur = node[e.from];
+          for (std::size_t i = 0; i + 1 < chain.size(); ++i)
+            cur = append(cur, to_edge(chain[i], channels, channels, ep + "." + chain[i].name, cell));
+          last.emplace_back(cur, to_edge(chain.back(), channels, channels, ep + "." + chain.back().name, cell));
+        }
+        if (last.empty()) {  // no live input: the node is all zeros
+          SpaceSpec::Layer zero;
+          zero.kind = OpKind::Zero;
+          last.emplace_back(node[0], to_edge(zero, channels, channels, p + ".node" + std::to_string(to) + ".zero", cell));
+        }
+        node[to] = g.add_node(shape, p + ".node" + std::to_string(to));
+        for (auto& [from, op] : last) g.add_edge(from, node[to], op);
+      }
+      x = node[n - 1];
+    }
+  }
+  x = block(x, spec_.head, spec_.num_classes, "head");
+  g.set_output(x);
+  return g;
+}
+
+std::string GraphSpace::cell_key(const Architecture& a, int stage) const {
+  const CellLayout L = layout(a, stage, true);
+  std::vector<CellEdgeKey> edges;
+  for (int k = 0; k < static_cast<int>(spec_.edges.size()); ++k)
+    if (L.live[k]) edges.push_back({spec_.edges[k].from, spec_.edges[k].to, edge_op(a, stage, k)});
+  return cell_structure_key(
+      std::move(edges), spec_.nodes, spec_.nodes - 1,
+      [&](int op) { return spec_.ops[static_cast<std::size_t>(op)].identity; },
+      [&](int op) { return spec_.ops[static_cast<std::size_t>(op)].name; });
+}
+
+std::string GraphSpace::structure_key(const Architecture& a) const {
+  validate(a);
+  if (!spec_.per_stage) return cell_key(a, 0);
+  std::string key;
+  for (std::size_t st = 0; st < spec_.stages.size(); ++st) key += (st ? " / " : "") + cell_key(a, static_cast<int>(st));
+  return key;
+}
+
+Architecture GraphSpace::canonicalize(const Architecture& a) const {
+  validate(a);
+  if (size() <= kCanonicalTableLimit)
+    return canonical_.smallest(*this, a, [&](const Architecture& x) { return structure_key(x); });
+  // Large spaces: an edge whose source the input cannot reach, or whose destination cannot reach
+  // the output, is dead whatever its op (its op cannot change either fact, nor make any other
+  // edge live), so its choice is reset to 0.
+  Architecture c = a;
+  const int copies = spec_.per_stage ? static_cast<int>(spec_.stages.size()) : 1;
+  for (int st = 0; st < copies; ++st) {
+    const CellLayout L = layout(a, st, true);
+    std::vector<char> used(static_cast<std::size_t>(decisions_per_cell_), 0);
+    for (std::size_t k = 0; k < spec_.edges.size(); ++k)
+      if (L.reach[k]) used[static_cast<std::size_t>(spec_.edges[k].decision)] = 1;
+    for (int d = 0; d < decisions_per_cell_; ++d)
+      if (!used[static_cast<std::size_t>(d)]) c.choices[static_cast<std::size_t>((spec_.per_stage ? st * decisions_per_cell_ : 0) + d)] = 0;
+  }
+  return c;
+}
+
+bool is_space_file(const std::string& name) {
+  return name.size() > 5 && name.compare(name.size() - 5, 5, ".json") == 0;
+}
+
+std::unique_ptr<SearchSpace> make_space_from_file(const std::string& file, const nlohmann::json& options) {
+  nlohmann::json doc = read_json_file(file);
+  std::string path = file + ": ";
+  if (!options.is_null()) {
+    if (!options.is_object()) JsonReader::fail(file + " (space options)", "an object (a merge patch over the space file)", options);
+    doc.merge_patch(options);
+    path = file + " (with the space options merged in): ";
+  }
+  return std::make_unique<GraphSpace>(doc, path);
+}
+
+}  // namespace hwnas

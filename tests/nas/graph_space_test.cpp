@@ -1,0 +1,324 @@
+#include "hwnas/nas/spaces/graph_space.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+
+#include "hwnas/core/error.h"
+#include "hwnas/core/json_reader.h"
+#include "hwnas/nas/spaces/nb201.h"
+#include "support/errors.h"
+
+using namespace hwnas;
+using hwnas::test::error_of;
+
+namespace {
+
+const std::string kNb201File = std::string(HWNAS_SOURCE_DIR) + "/configs/spaces/nb201.json";
+const std::string kResnetFile = std::string(HWNAS_SOURCE_DIR) + "/configs/spaces/resnet_macro.json";
+
+// A small valid description that the error tests break one field at a time.
+nlohmann::json small_spec() {
+  return nlohmann::json::parse(R"({
+    "format": "hwnas-space/1",
+    "input": {"channels": 3, "size": 16},
+    "num_classes": 10,
+    "ops": {
+      "none": [{"layer": "zero"}],
+      "skip": [{"layer": "identity"}],
+      "conv3": [{"layer": "relu"}, {"layer": "conv", "kernel": 3}, {"layer": "bn"}]
+    },
+    "cell": {"nodes": 3, "edges": [
+      {"from": 0, "to": 1, "ops": ["conv3", "skip"]},
+      {"from": 0, "to": 2, "ops": ["none", "skip"]},
+      {"from": 1, "to": 2, "ops": ["conv3", "none"]}
+    ]},
+    "stem": [{"layer": "conv", "kernel": 3}, {"layer": "bn"}],
+    "stages": [{"channels": 8, "cells": 1}, {"channels": 16, "cells": 1}],
+    "reduction": [{"layer": "conv", "kernel": 3, "stride": 2}, {"layer": "bn"}],
+    "head": [{"layer": "global_avg_pool"}, {"layer": "linear"}]
+  })");
+}
+
+std::string spec_error(const nlohmann::json& j) {
+  return error_of([&] { GraphSpace s(j, "my.json: "); });
+}
+
+}  // namespace
+
+// The issue's acceptance test: nb201 written as a space file is NAS-Bench-201, architecture by
+// architecture, against the native implementation (whose counts are tested against the
+// published benchmark in nb201_test.cpp).
+TEST(GraphSpace, Nb201FileEqualsNativeNb201OverTheWholeSpace) {
+  auto file = make_space_from_file(kNb201File);
+  Nb201Space native(Nb201Options{});
+  ASSERT_EQ(file->decisions().size(), native.decisions().size());
+  for (std::size_t i = 0; i < native.decisions().size(); ++i) {
+    EXPECT_EQ(file->decisions()[i].name, native.decisions()[i].name);
+    EXPECT_EQ(file->decisions()[i].choices, native.decisions()[i].choices);
+  }
+  ASSERT_EQ(file->size(), 15625);
+  std::map<std::uint64_t, std::uint64_t> native_to_file, file_to_native;  // canonical hashes, both ways
+  std::size_t n = 0, differ_as_built = 0;
+  DecodeOptions as_built;
+  as_built.prune_dead = false;
+  native.enumerate([&](const Architecture& a) {
+    ++n;
+    const std::string s = native.to_string(a);
+    ASSERT_EQ(file->to_string(a), s);
+    ASSERT_EQ(file->parse(s), a) << s;
+    const CostTotals pruned = native.count(a);
+    ASSERT_EQ(file->count(a), pruned) << s;
+    const CostTotals built = native.count(a, as_built);
+    ASSERT_EQ(file->count(a, as_built), built) << s;
+    differ_as_built += !(built == pruned);
+    ASSERT_EQ(file->output_depends_on_input(a), native.output_depends_on_input(a)) << s;
+    // The file space's own fast paths against its own graph walk.
+    const ArchGraph g = file->decode(a);
+    ASSERT_EQ(count_costs(g).totals, pruned) << s;
+    ASSERT_EQ(g.output_depends_on_input(), native.output_depends_on_input(a)) << s;
+    ASSERT_EQ(count_costs(file->decode(a, as_built)).totals, built) << s;
+    const std::uint64_t hn = native.canonical_hash(a), hf = file->canonical_hash(a);
+    auto [it1, new1] = native_to_file.emplace(hn, hf);
+    ASSERT_EQ(it1->second, hf) << s << ": one native class split in the file space";
+    auto [it2, new2] = file_to_native.emplace(hf, hn);
+    ASSERT_EQ(it2->second, hn) << s << ": two native classes merged in the file space";
+  });
+  EXPECT_EQ(n, 15625u);
+  EXPECT_EQ(native_to_file.size(), file_to_native.size());
+  EXPECT_GT(native_to_file.size(), 1000u);  // the classes are not trivially one per architecture
+  EXPECT_LT(native_to_file.size(), 15625u);
+  EXPECT_GT(differ_as_built, 0u);  // pruning matters somewhere, so both modes were exercised
+}
+
+TEST(GraphSpace, Nb201FileLayersMatchNativeLayerByLayer) {
+  auto file = make_space_from_file(kNb201File);
+  Nb201Space native(Nb201Options{});
+  std::size_t k = 0;
+  native.enumerate([&](const Architecture& a) {
+    if (k++ % 97 != 0) return;
+    for (bool prune : {true, false}) {
+      DecodeOptions o;
+      o.prune_dead = prune;
+      const LayerList f = file->layers(a, o), w = native.layers(a, o);
+      ASSERT_EQ(f.layers.size(), w.layers.size()) << native.to_string(a);
+      for (std::size_t i = 0; i < w.layers.size(); ++i) {
+        const LayerCost &x = f.layers[i], &y = w.layers[i];
+        ASSERT_TRUE(x.kind == y.kind && x.cell == y.cell && x.input == y.input && x.output == y.output &&
+                    x.kernel == y.kernel && x.stride == y.stride && x.groups == y.groups && x.params == y.params &&
+                    x.macs == y.macs && x.flops == y.flops && x.weight_elements == y.weight_elements)
+            << native.to_string(a) << " layer " << i << " " << x.name << " vs " << y.name;
+      }
+    }
+  });
+}
+
+TEST(GraphSpace, OptionsAreAMergePatchOverTheFileAndTheSpaceRebuildsFromItsOptions) {
+  const auto patch = nlohmann::json::parse(R"({"stages": [{"channels": 8, "cells": 1}], "reduction": null})");
+  auto s = make_space_from_file(kNb201File, patch);
+  const Architecture a = s->parse("|nor_conv_3x3~0|+|none~0|skip_connect~1|+|none~0|none~1|nor_conv_1x1~2|");
+  // One stage of one cell at 8 channels: stem conv 3->8 (216) + bn (16) + conv3 (576+16) + conv1 (64+16)
+  // + head bn (16) + linear 8->10 (90).
+  EXPECT_EQ(s->count(a).params, 216 + 16 + 576 + 16 + 64 + 16 + 16 + 90);
+  // The options of a graph space are its description: make_space("graph", ...) rebuilds it.
+  auto again = make_space(s->name(), s->options());
+  EXPECT_EQ(again->count(a), s->count(a));
+  EXPECT_EQ(again->canonical_hash(a), s->canonical_hash(a));
+  auto bad = patch;
+  bad["bogus"] = 1;
+  EXPECT_EQ(error_of([&] { make_space_from_file(kNb201File, bad); }),
+            kNb201File + " (with the space options merged in): bogus: unknown key (expected one of: $schema, cell, format, "
+                         "head, input, name, num_classes, ops, reduction, stages, stem)");
+}
+
+TEST(GraphSpace, LargeSpacesCanonicalizeByResettingDeadChoices) {
+  // Per-stage decisions make nb201 15625^3 architectures: too many for the class table.
+  auto s = make_space_from_file(kNb201File, nlohmann::json::parse(R"({"cell": {"decisions": "per_stage"}})"));
+  ASSERT_EQ(s->decisions().size(), 18u);
+  EXPECT_EQ(s->decisions()[6].name, "stage1.edge(1,0)");
+  const std::string cell_a = "|none~0|+|nor_conv_3x3~0|none~1|+|skip_connect~0|none~1|nor_conv_3x3~2|";
+  const std::string cell_b = "|avg_pool_3x3~0|+|nor_conv_3x3~0|none~1|+|skip_connect~0|none~1|nor_conv_3x3~2|";
+  const std::string cell_c = "|avg_pool_3x3~0|+|nor_conv_3x3~0|nor_conv_1x1~1|+|skip_connect~0|none~1|nor_conv_3x3~2|";
+  const Architecture a = s->parse(cell_a + "/" + cell_a + "/" + cell_a);
+  const Architecture b = s->parse(cell_a + "/" + cell_b + "/" + cell_a);  // edge (1,0) is dead in cell_a: 1 feeds nothing
+  const Architecture c = s->parse(cell_a + "/" + cell_c + "/" + cell_a);  // (2,1) makes it live
+  EXPECT_EQ(s->to_string(b), cell_a + "/" + cell_b + "/" + cell_a);
+  EXPECT_EQ(s->canonical_hash(a), s->canonical_hash(b));
+  EXPECT_EQ(s->count(a), s->count(b));
+  EXPECT_NE(s->canonical_hash(a), s->canonical_hash(c));
+  EXPECT_NE(s->count(a), s->count(c));
+  EXPECT_EQ(s->canonicalize(b), s->canonicalize(a));
+  EXPECT_EQ(error_of([&] { s->parse(cell_a + "/" + cell_a); }),
+            "graph space architecture string, position " + std::to_string(2 * cell_a.size() + 2) +
+                ": expected '/' before the cell of stage 2");
+}
+
+TEST(GraphSpace, TiedEdgesShareOneDecision) {
+  nlohmann::json j = small_spec();
+  j["cell"]["choices"] = {{"body", {"conv3", "skip"}}};
+  j["cell"]["edges"][0] = {{"from", 0}, {"to", 1}, {"choice", "body"}};
+  j["cell"]["edges"][2] = {{"from", 1}, {"to", 2}, {"choice", "body"}};
+  GraphSpace s(j, "t.json: ");
+  ASSERT_EQ(s.decisions().size(), 2u);
+  EXPECT_EQ(s.decisions()[0].name, "body");
+  EXPECT_EQ(s.decisions()[1].name, "edge(2,0)");
+  const Architecture a = s.parse("|skip~0|+|none~0|skip~1|");
+  EXPECT_EQ(a.choices, (std::vector<int>{1, 0}));
+  EXPECT_EQ(error_of([&] { s.parse("|skip~0|+|none~0|conv3~1|"); }),
+            "graph space architecture string, position 18 ('conv3~1'): edge node 1 -> node 2 shares the choice list "
+            "'body' with an earlier edge, which chose 'skip'");
+}
+
+TEST(GraphSpace, ResnetMacroSpaceDecodesEveryStageItsOwnWay) {
+  auto s = make_space_from_file(kResnetFile);
+  EXPECT_EQ(s->decisions().size(), 9u);
+  Rng rng(7);
+  std::set<std::int64_t> params;
+  for (int i = 0; i < 200; ++i) {
+    const Architecture a = s->sample(rng);
+    const ArchGraph g = s->decode(a);
+    g.validate();
+    EXPECT_EQ(g.node(g.output()).shape, (TensorShape{10, 1, 1}));
+    EXPECT_EQ(s->count(a), count_costs(g).totals);
+    DecodeOptions as_built;
+    as_built.prune_dead = false;
+    EXPECT_EQ(s->count(a, as_built), count_costs(s->decode(a, as_built)).totals);
+    EXPECT_EQ(s->output_depends_on_input(a), g.output_depends_on_input());
+    EXPECT_EQ(s->parse(s->to_string(a)), a);
+    params.insert(s->count(a).params);
+  }
+  EXPECT_GT(params.size(), 50u);
+}
+
+TEST(GraphSpace, ParseErrorsNameThePositionAndSuggest) {
+  auto s = make_space_from_file(kNb201File);
+  EXPECT_EQ(error_of([&] { s->parse("|nor_conv_3x4~0|+|none~0|none~1|+|none~0|none~1|none~2|"); }),
+            "graph space architecture string, position 2 ('nor_conv_3x4~0'): unknown op 'nor_conv_3x4' for edge node 0 -> "
+            "node 1; did you mean 'nor_conv_3x3'? (valid: none, skip_connect, nor_conv_1x1, nor_conv_3x3, avg_pool_3x3)");
+  EXPECT_EQ(error_of([&] { s->parse("|none~0|+|none~1|none~1|+|none~0|none~1|none~2|"); }),
+            "graph space architecture string, position 16 ('none~1'): edge into node 2 must come from node 0, got '~1'");
+}
+
+// --- errors in the description: the file, the JSON path, and the node or edge at fault -----------
+
+TEST(GraphSpaceErrors, Cycle) {
+  nlohmann::json j = small_spec();
+  j["cell"]["nodes"] = 4;
+  j["cell"]["edges"].push_back({{"from", 2}, {"to", 3}, {"ops", {"conv3"}}});
+  j["cell"]["edges"].push_back({{"from", 3}, {"to", 1}, {"ops", {"conv3"}}});
+  EXPECT_EQ(spec_error(j), "my.json: cell.edges: cycle: node 1 -> node 2 -> node 3 -> node 1; a cell is a DAG");
+  j = small_spec();
+  j["cell"]["edges"][1] = {{"from", 2}, {"to", 2}, {"ops", {"skip"}}};
+  EXPECT_EQ(spec_error(j), "my.json: cell.edges[1]: cycle: edge node 2 -> node 2 is a loop onto its own node");
+}
+
+TEST(GraphSpaceErrors, EdgeGoingBackwards) {
+  nlohmann::json j = small_spec();
+  j["cell"]["edges"][2] = {{"from", 2}, {"to", 1}, {"ops", {"conv3"}}};
+  EXPECT_EQ(spec_error(j), "my.json: cell.edges[2]: edge node 2 -> node 1 goes backwards; number the nodes in topological "
+                           "order (0 is the cell input, 2 its output)");
+}
+
+TEST(GraphSpaceErrors, UnknownOpSuggestsTheNearestName) {
+  nlohmann::json j = small_spec();
+  j["cell"]["edges"][2]["ops"] = {"conv3", "conv_3"};
+  EXPECT_EQ(spec_error(j), "my.json: cell.edges[2].ops[1]: unknown op 'conv_3' (edge node 1 -> node 2); did you mean "
+                           "'conv3'? (ops defined: conv3, none, skip)");
+  j = small_spec();
+  j["ops"]["conv3"][1]["layer"] = "cnv";
+  EXPECT_EQ(spec_error(j), "my.json: ops.conv3[1].layer: unknown layer 'cnv'; did you mean 'conv'? (known: conv, bn, relu, "
+                           "relu6, avg_pool, global_avg_pool, linear, identity, zero)");
+}
+
+TEST(GraphSpaceErrors, ShapeMismatch) {
+  nlohmann::json j = small_spec();
+  j["ops"]["conv3"][1]["stride"] = 2;
+  EXPECT_EQ(spec_error(j), "my.json: ops.conv3: shape mismatch: on edge node 0 -> node 1 of the cell in stages[0] it turns "
+                           "8x16x16 into 8x8x8; a cell op must keep its node's shape (channels and stride change in the "
+                           "reduction block)");
+  j = small_spec();
+  j["reduction"] = nlohmann::json::parse(
+      R"({"paths": [[{"layer": "conv", "kernel": 3, "stride": 2}], [{"layer": "conv", "kernel": 1}]]})");
+  EXPECT_EQ(spec_error(j), "my.json: reduction.paths[1]: shape mismatch: this path ends in 16x16x16 but paths[0] ends in "
+                           "16x8x8, between stages 0 and 1; the paths of a block are summed and must agree");
+  j = small_spec();
+  j.erase("reduction");
+  EXPECT_EQ(spec_error(j), "my.json: stages[1].channels: shape mismatch: 16 channels after a stage of 8, and there is no "
+                           "reduction block to change them");
+  j = small_spec();
+  j["ops"]["conv3"][1]["groups"] = 3;
+  EXPECT_EQ(spec_error(j), "my.json: ops.conv3[1] (conv on edge node 0 -> node 1 in stages[0]): groups 3 must divide the "
+                           "input channels (8) and the output channels (8)");
+  j = small_spec();
+  j["head"] = {{{"layer", "linear"}}};
+  EXPECT_EQ(spec_error(j), "my.json: head[0] (linear): linear needs a Cx1x1 input, got 16x8x8 (add a global_avg_pool "
+                           "before it)");
+}
+
+TEST(GraphSpaceErrors, EmptyChoiceListAndUnusedDecision) {
+  nlohmann::json j = small_spec();
+  j["cell"]["edges"][1]["ops"] = nlohmann::json::array();
+  EXPECT_EQ(spec_error(j), "my.json: cell.edges[1].ops: empty choice list (edge node 0 -> node 2); give at least one op");
+  j = small_spec();
+  j["cell"]["choices"] = {{"spare", {"conv3", "skip"}}};
+  EXPECT_EQ(spec_error(j), "my.json: cell.choices.spare: a decision nothing uses: no edge of cell.edges names this choice "
+                           "list");
+  j = small_spec();
+  j["cell"]["edges"][1] = {{"from", 0}, {"to", 2}, {"choice", "bdy"}};
+  j["cell"]["choices"] = {{"body", {"conv3", "skip"}}};
+  EXPECT_EQ(spec_error(j), "my.json: cell.edges[1].choice: unknown choice list 'bdy' (edge node 0 -> node 2); did you "
+                           "mean 'body'?");
+}
+
+TEST(GraphSpaceErrors, StructureAndBounds) {
+  nlohmann::json j = small_spec();
+  j["cell"]["edges"].erase(2);
+  j["cell"]["edges"].push_back({{"from", 0}, {"to", 2}, {"ops", {"skip"}}});
+  EXPECT_EQ(spec_error(j), "my.json: cell.edges[2]: edge node 0 -> node 2 duplicates cell.edges[1] (one edge per pair of "
+                           "nodes; its op list is the choice)");
+  j = small_spec();
+  j["cell"]["edges"].erase(2);
+  EXPECT_EQ(spec_error(j), "my.json: cell.edges: node 1 has no outgoing edge, so it can never reach the cell output "
+                           "(node 2)");
+  j = small_spec();
+  j["cell"]["combine"] = "concat";
+  EXPECT_EQ(spec_error(j), "my.json: cell.combine: expected \"sum\" (node inputs are summed; \"concat\" is not supported "
+                           "yet), got \"concat\"");
+  j = small_spec();
+  j["stages"][0]["cells"] = 1000000;
+  EXPECT_EQ(spec_error(j), "my.json: stages[0].cells: expected an integer in 1..64, got 1000000");
+  j = small_spec();
+  j["cell"]["edges"][0]["fromm"] = 0;
+  EXPECT_EQ(spec_error(j), "my.json: cell.edges[0].fromm: unknown key; did you mean 'from'? (expected one of: choice, from, "
+                           "ops, to)");
+  j = small_spec();
+  j["input"]["size"] = 4096;
+  j["stages"] = nlohmann::json::parse(R"([{"channels": 4096, "cells": 64}, {"channels": 4096, "cells": 64}])");
+  j.erase("reduction");
+  // A 3x3 conv of 4096 channels on 4096x4096 is 2 * 4096^3 * 9 * 4096 = 5.1e15 FLOPs; 2 stages x
+  // 64 cells x 2 such edges (edge 1->2 can be conv3 too) already make 1.3e18.
+  const std::string big = spec_error(j);
+  EXPECT_EQ(big.rfind("my.json: stages: the largest network of this space would need up to ", 0), 0u) << big;
+  EXPECT_NE(big.find(" FLOPs plus activation bytes, beyond what hwnas counts exactly (1e18)"), std::string::npos) << big;
+  j = small_spec();
+  j["ops"]["skip"] = {{{"layer", "identity"}}, {{"layer", "zero"}}};
+  EXPECT_EQ(spec_error(j), "my.json: ops.skip[1]: a zero layer must be the op's only layer");
+  EXPECT_EQ(error_of([] { make_space("graph"); }), "space.options.format: required field is missing");
+}
+
+TEST(GraphSpaceErrors, FileErrorsNameTheFile) {
+  const std::string dir = std::string(HWNAS_TEST_TMP) + "/graph_space_file_errors";
+  std::filesystem::create_directories(dir);
+  nlohmann::json j = small_spec();
+  j["cell"]["edges"][0]["ops"] = {"conv5"};
+  std::ofstream(dir + "/bad.json") << j.dump(2);
+  EXPECT_EQ(error_of([&] { make_space_from_file(dir + "/bad.json"); }),
+            dir + "/bad.json: cell.edges[0].ops[0]: unknown op 'conv5' (edge node 0 -> node 1); did you mean 'conv3'? (ops "
+                  "defined: conv3, none, skip)");
+  std::ofstream(dir + "/syntax.json") << "{\"format\": ";
+  EXPECT_NE(error_of([&] { make_space_from_file(dir + "/syntax.json"); }).find(dir + "/syntax.json"), std::string::npos);
+  EXPECT_NE(error_of([&] { make_space_from_file(dir + "/missing.json"); }).find("missing.json"), std::string::npos);
+}
