@@ -36,7 +36,7 @@ using namespace hwnas;
 namespace {
 
 constexpr char kUsage[] =
-    "bench_dispatch_sim [--workers 8,64,512,4096] [--strategies evolution,bo,mcts] [--median 18] [--sigma 0.5]\n"
+    "Usage: bench_dispatch_sim [--workers 8,64,512,4096] [--strategies evolution,bo,mcts] [--median 18] [--sigma 0.5]\n"
     "                   [--rounds 2] [--min-budget 512] [--seed 0]\n"
     "  Simulated evaluators driven by the real controller: utilisation and hypervolume, synchronous vs asynchronous.\n"
     "  Budget per run: max(--min-budget, --rounds x workers) evaluations.\n";

@@ -24,7 +24,7 @@ using namespace hwnas;
 namespace {
 
 constexpr char kUsage[] =
-    "bench_study [--trials N] [--strategies a,b,...] [--dir DIR]\n"
+    "Usage: bench_study [--trials N] [--strategies a,b,...] [--dir DIR]\n"
     "  C++ ask(1)+tell round trips of hwnas::Study: mean ms per trial over the first and last 100 trials.\n";
 
 // The stand-in accuracy: the same function as bench/python_ask_tell.py's (FNV-1a of the arch text).

@@ -19,7 +19,10 @@ grep -q '^raspberry-pi-4 latency_ms [0-9.]*$' <<< "$out"
 grep -q '^evaluations 6, front [1-9]' <<< "$out"
 test -s "$work/run/pareto.json"
 # The consumer's libhwnas.so is the installed one, and so are the profiles it read.
-ldd "$work/build/consumer" | grep -q "$work/prefix/lib/libhwnas.so"
+# (grep reads what was captured: grep -q on a pipe can end it early, which pipefail reports)
+libs=$(ldd "$work/build/consumer")
+grep -q "$work/prefix/lib/libhwnas.so" <<< "$libs"
 grep -qx "profiles $(cd "$work/prefix/share/hwnas/hardware" && pwd -P)" <<< "$out"
-"$work/prefix/bin/hwnas" devices | grep -q raspberry-pi-4
+devices=$("$work/prefix/bin/hwnas" devices)
+grep -q raspberry-pi-4 <<< "$devices"
 echo "cpp_consumer: ok"
