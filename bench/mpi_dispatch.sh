@@ -2,7 +2,7 @@
 # MPI on this machine (2 cores):
 #  1. how many evaluations per second the controller dispatches with a zero-cost objective (a table
 #     look-up), single process vs mpirun -np 3 (2 evaluator ranks): the ceiling on the evaluators
-#     one controller can feed;
+#     one controller can feed (8 threads per evaluator, so 16 trials are in flight);
 #  2. wall-clock speedup of a train-objective search with 1 and 2 evaluator ranks.
 # Seconds are the search's own (the summary line), without mpirun's start-up.
 #   bash bench/mpi_dispatch.sh [BUILD_DIR]
@@ -20,7 +20,7 @@ awk -F, 'NR==1 {print "arch_str,err"; next} {printf "%s,%.6f\n", $1, (NR * 7919 
 cat > "$work/table.json" <<JSON
 {"space": {"name": "nb201"}, "objectives": [{"name": "err", "source": {"table": {"file": "err.csv", "value": "err"}}},
  {"name": "params", "source": "params"}], "strategy": {"name": "random"}, "budget": {"evaluations": 6000},
- "batch_size": 64, "dispatch": "DISPATCH", "seed": 0}
+ "batch_size": 64, "parallelism": 8, "dispatch": "DISPATCH", "seed": 0}
 JSON
 for d in synchronous asynchronous; do
   sed "s/DISPATCH/$d/" "$work/table.json" > "$work/t_$d.json"

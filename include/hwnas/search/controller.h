@@ -1,5 +1,6 @@
 #pragma once
-// The search controller behind `hwnas search CONFIG [--resume RUN_DIR]`.
+// The search controller behind `hwnas search CONFIG [--resume RUN_DIR]`: the ask/tell loop of a
+// hwnas::Study (study.h) over an EvaluationBackend (backend.h: local threads, or MPI ranks).
 //
 // Each round it asks the strategy for `batch_size` architectures and, in the order proposed:
 //  1. skips an architecture whose canonical form this run has already evaluated (the cache;
@@ -8,7 +9,7 @@
 //     candidate that breaks a constraint on them as "rejected" (logged, told to the strategy as a
 //     failed observation, NOT counted as an evaluation, no expensive objective spent on it);
 //  3. evaluates the expensive objectives (tables, proxies, training) of the candidates that pass,
-//     in parallel on `parallelism` TBB threads. Only as many as the evaluation budget has left are
+//     in parallel on the backend (`parallelism` local threads by default). Only as many as the evaluation budget has left are
 //     evaluated; the rest of the round is dropped.
 // Results are then logged (evaluations.jsonl, fsynced before they count) and told to the strategy
 // in proposal order, so the result depends on the config and the seed, never on thread timing
