@@ -110,6 +110,7 @@ struct Study::Impl {
   bool front_changed = false, bounds_changed = false;
   std::string last_front_text;
   mutable std::optional<double> hypervolume;              // of the current front, when computed
+  std::chrono::steady_clock::time_point last_front_write;  // epoch: never written
 
   Impl(SearchConfig c, const StudyOptions& o) : cfg(std::move(c)), opts(o), arena(std::max(1, cfg.parallelism)) {
     space = make_space(cfg.space, cfg.space_options);
@@ -478,7 +479,15 @@ Study::Study(SearchConfig cfg, const StudyOptions& opts) : impl_(std::make_uniqu
   if (m.journaling && opts.resume) m.replay_journal();
 }
 
-Study::~Study() = default;
+Study::~Study() {
+  // A front left unwritten by write_front's once-a-second rule is written when the study closes.
+  if (impl_ && impl_->store && (impl_->front_changed || impl_->bounds_changed)) {
+    try {
+      write_front(true);
+    } catch (const std::exception&) {  // the log holds every result; the front is a view of it
+    }
+  }
+}
 
 const SearchConfig& Study::config() const { return impl_->cfg; }
 const SearchSpace& Study::space() const { return *impl_->space; }
@@ -628,6 +637,11 @@ std::size_t Study::unused_log_records() const { return impl_->log_records.size()
 void Study::write_front(bool force) {
   Impl& m = *impl_;
   if (!force && !m.front_changed && !m.bounds_changed) return;
+  // At most once a second unless forced: with thousands of evaluations in flight (asynchronous
+  // dispatch) rewriting the front and its hypervolume at every tell would cost more than the tell.
+  const auto now = std::chrono::steady_clock::now();
+  if (!force && now - m.last_front_write < std::chrono::seconds(1)) return;
+  m.last_front_write = now;
   m.front_changed = m.bounds_changed = false;
   const std::vector<EvaluationRecord> members = front();
   nlohmann::json objs = nlohmann::json::array(), fr = nlohmann::json::array();

@@ -152,7 +152,8 @@ class Study {
   std::vector<std::optional<ObjectiveSet::Result>> evaluate_all(const std::vector<Trial>& trials, std::exception_ptr& error) const;
   /// Logged evaluations of a resumed run that were not proposed again.
   std::size_t unused_log_records() const;
-  /// Writes pareto.json/.csv when the front or its normalization changed (`force`: always).
+  /// Writes pareto.json/.csv when the front or its normalization changed, at most once a second
+  /// (`force`: now, whatever changed). A study also writes an unwritten front when it closes.
   void write_front(bool force = true);
 
  private:
