@@ -189,23 +189,28 @@ class Run {
   void progress(bool final) {
     if (opts_.quiet) return;
     const long long n = study_->counts().evaluations;
+    // Decide first: the line's hypervolume is not free, and asynchronous dispatch comes here after
+    // every finished trial. A terminal gets a rewritten line at most 5 times a second; a log file a
+    // line at every tenth of the budget (or every 30 s), and at the end.
+    const long long step = cfg_.max_evaluations ? std::max<long long>(1, *cfg_.max_evaluations / 10) : 0;
+    const double now = session_seconds();
+    const bool due = interactive_ ? final || now - last_log_time_ >= 0.2
+                     : final      ? n != last_logged_
+                                  : (step > 0 && n / step != last_logged_ / step) || now - last_log_time_ >= 30;
+    if (!due) return;
     std::string line = std::to_string(n);
     if (cfg_.max_evaluations) line += "/" + std::to_string(*cfg_.max_evaluations);
     line += " evaluations, front " + std::to_string(study_->front_size()) + ", hypervolume " + num(study_->hypervolume(), 4);
     const std::string best = study_->best_values();
     if (!best.empty()) line += ", best " + best;
-    line += " (" + num(session_seconds(), 3) + " s)";
+    line += " (" + num(now, 3) + " s)";
+    last_logged_ = n;
+    last_log_time_ = now;
     if (interactive_) {
       *out_ << "\r\033[K" << line << (final ? "\n" : "") << std::flush;
       return;
     }
-    // Not a terminal: a line at every tenth of the budget (or every 30 s), and at the end.
-    const long long step = cfg_.max_evaluations ? std::max<long long>(1, *cfg_.max_evaluations / 10) : 0;
-    const bool due = final ? n != last_logged_ : (step > 0 && n / step != last_logged_ / step) || session_seconds() - last_log_time_ >= 30;
-    if (!due) return;
     *out_ << "search: " << line << "\n" << std::flush;
-    last_logged_ = n;
-    last_log_time_ = session_seconds();
   }
 
   void warn(const std::string& w) {
