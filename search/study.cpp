@@ -202,6 +202,18 @@ struct Study::Impl {
     return rec;
   }
 
+  // The Trial of a pending item (what ask hands out and pending() lists).
+  Trial trial_of(const Item& it, std::int64_t id, std::int64_t batch_no) const {
+    Trial t;
+    t.id = id;
+    t.arch = it.arch;
+    t.text = space->to_string(it.arch);
+    t.hash = it.hash;
+    t.cheap = it.cheap;
+    t.batch = batch_no;
+    return t;
+  }
+
   // One strategy ask. `journal` is the journal line being replayed (null when asking anew).
   Batch ask_batch(std::size_t n, const JournalEntry* journal) {
     Batch out;
@@ -257,12 +269,12 @@ struct Study::Impl {
     // Ids: from the journal when replaying it, else new ones (a logged record keeps its own).
     std::vector<std::int64_t> journal_ids;
     std::vector<std::string> journal_hashes;
-    std::vector<std::int64_t> journal_trials;
+    std::unordered_set<std::int64_t> journal_trials;
     if (journal) {
       try {
         journal_ids = journal->value.at("ids").get<std::vector<std::int64_t>>();
         journal_hashes = journal->value.at("hashes").get<std::vector<std::string>>();
-        journal_trials = journal->value.at("trials").get<std::vector<std::int64_t>>();
+        for (const auto& x : journal->value.at("trials").get<std::vector<std::int64_t>>()) journal_trials.insert(x);
       } catch (const std::exception&) {
         throw UserError(journal->where + ": expected \"ids\", \"hashes\" and \"trials\" lists (the run's journal is damaged)");
       }
@@ -309,7 +321,7 @@ struct Study::Impl {
       }
       // A journaled trial that is logged now was told after this ask: it still belongs to the
       // batch's trials, so the batch commits when the journal says, not here.
-      const bool was_trial = journal ? std::find(journal_trials.begin(), journal_trials.end(), id) != journal_trials.end() : it.trial;
+      const bool was_trial = journal ? journal_trials.count(id) > 0 : it.trial;
       if (was_trial) trial_ids.push_back(id);
       it.trial = was_trial;
       batch.has_trials = batch.has_trials || was_trial;
@@ -317,14 +329,7 @@ struct Study::Impl {
         ++batch.unfinished;
         pending[id] = {batch_no, batch.items.size()};
         ++counts.pending;
-        Trial t;
-        t.id = id;
-        t.arch = it.arch;
-        t.text = space->to_string(it.arch);
-        t.hash = it.hash;
-        t.cheap = it.cheap;
-        t.batch = batch_no;
-        out.trials.push_back(std::move(t));
+        out.trials.push_back(trial_of(it, id, batch_no));
       }
       seen.insert(it.hash);
       ids.push_back(id);
@@ -568,12 +573,7 @@ EvaluationRecord Study::tell_values(std::int64_t id, const std::map<std::string,
                       " (external objectives: " + list(external) + ")");
   for (const auto& name : external)
     if (!values.count(name)) throw UserError("trial " + std::to_string(id) + ": no value for external objective '" + name + "'");
-  const Impl::Item& it = m.open.at(batch_no).items[idx];
-  Trial t;
-  t.id = id;
-  t.arch = it.arch;
-  t.cheap = it.cheap;
-  ObjectiveSet::Result r = evaluate(t);
+  ObjectiveSet::Result r = evaluate(m.trial_of(m.open.at(batch_no).items[idx], id, batch_no));
   for (std::size_t i = 0; i < m.names.size(); ++i)
     if (m.objectives->is_external(i)) m.objectives->accept_told(i, values.at(m.names[i]), r);
   return m.tell(id, r);
@@ -589,17 +589,8 @@ EvaluationRecord Study::tell_failed(std::int64_t id, const std::string& why) {
 
 std::vector<Trial> Study::pending() const {
   std::vector<Trial> out;
-  for (const auto& [id, where] : impl_->pending) {
-    const Impl::Item& it = impl_->open.at(where.first).items[where.second];
-    Trial t;
-    t.id = id;
-    t.arch = it.arch;
-    t.text = impl_->space->to_string(it.arch);
-    t.hash = it.hash;
-    t.cheap = it.cheap;
-    t.batch = where.first;
-    out.push_back(std::move(t));
-  }
+  for (const auto& [id, where] : impl_->pending)
+    out.push_back(impl_->trial_of(impl_->open.at(where.first).items[where.second], id, where.first));
   return out;
 }
 
