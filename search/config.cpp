@@ -162,6 +162,7 @@ SearchConfig SearchConfig::from_json(const nlohmann::json& j, const std::string&
     auto source = make_objective_source(oc.kind, spec, o.child("source"), octx);
     oc.spec = source->resolved_spec();
     oc.cheap = source->cheap();
+    oc.full_fidelity = source->full_fidelity();
     const std::string dir = o.get<std::string>("direction", "minimize");
     if (dir != "minimize" && dir != "maximize")
       throw UserError(o.child("direction") + ": expected \"minimize\" or \"maximize\", got \"" + dir + "\"");
@@ -214,6 +215,38 @@ SearchConfig SearchConfig::from_json(const nlohmann::json& j, const std::string&
     with_file(file, [&] { return make_strategy(c.strategy, c.strategy_options, sctx); });
   }
 
+  // scheduler (after the objectives: its fidelity is one objective's)
+  int fidelity_objective = -1;
+  std::string fidelity_objectives;
+  for (std::size_t i = 0; i < c.objectives.size(); ++i) {
+    if (c.objectives[i].full_fidelity > 0) {
+      if (fidelity_objective < 0) fidelity_objective = static_cast<int>(i);
+      fidelity_objectives += (fidelity_objectives.empty() ? "" : ", ") + c.objectives[i].name;
+      if (c.scheduler.max_fidelity == 0) c.scheduler.max_fidelity = c.objectives[i].full_fidelity;
+    }
+  }
+  if (const auto* sc = r.raw("scheduler")) {
+    const int full = c.scheduler.max_fidelity;  // the fidelity source's full fidelity (0: none)
+    c.scheduler = SchedulerConfig::from_json(*sc, root + "scheduler");
+    if (fidelity_objective < 0)
+      throw UserError(root + "scheduler: no objective has fidelity levels; a scheduler needs a {\"train\": {...}} objective "
+                      "or a {\"table\": {..., \"fidelity\": COLUMN}} learning-curve table");
+    if (fidelity_objectives.find(',') != std::string::npos)
+      throw UserError(root + "scheduler: more than one objective has fidelity levels (" + fidelity_objectives +
+                      "); a scheduler takes one");
+    if (c.scheduler.max_fidelity == 0) c.scheduler.max_fidelity = full;
+    if (c.scheduler.max_fidelity > full)
+      throw UserError(root + "scheduler.max_fidelity: " + std::to_string(c.scheduler.max_fidelity) + " is more than objective '" +
+                      c.objectives[static_cast<std::size_t>(fidelity_objective)].name + "' runs at full fidelity (" +
+                      std::to_string(full) + ")");
+    c.scheduler.validate(root + "scheduler");
+    for (const auto& o : c.objectives)
+      if (o.kind == "external")
+        throw UserError(root + "scheduler: objective '" + o.name + "' is external; a scheduler runs with objectives hwnas computes");
+  } else {
+    c.scheduler = SchedulerConfig{};
+  }
+
   // budget
   {
     const nlohmann::json* b = r.raw("budget");
@@ -229,9 +262,17 @@ SearchConfig SearchConfig::from_json(const nlohmann::json& j, const std::string&
       if (!(*c.max_seconds > 0) || !std::isfinite(*c.max_seconds))
         throw UserError(s.child("seconds") + ": expected a positive number of seconds, got " + fmt(*c.max_seconds));
     }
+    if (s.has("steps")) {
+      c.max_steps = s.require<double>("steps");
+      if (!(*c.max_steps > 0) || !std::isfinite(*c.max_steps))
+        throw UserError(s.child("steps") + ": expected a positive number of steps, got " + fmt(*c.max_steps));
+      if (fidelity_objective < 0)
+        throw UserError(s.child("steps") + ": no objective reports steps; \"steps\" needs a {\"train\": {...}} objective "
+                        "or a learning-curve table ({\"table\": {..., \"fidelity\": COLUMN}})");
+    }
     s.finish();
-    if (!c.max_evaluations && !c.max_seconds)
-      throw UserError(root + "budget: expected at least one of \"evaluations\" and \"seconds\"");
+    if (!c.max_evaluations && !c.max_seconds && !c.max_steps)
+      throw UserError(root + "budget: expected at least one of \"evaluations\", \"seconds\" and \"steps\"");
   }
 
   c.parallelism = r.get<int>("parallelism", 1);
@@ -244,6 +285,9 @@ SearchConfig SearchConfig::from_json(const nlohmann::json& j, const std::string&
   if (c.dispatch != "synchronous" && c.dispatch != "asynchronous")
     throw UserError(r.child("dispatch") + ": expected \"synchronous\" or \"asynchronous\", got \"" + c.dispatch + "\"" +
                     did_you_mean(c.dispatch, {"synchronous", "asynchronous"}));
+  if (c.scheduler.enabled() && c.dispatch == "asynchronous")
+    throw UserError(root + "scheduler: runs with \"dispatch\": \"synchronous\" (rounds of batch_size; asha promotes at every "
+                    "round without waiting for a rung to fill); asynchronous dispatch with a scheduler is not supported yet");
 
   // output
   c.output_name = fs::path(file).stem().string();
@@ -266,6 +310,7 @@ nlohmann::json SearchConfig::to_json() const {
   nlohmann::json budget = nlohmann::json::object();
   if (max_evaluations) budget["evaluations"] = *max_evaluations;
   if (max_seconds) budget["seconds"] = *max_seconds;
+  if (max_steps) budget["steps"] = *max_steps;
   j["budget"] = budget;
   j["parallelism"] = parallelism;
   j["output"] = {{"dir", output_dir}, {"name", output_name}};
@@ -290,6 +335,7 @@ nlohmann::json SearchConfig::identity_json() const {
                       {"batch_size", effective_batch_size()},
                       {"seed", seed}};
   if (dispatch != "synchronous") j["dispatch"] = dispatch;  // runs from before the field keep their identity
+  if (scheduler.enabled()) j["scheduler"] = scheduler.to_json();
   return j;
 }
 

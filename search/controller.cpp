@@ -31,6 +31,7 @@ std::string to_string(StopReason r) {
     case StopReason::SpaceExhausted: return "search space exhausted";
     case StopReason::StrategyStalled: return "the strategy kept proposing evaluated architectures";
     case StopReason::Interrupted: return "interrupted";
+    case StopReason::StepBudget: return "step budget reached";
   }
   return "?";
 }
@@ -85,6 +86,8 @@ class Run {
     summary_.rejected = c.rejected;
     summary_.duplicates = c.duplicates;
     summary_.replayed = c.replayed;
+    summary_.steps = c.steps;
+    summary_.rungs = study.rungs();
     summary_.front = study.front();
     summary_.hypervolume = study.hypervolume();
     summary_.seconds = session_seconds();
@@ -103,6 +106,10 @@ class Run {
       }
       if (cfg_.max_seconds && study.elapsed_seconds() >= *cfg_.max_seconds) {
         summary_.stop_reason = StopReason::TimeBudget;
+        return;
+      }
+      if (study.steps_spent()) {
+        summary_.stop_reason = StopReason::StepBudget;
         return;
       }
       const Study::Asked asked = study.ask(batch);
@@ -153,9 +160,10 @@ class Run {
         }
         const Study::Asked asked = study.ask(1);
         if (asked.trials.empty()) {
-          no_more = asked.exhausted ? StopReason::SpaceExhausted
-                    : asked.stalled ? StopReason::StrategyStalled
-                                    : StopReason::EvaluationBudget;
+          no_more = asked.exhausted      ? StopReason::SpaceExhausted
+                    : asked.stalled      ? StopReason::StrategyStalled
+                    : study.steps_spent() ? StopReason::StepBudget
+                                         : StopReason::EvaluationBudget;
           break;
         }
         backend.submit(asked.trials[0]);
@@ -252,7 +260,13 @@ std::string SearchSummary::full() const {
     << rejected
     << ", duplicates skipped " << duplicates;
   if (replayed > 0) s << ", replayed from the log " << replayed;
+  if (steps > 0) s << ", steps " << num(steps, 10);
   s << ", " << num(seconds, 4) << " s\n";
+  if (!rungs.empty()) {
+    s << "rungs (fidelity: evaluations):";
+    for (const auto& [f, n] : rungs) s << " " << f << ": " << n;
+    s << "; the front is taken at fidelity " << rungs.back().first << "\n";
+  }
   if (!front.empty()) {
     s << "\nPareto front (" << front.size() << "):\n";
     s << std::left << std::setw(6) << "id";

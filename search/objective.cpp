@@ -77,6 +77,7 @@ class TableSource : public ObjectiveSource {
     file_ = r.require<std::string>("file");
     key_ = r.get<std::string>("key", "arch_str");
     value_ = r.require<std::string>("value");
+    fidelity_ = r.get<std::string>("fidelity", "");
     r.finish();
     fs::path p(file_);
     if (p.is_relative() && !ctx.base_dir.empty()) p = fs::path(ctx.base_dir) / p;
@@ -85,6 +86,11 @@ class TableSource : public ObjectiveSource {
     const CsvTable t = read_csv_file(file_);
     const std::size_t kc = t.column(key_) ? *t.column(key_) : throw UserError(r.child("key") + ": " + file_ + " has no column '" + key_ + "'");
     const std::size_t vc = t.column(value_) ? *t.column(value_) : throw UserError(r.child("value") + ": " + file_ + " has no column '" + value_ + "'");
+    std::optional<std::size_t> fc;
+    if (!fidelity_.empty()) {
+      fc = t.column(fidelity_);
+      if (!fc) throw UserError(r.child("fidelity") + ": " + file_ + " has no column '" + fidelity_ + "'");
+    }
     for (std::size_t row = 0; row < t.rows.size(); ++row) {
       Architecture a;
       try {
@@ -92,38 +98,64 @@ class TableSource : public ObjectiveSource {
       } catch (const UserError& e) {
         throw UserError(t.where(row) + ": column '" + key_ + "': " + e.what());
       }
+      int level = 0;
+      if (fc) {
+        const double f = t.number(row, *fc);
+        if (!(f >= 1 && f <= 1e9) || f != std::floor(f))
+          throw UserError(t.where(row) + ": column '" + fidelity_ + "': expected a positive integer fidelity, got " + t.rows[row][*fc]);
+        level = static_cast<int>(f);
+        full_ = std::max(full_, level);
+      }
       const std::string& field = t.rows[row][vc];
       double v = NAN;  // an empty or NaN cell: that architecture's evaluation fails
       if (!field.empty() && field != "nan" && field != "NaN" && field != "NAN") v = t.number(row, vc);
-      auto [it, fresh] = by_arch_.emplace(a, v);
+      auto [it, fresh] = by_arch_.emplace(std::make_pair(a, level), v);
       if (!fresh && !(it->second == v || (std::isnan(v) && std::isnan(it->second))))
-        throw UserError(t.where(row) + ": architecture '" + t.rows[row][kc] + "' appears twice with different values");
-      by_canonical_.emplace(ctx.space->canonical_hash(a), v);
+        throw UserError(t.where(row) + ": architecture '" + t.rows[row][kc] + "' appears twice with different values" +
+                        (fc ? " at " + fidelity_ + " " + std::to_string(level) : std::string()));
+      by_canonical_.emplace(std::make_pair(ctx.space->canonical_hash(a), level), v);
     }
     if (by_arch_.empty()) throw UserError(r.child("file") + ": " + file_ + " has no rows");
   }
 
   std::string kind() const override { return "table"; }
   bool cheap() const override { return false; }
-  nlohmann::json resolved_spec() const override { return {{"file", file_}, {"key", key_}, {"value", value_}}; }
+  nlohmann::json resolved_spec() const override {
+    nlohmann::json j = {{"file", file_}, {"key", key_}, {"value", value_}};
+    if (!fidelity_.empty()) j["fidelity"] = fidelity_;
+    return j;
+  }
+  int full_fidelity() const override { return full_; }
 
-  ObjectiveValue evaluate(const Candidate& c) const override {
-    double v;
-    if (auto it = by_arch_.find(c.arch()); it != by_arch_.end()) {
-      v = it->second;
-    } else if (auto jt = by_canonical_.find(c.space().canonical_hash(c.arch())); jt != by_canonical_.end()) {
-      v = jt->second;  // an equivalent architecture is in the table
-    } else {
-      return ObjectiveValue::failure("table " + file_ + " has no row for " + c.text());
-    }
-    if (std::isnan(v)) return ObjectiveValue::failure("table " + file_ + ": no value for " + c.text() + " in column '" + value_ + "'");
-    return ObjectiveValue::success(v);
+  // Without a fidelity column: the row. With one: the row at the highest fidelity in the table.
+  ObjectiveValue evaluate(const Candidate& c) const override { return lookup(c, full_, full_); }
+  // A learning-curve table stands for training that continues from its checkpoint: a candidate
+  // that finished `from` spends fidelity - from.
+  ObjectiveValue evaluate_at(const Candidate& c, int fidelity, int from) const override {
+    if (fidelity_.empty()) return evaluate(c);
+    return lookup(c, fidelity, fidelity - std::max(0, std::min(from, fidelity)));
   }
 
  private:
-  std::string file_, key_, value_;
-  std::map<Architecture, double> by_arch_;
-  std::unordered_map<std::uint64_t, double> by_canonical_;
+  ObjectiveValue lookup(const Candidate& c, int level, double cost) const {
+    double v;
+    const std::string at = fidelity_.empty() ? std::string() : " at " + fidelity_ + " " + std::to_string(level);
+    if (auto it = by_arch_.find({c.arch(), level}); it != by_arch_.end()) {
+      v = it->second;
+    } else if (auto jt = by_canonical_.find({c.space().canonical_hash(c.arch()), level}); jt != by_canonical_.end()) {
+      v = jt->second;  // an equivalent architecture is in the table
+    } else {
+      return ObjectiveValue::failure("table " + file_ + " has no row for " + c.text() + at, cost);
+    }
+    if (std::isnan(v))
+      return ObjectiveValue::failure("table " + file_ + ": no value for " + c.text() + at + " in column '" + value_ + "'", cost);
+    return ObjectiveValue::success(v, cost);
+  }
+
+  std::string file_, key_, value_, fidelity_;
+  int full_ = 0;  // the highest fidelity in the table (0: no fidelity column)
+  std::map<std::pair<Architecture, int>, double> by_arch_;
+  std::map<std::pair<std::uint64_t, int>, double> by_canonical_;
 };
 
 // ---- external: values told from outside (hwnas tell, the Python module) ---------------------
@@ -281,10 +313,12 @@ void accept_into(ObjectiveValue v, const ObjectiveConfig& o, double& out, std::s
   }
 }
 
-void evaluate_into(const ObjectiveSource& s, const ObjectiveConfig& o, const Candidate& c, double& out, std::string& failure) {
+// `fidelity` > 0: the source runs at that level (evaluate_at). Returns what the source spent.
+double evaluate_into(const ObjectiveSource& s, const ObjectiveConfig& o, const Candidate& c, double& out, std::string& failure,
+                     int fidelity = 0, int from = 0) {
   ObjectiveValue v;
   try {
-    v = s.evaluate(c);
+    v = fidelity > 0 ? s.evaluate_at(c, fidelity, from) : s.evaluate(c);
   } catch (const UserError& e) {
     // Bad input that no candidate can get past (a missing dataset file): one clear error and
     // exit 2, not one failed record per candidate. What is logged so far stays.
@@ -293,6 +327,7 @@ void evaluate_into(const ObjectiveSource& s, const ObjectiveConfig& o, const Can
     v = ObjectiveValue::failure(e.what());
   }
   accept_into(v, o, out, failure);
+  return v.cost;
 }
 }  // namespace
 
@@ -321,11 +356,21 @@ std::string ObjectiveSet::cheap_rejection(const Result& r) const {
   return cheap_violation(r.raw);
 }
 
-ObjectiveSet::Result ObjectiveSet::evaluate_expensive(const Candidate& c, const Result& cheap) const {
+ObjectiveSet::Result ObjectiveSet::evaluate_expensive(const Candidate& c, const Result& cheap, int fidelity, int from) const {
   Result r = cheap;
+  r.fidelity = fidelity;
   for (std::size_t i = 0; i < sources_.size(); ++i)
-    if (!sources_[i]->cheap() && !sources_[i]->external()) evaluate_into(*sources_[i], cfg_->objectives[i], c, r.raw[i], r.failure);
+    if (!sources_[i]->cheap() && !sources_[i]->external()) {
+      const bool leveled = fidelity > 0 && sources_[i]->full_fidelity() > 0;
+      r.cost += evaluate_into(*sources_[i], cfg_->objectives[i], c, r.raw[i], r.failure, leveled ? fidelity : 0, leveled ? from : 0);
+    }
   return r;
+}
+
+int ObjectiveSet::fidelity_objective() const {
+  for (std::size_t i = 0; i < sources_.size(); ++i)
+    if (sources_[i]->full_fidelity() > 0) return static_cast<int>(i);
+  return -1;
 }
 
 std::string ObjectiveSet::cheap_violation(const std::vector<double>& raw) const {

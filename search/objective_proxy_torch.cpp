@@ -1,5 +1,8 @@
 // Proxy and short-training objective sources (see include/hwnas/search/objective_proxy.h). In
 // hwnas_torch because they call the LibTorch proxies; this file itself includes no LibTorch header.
+#include <deque>
+#include <map>
+#include <memory>
 #include <mutex>
 
 #include "hwnas/core/error.h"
@@ -65,15 +68,54 @@ class TrainSource : public ObjectiveSource {
   std::string kind() const override { return "train"; }
   bool cheap() const override { return false; }
   nlohmann::json resolved_spec() const override { return spec_; }
+  int full_fidelity() const override { return opts_.steps; }
   ObjectiveValue evaluate(const Candidate& c) const override {
     const TrainResult r = train_proxy(c.space(), c.arch(), data_.get(), opts_);
-    return r.ok ? ObjectiveValue::success(r.val_accuracy) : ObjectiveValue::failure("train: " + r.message);
+    return r.ok ? ObjectiveValue::success(r.val_accuracy, opts_.steps) : ObjectiveValue::failure("train: " + r.message, opts_.steps);
+  }
+  // The first `fidelity` steps of the full schedule. A session stopped at `from` (kept from an
+  // earlier rung of this process) goes on from there; without one, training starts over (a resumed
+  // run, or a session evicted by the cap) and gives the same value at a higher cost.
+  ObjectiveValue evaluate_at(const Candidate& c, int fidelity, int from) const override {
+    if (fidelity >= opts_.steps && from == 0) return evaluate(c);
+    std::unique_ptr<TrainSession> s;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (auto it = sessions_.find(c.text()); it != sessions_.end()) {
+        if (from > 0 && it->second->step() == from) s = std::move(it->second);
+        sessions_.erase(it);
+      }
+    }
+    const int start = s ? s->step() : 0;
+    if (!s) s = std::make_unique<TrainSession>(c.space(), c.arch(), data_.get(), opts_);
+    const TrainResult r = s->run_to(std::min(fidelity, opts_.steps));
+    const double cost = std::min(fidelity, opts_.steps) - start;
+    if (!r.ok) return ObjectiveValue::failure("train: " + r.message, cost);
+    if (fidelity < opts_.steps) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (sessions_.size() >= kMaxSessions) {  // the oldest goes
+        while (!order_.empty() && !sessions_.count(order_.front())) order_.pop_front();
+        if (!order_.empty()) {
+          sessions_.erase(order_.front());
+          order_.pop_front();
+        }
+      }
+      sessions_[c.text()] = std::move(s);
+      order_.push_back(c.text());
+    }
+    return ObjectiveValue::success(r.val_accuracy, cost);
   }
 
  private:
+  // Stopped sessions kept for promotions: a reduced nb201 copy is a few thousand weights, and
+  // the cap bounds a large space's memory (an evicted one retrains from the start).
+  static constexpr std::size_t kMaxSessions = 256;
   TrainOptions opts_;
   LazyData data_;
   nlohmann::json spec_;
+  mutable std::mutex mutex_;
+  mutable std::map<std::string, std::unique_ptr<TrainSession>> sessions_;
+  mutable std::deque<std::string> order_;
 };
 
 // `defaults` with the keys the config gives.

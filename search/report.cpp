@@ -13,6 +13,7 @@
 #include "hwnas/nas/search_space.h"
 #include "hwnas/nas/spaces/nb201.h"
 #include "hwnas/search/pareto.h"
+#include "hwnas/search/scheduler.h"
 #include "report_svg.h"
 
 namespace hwnas {
@@ -98,12 +99,64 @@ const char* kDegenerateNote =
 
 }  // namespace
 
+namespace {
+
+int fidelity_of(const RunEntry& e) {
+  if (!e.record.is_object() || !e.record.contains("fidelity") || !e.record["fidelity"].is_number_integer()) return 0;
+  return e.record["fidelity"].get<int>();
+}
+
+// A multi-fidelity run's rungs, from config.json's scheduler and the log: per fidelity, the
+// evaluations, the successful ones and the best value of the objective that has fidelity levels.
+struct RungRow {
+  int fidelity = 0;
+  long long evaluations = 0, ok = 0;
+  double best = NAN;
+};
+std::vector<RungRow> rung_rows(const RunData& run) {
+  std::vector<RungRow> rows;
+  if (!run.has_log || !run.config.is_object() || !run.config.contains("scheduler")) return rows;
+  try {
+    for (int f : SchedulerConfig::from_json(run.config["scheduler"], run.dir + "/config.json: scheduler").rungs())
+      rows.push_back({f});
+  } catch (const UserError&) {
+    return {};  // a scheduler this version cannot read: no rung table
+  }
+  // The objective with fidelity levels (a config has one): a train or learning-curve table source.
+  const RunObjective* leveled = nullptr;
+  for (const auto& o : run.objectives)
+    if (o.source == "train" || o.source == "table") leveled = leveled ? leveled : &o;
+  for (const auto& e : run.evaluations) {
+    const int f = fidelity_of(e);
+    for (auto& r : rows)
+      if (r.fidelity == f && e.status != "rejected") {
+        ++r.evaluations;
+        if (e.status != "ok") continue;
+        ++r.ok;
+        if (leveled && e.objectives.contains(leveled->name) && e.objectives[leveled->name].is_number()) {
+          const double v = e.objectives[leveled->name].get<double>();
+          if (std::isnan(r.best) || (leveled->maximize ? v > r.best : v < r.best)) r.best = v;
+        }
+      }
+  }
+  return rows;
+}
+
+}  // namespace
+
 std::string render_report(const RunData& run, const SearchSpace* space) {
   using report_svg::Column;
   using report_svg::PointKind;
   // Points: every successful evaluation of the log; without a log, the front itself. Evaluations
-  // rejected for breaking a constraint are drawn too (as crosses) where their values exist.
-  const std::vector<RunEntry>& pts = run.has_log ? run.evaluations : run.front;
+  // rejected for breaking a constraint are drawn too (as crosses) where their values exist. A
+  // multi-fidelity run (config.json's "scheduler") plots its evaluations at the highest fidelity,
+  // the ones its front is made of; the rungs get a table of their own.
+  const std::vector<RungRow> rungs = rung_rows(run);
+  std::vector<RunEntry> at_top;
+  if (!rungs.empty())
+    for (const auto& e : run.evaluations)
+      if (fidelity_of(e) == rungs.back().fidelity) at_top.push_back(e);
+  const std::vector<RunEntry>& pts = !rungs.empty() ? at_top : run.has_log ? run.evaluations : run.front;
   std::vector<const RunEntry*> ok, rejected;
   for (const auto& e : pts) {
     if (e.status == "ok") ok.push_back(&e);
@@ -279,6 +332,21 @@ std::string render_report(const RunData& run, const SearchSpace* space) {
   if (run.pareto.is_object() && run.pareto.contains("hypervolume") && run.pareto["hypervolume"].is_number())
     h << "<tr><td>hypervolume (search)</td><td>" << num(run.pareto["hypervolume"].get<double>()) << "</td></tr>\n";
   h << "</table>\n";
+
+  if (!rungs.empty()) {
+    std::string leveled;
+    for (const auto& o : run.objectives)
+      if (leveled.empty() && (o.source == "train" || o.source == "table")) leveled = o.name;
+    h << "<h2>Rungs</h2>\n<p>Multi-fidelity search (" << esc(run.config["scheduler"].value("name", std::string()))
+      << "): how many architectures were evaluated at each fidelity. The plots, the front and the hypervolume are those "
+         "of the evaluations at the highest fidelity, "
+      << rungs.back().fidelity << ".</p>\n<table id=\"rungs\"><tr><th>fidelity</th><th>evaluations</th><th>ok</th><th>best "
+      << esc(leveled) << "</th></tr>\n";
+    for (const auto& r : rungs)
+      h << "<tr><td>" << r.fidelity << "</td><td>" << r.evaluations << "</td><td>" << r.ok << "</td><td>"
+        << (std::isnan(r.best) ? std::string("-") : num(r.best)) << "</td></tr>\n";
+    h << "</table>\n";
+  }
 
   h << "<h2>Suggestions</h2>\n";
   if (suggestions.empty()) {

@@ -41,6 +41,8 @@ nlohmann::json EvaluationRecord::to_json(const std::vector<std::string>& names) 
   nlohmann::json j = {{"id", id},           {"arch", arch},         {"decisions", decisions},  {"hash", hash_hex(hash)},
                       {"status", hwnas::to_string(status)}, {"message", message}, {"objectives", objs}, {"elapsed_s", elapsed_s}};
   if (degenerate) j["degenerate"] = true;
+  if (fidelity > 0) j["fidelity"] = fidelity;
+  if (cost > 0) j["cost"] = cost;
   return j;
 }
 
@@ -74,6 +76,10 @@ EvaluationRecord EvaluationRecord::from_json(const nlohmann::json& j, const std:
   }
   r.elapsed_s = x.get<double>("elapsed_s", 0.0);
   r.degenerate = x.get<bool>("degenerate", false);
+  r.fidelity = x.get<int>("fidelity", 0);
+  if (r.fidelity < 0) throw UserError(x.child("fidelity") + ": expected a positive integer, got " + std::to_string(r.fidelity));
+  r.cost = x.get<double>("cost", 0.0);
+  if (!(r.cost >= 0) || !std::isfinite(r.cost)) throw UserError(x.child("cost") + ": expected a non-negative number");
   x.finish();
   if (r.status == EvalStatus::Ok)
     for (std::size_t i = 0; i < names.size(); ++i)

@@ -7,6 +7,7 @@
 #include <limits>
 #include <sstream>
 #include <unordered_map>
+#include <set>
 #include <unordered_set>
 
 #include <tbb/blocked_range.h>
@@ -19,6 +20,7 @@
 #include "hwnas/core/suggest.h"
 #include "hwnas/nas/search_space.h"
 #include "hwnas/search/pareto.h"
+#include "hwnas/search/scheduler.h"
 
 namespace hwnas {
 
@@ -56,13 +58,28 @@ struct Study::Impl {
     bool logged = false;      // its record is in evaluations.jsonl
     EvaluationRecord rec;     // when finished
     ObjectiveSet::Result cheap;
+    int fidelity = 0;         // with a scheduler: the level it is evaluated at
+    int from = 0;             // a promotion: the level it finished before
+    int rung = -1;            // with a scheduler: index of `fidelity` in its rungs
+    std::size_t entry = kNoEntry;  // its scheduler entry (trials and replayed evaluations)
+    double expected_cost = 0; // what a pending trial is expected to spend (budget.steps)
   };
+  static constexpr std::size_t kNoEntry = static_cast<std::size_t>(-1);
   struct OpenBatch {
     std::vector<Item> items;
     std::size_t unfinished = 0;
     bool has_trials = false;
+    bool promotion = false;      // one promoted architecture: not a strategy ask, not told to it
     std::size_t log_cursor = 0;  // items before it are logged
   };
+  // What the scheduler knows of an architecture it tracks.
+  struct Entry {
+    Architecture arch;
+    std::uint64_t hash = 0;
+    ObjectiveSet::Result cheap;
+    int fidelity = 0;  // the highest level it finished
+  };
+  using LogKey = std::pair<std::uint64_t, int>;  // (canonical hash, fidelity)
 
   // Logs the finished records of a batch in proposal order, up to its first unfinished trial: a
   // rejected candidate waits for the trials proposed before it, so a search's log is in id order.
@@ -92,8 +109,19 @@ struct Study::Impl {
   bool replaying = false;    // re-running the journal: commits come from it
 
   std::vector<EvaluationRecord> log_records;              // a resumed run's log
-  std::unordered_map<std::uint64_t, std::size_t> logged;  // canonical hash -> log_records index
-  std::unordered_set<std::uint64_t> replayed_hashes;
+  std::map<LogKey, std::size_t> logged;                   // (hash, fidelity) -> log_records index
+  std::set<LogKey> replayed_keys;
+  std::unique_ptr<Scheduler> scheduler;                   // multi-fidelity (cfg.scheduler)
+  std::vector<Entry> entries;                             // by scheduler entry number
+  double open_steps = 0;                                  // expected cost of pending trials
+  bool strategy_exhausted = false;
+  struct Finished {
+    std::size_t entry;
+    int rung;
+    bool ok;
+    std::vector<double> objectives;
+  };
+  std::vector<Finished> deferred;                         // replayed results for the next ask
   std::unordered_set<std::uint64_t> seen;                 // committed, finished or pending
   std::vector<EvaluationRecord> records;                  // committed, in commit order
   std::map<std::int64_t, OpenBatch> open;                 // by batch number
@@ -117,6 +145,11 @@ struct Study::Impl {
     objectives = std::make_unique<ObjectiveSet>(cfg, *space);
     for (const auto& ob : cfg.objectives) names.push_back(ob.name);
     journaling = objectives->has_external() || cfg.dispatch == "asynchronous";
+    if (cfg.scheduler.enabled()) {
+      // SearchConfig refuses these; a config built in code is checked here.
+      if (journaling) throw UserError("a scheduler runs with synchronous dispatch and objectives hwnas computes");
+      scheduler = std::make_unique<Scheduler>(cfg.scheduler);
+    }
     lower.assign(names.size(), std::numeric_limits<double>::infinity());
     upper.assign(names.size(), -std::numeric_limits<double>::infinity());
   }
@@ -159,7 +192,7 @@ struct Study::Impl {
       for (const auto& w : log.warnings) warnings.push_back("warning: " + w);
       check_log_belongs(log);
       for (std::size_t i = 0; i < log.records.size(); ++i) {
-        logged.emplace(log.records[i].hash, i);
+        logged.emplace(LogKey{log.records[i].hash, log.records[i].fidelity}, i);
         next_id = std::max(next_id, log.records[i].id + 1);
         elapsed_offset = std::max(elapsed_offset, log.records[i].elapsed_s);
       }
@@ -188,6 +221,8 @@ struct Study::Impl {
     rec.hash = it.hash;
     rec.raw = r.raw;
     rec.degenerate = r.degenerate;
+    rec.fidelity = it.fidelity;
+    rec.cost = r.cost;
     if (std::string why = objectives->cheap_rejection(r); r.failure.empty() && !why.empty()) {
       rec.status = EvalStatus::Rejected;
       rec.message = why;
@@ -211,12 +246,55 @@ struct Study::Impl {
     t.hash = it.hash;
     t.cheap = it.cheap;
     t.batch = batch_no;
+    t.fidelity = it.fidelity;
+    t.from_fidelity = it.from;
     return t;
   }
 
+  // What evaluating at `fidelity` from `from` is expected to spend: the difference with a
+  // scheduler, else the fidelity source's full level (0 without one).
+  double expected_cost(int fidelity, int from) const {
+    if (fidelity > 0) return fidelity - from;
+    const int i = objectives->fidelity_objective();
+    return i < 0 ? 0.0 : cfg.objectives[static_cast<std::size_t>(i)].full_fidelity;
+  }
+
+  // budget.steps left, counting pending trials' expected cost (infinity without one).
+  double steps_left() const {
+    if (!cfg.max_steps) return std::numeric_limits<double>::infinity();
+    return *cfg.max_steps - counts.steps - open_steps;
+  }
+
+  // A tracked architecture finished a rung: the scheduler ranks it (minimized objectives). A told
+  // result reaches it at once; a result replayed from a resumed run's log waits for the next ask,
+  // as it reached the scheduler of the run that logged it (told after the ask that handed it out),
+  // so a resumed run makes the same promotions.
+  void scheduler_finished(const Item& it, bool replayed = false) {
+    if (!scheduler || it.entry == kNoEntry) return;
+    const bool ok = it.rec.status == EvalStatus::Ok;
+    entries[it.entry].fidelity = it.fidelity;
+    Finished f{it.entry, it.rung, ok, ok ? objectives->transform(it.rec.raw) : std::vector<double>{}};
+    if (replayed) deferred.push_back(std::move(f));
+    else scheduler->finished(f.entry, f.rung, f.ok, std::move(f.objectives));
+  }
+  void flush_deferred() {
+    for (auto& f : deferred) scheduler->finished(f.entry, f.rung, f.ok, std::move(f.objectives));
+    deferred.clear();
+  }
+
+  // A new architecture the scheduler tracks, from a strategy proposal at `rung`.
+  void track(Item& it, int rung) {
+    // A replayed record's cheap objectives were not computed at ask: its promotions need them.
+    if (it.cheap.raw.empty()) it.cheap = objectives->evaluate_cheap(Candidate(*space, it.arch));
+    it.entry = scheduler->start_entry(rung);
+    entries.push_back({it.arch, it.hash, it.cheap, 0});
+    HWNAS_CHECK(entries.size() == it.entry + 1, "scheduler entries out of step");
+  }
+
   // One strategy ask. `journal` is the journal line being replayed (null when asking anew).
-  Batch ask_batch(std::size_t n, const JournalEntry* journal) {
+  Batch ask_batch(std::size_t n, const JournalEntry* journal, int rung = -1) {
     Batch out;
+    const int fidelity = rung >= 0 ? scheduler->rungs()[static_cast<std::size_t>(rung)] : 0;
     const std::vector<Architecture> proposed = strategy->ask(n);
     const std::int64_t batch_no = next_batch++;
     if (proposed.empty()) {
@@ -237,9 +315,11 @@ struct Study::Impl {
     for (std::size_t i = 0; i < proposed.size(); ++i) {
       items[i].arch = proposed[i];
       items[i].hash = space->canonical_hash(proposed[i]);
+      items[i].fidelity = fidelity;
+      items[i].rung = rung;
       if (seen.count(items[i].hash) || !in_round.insert(items[i].hash).second) {
         kind[i] = Kind::Duplicate;
-      } else if (auto l = logged.find(items[i].hash); l != logged.end()) {
+      } else if (auto l = logged.find(LogKey{items[i].hash, fidelity}); l != logged.end()) {
         kind[i] = Kind::Replay;
         log_index[i] = l->second;
       } else {
@@ -254,16 +334,23 @@ struct Study::Impl {
     });
 
     // Keep the prefix of the batch that fits the evaluation budget.
+    // and budget.steps (a trial is handed out while some is left: the last may overshoot).
     long long left = std::numeric_limits<long long>::max();
     if (auto r = remaining()) left = *r;
+    double steps = steps_left();
     long long counted = 0;
     std::size_t keep = 0;
     for (; keep < items.size(); ++keep) {
       bool c = false;
       if (kind[keep] == Kind::Replay) c = counts_as_evaluation(log_records[log_index[keep]]);
       else if (kind[keep] == Kind::Fresh) c = items[keep].trial || !items[keep].cheap.failure.empty();
-      if (c && counted == left) break;
-      if (c) ++counted;
+      if (c && (counted == left || steps <= 0)) break;
+      if (c) {
+        ++counted;
+        steps -= kind[keep] == Kind::Replay ? log_records[log_index[keep]].cost
+                 : items[keep].trial        ? expected_cost(fidelity, 0)
+                                            : 0.0;
+      }
     }
 
     // Ids: from the journal when replaying it, else new ones (a logged record keeps its own).
@@ -309,15 +396,25 @@ struct Study::Impl {
                           ", logged with id " + std::to_string(it.rec.id) + " (the run's files do not belong together)");
         it.finished = true;
         it.logged = true;
-        replayed_hashes.insert(it.hash);
+        replayed_keys.insert(LogKey{it.hash, it.fidelity});
         ++counts.replayed;
-        if (counts_as_evaluation(it.rec)) ++open_counted;
+        if (counts_as_evaluation(it.rec)) {
+          ++open_counted;
+          open_steps += it.rec.cost;
+          if (scheduler) {
+            track(it, rung);
+            scheduler_finished(it, true);
+          }
+        }
       } else if (!it.trial) {
         it.rec = new_record(it, id, it.cheap);  // logged in proposal order (log_in_order)
         it.finished = true;
         if (counts_as_evaluation(it.rec)) ++open_counted;
       } else {
         ++open_counted;
+        it.expected_cost = expected_cost(fidelity, 0);
+        open_steps += it.expected_cost;
+        if (scheduler) track(it, rung);
       }
       // A journaled trial that is logged now was told after this ask: it still belongs to the
       // batch's trials, so the batch commits when the journal says, not here.
@@ -351,11 +448,103 @@ struct Study::Impl {
     return out;
   }
 
+  // Up to n of the scheduler's promotions, each its own batch (not a strategy ask): a trial at the
+  // next rung, or its logged result when a resumed run has it.
+  Batch ask_promotions(std::size_t n) {
+    Batch out;
+    if (auto r = remaining()) n = std::min<std::size_t>(n, static_cast<std::size_t>(*r));
+    double steps = steps_left();
+    while (out.counted < static_cast<long long>(n) && steps > 0) {
+      const std::vector<Scheduler::Job> jobs = scheduler->next_promotions(1);
+      if (jobs.empty()) break;
+      const Entry& e = entries[jobs[0].entry];
+      Item it;
+      it.arch = e.arch;
+      it.hash = e.hash;
+      it.cheap = e.cheap;
+      it.rung = jobs[0].rung;
+      it.fidelity = scheduler->rungs()[static_cast<std::size_t>(it.rung)];
+      it.from = e.fidelity;
+      it.entry = jobs[0].entry;
+      it.trial = true;
+      const std::int64_t batch_no = next_batch++;
+      OpenBatch batch;
+      batch.promotion = true;
+      if (auto l = logged.find(LogKey{it.hash, it.fidelity}); l != logged.end()) {
+        it.rec = log_records[l->second];
+        next_id = std::max(next_id, it.rec.id + 1);
+        it.finished = it.logged = true;
+        replayed_keys.insert(l->first);
+        ++counts.replayed;
+        ++open_counted;
+        open_steps += it.rec.cost;
+        steps -= it.rec.cost;
+        scheduler_finished(it, true);
+      } else {
+        const std::int64_t id = next_id++;
+        it.expected_cost = expected_cost(it.fidelity, it.from);
+        open_steps += it.expected_cost;
+        steps -= it.expected_cost;
+        ++open_counted;
+        batch.has_trials = true;
+        batch.unfinished = 1;
+        pending[id] = {batch_no, 0};
+        ++counts.pending;
+        out.trials.push_back(trial_of(it, id, batch_no));
+      }
+      ++out.counted;
+      ++out.new_items;
+      batch.items.push_back(std::move(it));
+      open.emplace(batch_no, std::move(batch));
+      if (!open.at(batch_no).has_trials) commit(batch_no);
+    }
+    return out;
+  }
+
+  // ask(n) with a scheduler: its promotions first, then strategy proposals at the rung it admits.
+  Asked ask_scheduled(std::size_t n) {
+    Asked out;
+    int stalls = 0;
+    std::size_t asked = 0;
+    flush_deferred();
+    while (asked < n) {
+      if (auto r = remaining(); r && *r == 0) break;
+      if (steps_left() <= 0) break;
+      Batch p = ask_promotions(n - asked);
+      asked += static_cast<std::size_t>(p.counted);
+      for (auto& t : p.trials) out.trials.push_back(std::move(t));
+      if (asked >= n) break;
+      int rung = 0;
+      const std::size_t admit = scheduler->admit(n - asked, &rung);
+      if (admit == 0) {
+        if (p.counted > 0) continue;  // replayed promotions may have opened more
+        break;                        // wait for pending trials (a synchronous rung)
+      }
+      Batch b = ask_batch(admit, nullptr, rung);
+      asked += static_cast<std::size_t>(b.counted);
+      for (auto& t : b.trials) out.trials.push_back(std::move(t));
+      if (b.exhausted) {
+        strategy_exhausted = true;
+        scheduler->proposals_exhausted();  // a bracket stops waiting to fill its base rung
+        continue;
+      }
+      if (b.new_items > 0) {
+        stalls = 0;
+      } else if (++stalls >= 100) {
+        out.stalled = true;
+        break;
+      }
+    }
+    out.exhausted = strategy_exhausted && out.trials.empty() && pending.empty();
+    return out;
+  }
+
   // Tells the strategy a complete batch in proposal order and adds it to the front.
   void commit(std::int64_t batch_no) {
     auto b = open.find(batch_no);
     HWNAS_CHECK(b != open.end() && b->second.unfinished == 0, "commit of a batch that is not complete");
     std::vector<Observation> told;
+    const bool promotion = b->second.promotion;
     for (Item& it : b->second.items) {
       Observation obs;
       obs.arch = it.arch;
@@ -365,7 +554,7 @@ struct Study::Impl {
       records.push_back(std::move(it.rec));
       told.push_back(std::move(obs));
     }
-    if (!told.empty()) strategy->tell(told);
+    if (!told.empty() && !promotion) strategy->tell(told);
     if (journaling && !replaying && b->second.has_trials) store->append_journal({{"commit", batch_no}});
     open.erase(b);
   }
@@ -374,12 +563,16 @@ struct Study::Impl {
     if (counts_as_evaluation(rec)) {
       --open_counted;
       ++counts.evaluations;
+      counts.steps += rec.cost;
+      open_steps -= rec.cost;
       if (rec.status == EvalStatus::Failed) ++counts.failed;
       if (rec.status == EvalStatus::Rejected) ++counts.infeasible;
     } else {
       ++counts.rejected;
     }
     if (!obs.ok) return;
+    // With a scheduler, only evaluations at the highest fidelity make the front (and its bounds).
+    if (scheduler && rec.fidelity != scheduler->rungs().back()) return;
     for (std::size_t i = 0; i < names.size(); ++i) {
       lower[i] = std::min(lower[i], obs.objectives[i]);
       upper[i] = std::max(upper[i], obs.objectives[i]);
@@ -417,6 +610,9 @@ struct Study::Impl {
     it.logged = true;
     pending.erase(id);
     --counts.pending;
+    // The expected cost leaves the pending sum; the spent one joins counts.steps at commit.
+    open_steps += it.rec.cost - it.expected_cost;
+    scheduler_finished(it);
     log_in_order(b);
     EvaluationRecord rec = it.rec;  // commit moves it
     if (--b.unfinished == 0 && !replaying) commit(batch_no);
@@ -502,16 +698,30 @@ const std::vector<std::string>& Study::warnings() const { return impl_->warnings
 const StudyCounts& Study::counts() const { return impl_->counts; }
 const std::vector<EvaluationRecord>& Study::records() const { return impl_->records; }
 std::optional<long long> Study::remaining() const { return impl_->remaining(); }
+bool Study::steps_spent() const { return impl_->steps_left() <= 0; }
+
+std::vector<std::pair<int, long long>> Study::rungs() const {
+  std::vector<std::pair<int, long long>> out;
+  if (!impl_->scheduler) return out;
+  for (int f : impl_->scheduler->rungs()) {
+    long long n = 0;
+    for (const auto& r : impl_->records) n += r.fidelity == f && impl_->counts_as_evaluation(r);
+    out.emplace_back(f, n);
+  }
+  return out;
+}
 double Study::elapsed_seconds() const { return impl_->elapsed(); }
 
 Study::Batch Study::ask_batch(std::size_t n) { return impl_->ask_batch(n, nullptr); }
 
 Study::Asked Study::ask(std::size_t n) {
+  if (impl_->scheduler) return impl_->ask_scheduled(n);
   Asked out;
   int stalls = 0;
   std::size_t asked = 0;  // evaluations asked for so far
   while (asked < n) {
     if (auto r = remaining(); r && *r == 0) break;
+    if (steps_spent()) break;
     Batch b = ask_batch(n - asked);
     asked += static_cast<std::size_t>(b.counted);
     if (b.exhausted) {
@@ -531,7 +741,7 @@ Study::Asked Study::ask(std::size_t n) {
 
 ObjectiveSet::Result Study::evaluate(const Trial& t) const {
   if (!t.cheap.failure.empty()) return t.cheap;
-  return impl_->objectives->evaluate_expensive(Candidate(*impl_->space, t.arch), t.cheap);
+  return impl_->objectives->evaluate_expensive(Candidate(*impl_->space, t.arch), t.cheap, t.fidelity, t.from_fidelity);
 }
 
 std::vector<std::optional<ObjectiveSet::Result>> Study::evaluate_all(const std::vector<Trial>& trials,
@@ -623,7 +833,7 @@ std::string Study::best_values() const {
   return s;
 }
 
-std::size_t Study::unused_log_records() const { return impl_->log_records.size() - impl_->replayed_hashes.size(); }
+std::size_t Study::unused_log_records() const { return impl_->log_records.size() - impl_->replayed_keys.size(); }
 
 void Study::write_front(bool force) {
   Impl& m = *impl_;

@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <optional>
 
 #include "batches.h"
 #include "hwnas/core/error.h"
@@ -28,43 +29,58 @@ double evaluate(GraphNetImpl& net, const ImageSet& val, const TensorShape& in, i
 
 }  // namespace
 
-TrainResult train_proxy(const SearchSpace& space, const Architecture& arch, const DataSplit& data,
-                        const TrainOptions& opts) {
-  opts.validate();
-  const auto start = std::chrono::steady_clock::now();
-  TrainResult r;
-  try {
-    std::unique_ptr<SearchSpace> small = reduced_space(space, opts.reduce);
-    const Architecture a = small->parse(space.to_string(arch));
+struct TrainSession::Impl {
+  const SearchSpace* space;
+  Architecture arch;
+  const DataSplit* data;
+  TrainOptions opts;
+  int done = 0;
+  std::string failed;  // the message of a failure; the session stays failed
+  bool built = false;
+  std::unique_ptr<SearchSpace> small;
+  std::optional<GraphNet> net;
+  std::unique_ptr<torch::optim::Optimizer> optimizer;
+  TensorShape in;
+  int classes = 0;
+  Rng rng{0};
+  double block_loss = 0;
+  int block_n = 0;
+
+  void build() {
+    small = reduced_space(*space, opts.reduce);
+    const Architecture a = small->parse(space->to_string(arch));
     DecodeOptions dopts;
     dopts.prune_dead = opts.prune_dead;
     const ArchGraph g = small->decode(a, dopts);
-    const TensorShape in = g.node(g.input()).shape;
-    const int classes = g.node(g.output()).shape.c;
-    GraphNet net(g);
-    init_deterministic(*net, opts.seed);
-    net->train();
-    std::unique_ptr<torch::optim::Optimizer> optimizer;
+    in = g.node(g.input()).shape;
+    classes = g.node(g.output()).shape.c;
+    net.emplace(g);
+    init_deterministic(**net, opts.seed);
+    (*net)->train();
     if (opts.optimizer == "sgd")
       optimizer = std::make_unique<torch::optim::SGD>(
-          net->parameters(),
+          (*net)->parameters(),
           torch::optim::SGDOptions(opts.lr).momentum(opts.momentum).weight_decay(opts.weight_decay).nesterov(opts.momentum > 0));
     else
-      optimizer = std::make_unique<torch::optim::Adam>(net->parameters(),
+      optimizer = std::make_unique<torch::optim::Adam>((*net)->parameters(),
                                                        torch::optim::AdamOptions(opts.lr).weight_decay(opts.weight_decay));
-    Rng rng(opts.seed ^ 0x7a11);
-    double block_loss = 0;
-    int block_n = 0;
-    for (int step = 1; step <= opts.steps; ++step) {
+    rng = Rng(opts.seed ^ 0x7a11);
+    built = true;
+  }
+
+  void train_to(int target, TrainResult& r) {
+    GraphNetImpl& m = **net;
+    for (int step = done + 1; step <= target; ++step) {
       const double lr = 0.5 * opts.lr * (1.0 + std::cos(M_PI * (step - 1) / opts.steps));
       for (auto& group : optimizer->param_groups()) group.options().set_lr(lr);
-      auto [x, y] = minibatch(data.train, in, opts.batch_size, rng, classes);
+      auto [x, y] = minibatch(data->train, in, opts.batch_size, rng, classes);
       optimizer->zero_grad();
-      torch::Tensor loss = torch::nn::functional::cross_entropy(net->forward(x), y);
+      torch::Tensor loss = torch::nn::functional::cross_entropy(m.forward(x), y);
       const double l = loss.item<double>();
       if (!std::isfinite(l)) throw ProxyFailure{"training loss became " + std::to_string(l) + " at step " + std::to_string(step)};
       if (loss.requires_grad()) loss.backward();
       optimizer->step();
+      done = step;
       block_loss += l;
       if (++block_n == opts.loss_every || step == opts.steps) {
         r.loss_curve.push_back(block_loss / block_n);
@@ -72,24 +88,54 @@ TrainResult train_proxy(const SearchSpace& space, const Architecture& arch, cons
         block_n = 0;
       }
       for (int c : opts.checkpoints)
-        if (c == step && c != opts.steps) r.accuracy_at.emplace_back(step, evaluate(*net, data.validation, in, opts.validation_images, classes));
+        if (c == step && c != target) r.accuracy_at.emplace_back(step, evaluate(m, data->validation, in, opts.validation_images, classes));
     }
-    r.val_accuracy = evaluate(*net, data.validation, in, opts.validation_images, classes);
-    r.accuracy_at.emplace_back(opts.steps, r.val_accuracy);
-    r.ok = std::isfinite(r.val_accuracy);
-  } catch (const ProxyFailure& f) {
-    r.ok = false;
-    r.message = f.message;
-  } catch (const UserError& e) {
-    r.ok = false;
-    r.message = std::string("the reduced copy cannot be built: ") + e.what();
-  } catch (const c10::Error& e) {
-    r.ok = false;
-    r.message = std::string("the network failed: ") + e.what_without_backtrace();
   }
-  if (!r.ok) r.val_accuracy = 0.0;
+};
+
+TrainSession::TrainSession(const SearchSpace& space, const Architecture& arch, const DataSplit& data, TrainOptions opts)
+    : impl_(std::make_unique<Impl>(Impl{&space, arch, &data, std::move(opts)})) {
+  impl_->opts.validate();
+}
+
+TrainSession::~TrainSession() = default;
+
+int TrainSession::step() const { return impl_->done; }
+
+TrainResult TrainSession::run_to(int step) {
+  Impl& s = *impl_;
+  HWNAS_CHECK(step > s.done && step <= s.opts.steps, "TrainSession::run_to: step out of range");
+  const auto start = std::chrono::steady_clock::now();
+  TrainResult r;
+  if (s.failed.empty()) {
+    try {
+      if (!s.built) s.build();
+      s.train_to(step, r);
+      r.val_accuracy = evaluate(**s.net, s.data->validation, s.in, s.opts.validation_images, s.classes);
+      r.accuracy_at.emplace_back(step, r.val_accuracy);
+      r.ok = std::isfinite(r.val_accuracy);
+      if (!r.ok) s.failed = "validation accuracy is not finite";
+    } catch (const ProxyFailure& f) {
+      s.failed = f.message;
+    } catch (const UserError& e) {
+      s.failed = std::string("the reduced copy cannot be built: ") + e.what();
+    } catch (const c10::Error& e) {
+      s.failed = std::string("the network failed: ") + e.what_without_backtrace();
+    }
+  }
+  if (!s.failed.empty()) {
+    r.ok = false;
+    r.message = s.failed;
+    r.val_accuracy = 0.0;
+  }
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return r;
+}
+
+TrainResult train_proxy(const SearchSpace& space, const Architecture& arch, const DataSplit& data,
+                        const TrainOptions& opts) {
+  opts.validate();
+  return TrainSession(space, arch, data, opts).run_to(opts.steps);
 }
 
 }  // namespace hwnas

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <map>
 #include <sstream>
 
 #include "hwnas/nas/proxy.h"
@@ -83,6 +84,60 @@ TEST(CliSearchProxy, ZeroCostAndTrainingObjectives) {
   EXPECT_NE(hwnas::test::read_text(dir + "/run/report.html").find("<svg"), std::string::npos);
   // The resolved config records the proxies' options with their defaults filled in.
   EXPECT_NE(resolved.dump().find("\"validation_images\":50"), std::string::npos) << resolved.dump();
+}
+
+// Multi-fidelity with the real train source: a promotion continues the training session of its
+// lower rung (it costs the difference), and a resumed run, whose sessions are gone, retrains from
+// the start and logs the same accuracies (at the full cost).
+TEST(CliSearchProxy, AshaContinuesTrainingAndAResumedRunRetrainsToTheSameValues) {
+  const std::string dir = hwnas::test::scratch_dir();
+  nlohmann::json cfg = base_config(dir);
+  cfg["objectives"] = {
+      {{"name", "acc"},
+       {"source",
+        {{"train",
+          {{"steps", 27}, {"batch_size", 8}, {"reduce", nlohmann::json::object()}, {"validation_images", 50},
+           {"dataset", {{"name", "synthetic"}, {"synthetic_size", 120}, {"synthetic_resolution", 16}}}}}}},
+       {"direction", "maximize"}},
+      {{"name", "params"}, {"source", "params"}, {"log", true}}};
+  cfg["scheduler"] = {{"name", "asha"}, {"min_fidelity", 3}, {"eta", 3}};
+  cfg["batch_size"] = 4;
+  cfg["budget"] = {{"evaluations", 16}};
+  hwnas::test::write_text(dir + "/c.json", cfg.dump(2));
+  auto a = run_hwnas({"search", dir + "/c.json", "--out", dir + "/a"});
+  ASSERT_EQ(a.exit_code, 0) << a.err << a.out;
+  EXPECT_NE(a.out.find("rungs (fidelity: evaluations): 3: "), std::string::npos) << a.out;
+  auto b = run_hwnas({"search", dir + "/c.json", "--quiet", "--out", dir + "/b", "--set", "budget.evaluations=8"});
+  ASSERT_EQ(b.exit_code, 0) << b.err << b.out;
+  const std::size_t cut = log_of(dir + "/b").size();
+  b = run_hwnas({"search", dir + "/c.json", "--quiet", "--resume", dir + "/b"});
+  ASSERT_EQ(b.exit_code, 0) << b.err << b.out;
+  const auto la = log_of(dir + "/a"), lb = log_of(dir + "/b");
+  ASSERT_EQ(la.size(), lb.size());
+  std::map<std::string, int> reached;  // arch -> fidelity it reached (run a)
+  std::map<std::string, std::size_t> first_line;
+  int promotions = 0, retrained = 0;
+  for (std::size_t i = 0; i < la.size(); ++i) {
+    for (const char* k : {"arch", "fidelity", "objectives", "status"}) EXPECT_EQ(la[i][k], lb[i][k]) << k << " line " << i + 1;
+    if (la[i]["status"] != "ok") continue;
+    const std::string arch = la[i]["arch"];
+    const int f = la[i]["fidelity"];
+    const int before = reached.count(arch) ? reached[arch] : 0;
+    EXPECT_EQ(la[i]["cost"].get<double>(), f - before) << la[i];  // continued from its checkpoint
+    if (before > 0) {
+      ++promotions;
+      // In run b, a promotion after the cut of an architecture trained before it starts over.
+      if (i >= cut && first_line[arch] < cut) {
+        EXPECT_EQ(lb[i]["cost"].get<double>(), f) << lb[i];
+        ++retrained;
+      }
+    } else {
+      first_line[arch] = i;
+    }
+    reached[arch] = f;
+  }
+  EXPECT_GE(promotions, 3);
+  EXPECT_GE(retrained, 1);
 }
 #endif  // HWNAS_WITH_TORCH
 

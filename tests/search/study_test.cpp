@@ -6,7 +6,10 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <map>
 #include <random>
+#include <set>
 
 #include <gtest/gtest.h>
 
@@ -292,4 +295,166 @@ TEST(Study, DispatchIsCheckedByName) {
   j["dispatch"] = "async";
   EXPECT_NE(user_error([&] { config_from(j, dir); }).find("dispatch: expected \"synchronous\" or \"asynchronous\", got \"async\""),
             std::string::npos);
+}
+
+// ---- multi-fidelity (scheduler.h) ----------------------------------------------------------
+
+namespace {
+
+std::string curve_file() {
+  static const std::string path = [] {
+    const std::string dir = std::string(HWNAS_TEST_TMP) + "/study_curves";
+    fs::create_directories(dir);
+    return hwnas::testing::write_curve_table(dir + "/curves.csv");
+  }();
+  return path;
+}
+
+// "err" from the learning-curve table at the scheduler's fidelity, "params" exact.
+nlohmann::json curve_config(const std::string& scheduler, const nlohmann::json& budget, const std::string& strategy = "random") {
+  nlohmann::json j = table_config(curve_file());
+  j["objectives"][0]["source"]["table"]["fidelity"] = "steps";
+  j["strategy"] = {{"name", strategy}};
+  j["budget"] = budget;
+  if (!scheduler.empty()) j["scheduler"] = {{"name", scheduler}, {"min_fidelity", 9}, {"eta", 3}};
+  return j;
+}
+
+SearchSummary run_curves(const nlohmann::json& j, const std::string& dir, const std::string& resume = "",
+                         std::function<bool(long long)> keep_going = nullptr) {
+  fs::create_directories(dir);
+  SearchOptions so;
+  so.quiet = true;
+  so.run_dir = dir + "/run";
+  so.resume_dir = resume;
+  so.keep_going = std::move(keep_going);
+  return run_search(config_from(j, dir, "curves.json"), so);
+}
+
+std::vector<nlohmann::json> log_of(const std::string& run_dir) {
+  std::vector<nlohmann::json> out;
+  std::ifstream f(run_dir + "/evaluations.jsonl");
+  for (std::string line; std::getline(f, line);) {
+    auto j = nlohmann::json::parse(line);
+    j.erase("elapsed_s");
+    out.push_back(j);
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST(StudyMultiFidelity, SuccessiveHalvingLogsEveryRungAndKeepsTheFrontAtFullFidelity) {
+  const std::string dir = hwnas::test::scratch_dir();
+  const SearchSummary s = run_curves(curve_config("sh", {{"evaluations", 80}}), dir);
+  // Two brackets of 27 + 9 + 3 + 1 evaluations.
+  EXPECT_EQ(s.evaluations, 80);
+  EXPECT_EQ(s.rungs, (std::vector<std::pair<int, long long>>{{9, 54}, {27, 18}, {81, 6}, {243, 2}}));
+  const std::vector<nlohmann::json> log = log_of(dir + "/run");
+  std::map<std::string, int> reached;  // arch -> highest fidelity logged so far
+  double steps = 0;
+  for (const auto& r : log) {
+    if (r["status"] != "ok") continue;
+    const int f = r.at("fidelity").get<int>();
+    const int before = reached.count(r["arch"]) ? reached[r["arch"]] : 0;
+    // A promotion continues from the rung below: it costs the difference.
+    EXPECT_EQ(r.at("cost").get<double>(), f - before) << r.dump();
+    if (before > 0) EXPECT_EQ(f, before * 3) << r.dump();
+    else EXPECT_EQ(f, 9) << r.dump();  // sh brackets start at the lowest rung
+    reached[r["arch"]] = f;
+    steps += r["cost"].get<double>();
+  }
+  EXPECT_EQ(s.steps, steps);
+  EXPECT_EQ(steps, 2 * (27 * 9 + 9 * 18 + 3 * 54 + 1 * 162));
+  ASSERT_FALSE(s.front.empty());
+  for (const auto& m : s.front) EXPECT_EQ(m.fidelity, 243);
+  const auto pareto = nlohmann::json::parse(read(dir + "/run/pareto.json"));
+  for (const auto& m : pareto["front"]) EXPECT_EQ(m["fidelity"], 243);
+}
+
+TEST(StudyMultiFidelity, HyperbandStartsBracketsAtEveryRungAndAshaAtTheLowest) {
+  const std::string dir = hwnas::test::scratch_dir();
+  const SearchSummary hb = run_curves(curve_config("hyperband", {{"evaluations", 120}}), dir + "/hb");
+  std::set<int> first_fidelities;
+  std::set<std::string> archs;
+  for (const auto& r : log_of(dir + "/hb/run"))
+    if (r["status"] == "ok" && archs.insert(r["arch"]).second) first_fidelities.insert(r["fidelity"].get<int>());
+  EXPECT_EQ(first_fidelities, (std::set<int>{9, 27, 81, 243}));
+  EXPECT_EQ(hb.evaluations, 120);
+
+  const SearchSummary asha = run_curves(curve_config("asha", {{"evaluations", 60}}), dir + "/asha");
+  EXPECT_EQ(asha.evaluations, 60);
+  archs.clear();
+  long long promotions = 0;
+  for (const auto& r : log_of(dir + "/asha/run")) {
+    if (archs.insert(r["arch"]).second) EXPECT_EQ(r["fidelity"], 9) << r.dump();
+    else ++promotions;
+  }
+  EXPECT_GE(promotions, 60 / 3 - 4);  // about a third goes up without waiting for a rung to fill
+  EXPECT_EQ(asha.rungs.size(), 4u);
+  EXPECT_GT(asha.rungs[1].second, 0);
+}
+
+TEST(StudyMultiFidelity, AKilledRunResumesWithoutRedoingAFinishedRung) {
+  const std::string dir = hwnas::test::scratch_dir();
+  for (const std::string sched : {"sh", "asha"}) {
+    const nlohmann::json j = curve_config(sched, {{"evaluations", 70}}, "evolution");
+    run_curves(j, dir + "/full-" + sched);
+    const SearchSummary cut = run_curves(j, dir + "/cut-" + sched, "", [](long long n) { return n < 31; });
+    ASSERT_EQ(cut.stop_reason, StopReason::Interrupted);
+    const std::vector<nlohmann::json> before = log_of(dir + "/cut-" + sched + "/run");
+    const SearchSummary resumed = run_curves(j, dir + "/cut-" + sched, dir + "/cut-" + sched + "/run");
+    EXPECT_EQ(resumed.replayed, static_cast<long long>(before.size())) << sched;
+    const std::vector<nlohmann::json> after = log_of(dir + "/cut-" + sched + "/run");
+    ASSERT_GT(after.size(), before.size());
+    for (std::size_t i = 0; i < before.size(); ++i) EXPECT_EQ(after[i], before[i]);  // nothing finished redone
+    const std::vector<nlohmann::json> full = log_of(dir + "/full-" + sched + "/run");
+    ASSERT_EQ(after.size(), full.size()) << sched;
+    for (std::size_t i = 0; i < full.size(); ++i) ASSERT_EQ(after[i], full[i]) << sched << " line " << i + 1;  // the same run
+    std::set<std::pair<std::string, int>> evaluated;
+    for (const auto& r : after) EXPECT_TRUE(evaluated.insert({r["hash"], r["fidelity"].get<int>()}).second) << r.dump();
+  }
+}
+
+TEST(StudyMultiFidelity, AStepBudgetStopsTheSearchWithinOneEvaluation) {
+  const std::string dir = hwnas::test::scratch_dir();
+  const SearchSummary s = run_curves(curve_config("asha", {{"steps", 2000}}), dir + "/asha");
+  EXPECT_EQ(s.stop_reason, StopReason::StepBudget);
+  EXPECT_GE(s.steps, 2000);
+  EXPECT_LT(s.steps, 2000 + 243);
+  // Full fidelity with a step budget: every evaluation costs the table's 243.
+  const SearchSummary full = run_curves(curve_config("", {{"steps", 2000}}), dir + "/full");
+  EXPECT_EQ(full.stop_reason, StopReason::StepBudget);
+  EXPECT_EQ(full.evaluations, 9);  // ceil(2000 / 243)
+  EXPECT_EQ(full.steps, 9 * 243);
+  EXPECT_TRUE(full.rungs.empty());
+  for (const auto& r : log_of(dir + "/full/run")) EXPECT_FALSE(r.contains("fidelity"));
+}
+
+TEST(StudyMultiFidelity, ConfigErrorsNameTheField) {
+  const std::string dir = hwnas::test::scratch_dir();
+  nlohmann::json j = table_config(table_file());
+  j["scheduler"] = {{"name", "asha"}, {"min_fidelity", 9}};
+  EXPECT_NE(user_error([&] { config_from(j, dir, "a.json"); })
+                .find("a.json: scheduler: no objective has fidelity levels; a scheduler needs a {\"train\": {...}} objective"),
+            std::string::npos);
+  j = curve_config("asha", {{"evaluations", 10}});
+  j["scheduler"]["max_fidelity"] = 500;
+  EXPECT_NE(user_error([&] { config_from(j, dir, "b.json"); })
+                .find("b.json: scheduler.max_fidelity: 500 is more than objective 'err' runs at full fidelity (243)"),
+            std::string::npos);
+  j = curve_config("asha", {{"evaluations", 10}});
+  j["scheduler"]["min_fidelity"] = 243;
+  EXPECT_NE(user_error([&] { config_from(j, dir, "c.json"); }).find("c.json: scheduler.max_fidelity: expected more than min_fidelity 243, got 243"),
+            std::string::npos);
+  j = table_config(table_file());
+  j["budget"] = {{"steps", 100}};
+  EXPECT_NE(user_error([&] { config_from(j, dir, "d.json"); }).find("d.json: budget.steps: no objective reports steps"), std::string::npos);
+  j = curve_config("sh", {{"evaluations", 10}});
+  j["objectives"][0]["source"]["table"]["fidelity"] = "step";
+  EXPECT_NE(user_error([&] { config_from(j, dir, "e.json"); }).find("objectives[0].source.table.fidelity: " + curve_file() + " has no column 'step'"),
+            std::string::npos);
+  j = curve_config("sh", {{"evaluations", 10}});
+  j["dispatch"] = "asynchronous";
+  EXPECT_NE(user_error([&] { config_from(j, dir, "f.json"); }).find("f.json: scheduler: "), std::string::npos);
 }

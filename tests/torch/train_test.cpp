@@ -46,6 +46,32 @@ TEST(Train, LearnsDeterministicallyAndReportsFidelities) {
   EXPECT_GT(r1.val_accuracy, 0.3);                         // 10 classes: chance is 0.1
 }
 
+TEST(Train, ASessionStoppedAndContinuedTrainsAsOneRun) {
+  torch::set_num_threads(1);
+  Nb201Space s(Nb201Options{});
+  const DataSplit data = synthetic_split();
+  const Architecture a = s.parse("|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_1x1~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|");
+  const TrainResult whole = train_proxy(s, a, data, quick());  // validates at 10, 20 and 30
+  ASSERT_TRUE(whole.ok) << whole.message;
+  TrainSession session(s, a, data, quick());
+  const TrainResult at10 = session.run_to(10);
+  ASSERT_TRUE(at10.ok) << at10.message;
+  EXPECT_EQ(session.step(), 10);
+  EXPECT_EQ(at10.val_accuracy, whole.accuracy_at[0].second);
+  const TrainResult at30 = session.run_to(30);  // passes the checkpoint at 20 on the way
+  EXPECT_EQ(at30.val_accuracy, whole.val_accuracy);
+  ASSERT_EQ(at30.accuracy_at.size(), 2u);
+  EXPECT_EQ(at30.accuracy_at[0], whole.accuracy_at[1]);
+  // A fresh session straight to 20 gives the checkpoint at 20: stopping at 10 changed nothing.
+  EXPECT_EQ(TrainSession(s, a, data, quick()).run_to(20).val_accuracy, whole.accuracy_at[1].second);
+  // A failed session stays failed.
+  DataSplit bad = synthetic_split();
+  for (float& p : bad.train.pixels) p = NAN;
+  TrainSession broken(s, a, bad, quick());
+  EXPECT_EQ(broken.run_to(5).message, "training loss became nan at step 1");
+  EXPECT_FALSE(broken.run_to(10).ok);
+}
+
 TEST(Train, ZeroCellNeverScoresWell) {
   Nb201Space s(Nb201Options{});
   const DataSplit data = synthetic_split();

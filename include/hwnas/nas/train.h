@@ -9,6 +9,7 @@
 //   TrainResult r = train_proxy(space, arch, data, o);
 //   if (r.ok) std::printf("val acc %.3f\n", r.val_accuracy);
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -57,5 +58,31 @@ nlohmann::json default_reduction(const std::string& space_name);
 std::unique_ptr<SearchSpace> reduced_space(const SearchSpace& space, const nlohmann::json& reduce);
 
 TrainResult train_proxy(const SearchSpace& space, const Architecture& arch, const DataSplit& data, const TrainOptions& opts);
+
+/// Training that stops at a step and continues later (multi-fidelity: a promoted architecture
+/// goes on from its checkpoint). The schedule spans opts.steps whatever the stops, and stopping
+/// to validate changes nothing, so run_to(27) after run_to(9) gives what run_to(27) gives alone.
+/// train_proxy is one run_to(opts.steps). `data` must outlive the session. Not thread-safe.
+///
+/// Example:
+///   TrainSession s(space, arch, data, opts);          // opts.steps = 243
+///   double low = s.run_to(9).val_accuracy, more = s.run_to(27).val_accuracy;   // 27 steps in all
+class TrainSession {
+ public:
+  TrainSession(const SearchSpace& space, const Architecture& arch, const DataSplit& data, TrainOptions opts);
+  ~TrainSession();
+  TrainSession(const TrainSession&) = delete;
+  TrainSession& operator=(const TrainSession&) = delete;
+  /// Steps trained so far.
+  int step() const;
+  /// Trains on to `step` (step() < step <= opts.steps) and validates there: val_accuracy at
+  /// `step`, accuracy_at the checkpoints passed, the loss curve and seconds of this part. A
+  /// session that failed (NaN loss) keeps failing with the same message.
+  TrainResult run_to(int step);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
 
 }  // namespace hwnas

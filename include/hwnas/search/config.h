@@ -12,7 +12,8 @@
 //                      "direction": "minimize", "log": false}],
 //     "constraints": [{"objective": "lat", "max": 20}],
 //     "strategy":    {"name": "evolution", "options": {}},
-//     "budget":      {"evaluations": 300, "seconds": 600},
+//     "budget":      {"evaluations": 300, "seconds": 600},      // or "steps" (training steps)
+//     "scheduler":   {"name": "asha", "min_fidelity": 9, "eta": 3},   // optional (scheduler.h)
 //     "parallelism": 2, "batch_size": 2, "seed": 0,
 //     "output":      {"dir": "runs", "name": "my-run"}
 //   }
@@ -33,6 +34,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "hwnas/search/scheduler.h"
+
 namespace hwnas {
 
 struct ObjectiveConfig {
@@ -42,6 +45,7 @@ struct ObjectiveConfig {
   bool maximize = false;
   bool log = false;           // log10 of the raw value before it reaches the strategy
   bool cheap = true;          // set from the source kind when the config is read
+  int full_fidelity = 0;      // the source's (ObjectiveSource::full_fidelity; 0: no fidelity levels)
 
   /// The value the strategies minimize: log10 (when `log`), then negated (when maximized).
   /// A non-positive value under `log` gives NaN (the evaluation is then recorded as failed).
@@ -74,6 +78,10 @@ struct SearchConfig {
   nlohmann::json strategy_options = nlohmann::json::object();
   std::optional<long long> max_evaluations;  // budget.evaluations
   std::optional<double> max_seconds;         // budget.seconds (wall clock: not deterministic)
+  std::optional<double> max_steps;           // budget.steps: fidelity units (training steps) spent
+  /// Multi-fidelity scheduling (scheduler.h); disabled (no name) by default. Needs exactly one
+  /// objective whose source has fidelity levels; max_fidelity defaults to its full fidelity.
+  SchedulerConfig scheduler;
   int parallelism = 1;                       // evaluation threads
   int batch_size = 0;                        // architectures asked per round; 0 = parallelism
   std::string dispatch = "synchronous";      // or "asynchronous" (backend.h)

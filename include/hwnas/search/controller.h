@@ -59,7 +59,7 @@ struct SearchOptions {
   std::function<std::unique_ptr<EvaluationBackend>(const Study&)> backend;
 };
 
-enum class StopReason { EvaluationBudget, TimeBudget, SpaceExhausted, StrategyStalled, Interrupted };
+enum class StopReason { EvaluationBudget, TimeBudget, SpaceExhausted, StrategyStalled, Interrupted, StepBudget };
 std::string to_string(StopReason r);
 
 struct SearchSummary {
@@ -76,6 +76,8 @@ struct SearchSummary {
   double hypervolume = 0;         // normalized (pareto.h rule: bounds = min/max of all ok evaluations)
   double seconds = 0;             // wall time of this session
   std::vector<std::string> warnings;
+  double steps = 0;               // fidelity units spent (training steps), when a source reports them
+  std::vector<std::pair<int, long long>> rungs;  // with a scheduler: (fidelity, evaluations) per rung
 
   /// One line: why it stopped, evaluations, front size, hypervolume.
   std::string brief() const;

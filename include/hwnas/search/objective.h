@@ -39,9 +39,10 @@ struct ObjectiveValue {
   bool ok = true;
   double value = 0;      // the raw value (before log/negation); meaningful when ok
   std::string message;   // why it failed
+  double cost = 0;       // fidelity units spent (training steps), for sources with fidelity levels
 
-  static ObjectiveValue success(double v) { return {true, v, {}}; }
-  static ObjectiveValue failure(std::string why) { return {false, 0, std::move(why)}; }
+  static ObjectiveValue success(double v, double cost = 0) { return {true, v, {}, cost}; }
+  static ObjectiveValue failure(std::string why, double cost = 0) { return {false, 0, std::move(why), cost}; }
 };
 
 /// One architecture being evaluated, with what sources share computed once and on demand (its
@@ -82,6 +83,19 @@ class ObjectiveSource {
   /// UserError). A UserError means input that no candidate can get past (a missing dataset): the
   /// search stops with it, "objective 'NAME': ...", exit code 2, and keeps what it logged.
   virtual ObjectiveValue evaluate(const Candidate& c) const = 0;
+
+  /// MULTI-FIDELITY sources (train: its steps; a table with a fidelity column) can be evaluated at
+  /// a lower effort (scheduler.h). full_fidelity() is the level evaluate() runs at (0: the source
+  /// has no levels), and both report what they spent in ObjectiveValue::cost.
+  virtual int full_fidelity() const { return 0; }
+  /// Evaluates at `fidelity` (<= full_fidelity()). The candidate finished fidelity `from` before
+  /// (0: never); a source that kept its state (a training checkpoint) continues from there and
+  /// spends fidelity - from, else it starts over. The value must not depend on `from`.
+  virtual ObjectiveValue evaluate_at(const Candidate& c, int fidelity, int from) const {
+    (void)fidelity;
+    (void)from;
+    return evaluate(c);
+  }
 };
 
 /// What a source factory may use.
@@ -124,6 +138,8 @@ class ObjectiveSet {
     std::vector<double> raw;            // per objective, NaN where not evaluated or failed
     std::string failure;                // non-empty: the evaluation failed (first failing objective)
     bool degenerate = false;            // Candidate::degenerate (set by evaluate_cheap)
+    int fidelity = 0;                   // the level the fidelity source ran at (0: full, no scheduler)
+    double cost = 0;                    // fidelity units the sources spent (ObjectiveValue::cost)
   };
 
   std::size_t size() const { return sources_.size(); }
@@ -137,8 +153,12 @@ class ObjectiveSet {
   /// Raw values of the cheap objectives (expensive ones NaN). A failing cheap source gives a failure.
   Result evaluate_cheap(const Candidate& c) const;
   /// Fills in the expensive objectives of a candidate whose cheap values are `cheap` (all but the
-  /// external ones, which stay NaN).
-  Result evaluate_expensive(const Candidate& c, const Result& cheap) const;
+  /// external ones, which stay NaN). `fidelity` > 0: the fidelity source runs at that level,
+  /// continuing from `from` (ObjectiveSource::evaluate_at).
+  Result evaluate_expensive(const Candidate& c, const Result& cheap, int fidelity = 0, int from = 0) const;
+  /// The objective whose source has fidelity levels (full_fidelity() > 0); -1 when none. A config
+  /// with a scheduler has exactly one.
+  int fidelity_objective() const;
   /// Puts a told value of external objective i into `r`, checked as a computed value is (a
   /// non-finite value, or a non-positive one on a log scale, fails the evaluation).
   void accept_told(std::size_t i, double value, Result& r) const;

@@ -13,7 +13,9 @@
 // "hash": "5e1c...", "status": "ok" | "failed" | "rejected", "message": "",
 // "objectives": {"params": 401946, "err": 0.081}, "elapsed_s": 12.5}. Objectives that were not
 // evaluated (a rejected candidate's expensive ones, a failed source) are left out. A network
-// whose output does not depend on its input also has "degenerate": true.
+// whose output does not depend on its input also has "degenerate": true. A run with a scheduler
+// (scheduler.h) gives every record "fidelity" (the level, e.g. training steps) and sources with
+// fidelity levels give "cost" (what the evaluation spent, e.g. steps trained).
 //
 // Example:
 //   RunStore store = RunStore::create("runs/quickstart", cfg);
@@ -44,6 +46,8 @@ struct EvaluationRecord {
   std::vector<double> raw;         // per objective (config order), NaN when not evaluated
   double elapsed_s = 0;            // seconds since the run started (summed over resumed sessions)
   bool degenerate = false;         // the output does not depend on the input ("degenerate": true)
+  int fidelity = 0;                // multi-fidelity runs: the level it was evaluated at ("fidelity")
+  double cost = 0;                 // fidelity units spent, e.g. training steps ("cost"; 0: left out)
 
   /// `names` are the objective names in config order.
   nlohmann::json to_json(const std::vector<std::string>& names) const;

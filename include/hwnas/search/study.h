@@ -27,6 +27,13 @@
 // where the last one stopped, with asks and tells interleaved in any order. Other runs resume as
 // before: the strategy re-proposes and logged results replace evaluation.
 //
+// With a scheduler (scheduler.h; multi-fidelity), every trial has a fidelity. ask(n) hands out the
+// scheduler's promotions first (an architecture evaluated again at the next rung, continuing from
+// its checkpoint: Trial::from_fidelity), then new proposals of the strategy at the rung the
+// scheduler admits. The strategy is told each of its proposals' results at the fidelity it was
+// first evaluated at, in batches as above; promotions are not told to it. Only evaluations at the
+// highest fidelity enter the front. Resume replays logged (architecture, fidelity) results.
+//
 // Example (the user evaluates "acc", an external objective):
 //   Study study(SearchConfig::from_file("configs/external.json"), {.dir = "runs/ext"});
 //   for (const Trial& t : study.ask(4).trials) study.tell_values(t.id, {{"acc", train(t.text)}});
@@ -58,6 +65,8 @@ struct Trial {
   std::uint64_t hash = 0;      // SearchSpace::canonical_hash
   ObjectiveSet::Result cheap;  // cheap objectives exact (raw, config order); the others NaN
   std::int64_t batch = 0;      // the ask it came from (0, 1, ...)
+  int fidelity = 0;            // with a scheduler: the level to evaluate at (else 0: full fidelity)
+  int from_fidelity = 0;       // a promotion: the level it finished before (a checkpoint to continue)
 };
 
 struct StudyOptions {
@@ -78,6 +87,7 @@ struct StudyCounts {
   long long duplicates = 0;
   long long replayed = 0;     // results taken from a resumed run's log
   long long pending = 0;      // asked, not yet told
+  double steps = 0;           // fidelity units spent by counted evaluations (EvaluationRecord::cost)
 };
 
 class Study {
@@ -119,6 +129,10 @@ class Study {
   Asked ask(std::size_t n);
   /// Evaluations the budget has left (counting pending trials); nullopt without an evaluation budget.
   std::optional<long long> remaining() const;
+  /// Whether budget.steps is spent (counting what pending trials are expected to spend).
+  bool steps_spent() const;
+  /// With a scheduler: (fidelity, evaluations finished at it) per rung, lowest first; else empty.
+  std::vector<std::pair<int, long long>> rungs() const;
 
   /// The expensive objectives this library computes (all but the external ones), on the calling
   /// thread. Thread-safe: run trials on several threads at once, then tell() their results.
