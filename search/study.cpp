@@ -739,10 +739,12 @@ Study::Asked Study::ask(std::size_t n) {
   return out;
 }
 
-ObjectiveSet::Result Study::evaluate(const Trial& t) const {
+ObjectiveSet::Result evaluate_trial(const ObjectiveSet& objectives, const SearchSpace& space, const Trial& t) {
   if (!t.cheap.failure.empty()) return t.cheap;
-  return impl_->objectives->evaluate_expensive(Candidate(*impl_->space, t.arch), t.cheap, t.fidelity, t.from_fidelity);
+  return objectives.evaluate_expensive(Candidate(space, t.arch), t.cheap, t.fidelity, t.from_fidelity);
 }
+
+ObjectiveSet::Result Study::evaluate(const Trial& t) const { return evaluate_trial(*impl_->objectives, *impl_->space, t); }
 
 std::vector<std::optional<ObjectiveSet::Result>> Study::evaluate_all(const std::vector<Trial>& trials,
                                                                      std::exception_ptr& error) const {

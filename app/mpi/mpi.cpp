@@ -14,6 +14,7 @@
 #include "hwnas/core/error.h"
 #include "hwnas/nas/search_space.h"
 #include "hwnas/search/objective.h"
+#include "hwnas/search/study.h"
 
 namespace hwnas::cli {
 
@@ -73,7 +74,15 @@ class MpiBackend : public EvaluationBackend {
     int dest = 1;
     for (int r = 2; r < world().size; ++r)
       if (load_[static_cast<std::size_t>(r)] < load_[static_cast<std::size_t>(dest)]) dest = r;
-    send_json({{"id", t.id}, {"decisions", t.arch.choices}, {"cheap", raw_json(t.cheap.raw)}, {"degenerate", t.cheap.degenerate}},
+    // A promotion (multi-fidelity) goes where its lower rung ran: that rank kept the checkpoint.
+    if (auto it = rank_of_.find(t.hash); t.from_fidelity > 0 && it != rank_of_.end()) dest = it->second;
+    if (t.fidelity > 0) rank_of_[t.hash] = dest;
+    send_json({{"id", t.id},
+               {"decisions", t.arch.choices},
+               {"cheap", raw_json(t.cheap.raw)},
+               {"degenerate", t.cheap.degenerate},
+               {"fidelity", t.fidelity},
+               {"from", t.from_fidelity}},
               dest, kTrial);
     ++load_[static_cast<std::size_t>(dest)];
     sent_[t.id] = {dest, std::chrono::steady_clock::now()};
@@ -97,6 +106,8 @@ class MpiBackend : public EvaluationBackend {
           r.raw = raw_from(j.at("raw"));
           r.failure = j.value("failure", std::string());
           r.degenerate = j.value("degenerate", false);
+          r.fidelity = j.value("fidelity", 0);
+          r.cost = j.value("cost", 0.0);
           f.result = std::move(r);
         }
         --load_[static_cast<std::size_t>(st.MPI_SOURCE)];
@@ -124,6 +135,7 @@ class MpiBackend : public EvaluationBackend {
   double timeout_s_;
   std::vector<int> load_;
   std::map<std::int64_t, std::pair<int, std::chrono::steady_clock::time_point>> sent_;
+  std::map<std::uint64_t, int> rank_of_;  // canonical hash -> the rank that last evaluated it at a fidelity
 };
 
 }  // namespace
@@ -147,8 +159,7 @@ void mpi_serve(const SearchConfig& cfg) {
   auto space = make_space(cfg.space, cfg.space_options);
   const ObjectiveSet objectives(cfg, *space);
   // The expensive objectives of a trial, as Study::evaluate computes them on rank 0's machine.
-  auto local = make_local_backend(
-      [&](const Trial& t) { return objectives.evaluate_expensive(Candidate(*space, t.arch), t.cheap); }, cfg.parallelism);
+  auto local = make_local_backend([&](const Trial& t) { return evaluate_trial(objectives, *space, t); }, cfg.parallelism);
   std::size_t in_flight = 0;
   for (;;) {
     for (auto& f : local->wait_any(in_flight > 0 ? 0.0005 : 0.0)) {
@@ -164,6 +175,8 @@ void mpi_serve(const SearchConfig& cfg) {
         j["raw"] = raw_json(f.result->raw);
         j["failure"] = f.result->failure;
         j["degenerate"] = f.result->degenerate;
+        j["fidelity"] = f.result->fidelity;
+        j["cost"] = f.result->cost;
       }
       send_json(j, 0, kResult);
     }
@@ -181,6 +194,8 @@ void mpi_serve(const SearchConfig& cfg) {
     t.arch.choices = j.at("decisions").get<std::vector<int>>();
     t.cheap.raw = raw_from(j.at("cheap"));
     t.cheap.degenerate = j.value("degenerate", false);
+    t.fidelity = j.value("fidelity", 0);
+    t.from_fidelity = j.value("from", 0);
     local->submit(t);
     ++in_flight;
   }

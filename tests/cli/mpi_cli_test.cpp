@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
+#include <sstream>
 
 #include "support/cli.h"
 
@@ -118,4 +119,56 @@ TEST(CliMpi, AKilledEvaluatorLosesNothingAndResumeUnderMpiReachesTheSameFront) {
   EXPECT_EQ(read_text(run + "/evaluations.jsonl").substr(0, cut.size()), cut);
   EXPECT_EQ(read_text(run + "/pareto.json"), read_text(dir + "/whole/pareto.json"));
   EXPECT_EQ(resumed.out.rfind("stopped: evaluation budget reached; 40 evaluations", 0), 0u) << resumed.out;
+}
+
+// Multi-fidelity under mpirun: trials carry their fidelity to the evaluator ranks and results
+// their cost, so the run equals the single-process one (synchronous dispatch). The learning-curve
+// table is made from `hwnas enumerate`: accuracy rises with the steps, at a rate that depends on
+// the architecture.
+TEST(CliMpi, MultiFidelityRunsEqualTheSingleProcessRun) {
+  require_mpi();
+  const std::string dir = scratch_dir();
+  const auto e = run_hwnas({"enumerate", "--out", dir + "/all.csv"});
+  ASSERT_EQ(e.exit_code, 0) << e.err;
+  std::istringstream in(read_text(dir + "/all.csv"));
+  std::string line, table = "arch_str,steps,acc\n";
+  std::getline(in, line);  // arch_str,params,...
+  for (int i = 0; std::getline(in, line); ++i) {
+    const std::string arch = line.substr(0, line.find(','));
+    const double params = std::stod(line.substr(line.find(',') + 1));
+    for (int f : {4, 8, 16})
+      table += arch + "," + std::to_string(f) + "," + std::to_string(1.0 - 1.0 / (1.0 + 1e-6 * params * f * (1 + i % 5))) + "\n";
+  }
+  write_text(dir + "/curves.csv", table);
+  nlohmann::json j = {{"space", {{"name", "nb201"}}},
+                      {"objectives",
+                       {{{"name", "acc"}, {"source", {{"table", {{"file", "curves.csv"}, {"value", "acc"}, {"fidelity", "steps"}}}}}, {"direction", "maximize"}},
+                        {{"name", "params"}, {"source", "params"}, {"log", true}}}},
+                      {"scheduler", {{"name", "asha"}, {"min_fidelity", 4}, {"eta", 2}}},
+                      {"strategy", {{"name", "evolution"}, {"options", {{"population", 8}, {"sample_size", 3}}}}},
+                      {"budget", {{"steps", 300}}},
+                      {"batch_size", 4},
+                      {"seed", 3}};
+  write_text(dir + "/mf.json", j.dump(2));
+  const auto one = run_hwnas({"search", dir + "/mf.json", "--out", dir + "/one", "--quiet"});
+  ASSERT_EQ(one.exit_code, 0) << one.err;
+  EXPECT_EQ(one.out.rfind("stopped: step budget reached", 0), 0u) << one.out;
+  const auto three = run_program(kMpirun, mpirun(3, {"search", dir + "/mf.json", "--out", dir + "/three", "--quiet"}));
+  ASSERT_EQ(three.exit_code, 0) << three.err;
+  EXPECT_EQ(three.out, one.out);
+  EXPECT_EQ(read_text(dir + "/three/pareto.json"), read_text(dir + "/one/pareto.json"));
+  auto strip = [](const std::string& log) {
+    std::istringstream s(log);
+    std::string out;
+    for (std::string l; std::getline(s, l);) {
+      auto r = nlohmann::json::parse(l);
+      r.erase("elapsed_s");
+      out += r.dump() + "\n";
+    }
+    return out;
+  };
+  const std::string log = strip(read_text(dir + "/three/evaluations.jsonl"));
+  EXPECT_EQ(log, strip(read_text(dir + "/one/evaluations.jsonl")));
+  EXPECT_NE(log.find("\"fidelity\":16"), std::string::npos);
+  EXPECT_NE(log.find("\"cost\":8.0,\"decisions\""), std::string::npos);  // a promotion from 8 to 16
 }

@@ -69,6 +69,10 @@ struct Trial {
   int from_fidelity = 0;       // a promotion: the level it finished before (a checkpoint to continue)
 };
 
+/// A trial's expensive objectives (all but the external ones) at its fidelity: what Study::evaluate
+/// computes, for processes that evaluate trials without the study (MPI evaluator ranks).
+ObjectiveSet::Result evaluate_trial(const ObjectiveSet& objectives, const SearchSpace& space, const Trial& t);
+
 struct StudyOptions {
   std::string dir;              // the run directory
   bool resume = false;          // continue the run in `dir` (else create it)
