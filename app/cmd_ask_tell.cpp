@@ -69,7 +69,9 @@ nlohmann::json trial_json(const hwnas::Study& study, const hwnas::Trial& t) {
   const auto& cfg = study.config();
   for (std::size_t i = 0; i < cfg.objectives.size(); ++i)
     if (cfg.objectives[i].cheap) cheap[cfg.objectives[i].name] = t.cheap.raw[i];
-  return {{"id", t.id}, {"arch", t.text}, {"decisions", t.arch.choices}, {"hash", hwnas::hash_hex(t.hash)}, {"cheap", cheap}};
+  nlohmann::json j = {{"id", t.id}, {"arch", t.text}, {"decisions", t.arch.choices}, {"hash", hwnas::hash_hex(t.hash)}, {"cheap", cheap}};
+  if (t.fidelity > 0) j["fidelity"] = t.fidelity, j["from_fidelity"] = t.from_fidelity;  // a scheduler's trial
+  return j;
 }
 
 struct AskArgs : StudyArgs {
@@ -93,6 +95,8 @@ void run_ask(const AskArgs& args) {
       std::cerr << "hwnas ask: " << trials.size() << " of " << args.n << " trials: "
                 << (asked.exhausted  ? std::string("the search space is exhausted")
                     : asked.stalled ? std::string("the strategy kept proposing architectures the run has")
+                    : asked.waiting ? "the scheduler waits for the " + std::to_string(study->counts().pending) +
+                                          " pending trial(s) of a rung: tell them first"
                                     : "the evaluation budget is spent (" + std::to_string(study->counts().evaluations) +
                                           " evaluations, " + std::to_string(study->counts().pending) + " pending)")
                 << "\n";
@@ -106,6 +110,7 @@ void run_ask(const AskArgs& args) {
   const auto& cfg = study->config();
   for (const auto& t : trials) {
     std::cout << t.id << "\t" << t.text;
+    if (t.fidelity > 0) std::cout << "\tfidelity=" << t.fidelity << "\tfrom_fidelity=" << t.from_fidelity;
     for (std::size_t i = 0; i < cfg.objectives.size(); ++i)
       if (cfg.objectives[i].cheap) std::cout << "\t" << cfg.objectives[i].name << "=" << fmt(t.cheap.raw[i]);
     std::cout << "\n";

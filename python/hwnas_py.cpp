@@ -44,6 +44,8 @@ struct PyTrial {
   std::vector<int> decisions;
   std::string hash;
   py::dict cheap;
+  int fidelity = 0;
+  int from_fidelity = 0;
   std::shared_ptr<const hwnas::SearchSpace> space;
 
   std::string pytorch_source() const {
@@ -139,6 +141,7 @@ class PyStudy {
     d["rejected"] = c.rejected;
     d["duplicates"] = c.duplicates;
     d["pending"] = c.pending;
+    if (c.steps > 0) d["steps"] = c.steps;  // fidelity units spent (multi-fidelity, or a train objective)
     return d;
   }
 
@@ -167,6 +170,8 @@ class PyStudy {
       p.arch = t.text.empty() ? space_->to_string(t.arch) : t.text;
       p.decisions = t.arch.choices;
       p.hash = hwnas::hash_hex(t.hash);
+      p.fidelity = t.fidelity;
+      p.from_fidelity = t.from_fidelity;
       for (std::size_t i = 0; i < objs.size(); ++i)
         if (objs[i].cheap) p.cheap[py::str(objs[i].name)] = t.cheap.raw[i];
       p.space = space_;
@@ -292,6 +297,10 @@ PYBIND11_MODULE(_hwnas, m) {
       .def_readonly("decisions", &PyTrial::decisions, "the decision vector")
       .def_readonly("hash", &PyTrial::hash, "canonical hash (hex): equivalent networks share it")
       .def_readonly("cheap", &PyTrial::cheap, "the cheap objectives (params, latency, ...), exact")
+      .def_readonly("fidelity", &PyTrial::fidelity,
+                    "with a scheduler: the level to evaluate at, e.g. training steps (0: full fidelity, no scheduler)")
+      .def_readonly("from_fidelity", &PyTrial::from_fidelity,
+                    "a promotion: the level this architecture finished before; continue from that checkpoint (0: start)")
       .def("pytorch_source", &PyTrial::pytorch_source, "the network as PyTorch code (as hwnas export writes model.py)")
       .def("__repr__", [](const PyTrial& t) { return "Trial(id=" + std::to_string(t.id) + ", arch='" + t.arch + "')"; });
 

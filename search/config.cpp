@@ -229,8 +229,8 @@ SearchConfig SearchConfig::from_json(const nlohmann::json& j, const std::string&
     const int full = c.scheduler.max_fidelity;  // the fidelity source's full fidelity (0: none)
     c.scheduler = SchedulerConfig::from_json(*sc, root + "scheduler");
     if (fidelity_objective < 0)
-      throw UserError(root + "scheduler: no objective has fidelity levels; a scheduler needs a {\"train\": {...}} objective "
-                      "or a {\"table\": {..., \"fidelity\": COLUMN}} learning-curve table");
+      throw UserError(root + "scheduler: no objective has fidelity levels; a scheduler needs a {\"train\": {...}} objective, "
+                      "a {\"table\": {..., \"fidelity\": COLUMN}} learning-curve table or {\"external\": {\"fidelity\": STEPS}}");
     if (fidelity_objectives.find(',') != std::string::npos)
       throw UserError(root + "scheduler: more than one objective has fidelity levels (" + fidelity_objectives +
                       "); a scheduler takes one");
@@ -240,9 +240,6 @@ SearchConfig SearchConfig::from_json(const nlohmann::json& j, const std::string&
                       c.objectives[static_cast<std::size_t>(fidelity_objective)].name + "' runs at full fidelity (" +
                       std::to_string(full) + ")");
     c.scheduler.validate(root + "scheduler");
-    for (const auto& o : c.objectives)
-      if (o.kind == "external")
-        throw UserError(root + "scheduler: objective '" + o.name + "' is external; a scheduler runs with objectives hwnas computes");
   } else {
     c.scheduler = SchedulerConfig{};
   }
@@ -285,9 +282,6 @@ SearchConfig SearchConfig::from_json(const nlohmann::json& j, const std::string&
   if (c.dispatch != "synchronous" && c.dispatch != "asynchronous")
     throw UserError(r.child("dispatch") + ": expected \"synchronous\" or \"asynchronous\", got \"" + c.dispatch + "\"" +
                     did_you_mean(c.dispatch, {"synchronous", "asynchronous"}));
-  if (c.scheduler.enabled() && c.dispatch == "asynchronous")
-    throw UserError(root + "scheduler: runs with \"dispatch\": \"synchronous\" (rounds of batch_size; asha promotes at every "
-                    "round without waiting for a rung to fill); asynchronous dispatch with a scheduler is not supported yet");
 
   // output
   c.output_name = fs::path(file).stem().string();

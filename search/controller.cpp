@@ -159,6 +159,7 @@ class Run {
           break;
         }
         const Study::Asked asked = study.ask(1);
+        if (asked.trials.empty() && asked.waiting) break;  // a synchronous rung: ask again after a tell
         if (asked.trials.empty()) {
           no_more = asked.exhausted      ? StopReason::SpaceExhausted
                     : asked.stalled      ? StopReason::StrategyStalled

@@ -162,12 +162,19 @@ class TableSource : public ObjectiveSource {
 
 class ExternalSource : public ObjectiveSource {
  public:
+  explicit ExternalSource(int fidelity) : fidelity_(fidelity) {}
   std::string kind() const override { return "external"; }
   bool cheap() const override { return false; }
   bool external() const override { return true; }
+  // {"fidelity": STEPS}: the user's training has levels a scheduler hands out (Trial::fidelity).
+  int full_fidelity() const override { return fidelity_; }
+  nlohmann::json resolved_spec() const override { return fidelity_ > 0 ? nlohmann::json{{"fidelity", fidelity_}} : nlohmann::json(); }
   ObjectiveValue evaluate(const Candidate&) const override {
     return ObjectiveValue::failure("an external objective's value is told (hwnas tell, Study.tell), not computed");
   }
+
+ private:
+  int fidelity_ = 0;
 };
 
 // ---- kinds that arrive with later issues ------------------------------------------------------
@@ -205,8 +212,17 @@ const std::map<std::string, ObjectiveFactory>& builtins() {
          return std::make_unique<TableSource>(s, p, c);
        }},
       {"external", [](const nlohmann::json& s, const std::string& p, const ObjectiveContext&) -> std::unique_ptr<ObjectiveSource> {
-         JsonReader(s, p).finish();  // "external" or {"external": {}}: no options
-         return std::make_unique<ExternalSource>();
+         // "external", {"external": {}} or {"external": {"fidelity": STEPS}} (multi-fidelity).
+         int fidelity = 0;
+         if (!s.is_null()) {
+           JsonReader r(s, p);
+           fidelity = r.get<int>("fidelity", 0);
+           if (r.has("fidelity") && (fidelity < 1 || fidelity > 1000000000))
+             throw UserError(r.child("fidelity") + ": expected a positive integer (the full fidelity, e.g. training steps), got " +
+                             std::to_string(fidelity));
+           r.finish();
+         }
+         return std::make_unique<ExternalSource>(fidelity);
        }},
       {"proxy", unavailable("proxy objectives")},
       {"train", unavailable("training objectives")},

@@ -90,6 +90,7 @@ struct Study::Impl {
       if (!it.logged) {
         if (!it.finished) break;
         store->append(it.rec);  // durable before it counts
+        ++log_size;
         it.logged = true;
       }
       ++b.log_cursor;
@@ -122,6 +123,8 @@ struct Study::Impl {
     std::vector<double> objectives;
   };
   std::vector<Finished> deferred;                         // replayed results for the next ask
+  std::map<std::size_t, Finished> journal_deferred;       // journal replay: by log line, fed in log order
+  std::size_t log_size = 0;                               // records in evaluations.jsonl
   std::unordered_set<std::uint64_t> seen;                 // committed, finished or pending
   std::vector<EvaluationRecord> records;                  // committed, in commit order
   std::map<std::int64_t, OpenBatch> open;                 // by batch number
@@ -145,11 +148,7 @@ struct Study::Impl {
     objectives = std::make_unique<ObjectiveSet>(cfg, *space);
     for (const auto& ob : cfg.objectives) names.push_back(ob.name);
     journaling = objectives->has_external() || cfg.dispatch == "asynchronous";
-    if (cfg.scheduler.enabled()) {
-      // SearchConfig refuses these; a config built in code is checked here.
-      if (journaling) throw UserError("a scheduler runs with synchronous dispatch and objectives hwnas computes");
-      scheduler = std::make_unique<Scheduler>(cfg.scheduler);
-    }
+    if (cfg.scheduler.enabled()) scheduler = std::make_unique<Scheduler>(cfg.scheduler);
     lower.assign(names.size(), std::numeric_limits<double>::infinity());
     upper.assign(names.size(), -std::numeric_limits<double>::infinity());
   }
@@ -197,6 +196,7 @@ struct Study::Impl {
         elapsed_offset = std::max(elapsed_offset, log.records[i].elapsed_s);
       }
       log_records = std::move(log.records);
+      log_size = log_records.size();
     } else {
       store.emplace(RunStore::create(opts.dir, cfg, opts.replace, opts.lock_wait_s));
     }
@@ -269,13 +269,26 @@ struct Study::Impl {
   // result reaches it at once; a result replayed from a resumed run's log waits for the next ask,
   // as it reached the scheduler of the run that logged it (told after the ask that handed it out),
   // so a resumed run makes the same promotions.
-  void scheduler_finished(const Item& it, bool replayed = false) {
+  //
+  // A journaled run (external objectives, asynchronous dispatch) records how many log lines there
+  // were at each ask ("logged"), and on replay a logged result reaches the scheduler just before
+  // the first ask that came after it: where the tell that wrote it did.
+  void scheduler_finished(const Item& it, bool replayed = false, std::size_t log_line = 0) {
     if (!scheduler || it.entry == kNoEntry) return;
     const bool ok = it.rec.status == EvalStatus::Ok;
     entries[it.entry].fidelity = it.fidelity;
     Finished f{it.entry, it.rung, ok, ok ? objectives->transform(it.rec.raw) : std::vector<double>{}};
-    if (replayed) deferred.push_back(std::move(f));
+    if (replayed && replaying) journal_deferred.emplace(log_line, std::move(f));
+    else if (replayed) deferred.push_back(std::move(f));
     else scheduler->finished(f.entry, f.rung, f.ok, std::move(f.objectives));
+  }
+  // Journal replay: the results logged before line `k` of the log reach the scheduler.
+  void feed_logged_before(std::size_t k) {
+    while (!journal_deferred.empty() && journal_deferred.begin()->first < k) {
+      Finished& f = journal_deferred.begin()->second;
+      scheduler->finished(f.entry, f.rung, f.ok, std::move(f.objectives));
+      journal_deferred.erase(journal_deferred.begin());
+    }
   }
   void flush_deferred() {
     for (auto& f : deferred) scheduler->finished(f.entry, f.rung, f.ok, std::move(f.objectives));
@@ -299,11 +312,15 @@ struct Study::Impl {
     const std::int64_t batch_no = next_batch++;
     if (proposed.empty()) {
       out.exhausted = true;
-      if (journaling && !journal) store->append_journal({{"ask", n},
+      if (journaling && !journal) {
+        nlohmann::json line = {{"ask", n},
                                {"batch", batch_no},
                                {"ids", nlohmann::json::array()},
                                {"hashes", nlohmann::json::array()},
-                               {"trials", nlohmann::json::array()}});
+                               {"trials", nlohmann::json::array()}};
+        if (scheduler) line["rung"] = rung, line["logged"] = log_size;
+        store->append_journal(line);
+      }
       return out;
     }
     enum class Kind { Duplicate, Replay, Fresh };
@@ -403,7 +420,7 @@ struct Study::Impl {
           open_steps += it.rec.cost;
           if (scheduler) {
             track(it, rung);
-            scheduler_finished(it, true);
+            scheduler_finished(it, true, log_index[i]);
           }
         }
       } else if (!it.trial) {
@@ -439,8 +456,11 @@ struct Study::Impl {
     if (journal && ids.size() != journal_ids.size())
       throw UserError(journal->where + ": on replay the ask gave " + std::to_string(ids.size()) + " architectures where the journal has " +
                       std::to_string(journal_ids.size()) + "; this run cannot be continued (was hwnas, the strategy or the config changed?)");
-    if (journaling && !journal)
-      store->append_journal({{"ask", n}, {"batch", batch_no}, {"ids", ids}, {"hashes", hashes}, {"trials", trial_ids}});
+    if (journaling && !journal) {
+      nlohmann::json line = {{"ask", n}, {"batch", batch_no}, {"ids", ids}, {"hashes", hashes}, {"trials", trial_ids}};
+      if (scheduler) line["rung"] = rung, line["logged"] = log_size;
+      store->append_journal(line);
+    }
     log_in_order(open.emplace(batch_no, std::move(batch)).first->second);
     // A batch without trials is complete now; one with trials commits when its last is told (or,
     // on replay, where the journal says).
@@ -448,55 +468,83 @@ struct Study::Impl {
     return out;
   }
 
-  // Up to n of the scheduler's promotions, each its own batch (not a strategy ask): a trial at the
-  // next rung, or its logged result when a resumed run has it.
+  // One promotion of the scheduler as its own batch (not a strategy ask): a trial at the next rung,
+  // or its logged result when a resumed run has it. `journal`: the "promote" line being replayed,
+  // whose id and architecture the promotion must have. Returns the trial handed out, if any.
+  std::optional<Trial> promote(const Scheduler::Job& job, const JournalEntry* journal) {
+    const Entry& e = entries[job.entry];
+    Item it;
+    it.arch = e.arch;
+    it.hash = e.hash;
+    it.cheap = e.cheap;
+    it.rung = job.rung;
+    it.fidelity = scheduler->rungs()[static_cast<std::size_t>(it.rung)];
+    it.from = e.fidelity;
+    it.entry = job.entry;
+    it.trial = true;
+    std::int64_t id = -1;
+    if (journal) {
+      try {
+        id = journal->value.at("id").get<std::int64_t>();
+        if (journal->value.at("hash").get<std::string>() != hash_hex(it.hash) || journal->value.at("fidelity").get<int>() != it.fidelity)
+          throw UserError(journal->where + ": on replay the scheduler promoted " + space->to_string(it.arch) + " to fidelity " +
+                          std::to_string(it.fidelity) + " where the journal has another promotion; this run cannot be continued "
+                          "(was hwnas, the strategy or the config changed?)");
+      } catch (const nlohmann::json::exception&) {
+        throw UserError(journal->where + ": expected \"id\", \"hash\" and \"fidelity\" (the run's journal is damaged)");
+      }
+    }
+    const std::int64_t batch_no = next_batch++;
+    OpenBatch batch;
+    batch.promotion = true;
+    std::optional<Trial> out;
+    ++open_counted;
+    if (auto l = logged.find(LogKey{it.hash, it.fidelity}); l != logged.end()) {
+      it.rec = log_records[l->second];
+      if (journal && it.rec.id != id)
+        throw UserError(journal->where + ": the journal gives id " + std::to_string(id) + " to " + it.rec.arch +
+                        ", logged with id " + std::to_string(it.rec.id) + " (the run's files do not belong together)");
+      next_id = std::max(next_id, it.rec.id + 1);
+      it.finished = it.logged = true;
+      replayed_keys.insert(l->first);
+      ++counts.replayed;
+      open_steps += it.rec.cost;
+      batch.has_trials = journal != nullptr;  // a journaled trial commits where the journal says
+      scheduler_finished(it, true, l->second);
+    } else {
+      if (!journal) id = next_id++;
+      next_id = std::max(next_id, id + 1);
+      it.expected_cost = expected_cost(it.fidelity, it.from);
+      open_steps += it.expected_cost;
+      batch.has_trials = true;
+      batch.unfinished = 1;
+      pending[id] = {batch_no, 0};
+      ++counts.pending;
+      out = trial_of(it, id, batch_no);
+    }
+    if (journaling && !journal)
+      store->append_journal({{"promote", batch_no},
+                             {"id", id},
+                             {"hash", hash_hex(it.hash)},
+                             {"fidelity", it.fidelity},
+                             {"from", it.from},
+                             {"logged", log_size}});
+    batch.items.push_back(std::move(it));
+    open.emplace(batch_no, std::move(batch));
+    if (!open.at(batch_no).has_trials) commit(batch_no);
+    return out;
+  }
+
+  // Up to n of the scheduler's promotions, within the budgets.
   Batch ask_promotions(std::size_t n) {
     Batch out;
     if (auto r = remaining()) n = std::min<std::size_t>(n, static_cast<std::size_t>(*r));
-    double steps = steps_left();
-    while (out.counted < static_cast<long long>(n) && steps > 0) {
+    while (out.counted < static_cast<long long>(n) && steps_left() > 0) {
       const std::vector<Scheduler::Job> jobs = scheduler->next_promotions(1);
       if (jobs.empty()) break;
-      const Entry& e = entries[jobs[0].entry];
-      Item it;
-      it.arch = e.arch;
-      it.hash = e.hash;
-      it.cheap = e.cheap;
-      it.rung = jobs[0].rung;
-      it.fidelity = scheduler->rungs()[static_cast<std::size_t>(it.rung)];
-      it.from = e.fidelity;
-      it.entry = jobs[0].entry;
-      it.trial = true;
-      const std::int64_t batch_no = next_batch++;
-      OpenBatch batch;
-      batch.promotion = true;
-      if (auto l = logged.find(LogKey{it.hash, it.fidelity}); l != logged.end()) {
-        it.rec = log_records[l->second];
-        next_id = std::max(next_id, it.rec.id + 1);
-        it.finished = it.logged = true;
-        replayed_keys.insert(l->first);
-        ++counts.replayed;
-        ++open_counted;
-        open_steps += it.rec.cost;
-        steps -= it.rec.cost;
-        scheduler_finished(it, true);
-      } else {
-        const std::int64_t id = next_id++;
-        it.expected_cost = expected_cost(it.fidelity, it.from);
-        open_steps += it.expected_cost;
-        steps -= it.expected_cost;
-        ++open_counted;
-        batch.has_trials = true;
-        batch.unfinished = 1;
-        pending[id] = {batch_no, 0};
-        ++counts.pending;
-        out.trials.push_back(trial_of(it, id, batch_no));
-      }
+      if (auto t = promote(jobs[0], nullptr)) out.trials.push_back(std::move(*t));
       ++out.counted;
       ++out.new_items;
-      batch.items.push_back(std::move(it));
-      open.emplace(batch_no, std::move(batch));
-      if (!open.at(batch_no).has_trials) commit(batch_no);
     }
     return out;
   }
@@ -536,6 +584,8 @@ struct Study::Impl {
       }
     }
     out.exhausted = strategy_exhausted && out.trials.empty() && pending.empty();
+    out.waiting = out.trials.empty() && !pending.empty() && !out.exhausted && !out.stalled &&
+                  !(remaining() && *remaining() == 0) && steps_left() > 0;
     return out;
   }
 
@@ -606,6 +656,7 @@ struct Study::Impl {
     Item& it = b.items[idx];
     it.rec = new_record(it, id, r);
     store->append(it.rec);  // durable before it counts
+    ++log_size;
     it.finished = true;
     it.logged = true;
     pending.erase(id);
@@ -617,6 +668,16 @@ struct Study::Impl {
     EvaluationRecord rec = it.rec;  // commit moves it
     if (--b.unfinished == 0 && !replaying) commit(batch_no);
     return rec;
+  }
+
+  // A non-negative integer field of a journal line.
+  static std::size_t journal_count(const JournalEntry& e, const char* key) {
+    try {
+      const long long v = e.value.at(key).get<long long>();
+      if (v >= 0) return static_cast<std::size_t>(v);
+    } catch (const nlohmann::json::exception&) {
+    }
+    throw UserError(e.where + ": expected a non-negative integer \"" + key + "\" (the run's journal is damaged)");
   }
 
   // Re-runs the journal of a run with external objectives: its asks against the re-created
@@ -639,7 +700,29 @@ struct Study::Impl {
         if (batch_no != next_batch)
           throw UserError(e.where + ": batch " + std::to_string(batch_no) + " where " + std::to_string(next_batch) +
                           " comes next (the run's journal is damaged)");
-        ask_batch(n, &e);  // trials logged since this ask are taken from the log
+        int rung = -1;
+        if (scheduler) {
+          const std::size_t logged_then = journal_count(e, "logged");
+          rung = static_cast<int>(journal_count(e, "rung"));
+          feed_logged_before(logged_then);
+          int admitted = -1;
+          scheduler->admit(n, &admitted);  // opens a synchronous bracket as the ask did
+          if (admitted != rung)
+            throw UserError(e.where + ": on replay the scheduler admits new architectures at rung " + std::to_string(admitted) +
+                            " where the journal has " + std::to_string(rung) + "; this run cannot be continued");
+        }
+        ask_batch(n, &e, rung);  // trials logged since this ask are taken from the log
+      } else if (e.value.contains("promote")) {
+        if (!scheduler) throw UserError(e.where + ": a promotion in a run without a scheduler (the run's journal is damaged)");
+        if (journal_count(e, "promote") != static_cast<std::size_t>(next_batch))
+          throw UserError(e.where + ": batch " + e.value["promote"].dump() + " where " + std::to_string(next_batch) +
+                          " comes next (the run's journal is damaged)");
+        feed_logged_before(journal_count(e, "logged"));
+        const std::vector<Scheduler::Job> jobs = scheduler->next_promotions(1);
+        if (jobs.empty())
+          throw UserError(e.where + ": on replay the scheduler has nothing to promote where the journal has a promotion; "
+                          "this run cannot be continued (was hwnas or the config changed?)");
+        promote(jobs[0], &e);
       } else if (e.value.contains("commit")) {
         std::int64_t batch_no = -1;
         try {
@@ -657,6 +740,7 @@ struct Study::Impl {
         throw UserError(e.where + ": expected an \"ask\" or a \"commit\" line (the run's journal is damaged)");
       }
     }
+    if (scheduler) feed_logged_before(std::numeric_limits<std::size_t>::max());  // told after the last ask
     replaying = false;
     // A kill between the last trial's log line and its commit line: commit now.
     std::vector<std::int64_t> complete;
@@ -788,6 +872,9 @@ EvaluationRecord Study::tell_values(std::int64_t id, const std::map<std::string,
   ObjectiveSet::Result r = evaluate(m.trial_of(m.open.at(batch_no).items[idx], id, batch_no));
   for (std::size_t i = 0; i < m.names.size(); ++i)
     if (m.objectives->is_external(i)) m.objectives->accept_told(i, values.at(m.names[i]), r);
+  // An external objective with fidelity levels: the user trained fidelity - from_fidelity steps.
+  if (const int f = m.objectives->fidelity_objective(); f >= 0 && m.objectives->is_external(static_cast<std::size_t>(f)))
+    r.cost += m.open.at(batch_no).items[idx].expected_cost;
   return m.tell(id, r);
 }
 

@@ -79,6 +79,40 @@ def test_a_python_driven_run_resumes_with_its_pending_trials(tmp):
     assert r.returncode == 0 and json.loads(r.stdout) == []
 
 
+def test_a_python_loop_with_asha_trains_at_each_trials_fidelity_like_hwnas_search(tmp):
+    def acc_at(arch, steps):  # a stand-in learning curve
+        return fake_acc(arch) - 0.1 * (81 - steps) / 81
+    with open(os.path.join(tmp, "curves.csv"), "w") as f:
+        f.write("arch_str,steps,acc\n")
+        for a in hwnas.enumerate("nb201")["arch"]:
+            f.write("".join(f"{a},{s},{acc_at(a, s)!r}\n" for s in (9, 27, 81)))
+    cfg = config({"table": {"file": "curves.csv", "value": "acc", "fidelity": "steps"}}, evaluations=30)
+    cfg["scheduler"] = {"name": "asha", "min_fidelity": 9, "eta": 3}
+    with open(os.path.join(tmp, "table.json"), "w") as f:
+        json.dump(cfg, f)
+    r = subprocess.run([BINARY, "search", os.path.join(tmp, "table.json"), "--out", os.path.join(tmp, "search"), "--quiet"],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+
+    cfg["objectives"][0]["source"] = {"external": {"fidelity": 81}}
+    study = hwnas.Study(cfg, run_dir=os.path.join(tmp, "study"))
+    promoted = 0
+    while trials := study.ask(3):
+        for t in trials:
+            assert t.fidelity in (9, 27, 81)
+            promoted += t.from_fidelity > 0  # continue your training from that checkpoint
+            study.tell(t, {"acc": acc_at(t.arch, t.fidelity)})
+    assert promoted > 0
+    assert study.counts["steps"] > 0
+    study.close()
+    for f in ("evaluations.jsonl", "pareto.json"):
+        mine = open(os.path.join(tmp, "study", f)).read()
+        theirs = open(os.path.join(tmp, "search", f)).read()
+        if f == "evaluations.jsonl":  # the same records, but for their times
+            mine, theirs = ([{k: v for k, v in json.loads(l).items() if k != "elapsed_s"} for l in x.splitlines()] for x in (mine, theirs))
+        assert mine == theirs
+
+
 def test_bad_input_raises_hwnas_error_with_the_message(tmp):
     bad = config({"external": {}})
     bad["budget"]["evaluations"] = "many"

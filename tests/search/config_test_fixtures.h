@@ -4,6 +4,7 @@
 // written to scratch files, and an expensive objective kind that counts its calls.
 #include <atomic>
 #include <filesystem>
+#include <map>
 #include <mutex>
 #include <set>
 #include <string>
@@ -39,15 +40,26 @@ inline std::string write_error_table(const std::string& path,
 /// A learning-curve table `arch_str,steps,error` for every nb201 cell at steps 9, 27, 81 and 243:
 /// at 243 the synthetic error, below it that plus a cell-dependent offset that grows as the steps
 /// shrink (so low-fidelity rankings differ from full-fidelity ones). Returns the path.
+inline double curve_error(std::size_t i, int f) {
+  const double offset = (243.0 / f - 1.0) * 0.0005 * static_cast<double>(1 + (i * 7919) % 13);
+  return problem().error(problem().all()[i]) + offset;
+}
+/// curve_error of an architecture: its own row (equivalent cells have rows of their own).
+inline double curve_error(const Architecture& a, int f) {
+  static const std::map<std::vector<int>, std::size_t> index = [] {
+    std::map<std::vector<int>, std::size_t> m;
+    for (std::size_t i = 0; i < problem().all().size(); ++i) m.emplace(problem().all()[i].choices, i);
+    return m;
+  }();
+  return curve_error(index.at(a.choices), f);
+}
 inline std::string write_curve_table(const std::string& path) {
   std::string csv = "arch_str,steps,error\n";
   const auto& all = problem().all();
   for (std::size_t i = 0; i < all.size(); ++i) {
     const std::string arch = csv_escape(problem().space().to_string(all[i]));
-    for (int f : {9, 27, 81, 243}) {
-      const double offset = (243.0 / f - 1.0) * 0.0005 * static_cast<double>(1 + (i * 7919) % 13);
-      csv += arch + "," + std::to_string(f) + "," + nlohmann::json(problem().error(all[i]) + offset).dump() + "\n";
-    }
+    for (int f : {9, 27, 81, 243})
+      csv += arch + "," + std::to_string(f) + "," + nlohmann::json(curve_error(i, f)).dump() + "\n";
   }
   write_file_atomic(path, csv);
   return path;

@@ -455,6 +455,90 @@ TEST(StudyMultiFidelity, ConfigErrorsNameTheField) {
   EXPECT_NE(user_error([&] { config_from(j, dir, "e.json"); }).find("objectives[0].source.table.fidelity: " + curve_file() + " has no column 'step'"),
             std::string::npos);
   j = curve_config("sh", {{"evaluations", 10}});
+  j["objectives"][0]["source"] = {{"external", {{"fidelity", 0}}}};
+  EXPECT_NE(user_error([&] { config_from(j, dir, "f.json"); })
+                .find("f.json: objectives[0].source.external.fidelity: expected a positive integer (the full fidelity, e.g. training steps), got 0"),
+            std::string::npos);
+}
+
+TEST(StudyMultiFidelity, AskAndTellWithASchedulerIsTheSearchByteForByte) {
+  const std::string dir = hwnas::test::scratch_dir();
+  for (const std::string sched : {"asha", "sh"}) {
+    const SearchSummary s = run_curves(curve_config(sched, {{"evaluations", 60}}, "evolution"), dir + "/search-" + sched);
+    ASSERT_EQ(s.evaluations, 60);
+    // The same values told from outside, at the fidelity each trial asks for.
+    nlohmann::json j = curve_config(sched, {{"evaluations", 60}}, "evolution");
+    j["objectives"][0]["source"] = {{"external", {{"fidelity", 243}}}};
+    const std::string run = dir + "/study-" + sched;
+    {
+      Study study(config_from(j, dir, "ext.json"), {.dir = run});
+      for (;;) {
+        const Study::Asked asked = study.ask(4);
+        if (asked.trials.empty()) break;
+        for (const Trial& t : asked.trials) {
+          EXPECT_GT(t.fidelity, 0);
+          study.tell_values(t.id, {{"err", hwnas::testing::curve_error(t.arch, t.fidelity)}});
+        }
+      }
+    }
+    EXPECT_EQ(log_without_times(run), log_without_times(dir + "/search-" + sched + "/run")) << sched;
+    EXPECT_EQ(read(run + "/pareto.json"), read(dir + "/search-" + sched + "/run/pareto.json")) << sched;
+  }
+}
+
+TEST(StudyMultiFidelity, AJournaledRunReopenedAfterEveryCallContinuesExactly) {
+  const std::string dir = hwnas::test::scratch_dir();
+  nlohmann::json j = curve_config("asha", {{"evaluations", 50}}, "evolution");
+  j["objectives"][0]["source"] = {{"external", {{"fidelity", 243}}}};
+  const SearchConfig cfg = config_from(j, dir, "ext.json");
+  // The same sequence of asks and tells, in an order that interleaves them, against a study that
+  // stays open and against one reopened (journal replayed) before every call.
+  std::mt19937 rng(11);
+  std::vector<std::pair<int, std::size_t>> script;  // (0: ask n | 1: tell the k-th pending)
+  for (int i = 0; i < 80; ++i) script.push_back(rng() % 3 == 0 ? std::make_pair(0, std::size_t{1 + rng() % 3}) : std::make_pair(1, std::size_t{rng() % 4}));
+  auto drive = [&](const std::string& run, bool reopen) {
+    std::unique_ptr<Study> open;
+    auto study = [&]() -> Study& {
+      if (!open || reopen) {
+        open.reset();
+        StudyOptions o;
+        o.dir = run;
+        o.resume = fs::exists(run + "/config.json");
+        open = std::make_unique<Study>(cfg, o);
+      }
+      return *open;
+    };
+    for (const auto& [op, k] : script) {
+      if (op == 0) {
+        study().ask(k);
+      } else {
+        const std::vector<Trial> p = study().pending();
+        if (p.empty()) continue;
+        const Trial& t = p[k % p.size()];
+        study().tell_values(t.id, {{"err", hwnas::testing::curve_error(t.arch, t.fidelity)}});
+      }
+    }
+    open.reset();
+  };
+  drive(dir + "/open", false);
+  drive(dir + "/reopened", true);
+  const std::string log = log_without_times(dir + "/open");
+  EXPECT_EQ(log_without_times(dir + "/reopened"), log);
+  EXPECT_EQ(read(dir + "/reopened/trials.jsonl"), read(dir + "/open/trials.jsonl"));
+  EXPECT_NE(read(dir + "/open/trials.jsonl").find("\"promote\""), std::string::npos);  // promotions happened
+  EXPECT_NE(log.find("\"fidelity\":81"), std::string::npos);
+}
+
+TEST(StudyMultiFidelity, AsynchronousDispatchRunsSuccessiveHalvingAndResumesFromItsJournal) {
+  const std::string dir = hwnas::test::scratch_dir();
+  nlohmann::json j = curve_config("sh", {{"evaluations", 45}}, "evolution");
   j["dispatch"] = "asynchronous";
-  EXPECT_NE(user_error([&] { config_from(j, dir, "f.json"); }).find("f.json: scheduler: "), std::string::npos);
+  const SearchSummary s = run_curves(j, dir);
+  EXPECT_EQ(s.stop_reason, StopReason::EvaluationBudget);
+  EXPECT_EQ(s.evaluations, 45);
+  EXPECT_EQ(s.rungs[3], (std::pair<int, long long>{243, 1}));  // a first bracket's 27 + 9 + 3 + 1, then 5 more
+  j["budget"]["evaluations"] = 50;
+  const SearchSummary more = run_curves(j, dir, dir + "/run");
+  EXPECT_EQ(more.replayed, 45);
+  EXPECT_EQ(more.evaluations, 50);
 }

@@ -129,6 +129,7 @@ class Study {
     std::vector<Trial> trials;
     bool exhausted = false;  // the strategy proposed nothing
     bool stalled = false;    // 100 asks in a row gave only duplicates
+    bool waiting = false;    // a scheduler waits for pending trials (a synchronous rung): tell them first
   };
   Asked ask(std::size_t n);
   /// Evaluations the budget has left (counting pending trials); nullopt without an evaluation budget.
