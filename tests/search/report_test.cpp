@@ -457,3 +457,33 @@ TEST(Report, NextStepsQuoteARunDirectoryForTheShell) {
             std::string::npos)
       << html.substr(html.find("<h2>Next steps</h2>"), 600);
 }
+
+TEST(Report, AMultiFidelityRunShowsItsRungsAndPlotsOnlyTheHighestFidelity) {
+  HandRun r = hand_run(five(), false);
+  nlohmann::json config = nlohmann::json::parse(read_text(r.dir + "/config.json"));
+  config["scheduler"] = {{"name", "asha"}, {"min_fidelity", 9}, {"max_fidelity", 81}, {"eta", 3}};
+  write_text(r.dir + "/config.json", config.dump());
+  // The five at 81 steps; two of them also at 9 and 27 with lower accuracy, and one failure at 9.
+  for (auto& j : r.log) j["fidelity"] = 81;
+  const std::int64_t n = static_cast<std::int64_t>(r.log.size());
+  r.log.push_back({{"id", n}, {"arch", kConv3}, {"status", "ok"}, {"fidelity", 9},
+                   {"objectives", {{"params", 1.5e6}, {"lat", 14.0}, {"acc", 0.95}}}});
+  r.log.push_back({{"id", n + 1}, {"arch", kConv3}, {"status", "ok"}, {"fidelity", 27},
+                   {"objectives", {{"params", 1.5e6}, {"lat", 14.0}, {"acc", 0.97}}}});
+  r.log.push_back({{"id", n + 2}, {"arch", kPool}, {"status", "failed"}, {"fidelity", 9}, {"message", "nan"},
+                   {"objectives", {{"params", 3e5}, {"lat", 3.0}}}});
+  write_log(r);
+  const std::string html = render(r.dir);
+  const std::string table = element(html, "id=\"rungs\"", "table");
+  ASSERT_FALSE(table.empty()) << html.substr(0, 2000);
+  EXPECT_NE(table.find("<tr><td>9</td><td>2</td><td>1</td><td>0.95</td></tr>"), std::string::npos) << table;
+  EXPECT_NE(table.find("<tr><td>27</td><td>1</td><td>1</td><td>0.97</td></tr>"), std::string::npos) << table;
+  EXPECT_NE(table.find("<tr><td>81</td><td>5</td><td>5</td><td>0.9</td></tr>"), std::string::npos) << table;
+  EXPECT_NE(html.find("Multi-fidelity search (asha)"), std::string::npos);
+  // The low-fidelity 0.97 would dominate the plots and the front if it were plotted.
+  EXPECT_NE(html.find("<td>evaluations</td><td>5 (5 ok"), std::string::npos) << html.substr(0, 3000);
+  // Without a scheduler in config.json there is no rung table.
+  config.erase("scheduler");
+  write_text(r.dir + "/config.json", config.dump());
+  EXPECT_EQ(render(r.dir).find("id=\"rungs\""), std::string::npos);
+}
