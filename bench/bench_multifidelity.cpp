@@ -17,6 +17,7 @@
 #include <fstream>
 #include <map>
 #include <numeric>
+#include <optional>
 #include <random>
 #include <set>
 #include <unistd.h>
@@ -34,6 +35,7 @@
 #include "hwnas/search/config.h"
 #include "hwnas/search/controller.h"
 #include "hwnas/search/pareto.h"
+#include "hwnas/search/report.h"
 #include "hwnas/search/run_store.h"
 #include "hwnas/search/strategy.h"
 
@@ -44,6 +46,7 @@ namespace {
 
 const char* kUsage =
     "Usage: bench_multifidelity [CURVES.csv] [--seeds N] [--budget FULL_TRAININGS] [--eta E] [--min-fidelity F]\n"
+    "       bench_multifidelity --runs RUN_DIR...   (score finished searches, e.g. bench/multifidelity_train.sh's)\n"
     "  Full-fidelity search vs sh, hyperband and asha on a learning-curve table (arch_str,steps,val_accuracy),\n"
     "  default bench/data/nb201_fmnist_curves.csv; a step budget of FULL_TRAININGS (default 30) times the\n"
     "  table's full fidelity; N seeds (default 10).\n";
@@ -72,10 +75,127 @@ struct Curve {
   std::vector<double> steps, hv;  // hypervolume of the full-fidelity front after each record
 };
 
+// One finished search: its method (config.json's scheduler, or "full"), the steps it spent and
+// its full-fidelity evaluations (minimized objective vectors, in log order).
+struct Scored {
+  std::string method;
+  std::vector<double> steps;          // cumulative cost after each record
+  std::vector<std::optional<Point>> top;  // the record's point when it is an ok evaluation at full fidelity
+};
+
+Scored read_scored(const std::string& dir) {
+  const RunData run = read_run_dir(dir);
+  Scored s;
+  int full = 0;
+  s.method = "full";
+  if (run.config.contains("scheduler")) {
+    s.method = run.config["scheduler"].at("name").get<std::string>();
+    full = run.config["scheduler"].at("max_fidelity").get<int>();
+  }
+  double spent = 0;
+  for (const auto& e : run.evaluations) {
+    spent += e.record.value("cost", 0.0);
+    s.steps.push_back(spent);
+    std::optional<Point> p;
+    if (e.status == "ok" && e.record.value("fidelity", 0) == full) {
+      Point x;
+      for (const auto& o : run.objectives) x.push_back(o.transform(e.objectives.at(o.name).get<double>()));
+      p = x;
+    }
+    s.top.push_back(p);
+  }
+  return s;
+}
+
+Curve curve_of(const Scored& s, const Point& lower, const Point& upper) {
+  Curve c;
+  std::vector<Point> front;
+  for (std::size_t i = 0; i < s.steps.size(); ++i) {
+    if (s.top[i]) {
+      front.push_back(*s.top[i]);
+      std::vector<Point> nd;
+      for (int k : non_dominated_indices(front)) nd.push_back(front[static_cast<std::size_t>(k)]);
+      front = nd;
+    }
+    c.steps.push_back(s.steps[i]);
+    c.hv.push_back(front.empty() ? 0.0 : normalized_hypervolume(front, lower, upper));
+  }
+  return c;
+}
+
+// Final hypervolume per method, and the steps each needed to reach full-fidelity search's final
+// hypervolume of the same seed (runs[m][seed]).
+void report(const std::map<std::string, std::vector<Curve>>& runs, const std::vector<std::string>& methods) {
+  auto steps_to = [](const Curve& c, double target) -> double {
+    for (std::size_t i = 0; i < c.hv.size(); ++i)
+      if (c.hv[i] >= target - 1e-12) return c.steps[i];
+    return INFINITY;
+  };
+  const std::vector<Curve>& full = runs.at("full");
+  std::printf("%-10s %6s %10s %8s %12s %24s %10s\n", "method", "seeds", "final HV", "HV sd", "steps spent", "steps to full's final HV",
+              "reached");
+  for (const auto& m : methods) {
+    if (!runs.count(m)) continue;
+    const std::vector<Curve>& rs = runs.at(m);
+    std::vector<double> hv, ratio, spent;
+    int reached = 0;
+    for (std::size_t s = 0; s < rs.size() && s < full.size(); ++s) {
+      const Curve& c = rs[s];
+      hv.push_back(c.hv.empty() ? 0.0 : c.hv.back());
+      spent.push_back(c.steps.empty() ? 0.0 : c.steps.back());
+      const double target = full[s].hv.empty() ? 0.0 : full[s].hv.back();
+      const double st = steps_to(c, target);
+      if (std::isfinite(st)) {
+        ++reached;
+        ratio.push_back(st / steps_to(full[s], target));
+      }
+    }
+    const double mean = std::accumulate(hv.begin(), hv.end(), 0.0) / static_cast<double>(hv.size());
+    double var = 0;
+    for (double x : hv) var += (x - mean) * (x - mean);
+    char r[64];
+    if (ratio.empty()) std::snprintf(r, sizeof r, "never");
+    else std::snprintf(r, sizeof r, "%.3fx (median)", bench::median(ratio));
+    std::printf("%-10s %6zu %10.4f %8.4f %12.0f %24s %6d of %zu\n", m.c_str(), hv.size(), mean, std::sqrt(var / hv.size()),
+                std::accumulate(spent.begin(), spent.end(), 0.0) / static_cast<double>(spent.size()), r, reached, hv.size());
+  }
+  std::printf("(steps to full's final HV: the steps a method spent until its full-fidelity front reached the hypervolume that\n"
+              " full-fidelity search has at the end, over the steps full-fidelity search spent to get there; median over the\n"
+              " seeds that reached it)\n");
+}
+
+// --runs: score finished searches against each other; bounds over all their full-fidelity points.
+int score_runs(const std::vector<std::string>& dirs) {
+  std::vector<std::pair<Scored, int>> scored;
+  std::map<std::string, int> seeds;
+  Point lower, upper;
+  for (const auto& d : dirs) {
+    Scored s = read_scored(d);
+    for (const auto& p : s.top)
+      if (p) {
+        if (lower.empty()) lower = upper = *p;
+        for (std::size_t k = 0; k < p->size(); ++k) lower[k] = std::min(lower[k], (*p)[k]), upper[k] = std::max(upper[k], (*p)[k]);
+      }
+    const int seed = seeds[s.method]++;
+    scored.emplace_back(std::move(s), seed);
+  }
+  if (lower.empty()) throw UserError("no successful evaluation at full fidelity in the runs given");
+  std::map<std::string, std::vector<Curve>> runs;
+  for (const auto& [s, seed] : scored) runs[s.method].push_back(curve_of(s, lower, upper));
+  if (!runs.count("full")) throw UserError("--runs: give at least one full-fidelity run (a config without a scheduler)");
+  std::printf("%zu runs; runs of a method pair with full-fidelity runs in the order given\n", dirs.size());
+  report(runs, {"full", "sh", "hyperband", "asha"});
+  return 0;
+}
+
 int run(int argc, char** argv) {
   std::string curves = "bench/data/nb201_fmnist_curves.csv";
   int seeds = 10, eta = 3, min_f = 0;
   double budget_full = 30;
+  if (argc > 1 && std::string(argv[1]) == "--runs") {
+    if (argc < 3) throw UserError("--runs: expected run directories\n" + std::string(kUsage));
+    return score_runs(std::vector<std::string>(argv + 2, argv + argc));
+  }
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto next = [&]() -> std::string {
@@ -156,56 +276,14 @@ int run(int argc, char** argv) {
       so.strategy_factory = [&pool, seed](const StrategyContext&) { return std::make_unique<PoolStrategy>(pool, 1000 + seed); };
       run_search(cfg, so);
       // Hypervolume of the full-fidelity front against the steps spent, record by record.
-      const LogContents log = read_evaluation_log(so.run_dir + "/evaluations.jsonl", {"acc", "params"});
-      Curve c;
-      std::vector<Point> front;
-      double spent = 0;
-      for (const auto& r : log.records) {
-        spent += r.cost;
-        if (r.status == EvalStatus::Ok && (r.fidelity == 0 || r.fidelity == full)) {
-          front.push_back({-r.raw[0], std::log10(r.raw[1])});
-          std::vector<Point> nd;
-          for (int i : non_dominated_indices(front)) nd.push_back(front[static_cast<std::size_t>(i)]);
-          front = nd;
-        }
-        c.steps.push_back(spent);
-        c.hv.push_back(front.empty() ? 0.0 : normalized_hypervolume(front, {lo_acc, lo_p}, {hi_acc, hi_p}));
-      }
+      const Curve c = curve_of(read_scored(so.run_dir), {lo_acc, lo_p}, {hi_acc, hi_p});
       runs[m].push_back(std::move(c));
     }
   fs::remove_all(tmp);
 
-  // Steps to reach a hypervolume (infinity when never reached).
-  auto steps_to = [](const Curve& c, double target) -> double {
-    for (std::size_t i = 0; i < c.hv.size(); ++i)
-      if (c.hv[i] >= target - 1e-12) return c.steps[i];
-    return INFINITY;
-  };
-  std::vector<double> full_final;
-  for (const auto& c : runs["full"]) full_final.push_back(c.hv.empty() ? 0.0 : c.hv.back());
   std::printf("\nstep budget %.0f (%.0f full trainings of %d steps), %d seeds, eta %d, min_fidelity %d\n", budget, budget_full,
               full, seeds, eta, min_f);
-  std::printf("%-10s %12s %12s %22s %18s\n", "method", "final HV", "HV sd", "steps to full's final", "reached (seeds)");
-  for (const auto& m : methods) {
-    std::vector<double> hv, ratio;
-    int reached = 0;
-    for (int s = 0; s < seeds; ++s) {
-      const Curve& c = runs[m][static_cast<std::size_t>(s)];
-      hv.push_back(c.hv.empty() ? 0.0 : c.hv.back());
-      const double st = steps_to(c, full_final[static_cast<std::size_t>(s)]);
-      if (std::isfinite(st)) {
-        ++reached;
-        ratio.push_back(st / steps_to(runs["full"][static_cast<std::size_t>(s)], full_final[static_cast<std::size_t>(s)]));
-      }
-    }
-    const double mean = std::accumulate(hv.begin(), hv.end(), 0.0) / hv.size();
-    double var = 0;
-    for (double x : hv) var += (x - mean) * (x - mean);
-    std::printf("%-10s %12.4f %12.4f %21s %12d of %d\n", m.c_str(), mean, std::sqrt(var / hv.size()),
-                ratio.empty() ? "never" : (std::to_string(bench::median(ratio)).substr(0, 5) + "x (median)").c_str(), reached, seeds);
-  }
-  std::printf("(steps to full's final: the steps a method spent to reach the hypervolume that full-fidelity search has at the end\n"
-              " of its budget, as a fraction of the steps full-fidelity search spent to get there, per seed)\n");
+  report(runs, methods);
   return 0;
 }
 

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Multi-fidelity with real training: `hwnas search` with a `train` objective (Fashion-MNIST, a
+# reduced nb201 copy) at full fidelity, with successive halving and with ASHA, for several seeds,
+# the same step budget each; then bench_multifidelity --runs scores the hypervolume of each run's
+# full-fidelity front against the training steps spent.
+#   bench/multifidelity_train.sh build/hwnas 3 10          # 3 seeds, 10 full trainings of 81 steps
+set -euo pipefail
+if [ $# -lt 3 ]; then
+  echo "Usage: bench/multifidelity_train.sh HWNAS SEEDS FULL_TRAININGS [STEPS] [OUT_DIR]" >&2
+  exit 2
+fi
+hwnas=$1 seeds=$2 trainings=$3 steps=${4:-81} out=${5:-$(mktemp -d)}
+bench=$(dirname "$hwnas")/bench_multifidelity
+min=$((steps / 9))
+budget=$((trainings * steps))
+mkdir -p "$out"
+dirs=()
+for seed in $(seq 0 $((seeds - 1))); do
+  for method in full sh asha; do
+    cat >"$out/$method-$seed.json" <<JSON
+{
+  "space": {"name": "nb201"},
+  "objectives": [
+    {"name": "acc", "direction": "maximize", "source": {"train": {"steps": $steps, "batch_size": 32, "validation_images": 500,
+      "reduce": {"channels": 4, "cells_per_stage": 1, "input_size": 16}}}},
+    {"name": "params", "source": "params", "log": true}
+  ],
+  "strategy": {"name": "random"},
+  "budget": {"steps": $budget},
+  "parallelism": 2, "batch_size": 2, "seed": $seed
+}
+JSON
+    if [ "$method" != full ]; then
+      /usr/bin/python3 - "$out/$method-$seed.json" "$method" "$min" <<'PY'
+import json, sys
+p, name, lo = sys.argv[1], sys.argv[2], int(sys.argv[3])
+c = json.load(open(p)); c["scheduler"] = {"name": name, "min_fidelity": lo, "eta": 3}
+json.dump(c, open(p, "w"), indent=2)
+PY
+    fi
+    "$hwnas" search "$out/$method-$seed.json" --out "$out/$method-$seed" --force --quiet
+    dirs+=("$out/$method-$seed")
+  done
+done
+"$bench" --runs "${dirs[@]}"
