@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "batches.h"
+#include "device.h"
 #include "hwnas/core/error.h"
 #include "hwnas/nas/torch_builder.h"
 
@@ -12,7 +13,8 @@ namespace hwnas {
 
 namespace {
 
-double evaluate(GraphNetImpl& net, const ImageSet& val, const TensorShape& in, int images, int num_classes) {
+double evaluate(GraphNetImpl& net, const ImageSet& val, const TensorShape& in, int images, int num_classes,
+                const torch::Device& device) {
   torch::NoGradGuard no_grad;
   net.eval();
   const int n = std::min(images, val.n);
@@ -20,7 +22,7 @@ double evaluate(GraphNetImpl& net, const ImageSet& val, const TensorShape& in, i
   std::int64_t correct = 0;
   for (int first = 0; first < n; first += 250) {
     auto [x, y] = slice_batch(val, in, first, std::min(250, n - first), num_classes);
-    correct += net.forward(x).argmax(1).eq(y).sum().item<std::int64_t>();
+    correct += net.forward(x.to(device)).argmax(1).eq(y.to(device)).sum().item<std::int64_t>();
   }
   net.train();
   return static_cast<double>(correct) / n;
@@ -31,6 +33,7 @@ double evaluate(GraphNetImpl& net, const ImageSet& val, const TensorShape& in, i
 TrainResult train_proxy(const SearchSpace& space, const Architecture& arch, const DataSplit& data,
                         const TrainOptions& opts) {
   opts.validate();
+  const torch::Device device = to_torch_device(opts.device, "torch_device");
   const auto start = std::chrono::steady_clock::now();
   TrainResult r;
   try {
@@ -42,7 +45,8 @@ TrainResult train_proxy(const SearchSpace& space, const Architecture& arch, cons
     const TensorShape in = g.node(g.input()).shape;
     const int classes = g.node(g.output()).shape.c;
     GraphNet net(g);
-    init_deterministic(*net, opts.seed);
+    init_deterministic(*net, opts.seed);  // on the CPU: the same weights whichever the device
+    net->to(device);
     net->train();
     std::unique_ptr<torch::optim::Optimizer> optimizer;
     if (opts.optimizer == "sgd")
@@ -60,7 +64,11 @@ TrainResult train_proxy(const SearchSpace& space, const Architecture& arch, cons
       for (auto& group : optimizer->param_groups()) group.options().set_lr(lr);
       auto [x, y] = minibatch(data.train, in, opts.batch_size, rng, classes);
       optimizer->zero_grad();
-      torch::Tensor loss = torch::nn::functional::cross_entropy(net->forward(x), y);
+      torch::Tensor loss;
+      {
+        const AutocastGuard autocast(opts.device, opts.precision);  // the forward pass only, as torch.autocast
+        loss = torch::nn::functional::cross_entropy(net->forward(x.to(device)), y.to(device));
+      }
       const double l = loss.item<double>();
       if (!std::isfinite(l)) throw ProxyFailure{"training loss became " + std::to_string(l) + " at step " + std::to_string(step)};
       if (loss.requires_grad()) loss.backward();
@@ -72,9 +80,9 @@ TrainResult train_proxy(const SearchSpace& space, const Architecture& arch, cons
         block_n = 0;
       }
       for (int c : opts.checkpoints)
-        if (c == step && c != opts.steps) r.accuracy_at.emplace_back(step, evaluate(*net, data.validation, in, opts.validation_images, classes));
+        if (c == step && c != opts.steps) r.accuracy_at.emplace_back(step, evaluate(*net, data.validation, in, opts.validation_images, classes, device));
     }
-    r.val_accuracy = evaluate(*net, data.validation, in, opts.validation_images, classes);
+    r.val_accuracy = evaluate(*net, data.validation, in, opts.validation_images, classes, device);
     r.accuracy_at.emplace_back(opts.steps, r.val_accuracy);
     r.ok = std::isfinite(r.val_accuracy);
   } catch (const ProxyFailure& f) {

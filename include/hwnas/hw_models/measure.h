@@ -1,8 +1,9 @@
 #pragma once
 // Latency measurement on this machine with LibTorch (implemented in hw_models/measure_torch.cpp,
 // part of hwnas_torch; this header does not include torch). The network is built with GraphNet,
-// in eval mode under NoGradGuard, with torch::set_num_threads(threads); after `warmup` untimed
-// runs it times `repeats` runs and returns the median.
+// in eval mode under NoGradGuard, with torch::set_num_threads(threads), on `device`; after `warmup`
+// untimed runs it times `repeats` runs and returns the median. On a CUDA device each timed run is
+// bracketed by torch::cuda::synchronize, so the time is the kernels' and not only their launch.
 //
 // Example:
 //   MeasureOptions o;  o.repeats = 20;
@@ -10,6 +11,7 @@
 #include <cstdint>
 
 #include "hwnas/nas/arch_graph.h"
+#include "hwnas/nas/torch_device.h"
 
 namespace hwnas {
 
@@ -19,6 +21,7 @@ struct MeasureOptions {
   int warmup = 3;    // untimed runs first
   int threads = 1;   // torch::set_num_threads
   std::uint64_t seed = 1;
+  TorchDevice device;  // --torch-device
   /// UserError naming the option (--batch, --repeats, --warmup, --threads) when impossible.
   void validate() const;
 };
