@@ -6,6 +6,7 @@
 
 #include "hwnas/hw_models/calibration.h"
 #include "hwnas/nas/spaces/nb201.h"
+#include "support/cli.h"
 #include "support/errors.h"
 
 namespace hwnas {
@@ -28,6 +29,22 @@ TEST(HwMeasure, SmallNetworkHasPositiveFiniteLatency) {
   EXPECT_GT(ms, 0.0);
   mo.batch = 3;  // another batch size runs too
   EXPECT_GT(measure_latency_ms(space.decode(space.parse("|none~0|+|none~0|none~1|+|none~0|none~1|none~2|")), mo), 0.0);
+}
+
+TEST(HwMeasure, RunsOnTheChosenDeviceAndRefusesAMissingOne) {
+  LayerCost add = add_cost({8, 4, 4}, 3, 0, "x.add");
+  MeasureOptions mo;
+  mo.repeats = 2;
+  mo.warmup = 1;
+  mo.device = parse_torch_device("cpu", "--torch-device");
+  EXPECT_GT(measure_latency_ms(single_layer_graph(add), mo), 0.0);
+  mo.device = parse_torch_device("cuda:0", "--torch-device");
+  if (test::torch_has_cuda()) {
+    EXPECT_GT(measure_latency_ms(single_layer_graph(add), mo), 0.0);  // synchronized timing runs
+    return;
+  }
+  EXPECT_EQ(error_of([&] { measure_latency_ms(single_layer_graph(add), mo); }).substr(0, 56),
+            "--torch-device: cuda:0 asked for, but the LibTorch hwnas");
 }
 
 TEST(HwMeasure, SingleLayerGraphsRun) {
