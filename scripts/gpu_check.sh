@@ -33,13 +33,17 @@ while [ $# -gt 0 ]; do
 done
 
 if [ -z "$HWNAS" ]; then
-  # The wheel's LibTorch (CUDA when the wheel has it). The wheel is built with the pre-C++11 ABI
-  # unless torch.compiled_with_cxx11_abi() says otherwise; its CMake config sets the flag.
+  # The wheel's LibTorch (CUDA when the wheel has it). Wheels before PyTorch 2.7 use the pre-C++11
+  # std::string ABI: then every hwnas module is compiled with it too, not only the LibTorch parts
+  # (a Debian library passing std::string across, such as Boost.Graph's graphviz reader, could
+  # then fail to link; hwnas does not call it).
   TORCH_DIR=$(python3 -c "import torch; print(torch.utils.cmake_prefix_path)")/Torch
-  echo "gpu_check: building against $TORCH_DIR (torch $(python3 -c 'import torch; print(torch.__version__, "cuda", torch.version.cuda)'))"
+  ABI=$(python3 -c "import torch; print(int(torch.compiled_with_cxx11_abi()))")
+  echo "gpu_check: building against $TORCH_DIR (torch $(python3 -c 'import torch; print(torch.__version__, "cuda", torch.version.cuda)'), cxx11 abi $ABI)"
   GEN=()
   command -v ninja >/dev/null && GEN=(-G Ninja)
-  cmake -S . -B "$BUILD_DIR" "${GEN[@]}" -DCMAKE_BUILD_TYPE=Release -DTorch_DIR="$TORCH_DIR" -DHWNAS_MPI=OFF
+  cmake -S . -B "$BUILD_DIR" "${GEN[@]}" -DCMAKE_BUILD_TYPE=Release -DTorch_DIR="$TORCH_DIR" -DHWNAS_MPI=OFF \
+        -DHWNAS_BUILD_TESTS=OFF -DHWNAS_PYTHON=OFF -DCMAKE_CXX_FLAGS="-D_GLIBCXX_USE_CXX11_ABI=$ABI"
   cmake --build "$BUILD_DIR" -j "$(nproc)" --target hwnas
   HWNAS=$BUILD_DIR/hwnas
 fi
