@@ -12,11 +12,12 @@
 # Options: --torch-device D (cuda), --n N networks (100), --batches B1,B2 (1,256), --repeats K
 # (timed runs per network, median; 20), --hwnas BIN (use this binary, skip the build),
 # --build-dir DIR (build-gpu), --out DIR (runs/gpu-check; measurements and results as CSV/JSON),
-# --train-archs N (networks for the training-proxy timing; 3, 0 skips it).
+# --train-archs N (networks for the training-proxy timing; 2, 0 skips it). Needs the build
+# dependencies of scripts/setup.sh but libtorch-dev, and a PyTorch wheel (CUDA) for python3.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DEVICE=cuda N=100 BATCHES=1,256 REPEATS=20 HWNAS="" BUILD_DIR=build-gpu OUT=runs/gpu-check TRAIN_ARCHS=3
+DEVICE=cuda N=100 BATCHES=1,256 REPEATS=20 HWNAS="" BUILD_DIR=build-gpu OUT=runs/gpu-check TRAIN_ARCHS=2
 while [ $# -gt 0 ]; do
   case "$1" in
     --torch-device) DEVICE=$2; shift 2 ;;
