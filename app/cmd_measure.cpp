@@ -23,6 +23,8 @@ struct MeasureArgs {
 
 void run_measure(const MeasureArgs& args) {
   hwnas::MeasureOptions opts = args.opts;
+  // The device string first (fp16 is validated against it); that the device is there, later.
+  opts.device = hwnas::parse_torch_device(args.torch_device, "--torch-device");
   opts.validate();
   if (args.arch.empty() == args.arch_file.empty())
     throw hwnas::UserError("--arch: give one architecture with --arch, or a file of them with --arch-file (exactly one of the two)");
@@ -53,7 +55,8 @@ void run_measure(const MeasureArgs& args) {
     const nlohmann::json j{{"space", space->name()},      {"arch", space->to_string(a)},
                            {"latency_ms", ms},            {"batch", opts.batch},
                            {"repeats", opts.repeats},     {"threads", opts.threads},
-                           {"prune_dead", decode.prune_dead}, {"torch_device", opts.device.str()}};
+                           {"prune_dead", decode.prune_dead}, {"torch_device", opts.device.str()},
+                           {"precision", opts.precision}, {"channels_last", opts.channels_last}};
     if (!args.arch_file.empty())
       std::cout << j.dump() << std::endl;  // one line per network, as soon as it is measured
     else if (args.json)
@@ -78,6 +81,8 @@ void setup_measure(CLI::App& root) {
   cmd->add_option("--threads", args->opts.threads, "LibTorch intra-op threads")->capture_default_str();
   cmd->add_option("--torch-device", args->torch_device,
                   "cpu, cuda or cuda:N (CUDA: synchronized around each timed run)")->capture_default_str();
+  cmd->add_option("--precision", args->opts.precision, "fp32, or fp16 (CUDA only)")->capture_default_str();
+  cmd->add_flag("--channels-last", args->opts.channels_last, "NHWC input and convolution weights");
   cmd->add_flag("--json", args->json, "print one JSON object");
   cmd->add_flag("--keep-dead", args->keep_dead, "measure the network as built (do not prune dead edges)");
   cmd->callback([args] { run_measure(*args); });

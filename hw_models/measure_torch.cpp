@@ -17,10 +17,16 @@ double measure_latency_ms(const ArchGraph& graph, const MeasureOptions& opts) {
   torch::NoGradGuard no_grad;
   GraphNet net(graph);
   init_deterministic(*net, opts.seed);
-  net->to(device);
+  const torch::Dtype dtype = opts.precision == "fp16" ? torch::kHalf : torch::kFloat32;
+  net->to(device, dtype);
   net->eval();
   const TensorShape in = graph.node(graph.input()).shape;
-  const torch::Tensor x = torch::randn({opts.batch, in.c, in.h, in.w}).to(device);
+  torch::Tensor x = torch::randn({opts.batch, in.c, in.h, in.w}).to(device, dtype);
+  if (opts.channels_last) {  // cuDNN's tensor-core kernels prefer NHWC; a NHWC input keeps NHWC through the network
+    x = x.contiguous(torch::MemoryFormat::ChannelsLast);
+    for (auto& p : net->parameters())
+      if (p.dim() == 4) p.set_data(p.contiguous(torch::MemoryFormat::ChannelsLast));
+  }
   // Warm-up also lets cuDNN pick its algorithms and the CUDA caching allocator fill.
   for (int i = 0; i < opts.warmup; ++i) net->forward(x);
   std::vector<double> times;

@@ -214,6 +214,18 @@ TEST(CliHw, MeasureAndCalibrateTakeATorchDevice) {
   ASSERT_EQ(cpu.exit_code, 0) << cpu.err;
   EXPECT_EQ(nlohmann::json::parse(cpu.out)["torch_device"], "cpu");
   EXPECT_GT(nlohmann::json::parse(cpu.out)["latency_ms"].get<double>(), 0);
+  auto nhwc = run_hwnas({"measure", "--space-options", kTiny, "--arch", kArch, "--repeats", "2", "--json",
+                         "--channels-last"});
+  ASSERT_EQ(nhwc.exit_code, 0) << nhwc.err;
+  EXPECT_EQ(nlohmann::json::parse(nhwc.out)["channels_last"], true);
+  EXPECT_EQ(nlohmann::json::parse(cpu.out)["channels_last"], false);
+  EXPECT_EQ(nlohmann::json::parse(cpu.out)["precision"], "fp32");
+  auto fp64 = run_hwnas({"measure", "--arch", kArch, "--precision", "fp64"});
+  EXPECT_EQ(fp64.exit_code, 2);
+  EXPECT_NE(fp64.err.find("--precision: expected \"fp32\" or \"fp16\", got \"fp64\""), std::string::npos) << fp64.err;
+  auto half = run_hwnas({"measure", "--arch", kArch, "--precision", "fp16"});
+  EXPECT_EQ(half.exit_code, 2);
+  EXPECT_NE(half.err.find("--precision: fp16 timing needs --torch-device cuda"), std::string::npos) << half.err;
   auto bad = run_hwnas({"measure", "--arch", kArch, "--torch-device", "cuda:x"});
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_NE(bad.err.find("--torch-device: expected \"cpu\", \"cuda\" or \"cuda:N\""), std::string::npos) << bad.err;

@@ -9,6 +9,7 @@
 //   MeasureOptions o;  o.repeats = 20;
 //   double ms = measure_latency_ms(space->decode(arch), o);
 #include <cstdint>
+#include <string>
 
 #include "hwnas/nas/arch_graph.h"
 #include "hwnas/nas/torch_device.h"
@@ -22,7 +23,11 @@ struct MeasureOptions {
   int threads = 1;   // torch::set_num_threads
   std::uint64_t seed = 1;
   TorchDevice device;  // --torch-device
-  /// UserError naming the option (--batch, --repeats, --warmup, --threads) when impossible.
+  /// --precision: "fp32" (on CUDA, cuDNN's default TF32 convolutions) or "fp16" (network and input
+  /// in half precision; CUDA only: LibTorch's CPU convolutions have no fp16 kernels).
+  std::string precision = "fp32";
+  bool channels_last = false;  // --channels-last: NHWC input and convolution weights
+  /// UserError naming the option (--batch, --repeats, --warmup, --threads, --precision) when impossible.
   void validate() const;
 };
 
