@@ -31,6 +31,7 @@ struct CalibrateArgs {
   bool no_lut = false;
   bool keep_dead = false;
   std::uint64_t seed = 7;
+  std::string torch_device;  // empty: not given (cpu)
 };
 
 void write_profile(const hwnas::DeviceProfile& p, const std::string& path) {
@@ -50,9 +51,15 @@ void run_calibrate(const CalibrateArgs& args) {
                                 {"--repeats", args.repeats}, {"--layer-archs", args.layer_archs},
                                 {"--network-archs", args.network_archs}, {"--rounds", args.rounds}})
     if (v < 1) throw hwnas::UserError(std::string(flag) + ": expected a positive integer, got " + std::to_string(v));
+  // Parsed before anything runs, so a typo fails fast in either mode.
+  const hwnas::TorchDevice torch_device =
+      hwnas::parse_torch_device(args.torch_device.empty() ? "cpu" : args.torch_device, "--torch-device");
   const hwnas::DeviceProfile start = hwnas::load_device(args.device);
   const std::string out = args.out.empty() ? "runs/" + start.name + "-calibrated.json" : args.out;
   if (!args.samples.empty()) {
+    if (!args.torch_device.empty())
+      throw hwnas::UserError("--torch-device: --samples fits measurements already made and runs no network; "
+                             "measure them with `hwnas measure --torch-device " + args.torch_device + "`");
     auto space = hwnas::make_space_from_cli(args.space, args.space_options);
     hwnas::DecodeOptions decode;
     decode.prune_dead = !args.keep_dead;
@@ -80,10 +87,15 @@ void run_calibrate(const CalibrateArgs& args) {
     std::cout << "few-shot adaptation of " << start.name << ": " << fit.report.brief() << "\nwritten to " << out << "\n";
     return;
   }
-  if (start.kind != hwnas::DeviceKind::CPU || start.name != "host")
+  if (!torch_device.cuda && (start.kind != hwnas::DeviceKind::CPU || start.name != "host"))
     throw hwnas::UserError("--device " + args.device +
                            ": measurement calibration times layers on this machine's CPU, so it refines only the 'host' "
-                           "profile; for another device give --samples measured.csv (columns arch_str, latency_ms)");
+                           "profile; for a GPU here add --torch-device cuda; for another device give --samples "
+                           "measured.csv (columns arch_str, latency_ms)");
+  if (torch_device.cuda && start.kind != hwnas::DeviceKind::GPU)
+    throw hwnas::UserError("--device " + args.device + ": --torch-device " + args.torch_device +
+                           " times layers on this machine's GPU, so it refines a GPU profile (e.g. --device h100-sxm), "
+                           "not a CPU one");
   hwnas::MeasureOptions mo;
   mo.batch = args.batch;
   mo.threads = args.threads;
@@ -99,8 +111,9 @@ void run_calibrate(const CalibrateArgs& args) {
   co.prune_dead = !args.keep_dead;
   co.seed = args.seed;
   if (precision != hwnas::Precision::FP32)
-    throw hwnas::UserError("--precision: measurement calibration runs LibTorch in fp32 on the CPU");
+    throw hwnas::UserError("--precision: measurement calibration runs LibTorch in fp32");
   const hwnas::cli::TorchPlugin& torch = hwnas::cli::torch_plugin();  // error naming the plugin if absent
+  mo.device = hwnas::cli::torch_device_from_cli(torch_device.str());
   const hwnas::CalibrationResult res = hwnas::calibrate_profile(
       start, co, [&](const hwnas::ArchGraph& g) { return torch.measure_latency_ms(g, mo); },
       [](const std::string& s) { std::cerr << s << "\n"; });
@@ -124,6 +137,8 @@ void setup_calibrate(CLI::App& root) {
   cmd->add_option("--batch", args->batch, "batch size the measurements used")->capture_default_str();
   cmd->add_option("--precision", args->precision, "fp32, fp16 or int8")->capture_default_str();
   cmd->add_option("--threads", args->threads, "LibTorch threads for micro-benchmarks")->capture_default_str();
+  cmd->add_option("--torch-device", args->torch_device,
+                  "where micro-benchmarks run: cpu (default; refines 'host') or cuda[:N] (refines a GPU profile)");
   cmd->add_option("--repeats", args->repeats, "timed runs per micro-benchmark (median)")->capture_default_str();
   cmd->add_option("--layer-archs", args->layer_archs, "architectures per space whose distinct layers are timed")
       ->capture_default_str();

@@ -1,4 +1,5 @@
 // hwnas measure: latency of one architecture measured on this machine with LibTorch.
+#include <fstream>
 #include <iostream>
 
 #include "command.h"
@@ -13,40 +14,75 @@ struct MeasureArgs {
   std::string space = "nb201";
   std::string space_options;
   std::string arch;
+  std::string arch_file;  // one architecture per line, measured in one process
   hwnas::MeasureOptions opts;
   bool json = false;
   bool keep_dead = false;
+  std::string torch_device = "cpu";
 };
 
 void run_measure(const MeasureArgs& args) {
-  args.opts.validate();
+  hwnas::MeasureOptions opts = args.opts;
+  // The device string first (fp16 is validated against it); that the device is there, later.
+  opts.device = hwnas::parse_torch_device(args.torch_device, "--torch-device");
+  opts.validate();
+  if (args.arch.empty() == args.arch_file.empty())
+    throw hwnas::UserError("--arch: give one architecture with --arch, or a file of them with --arch-file (exactly one of the two)");
   auto space = hwnas::make_space_from_cli(args.space, args.space_options);
-  const hwnas::Architecture a = hwnas::parse_arch_from_cli(*space, args.arch);
+  std::vector<hwnas::Architecture> archs;
+  if (!args.arch.empty()) {
+    archs.push_back(hwnas::parse_arch_from_cli(*space, args.arch));
+  } else {
+    std::ifstream in(args.arch_file);
+    if (!in) throw hwnas::UserError("--arch-file: cannot read " + args.arch_file);
+    int line_no = 0;
+    for (std::string line; std::getline(in, line);) {
+      ++line_no;
+      if (line.empty()) continue;
+      try {
+        archs.push_back(hwnas::parse_arch_from_cli(*space, line));
+      } catch (const hwnas::UserError& e) {
+        throw hwnas::UserError("--arch-file: " + args.arch_file + ":" + std::to_string(line_no) + ": " + e.what());
+      }
+    }
+    if (archs.empty()) throw hwnas::UserError("--arch-file: " + args.arch_file + " holds no architecture");
+  }
   hwnas::DecodeOptions decode;
   decode.prune_dead = !args.keep_dead;
-  const double ms = hwnas::cli::torch_plugin().measure_latency_ms(space->decode(a, decode), args.opts);
-  if (args.json) {
-    std::cout << nlohmann::json{{"space", space->name()},      {"arch", space->to_string(a)},
-                                {"latency_ms", ms},            {"batch", args.opts.batch},
-                                {"repeats", args.opts.repeats}, {"threads", args.opts.threads},
-                                {"prune_dead", decode.prune_dead}}
-                     .dump(2)
-              << "\n";
-  } else {
-    std::cout << "latency_ms " << ms << "\n";
+  opts.device = hwnas::cli::torch_device_from_cli(args.torch_device);
+  for (const auto& a : archs) {
+    const double ms = hwnas::cli::torch_plugin().measure_latency_ms(space->decode(a, decode), opts);
+    const nlohmann::json j{{"space", space->name()},      {"arch", space->to_string(a)},
+                           {"latency_ms", ms},            {"batch", opts.batch},
+                           {"repeats", opts.repeats},     {"threads", opts.threads},
+                           {"prune_dead", decode.prune_dead}, {"torch_device", opts.device.str()},
+                           {"precision", opts.precision}, {"channels_last", opts.channels_last}};
+    if (!args.arch_file.empty())
+      std::cout << j.dump() << std::endl;  // one line per network, as soon as it is measured
+    else if (args.json)
+      std::cout << j.dump(2) << "\n";
+    else
+      std::cout << "latency_ms " << ms << "\n";
   }
 }
 
 void setup_measure(CLI::App& root) {
   auto args = std::make_shared<MeasureArgs>();
-  CLI::App* cmd = root.add_subcommand("measure", "Measure the inference latency of one architecture on this machine (LibTorch, CPU)");
+  CLI::App* cmd = root.add_subcommand("measure", "Measure the inference latency of one architecture on this machine (LibTorch, CPU or CUDA)");
   cmd->add_option("--space", args->space, "search space: nb201, mbv, or a space file (.json, docs/spaces.md)")->capture_default_str();
   cmd->add_option("--space-options", args->space_options, "space options as a JSON object");
-  cmd->add_option("--arch", args->arch, "architecture string of the space")->required();
+  cmd->add_option("--arch", args->arch, "architecture string of the space");
+  cmd->add_option("--arch-file", args->arch_file,
+                  "file of architecture strings, one per line: each measured in turn, one JSON object per line "
+                  "(LibTorch and CUDA start once)");
   cmd->add_option("--batch", args->opts.batch, "batch size")->capture_default_str();
   cmd->add_option("--repeats", args->opts.repeats, "timed runs (the median is reported)")->capture_default_str();
   cmd->add_option("--warmup", args->opts.warmup, "untimed runs first")->capture_default_str();
   cmd->add_option("--threads", args->opts.threads, "LibTorch intra-op threads")->capture_default_str();
+  cmd->add_option("--torch-device", args->torch_device,
+                  "cpu, cuda or cuda:N (CUDA: synchronized around each timed run)")->capture_default_str();
+  cmd->add_option("--precision", args->opts.precision, "fp32, or fp16 (CUDA only)")->capture_default_str();
+  cmd->add_flag("--channels-last", args->opts.channels_last, "NHWC input and convolution weights");
   cmd->add_flag("--json", args->json, "print one JSON object");
   cmd->add_flag("--keep-dead", args->keep_dead, "measure the network as built (do not prune dead edges)");
   cmd->callback([args] { run_measure(*args); });

@@ -28,6 +28,7 @@ struct ProxyArgs {
   bool keep_dead = false;
   bool json = false;
   std::string train;  // TrainOptions as JSON
+  std::string torch_device = "cpu";
 };
 
 void run_proxy(const ProxyArgs& args) {
@@ -55,8 +56,14 @@ void run_proxy(const ProxyArgs& args) {
     throw hwnas::UserError("--threads: expected an integer in 1..256, got " + std::to_string(args.threads));
   nlohmann::json train_json = nlohmann::json::object();
   if (!args.train.empty()) train_json = hwnas::parse_json(args.train, "--train");
+  if (train_json.is_object() && train_json.contains("torch_device"))
+    throw hwnas::UserError("--train.torch_device: `hwnas proxy` runs every proxy on --torch-device; give the device there");
+  // --train is validated with the device it will run on (fp16 needs CUDA); its own errors come
+  // before the plugin loads to check that the device is there.
+  if (train_json.is_object()) train_json["torch_device"] = hwnas::parse_torch_device(args.torch_device, "--torch-device").str();
   hwnas::TrainOptions topts = hwnas::TrainOptions::from_json(train_json, "--train");
   if (!train_json.contains("seed")) topts.seed = popts.seed;
+  popts.device = topts.device = hwnas::cli::torch_device_from_cli(args.torch_device);
   // The dataset defaults a search's objectives use too (proxy.h), so both give the same score.
   auto load = [&](hwnas::DatasetOptions d) {
     d.name = args.dataset;
@@ -72,7 +79,7 @@ void run_proxy(const ProxyArgs& args) {
   if (training) train_data = load(hwnas::train_dataset_defaults(topts.seed));
   const hwnas::cli::TorchPlugin& torch = hwnas::cli::torch_plugin();
   torch.set_threads(args.threads);
-  nlohmann::json out = {{"space", space->name()}, {"arch", space->to_string(a)}};
+  nlohmann::json out = {{"space", space->name()}, {"arch", space->to_string(a)}, {"torch_device", popts.device.str()}};
   nlohmann::json errors = nlohmann::json::object(), seconds = nlohmann::json::object();
   for (const auto& n : names) {
     if (n == "train") {
@@ -117,6 +124,7 @@ void setup_proxy(CLI::App& root) {
   cmd->add_option("--batch", args->batch, "minibatch size of data-dependent proxies")->capture_default_str();
   cmd->add_option("--seed", args->seed, "weight initialisation and minibatch seed")->capture_default_str();
   cmd->add_option("--threads", args->threads, "LibTorch intra-op threads")->capture_default_str();
+  cmd->add_option("--torch-device", args->torch_device, "where the networks run: cpu, cuda or cuda:N")->capture_default_str();
   cmd->add_flag("--keep-dead", args->keep_dead, "score the network as built (do not prune dead edges)");
   cmd->add_flag("--json", args->json, "print one JSON object with one key per proxy");
   cmd->add_option("--train", args->train,

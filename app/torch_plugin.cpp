@@ -70,6 +70,12 @@ const TorchPlugin& torch_plugin() {
 
 bool torch_plugin_available() { return load().table != nullptr; }
 
+TorchDevice torch_device_from_cli(const std::string& flag_value) {
+  const TorchDevice d = parse_torch_device(flag_value, "--torch-device");
+  torch_plugin().require_torch_device(d, "--torch-device");
+  return d;
+}
+
 void load_torch_objectives_on_demand() {
   set_objective_source_loader([] {
     if (torch_plugin_available()) torch_plugin().register_proxy_objectives();

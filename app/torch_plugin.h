@@ -12,12 +12,13 @@
 
 #include "hwnas/hw_models/measure.h"
 #include "hwnas/nas/proxy.h"
+#include "hwnas/nas/torch_device.h"
 #include "hwnas/nas/train.h"
 
 namespace hwnas::cli {
 
 /// Bumped whenever the table changes; the loader refuses a plugin built for another version.
-constexpr int kTorchPluginAbi = 1;
+constexpr int kTorchPluginAbi = 2;
 
 struct TorchPlugin {
   int abi = 0;
@@ -28,7 +29,13 @@ struct TorchPlugin {
   TrainResult (*train_proxy)(const SearchSpace& space, const Architecture& arch, const DataSplit& data,
                              const TrainOptions& opts) = nullptr;
   void (*register_proxy_objectives)() = nullptr;
+  /// UserError "<where>: ..." when this LibTorch cannot run on the device (CUDA on a CPU-only build).
+  void (*require_torch_device)(const TorchDevice& device, const std::string& where) = nullptr;
 };
+
+/// Parses a --torch-device flag and checks that the plugin's LibTorch has that device (loading
+/// the plugin): the one place the commands that run networks read the flag.
+TorchDevice torch_device_from_cli(const std::string& flag_value);
 
 /// The plugin, loaded on first use: $HWNAS_TORCH_PLUGIN if set, else hwnas-torch.so next to the
 /// executable. UserError naming the file and the loader's message when it cannot be loaded.

@@ -23,6 +23,11 @@ void TrainOptions::validate(const std::string& path) const {
   for (std::size_t i = 0; i < checkpoints.size(); ++i)
     if (checkpoints[i] < 1 || checkpoints[i] > steps)
       throw UserError(path + ".checkpoints[" + std::to_string(i) + "]: expected a step in 1.." + std::to_string(steps));
+  if (precision != "fp32" && precision != "fp16" && precision != "bf16")
+    throw UserError(path + ".precision: expected \"fp32\", \"fp16\" or \"bf16\", got \"" + precision + "\"");
+  if (precision == "fp16" && !device.cuda)
+    throw UserError(path + ".precision: fp16 autocast needs a CUDA device (LibTorch's CPU autocast is bf16 only); "
+                    "use bf16 or fp32 on " + device.str());
   if (!reduce.is_object() && reduce != "auto")
     throw UserError(path + ".reduce: expected an object of space options or \"auto\"");
 }
@@ -42,6 +47,8 @@ TrainOptions TrainOptions::from_json(const nlohmann::json& j, const std::string&
   o.prune_dead = r.get("prune_dead", o.prune_dead);
   if (const auto* red = r.raw("reduce")) o.reduce = *red;
   o.loss_every = r.get("loss_every", o.loss_every);
+  o.device = parse_torch_device(r.get<std::string>("torch_device", o.device.str()), path + ".torch_device");
+  o.precision = r.get("precision", o.precision);
   r.finish();
   o.validate(path);
   return o;
@@ -53,7 +60,8 @@ nlohmann::json TrainOptions::to_json() const {
           {"lr", lr},             {"momentum", momentum},
           {"weight_decay", weight_decay}, {"validation_images", validation_images},
           {"seed", seed},         {"prune_dead", prune_dead},
-          {"reduce", reduce},     {"loss_every", loss_every}};
+          {"reduce", reduce},     {"loss_every", loss_every},
+          {"torch_device", device.str()}, {"precision", precision}};
 }
 
 nlohmann::json TrainResult::to_json() const {

@@ -9,6 +9,7 @@
 #include "hwnas/core/suggest.h"
 #include "hwnas/core/json_reader.h"
 #include "hwnas/nas/proxy.h"
+#include "hwnas/nas/torch_device.h"
 #include "hwnas/nas/train.h"
 #include "hwnas/search/objective.h"
 #include "hwnas/search/objective_proxy.h"
@@ -156,9 +157,11 @@ std::unique_ptr<ObjectiveSource> make_zero_cost(const nlohmann::json& spec, cons
     o.batch_size = r.get("batch_size", o.batch_size);
     o.seed = static_cast<std::uint64_t>(r.get<long long>("seed", static_cast<long long>(o.seed)));
     o.prune_dead = r.get("prune_dead", o.prune_dead);
+    o.device = parse_torch_device(r.get<std::string>("torch_device", o.device.str()), path + ".torch_device");
     if (const auto* d = r.raw("dataset")) data_copy = *d, data = &data_copy;
     r.finish();
     o.validate(path);
+    require_torch_device(o.device, path + ".torch_device");
   }
   if (!is_proxy(name)) {
     std::string known;
@@ -168,7 +171,8 @@ std::unique_ptr<ObjectiveSource> make_zero_cost(const nlohmann::json& spec, cons
   if (!proxy_needs_data(name) && data)
     throw UserError(path + ".dataset: " + name + " is data-free (no minibatch is read); remove \"dataset\"");
   DatasetOptions d = dataset_from(data, path + ".dataset", proxy_dataset_defaults(o));
-  nlohmann::json resolved = {{"name", name}, {"seed", o.seed}, {"prune_dead", o.prune_dead}};
+  nlohmann::json resolved = {
+      {"name", name}, {"seed", o.seed}, {"prune_dead", o.prune_dead}, {"torch_device", o.device.str()}};
   if (proxy_needs_data(name)) {  // a data-free proxy's config (and arch.json) names no dataset
     resolved["batch_size"] = o.batch_size;
     resolved["dataset"] = d.to_json();
@@ -184,6 +188,7 @@ std::unique_ptr<ObjectiveSource> make_train(const nlohmann::json& spec, const st
   options.erase("dataset");
   if (!options.contains("seed")) options["seed"] = ctx.seed;
   const TrainOptions t = TrainOptions::from_json(options, path);
+  require_torch_device(t.device, path + ".torch_device");
   DatasetOptions d = dataset_from(data.is_null() ? nullptr : &data, path + ".dataset", train_dataset_defaults(t.seed));
   nlohmann::json resolved = t.to_json();
   resolved["dataset"] = d.to_json();

@@ -17,6 +17,7 @@ extern "C" __attribute__((visibility("default"))) const hwnas::cli::TorchPlugin*
     t.score_proxy = &hwnas::score_proxy;
     t.train_proxy = &hwnas::train_proxy;
     t.register_proxy_objectives = &hwnas::register_proxy_objectives;
+    t.require_torch_device = &hwnas::require_torch_device;
     return t;
   }();
   return &table;

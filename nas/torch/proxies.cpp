@@ -7,6 +7,7 @@
 #include "hwnas/nas/proxy.h"
 #include "hwnas/nas/torch_builder.h"
 #include "batches.h"
+#include "device.h"
 
 namespace hwnas {
 
@@ -26,7 +27,7 @@ std::vector<torch::Tensor> layer_weights(GraphNetImpl& net) {
 // input, so every activation is positive and ReLU passes it unchanged. A bounded activation
 // (ReLU6) would clip that positive signal at 6 and zero its gradient, which makes the score of
 // a MobileNet nearly constant; it runs unbounded here (as ReLU), like every other activation.
-double synflow(GraphNetImpl& net, const TensorShape& in) {
+double synflow(GraphNetImpl& net, const TensorShape& in, const torch::Device& device) {
   torch::NoGradGuard no_grad;
   net.set_linearized(true);
   net.to(torch::kFloat64);
@@ -34,7 +35,7 @@ double synflow(GraphNetImpl& net, const TensorShape& in) {
   for (auto& p : net.parameters()) p.abs_();
   for (auto& b : net.buffers())
     if (b.is_floating_point()) b.abs_();
-  torch::Tensor x = torch::ones({1, in.c, in.h, in.w}, torch::kFloat64);
+  torch::Tensor x = torch::ones({1, in.c, in.h, in.w}, torch::TensorOptions(torch::kFloat64).device(device));
   torch::AutoGradMode grad(true);
   torch::Tensor y = net.forward(x);
   y.sum().backward();
@@ -63,7 +64,7 @@ double naswot(GraphNetImpl& net, const torch::Tensor& x) {
   if (!k.defined()) throw ProxyFailure{"naswot needs ReLU layers"};
   k = (k + units) / 2;
   // log det(K + I): the identity keeps networks whose codes coincide (disconnected cells) finite.
-  const torch::Tensor ridge = k + torch::eye(k.size(0), torch::kFloat64);
+  const torch::Tensor ridge = k + torch::eye(k.size(0), k.options());
   return std::get<1>(torch::linalg_slogdet(ridge)).item<double>();
 }
 
@@ -149,6 +150,7 @@ ProxyResult score_proxy(const std::string& name, const SearchSpace& space, const
     throw UserError("unknown proxy '" + name + "'" + did_you_mean(name, proxy_names()) + " (known: " + known + ")");
   }
   opts.validate();
+  const torch::Device device = to_torch_device(opts.device, "torch_device");
   const auto start = std::chrono::steady_clock::now();
   ProxyResult r;
   try {
@@ -159,14 +161,16 @@ ProxyResult score_proxy(const std::string& name, const SearchSpace& space, const
     } else {
       const ArchGraph g = space.decode(arch, dopts);
       GraphNet net(g);
-      init_deterministic(*net, opts.seed);
+      init_deterministic(*net, opts.seed);  // on the CPU: the same weights whichever the device
+      net->to(device);
       const TensorShape in = g.node(g.input()).shape;
       if (name == "synflow") {
-        r.score = synflow(*net, in);
+        r.score = synflow(*net, in, device);
       } else {
         if (!data) throw ProxyFailure{name + " needs a dataset"};
         Rng rng(opts.seed ^ 0xda7a);
-        auto [x, labels] = minibatch(*data, in, opts.batch_size, rng, g.node(g.output()).shape.c);
+        auto [x_cpu, labels_cpu] = minibatch(*data, in, opts.batch_size, rng, g.node(g.output()).shape.c);
+        const torch::Tensor x = x_cpu.to(device), labels = labels_cpu.to(device);
         if (name == "naswot") r.score = naswot(*net, x);
         else if (name == "jacob_cov") r.score = jacob_cov(*net, x);
         else if (name == "grad_norm") r.score = grad_norm(*net, x, labels);

@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "batches.h"
+#include "device.h"
 #include "hwnas/core/error.h"
 #include "hwnas/nas/torch_builder.h"
 
@@ -13,7 +14,8 @@ namespace hwnas {
 
 namespace {
 
-double evaluate(GraphNetImpl& net, const ImageSet& val, const TensorShape& in, int images, int num_classes) {
+double evaluate(GraphNetImpl& net, const ImageSet& val, const TensorShape& in, int images, int num_classes,
+                const torch::Device& device) {
   torch::NoGradGuard no_grad;
   net.eval();
   const int n = std::min(images, val.n);
@@ -21,7 +23,7 @@ double evaluate(GraphNetImpl& net, const ImageSet& val, const TensorShape& in, i
   std::int64_t correct = 0;
   for (int first = 0; first < n; first += 250) {
     auto [x, y] = slice_batch(val, in, first, std::min(250, n - first), num_classes);
-    correct += net.forward(x).argmax(1).eq(y).sum().item<std::int64_t>();
+    correct += net.forward(x.to(device)).argmax(1).eq(y.to(device)).sum().item<std::int64_t>();
   }
   net.train();
   return static_cast<double>(correct) / n;
@@ -42,6 +44,7 @@ struct TrainSession::Impl {
   std::unique_ptr<torch::optim::Optimizer> optimizer;
   TensorShape in;
   int classes = 0;
+  torch::Device device{torch::kCPU};
   Rng rng{0};
   double block_loss = 0;
   int block_n = 0;
@@ -55,7 +58,8 @@ struct TrainSession::Impl {
     in = g.node(g.input()).shape;
     classes = g.node(g.output()).shape.c;
     net.emplace(g);
-    init_deterministic(**net, opts.seed);
+    init_deterministic(**net, opts.seed);  // on the CPU: the same weights whichever the device
+    (*net)->to(device);
     (*net)->train();
     if (opts.optimizer == "sgd")
       optimizer = std::make_unique<torch::optim::SGD>(
@@ -75,7 +79,11 @@ struct TrainSession::Impl {
       for (auto& group : optimizer->param_groups()) group.options().set_lr(lr);
       auto [x, y] = minibatch(data->train, in, opts.batch_size, rng, classes);
       optimizer->zero_grad();
-      torch::Tensor loss = torch::nn::functional::cross_entropy(m.forward(x), y);
+      torch::Tensor loss;
+      {
+        const AutocastGuard autocast(opts.device, opts.precision);  // the forward pass only, as torch.autocast
+        loss = torch::nn::functional::cross_entropy(m.forward(x.to(device)), y.to(device));
+      }
       const double l = loss.item<double>();
       if (!std::isfinite(l)) throw ProxyFailure{"training loss became " + std::to_string(l) + " at step " + std::to_string(step)};
       if (loss.requires_grad()) loss.backward();
@@ -88,7 +96,7 @@ struct TrainSession::Impl {
         block_n = 0;
       }
       for (int c : opts.checkpoints)
-        if (c == step && c != target) r.accuracy_at.emplace_back(step, evaluate(m, data->validation, in, opts.validation_images, classes));
+        if (c == step && c != target) r.accuracy_at.emplace_back(step, evaluate(m, data->validation, in, opts.validation_images, classes, device));
     }
   }
 };
@@ -96,6 +104,7 @@ struct TrainSession::Impl {
 TrainSession::TrainSession(const SearchSpace& space, const Architecture& arch, const DataSplit& data, TrainOptions opts)
     : impl_(std::make_unique<Impl>(Impl{&space, arch, &data, std::move(opts)})) {
   impl_->opts.validate();
+  impl_->device = to_torch_device(impl_->opts.device, "torch_device");
 }
 
 TrainSession::~TrainSession() = default;
@@ -111,7 +120,7 @@ TrainResult TrainSession::run_to(int step) {
     try {
       if (!s.built) s.build();
       s.train_to(step, r);
-      r.val_accuracy = evaluate(**s.net, s.data->validation, s.in, s.opts.validation_images, s.classes);
+      r.val_accuracy = evaluate(**s.net, s.data->validation, s.in, s.opts.validation_images, s.classes, s.device);
       r.accuracy_at.emplace_back(step, r.val_accuracy);
       r.ok = std::isfinite(r.val_accuracy);
       if (!r.ok) s.failed = "validation accuracy is not finite";

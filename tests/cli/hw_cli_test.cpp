@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
+#include <sstream>
 
 #include "hwnas/core/csv.h"
 #include "support/cli.h"
@@ -181,6 +182,81 @@ TEST(CliHw, MeasurePrintsALatency) {
   auto bad = run_hwnas({"measure", "--arch", kArch, "--repeats", "0"});
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_NE(bad.err.find("--repeats: expected a positive integer, got 0"), std::string::npos) << bad.err;
+}
+
+TEST(CliHw, MeasureArchFileGivesOneJsonLinePerNetwork) {
+  const std::string dir = scratch_dir();
+  const std::string other = "|nor_conv_1x1~0|+|none~0|none~1|+|skip_connect~0|none~1|none~2|";
+  write_text(dir + "/archs.txt", std::string(kArch) + "\n\n" + other + "\n");
+  auto r = run_hwnas({"measure", "--space-options", kTiny, "--arch-file", dir + "/archs.txt", "--repeats", "2"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::istringstream in(r.out);
+  std::vector<nlohmann::json> lines;
+  for (std::string l; std::getline(in, l);) lines.push_back(nlohmann::json::parse(l));
+  ASSERT_EQ(lines.size(), 2u) << r.out;
+  EXPECT_EQ(lines[0]["arch"], kArch);
+  EXPECT_EQ(lines[1]["arch"], other);
+  for (const auto& j : lines) EXPECT_GT(j["latency_ms"].get<double>(), 0);
+  write_text(dir + "/bad.txt", std::string(kArch) + "\n|conv~0|\n");
+  auto bad = run_hwnas({"measure", "--arch-file", dir + "/bad.txt"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("--arch-file: " + dir + "/bad.txt:2: "), std::string::npos) << bad.err;
+  EXPECT_TRUE(bad.out.empty()) << bad.out;  // every line is read before anything is measured
+  auto both = run_hwnas({"measure", "--arch", kArch, "--arch-file", dir + "/archs.txt"});
+  EXPECT_EQ(both.exit_code, 2);
+  EXPECT_NE(both.err.find("--arch: give one architecture with --arch, or a file of them with --arch-file (exactly one of the two)"),
+            std::string::npos) << both.err;
+}
+
+TEST(CliHw, MeasureAndCalibrateTakeATorchDevice) {
+  auto cpu = run_hwnas({"measure", "--space-options", kTiny, "--arch", kArch, "--repeats", "2", "--json",
+                        "--torch-device", "cpu"});
+  ASSERT_EQ(cpu.exit_code, 0) << cpu.err;
+  EXPECT_EQ(nlohmann::json::parse(cpu.out)["torch_device"], "cpu");
+  EXPECT_GT(nlohmann::json::parse(cpu.out)["latency_ms"].get<double>(), 0);
+  auto nhwc = run_hwnas({"measure", "--space-options", kTiny, "--arch", kArch, "--repeats", "2", "--json",
+                         "--channels-last"});
+  ASSERT_EQ(nhwc.exit_code, 0) << nhwc.err;
+  EXPECT_EQ(nlohmann::json::parse(nhwc.out)["channels_last"], true);
+  EXPECT_EQ(nlohmann::json::parse(cpu.out)["channels_last"], false);
+  EXPECT_EQ(nlohmann::json::parse(cpu.out)["precision"], "fp32");
+  auto fp64 = run_hwnas({"measure", "--arch", kArch, "--precision", "fp64"});
+  EXPECT_EQ(fp64.exit_code, 2);
+  EXPECT_NE(fp64.err.find("--precision: expected \"fp32\" or \"fp16\", got \"fp64\""), std::string::npos) << fp64.err;
+  auto half = run_hwnas({"measure", "--arch", kArch, "--precision", "fp16"});
+  EXPECT_EQ(half.exit_code, 2);
+  EXPECT_NE(half.err.find("--precision: fp16 timing needs --torch-device cuda"), std::string::npos) << half.err;
+  auto bad = run_hwnas({"measure", "--arch", kArch, "--torch-device", "cuda:x"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("--torch-device: expected \"cpu\", \"cuda\" or \"cuda:N\""), std::string::npos) << bad.err;
+  const std::string dir = scratch_dir();
+  // A GPU calibration needs a GPU profile; --samples runs nothing, so a device there is a mistake.
+  auto cpu_profile = run_hwnas({"calibrate", "--device", "pixel-3", "--torch-device", "cuda", "--out", dir + "/p.json"});
+  EXPECT_EQ(cpu_profile.exit_code, 2);
+  EXPECT_NE(cpu_profile.err.find("--device pixel-3: --torch-device cuda times layers on this machine's GPU, so it "
+                                 "refines a GPU profile"),
+            std::string::npos) << cpu_profile.err;
+  auto samples = run_hwnas({"calibrate", "--device", "pixel-3", "--samples", dir + "/none.csv", "--torch-device", "cpu"});
+  EXPECT_EQ(samples.exit_code, 2);
+  EXPECT_NE(samples.err.find("--torch-device: --samples fits measurements already made and runs no network"),
+            std::string::npos) << samples.err;
+  auto typo = run_hwnas({"calibrate", "--device", "host", "--torch-device", "cude", "--out", dir + "/p.json"});
+  EXPECT_EQ(typo.exit_code, 2);
+  EXPECT_NE(typo.err.find("--torch-device: expected"), std::string::npos) << typo.err;
+  EXPECT_FALSE(std::filesystem::exists(dir + "/p.json"));
+  if (hwnas::test::torch_has_cuda()) {  // a CUDA LibTorch measures (calibrating would take minutes)
+    auto m = run_hwnas({"measure", "--space-options", kTiny, "--arch", kArch, "--repeats", "2", "--torch-device", "cuda"});
+    EXPECT_EQ(m.exit_code, 0) << m.err;
+    return;
+  }
+  const std::string no_cuda = "error: --torch-device: cuda:0 asked for, but the LibTorch hwnas is built against has no CUDA";
+  auto m = run_hwnas({"measure", "--arch", kArch, "--torch-device", "cuda"});
+  EXPECT_EQ(m.exit_code, 2);
+  EXPECT_NE(m.err.find(no_cuda), std::string::npos) << m.err;
+  auto c = run_hwnas({"calibrate", "--device", "h100-sxm", "--torch-device", "cuda", "--out", dir + "/p.json"});
+  EXPECT_EQ(c.exit_code, 2);
+  EXPECT_NE(c.err.find(no_cuda), std::string::npos) << c.err;
+  EXPECT_FALSE(std::filesystem::exists(dir + "/p.json"));
 }
 
 TEST(CliHw, FewShotCalibrationWritesAProfileThatLoads) {

@@ -47,3 +47,47 @@ TEST(CliProxy, BadInputExitsWith2) {
   EXPECT_EQ(c.exit_code, 2);
   EXPECT_NE(c.err.find("/nonexistent: no data_batch_*.bin files"), std::string::npos) << c.err;
 }
+
+TEST(CliProxy, TorchDeviceCpuGivesTheScoresOfNoFlag) {
+  const std::vector<std::string> args{"proxy", "--arch", kArch, "--space-options", kSmall, "--dataset", "synthetic",
+                                      "--batch", "8", "--seed", "3", "--proxy", "synflow,naswot,grad_norm,train",
+                                      "--train", "{\"steps\": 4, \"batch_size\": 8, \"reduce\": {}}", "--json"};
+  std::vector<std::string> on_cpu = args;
+  on_cpu.insert(on_cpu.end(), {"--torch-device", "cpu"});
+  const auto plain = run_hwnas(args), cpu = run_hwnas(on_cpu);
+  ASSERT_EQ(plain.exit_code, 0) << plain.err;
+  ASSERT_EQ(cpu.exit_code, 0) << cpu.err;
+  const auto p = nlohmann::json::parse(plain.out), c = nlohmann::json::parse(cpu.out);
+  for (const char* k : {"synflow", "naswot", "grad_norm", "train"}) {
+    ASSERT_TRUE(p[k].is_number()) << k << ": " << plain.out;
+    EXPECT_EQ(p[k], c[k]) << k;
+  }
+  EXPECT_EQ(p["train_details"]["loss_curve"], c["train_details"]["loss_curve"]);
+  EXPECT_EQ(c["torch_device"], "cpu");
+}
+
+TEST(CliProxy, TorchDeviceErrorsNameTheFlag) {
+  auto bad = run_hwnas({"proxy", "--arch", kArch, "--torch-device", "gpu"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("--torch-device: expected \"cpu\", \"cuda\" or \"cuda:N\" (N a device index 0..63), got \"gpu\""),
+            std::string::npos) << bad.err;
+  auto twice = run_hwnas({"proxy", "--arch", kArch, "--proxy", "train", "--train", "{\"torch_device\": \"cpu\"}"});
+  EXPECT_EQ(twice.exit_code, 2);
+  EXPECT_NE(twice.err.find("--train.torch_device: `hwnas proxy` runs every proxy on --torch-device"), std::string::npos)
+      << twice.err;
+  auto fp16 = run_hwnas({"proxy", "--arch", kArch, "--proxy", "train", "--train", "{\"precision\": \"fp16\"}"});
+  EXPECT_EQ(fp16.exit_code, 2);
+  EXPECT_NE(fp16.err.find("--train.precision: fp16 autocast needs a CUDA device"), std::string::npos) << fp16.err;
+  for (const char* proxy : {"synflow", "train"}) {
+    auto cuda = run_hwnas({"proxy", "--arch", kArch, "--space-options", kSmall, "--dataset", "synthetic", "--proxy", proxy,
+                           "--train", "{\"steps\": 2, \"batch_size\": 8, \"reduce\": {}}", "--torch-device", "cuda"});
+    if (hwnas::test::torch_has_cuda()) {  // a CUDA LibTorch runs it
+      EXPECT_EQ(cuda.exit_code, 0) << proxy << ": " << cuda.err;
+      continue;
+    }
+    EXPECT_EQ(cuda.exit_code, 2) << proxy;
+    EXPECT_NE(cuda.err.find("error: --torch-device: cuda:0 asked for, but the LibTorch hwnas is built against has no CUDA"),
+              std::string::npos) << proxy << ": " << cuda.err;
+    EXPECT_TRUE(cuda.out.empty()) << cuda.out;
+  }
+}

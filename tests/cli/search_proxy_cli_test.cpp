@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <filesystem>
 #include <map>
 #include <sstream>
 
@@ -159,6 +160,30 @@ TEST(CliSearchProxy, BadProxyOptionsNameTheField) {
   r = run_hwnas({"search", dir + "/c.json", "--quiet"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("objectives[0].source.proxy.batch: unknown key"), std::string::npos) << r.err;
+  const std::string expected = "expected \"cpu\", \"cuda\" or \"cuda:N\" (N a device index 0..63), got \"gpu\"";
+  cfg["objectives"][0]["source"] = {{"train", {{"torch_device", "gpu"}}}};
+  hwnas::test::write_text(dir + "/c.json", cfg.dump());
+  r = run_hwnas({"search", dir + "/c.json", "--quiet"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("objectives[0].source.train.torch_device: " + expected), std::string::npos) << r.err;
+  cfg["objectives"][0]["source"] = {{"proxy", {{"name", "synflow"}, {"torch_device", "gpu"}}}};
+  hwnas::test::write_text(dir + "/c.json", cfg.dump());
+  r = run_hwnas({"search", dir + "/c.json", "--quiet"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("objectives[0].source.proxy.torch_device: " + expected), std::string::npos) << r.err;
+  if (hwnas::test::torch_has_cuda()) return;
+  for (const char* kind : {"train", "proxy"}) {
+    cfg["objectives"][0]["source"] = nlohmann::json::object();
+    cfg["objectives"][0]["source"][kind] = {{"torch_device", "cuda:1"}};
+    if (std::string(kind) == "proxy") cfg["objectives"][0]["source"][kind]["name"] = "synflow";
+    hwnas::test::write_text(dir + "/c.json", cfg.dump());
+    r = run_hwnas({"search", dir + "/c.json", "--quiet"});
+    EXPECT_EQ(r.exit_code, 2) << kind;
+    EXPECT_NE(r.err.find(std::string("objectives[0].source.") + kind +
+                         ".torch_device: cuda:1 asked for, but the LibTorch hwnas is built against has no CUDA"),
+              std::string::npos) << r.err;
+    EXPECT_FALSE(std::filesystem::exists(dir + "/run/evaluations.jsonl")) << kind;
+  }
 }
 
 TEST(CliSearchProxy, TheCliAndASearchGiveTheSameProxyScore) {

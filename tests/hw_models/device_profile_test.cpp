@@ -20,7 +20,7 @@ nlohmann::json host_json() { return read_json_file(device_profile_dir() + "/host
 
 TEST(DeviceProfile, EveryShippedProfileLoadsAndValidates) {
   const std::vector<std::string> names = device_names();
-  for (const char* required : {"h100-sxm", "a100-sxm", "v100-sxm", "rtx-4090", "titan-rtx", "gtx-1080ti",
+  for (const char* required : {"h200", "h100-sxm", "a100-sxm", "v100-sxm", "rtx-4090", "titan-rtx", "gtx-1080ti",
                                "jetson-orin-nano", "jetson-nano", "xeon-gold-6226", "core-i7-7820x", "raspberry-pi-4",
                                "pixel-3", "host"})
     EXPECT_NE(std::find(names.begin(), names.end(), required), names.end()) << required;
@@ -33,6 +33,18 @@ TEST(DeviceProfile, EveryShippedProfileLoadsAndValidates) {
     // Reading back what to_json writes gives the same profile.
     EXPECT_EQ(DeviceProfile::from_json(p.to_json(), name).to_json(), p.to_json());
   }
+}
+
+TEST(DeviceProfile, H200IsAnH100WithHbm3e) {
+  // Written from NVIDIA's data sheets before any measurement: the H100 SXM's compute, 4.8 TB/s.
+  const DeviceProfile h200 = load_device("h200"), h100 = load_device("h100-sxm");
+  EXPECT_EQ(h200.kind, DeviceKind::GPU);
+  EXPECT_DOUBLE_EQ(h200.memory_bandwidth_gbs, 4800);
+  EXPECT_DOUBLE_EQ(h200.peak_tflops_fp32, h100.peak_tflops_fp32);
+  EXPECT_DOUBLE_EQ(h200.peak_tflops_fp16, h100.peak_tflops_fp16);
+  EXPECT_DOUBLE_EQ(h200.peak_tops_int8, h100.peak_tops_int8);
+  EXPECT_EQ(h200.sources.size(), h100.sources.size());
+  EXPECT_NE(h200.sources.at("memory_bandwidth_gbs").find("H200"), std::string::npos);
 }
 
 TEST(DeviceProfile, KindsAndRuntimesAreRead) {

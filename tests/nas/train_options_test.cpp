@@ -27,6 +27,31 @@ TEST(TrainOptions, ErrorsNameTheField) {
             "t.reduce: expected an object of space options or \"auto\"");
 }
 
+TEST(TrainOptions, DeviceAndPrecisionAreReadAndWritten) {
+  const TrainOptions d = TrainOptions::from_json(nlohmann::json::object(), "t");
+  EXPECT_EQ(d.device, TorchDevice{});
+  EXPECT_EQ(d.precision, "fp32");
+  EXPECT_EQ(d.to_json()["torch_device"], "cpu");
+  const TrainOptions o = TrainOptions::from_json({{"torch_device", "cuda:1"}, {"precision", "fp16"}}, "t");
+  EXPECT_TRUE(o.device.cuda);
+  EXPECT_EQ(o.device.index, 1);
+  EXPECT_EQ(o.precision, "fp16");
+  EXPECT_EQ(o.to_json()["torch_device"], "cuda:1");
+  EXPECT_EQ(TrainOptions::from_json(o.to_json(), "t").to_json(), o.to_json());
+  EXPECT_EQ(TrainOptions::from_json({{"precision", "bf16"}}, "t").precision, "bf16");  // bf16 autocast runs on the CPU too
+}
+
+TEST(TrainOptions, BadDeviceOrPrecisionNamesTheField) {
+  EXPECT_EQ(error_of([] { TrainOptions::from_json({{"torch_device", "gpu0"}}, "objectives[1].source.train"); }),
+            "objectives[1].source.train.torch_device: expected \"cpu\", \"cuda\" or \"cuda:N\" (N a device index "
+            "0..63), got \"gpu0\"");
+  EXPECT_EQ(error_of([] { TrainOptions::from_json({{"precision", "fp8"}}, "t"); }),
+            "t.precision: expected \"fp32\", \"fp16\" or \"bf16\", got \"fp8\"");
+  EXPECT_EQ(error_of([] { TrainOptions::from_json({{"precision", "fp16"}}, "t"); }),
+            "t.precision: fp16 autocast needs a CUDA device (LibTorch's CPU autocast is bf16 only); use bf16 or fp32 "
+            "on cpu");
+}
+
 TEST(TrainOptions, ReducedSpaceCarriesTheArchitecture) {
   Nb201Space s(Nb201Options{});
   auto small = reduced_space(s, "auto");

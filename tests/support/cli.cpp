@@ -10,6 +10,9 @@
 #include <stdexcept>
 
 #include <gtest/gtest.h>
+#ifdef HWNAS_WITH_TORCH
+#include <torch/cuda.h>
+#endif
 
 namespace hwnas::test {
 
@@ -122,6 +125,14 @@ std::string read_text(const std::string& path) {
 void write_text(const std::string& path, const std::string& text) {
   std::ofstream out(path, std::ios::binary);
   out << text;
+}
+
+bool torch_has_cuda() {
+#ifdef HWNAS_WITH_TORCH
+  return torch::cuda::is_available();
+#else
+  return false;
+#endif
 }
 
 }  // namespace hwnas::test

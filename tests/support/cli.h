@@ -27,5 +27,8 @@ std::string read_text(const std::string& path);
 /// How many times `what` occurs in `text` (overlapping occurrences counted).
 std::size_t count_of(const std::string& text, const std::string& what);
 void write_text(const std::string& path, const std::string& text);
+/// Whether the LibTorch hwnas is built against has a CUDA device here (false without LibTorch):
+/// tests of the CPU-only error skip where it is true.
+bool torch_has_cuda();
 
 }  // namespace hwnas::test

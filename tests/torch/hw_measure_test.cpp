@@ -6,6 +6,7 @@
 
 #include "hwnas/hw_models/calibration.h"
 #include "hwnas/nas/spaces/nb201.h"
+#include "support/cli.h"
 #include "support/errors.h"
 
 namespace hwnas {
@@ -28,6 +29,37 @@ TEST(HwMeasure, SmallNetworkHasPositiveFiniteLatency) {
   EXPECT_GT(ms, 0.0);
   mo.batch = 3;  // another batch size runs too
   EXPECT_GT(measure_latency_ms(space.decode(space.parse("|none~0|+|none~0|none~1|+|none~0|none~1|none~2|")), mo), 0.0);
+}
+
+TEST(HwMeasure, RunsOnTheChosenDeviceAndRefusesAMissingOne) {
+  LayerCost add = add_cost({8, 4, 4}, 3, 0, "x.add");
+  MeasureOptions mo;
+  mo.repeats = 2;
+  mo.warmup = 1;
+  mo.device = parse_torch_device("cpu", "--torch-device");
+  EXPECT_GT(measure_latency_ms(single_layer_graph(add), mo), 0.0);
+  mo.channels_last = true;  // NHWC runs on the CPU too
+  Nb201Options small;
+  small.channels = 4;
+  small.cells_per_stage = 1;
+  small.input_size = 8;
+  Nb201Space space(small);
+  EXPECT_GT(measure_latency_ms(space.decode(space.parse("|nor_conv_3x3~0|+|nor_conv_1x1~0|avg_pool_3x3~1|+|skip_connect~0|none~1|nor_conv_3x3~2|")), mo),
+            0.0);
+  mo.channels_last = false;
+  mo.precision = "fp16";
+  EXPECT_EQ(error_of([&] { measure_latency_ms(single_layer_graph(add), mo); }),
+            "--precision: fp16 timing needs --torch-device cuda (LibTorch's CPU convolutions have no fp16 kernels)");
+  mo.device = parse_torch_device("cuda:0", "--torch-device");
+  if (test::torch_has_cuda()) {
+    EXPECT_GT(measure_latency_ms(single_layer_graph(add), mo), 0.0);  // synchronized fp16 timing runs
+    mo.precision = "fp32";
+    EXPECT_GT(measure_latency_ms(single_layer_graph(add), mo), 0.0);
+    return;
+  }
+  mo.precision = "fp32";
+  EXPECT_EQ(error_of([&] { measure_latency_ms(single_layer_graph(add), mo); }).substr(0, 56),
+            "--torch-device: cuda:0 asked for, but the LibTorch hwnas");
 }
 
 TEST(HwMeasure, SingleLayerGraphsRun) {

@@ -1,15 +1,18 @@
 #pragma once
 // Latency measurement on this machine with LibTorch (implemented in hw_models/measure_torch.cpp,
 // part of hwnas_torch; this header does not include torch). The network is built with GraphNet,
-// in eval mode under NoGradGuard, with torch::set_num_threads(threads); after `warmup` untimed
-// runs it times `repeats` runs and returns the median.
+// in eval mode under NoGradGuard, with torch::set_num_threads(threads), on `device`; after `warmup`
+// untimed runs it times `repeats` runs and returns the median. On a CUDA device each timed run is
+// bracketed by torch::cuda::synchronize, so the time is the kernels' and not only their launch.
 //
 // Example:
 //   MeasureOptions o;  o.repeats = 20;
 //   double ms = measure_latency_ms(space->decode(arch), o);
 #include <cstdint>
+#include <string>
 
 #include "hwnas/nas/arch_graph.h"
+#include "hwnas/nas/torch_device.h"
 
 namespace hwnas {
 
@@ -19,7 +22,12 @@ struct MeasureOptions {
   int warmup = 3;    // untimed runs first
   int threads = 1;   // torch::set_num_threads
   std::uint64_t seed = 1;
-  /// UserError naming the option (--batch, --repeats, --warmup, --threads) when impossible.
+  TorchDevice device;  // --torch-device
+  /// --precision: "fp32" (on CUDA, cuDNN's default TF32 convolutions) or "fp16" (network and input
+  /// in half precision; CUDA only: LibTorch's CPU convolutions have no fp16 kernels).
+  std::string precision = "fp32";
+  bool channels_last = false;  // --channels-last: NHWC input and convolution weights
+  /// UserError naming the option (--batch, --repeats, --warmup, --threads, --precision) when impossible.
   void validate() const;
 };
 

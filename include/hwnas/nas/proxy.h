@@ -22,6 +22,7 @@
 
 #include "hwnas/nas/dataset.h"
 #include "hwnas/nas/search_space.h"
+#include "hwnas/nas/torch_device.h"
 
 namespace hwnas {
 
@@ -29,6 +30,7 @@ struct ProxyOptions {
   int batch_size = 64;      // minibatch for data-dependent proxies
   std::uint64_t seed = 0;   // weight initialisation and minibatch choice
   bool prune_dead = true;   // network as decoded
+  TorchDevice device;       // where the network and its minibatch run (same scores on every device, to float tolerance)
   void validate(const std::string& path = "proxy") const;
 };
 

@@ -17,6 +17,7 @@
 
 #include "hwnas/nas/dataset.h"
 #include "hwnas/nas/search_space.h"
+#include "hwnas/nas/torch_device.h"
 
 namespace hwnas {
 
@@ -36,6 +37,10 @@ struct TrainOptions {
   /// carried over through its string form. "auto" (the default) picks default_reduction().
   nlohmann::json reduce = "auto";
   int loss_every = 10;              // loss curve: mean training loss over each block of steps
+  TorchDevice device;               // "torch_device": where the network, its batches and the optimizer live
+  /// "precision": fp32, or automatic mixed precision (LibTorch autocast) in bf16 (CPU or CUDA) or
+  /// fp16 (CUDA only; no loss scaling, so very small gradients may underflow).
+  std::string precision = "fp32";
 
   void validate(const std::string& path = "train") const;
   static TrainOptions from_json(const nlohmann::json& j, const std::string& path);
