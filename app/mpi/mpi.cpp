@@ -13,6 +13,7 @@
 #include "../mpi.h"
 #include "hwnas/core/error.h"
 #include "hwnas/nas/search_space.h"
+#include "hwnas/nas/torch_device.h"
 #include "hwnas/search/objective.h"
 #include "hwnas/search/study.h"
 
@@ -149,6 +150,14 @@ MpiSession::MpiSession(int& argc, char**& argv) {
   initialized() = true;
   MPI_Comm_rank(MPI_COMM_WORLD, &world().rank);
   MPI_Comm_size(MPI_COMM_WORLD, &world().size);
+  // This process's number among the job's processes on its machine: "torch_device": "cuda" runs
+  // evaluator ranks on GPU local_rank % device_count (torch_device.h).
+  MPI_Comm node;
+  MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, world().rank, MPI_INFO_NULL, &node);
+  int local = 0;
+  MPI_Comm_rank(node, &local);
+  MPI_Comm_free(&node);
+  set_local_rank(local);
 }
 
 MpiSession::~MpiSession() {

@@ -19,13 +19,17 @@ void require_torch_device(const TorchDevice& d, const std::string& where) {
                     " CUDA device(s) (cuda:0..cuda:" + std::to_string(count - 1) + ")");
 }
 
+namespace {
+int ordinal(const TorchDevice& d) { return cuda_index_for(d, local_rank(), static_cast<int>(torch::cuda::device_count())); }
+}  // namespace
+
 torch::Device to_torch_device(const TorchDevice& d, const std::string& where) {
   require_torch_device(d, where);
-  return d.cuda ? torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(d.index)) : torch::Device(torch::kCPU);
+  return d.cuda ? torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(ordinal(d))) : torch::Device(torch::kCPU);
 }
 
 void synchronize_device(const TorchDevice& d) {
-  if (d.cuda) torch::cuda::synchronize(d.index);
+  if (d.cuda) torch::cuda::synchronize(static_cast<c10::DeviceIndex>(ordinal(d)));
 }
 
 namespace {

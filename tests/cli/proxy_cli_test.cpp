@@ -86,7 +86,7 @@ TEST(CliProxy, TorchDeviceErrorsNameTheFlag) {
       continue;
     }
     EXPECT_EQ(cuda.exit_code, 2) << proxy;
-    EXPECT_NE(cuda.err.find("error: --torch-device: cuda:0 asked for, but the LibTorch hwnas is built against has no CUDA"),
+    EXPECT_NE(cuda.err.find("error: --torch-device: cuda asked for, but the LibTorch hwnas is built against has no CUDA"),
               std::string::npos) << proxy << ": " << cuda.err;
     EXPECT_TRUE(cuda.out.empty()) << cuda.out;
   }

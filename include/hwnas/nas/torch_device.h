@@ -1,5 +1,6 @@
 #pragma once
-// The device LibTorch runs a network on: "cpu", "cuda" (CUDA device 0) or "cuda:N". Every flag and
+// The device LibTorch runs a network on: "cpu", "cuda" (this process's GPU: under mpirun, GPU
+// local_rank % device_count of its machine, else GPU 0) or "cuda:N". Every flag and
 // config field that names one (--torch-device of proxy, measure and calibrate; "torch_device" of
 // the proxy and train objective sources) is parsed by parse_torch_device, here and nowhere else.
 // No LibTorch in this header: whether the LibTorch hwnas is built against has that device is
@@ -14,15 +15,25 @@ namespace hwnas {
 
 struct TorchDevice {
   bool cuda = false;
-  int index = 0;  // CUDA device ordinal (0 for the CPU)
-  /// "cpu" or "cuda:N" (what parse_torch_device reads back to the same device).
+  int index = 0;     // CUDA device ordinal given as cuda:N (0 for the CPU and for "cuda")
+  bool own = false;  // "cuda": the process's own GPU, cuda_index_for(local rank, devices)
+  /// "cpu", "cuda" or "cuda:N" (what parse_torch_device reads back to the same device).
   std::string str() const;
-  bool operator==(const TorchDevice& o) const { return cuda == o.cuda && index == o.index; }
+  bool operator==(const TorchDevice& o) const { return cuda == o.cuda && index == o.index && own == o.own; }
   bool operator!=(const TorchDevice& o) const { return !(*this == o); }
 };
 
 /// "cpu", "cuda" or "cuda:N" (N in 0..63). UserError "<where>: expected ..." for anything else.
 TorchDevice parse_torch_device(const std::string& text, const std::string& where);
+
+/// The CUDA ordinal `d` runs on in a process that is number `local_rank` on its machine, with
+/// `device_count` GPUs: cuda:N is N; "cuda" is local_rank % device_count, so the evaluator ranks
+/// of `mpirun` on a machine share its GPUs round robin.
+int cuda_index_for(const TorchDevice& d, int local_rank, int device_count);
+/// This process's rank among the processes of its job on its machine (0 outside mpirun); set by
+/// the hwnas program's MPI start-up.
+void set_local_rank(int rank);
+int local_rank();
 
 /// UserError "<where>: ..." when the LibTorch hwnas runs with cannot use `d` (CUDA asked of a
 /// CPU-only LibTorch, or a device index beyond the devices present). Defined in hwnas_torch.
