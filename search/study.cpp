@@ -297,8 +297,6 @@ struct Study::Impl {
 
   // A new architecture the scheduler tracks, from a strategy proposal at `rung`.
   void track(Item& it, int rung) {
-    // A replayed record's cheap objectives were not computed at ask: its promotions need them.
-    if (it.cheap.raw.empty()) it.cheap = objectives->evaluate_cheap(Candidate(*space, it.arch));
     it.entry = scheduler->start_entry(rung);
     entries.push_back({it.arch, it.hash, it.cheap, 0});
     HWNAS_CHECK(entries.size() == it.entry + 1, "scheduler entries out of step");
@@ -418,9 +416,14 @@ struct Study::Impl {
         if (counts_as_evaluation(it.rec)) {
           ++open_counted;
           open_steps += it.rec.cost;
+          // The scheduler tracks what was a trial: not a candidate whose cheap objectives failed
+          // (it counts, but never ran at a fidelity). Their exact values say which it was.
           if (scheduler) {
-            track(it, rung);
-            scheduler_finished(it, true, log_index[i]);
+            it.cheap = objectives->evaluate_cheap(Candidate(*space, it.arch));
+            if (it.cheap.failure.empty() && objectives->cheap_rejection(it.cheap).empty()) {
+              track(it, rung);
+              scheduler_finished(it, true, log_index[i]);
+            }
           }
         }
       } else if (!it.trial) {
