@@ -413,13 +413,19 @@ std::vector<double> ObjectiveSet::transform(const std::vector<double>& raw) cons
   return t;
 }
 
+std::string ObjectiveSet::memo_key(const Architecture& a) {
+  return std::string(reinterpret_cast<const char*>(a.choices.data()), a.choices.size() * sizeof(a.choices[0]));
+}
+
 std::function<std::optional<std::vector<double>>(const Architecture&)> ObjectiveSet::strategy_cheap(
-    const SearchSpace& space) const {
-  return [this, &space](const Architecture& a) -> std::optional<std::vector<double>> {
+    const SearchSpace& space, CheapMemo* memo) const {
+  return [this, &space, memo](const Architecture& a) -> std::optional<std::vector<double>> {
     Candidate c(space, a);
-    const Result r = evaluate_cheap(c);
-    if (!cheap_rejection(r).empty()) return std::nullopt;
-    return transform(r.raw);
+    Result r = evaluate_cheap(c);
+    std::optional<std::vector<double>> out;
+    if (cheap_rejection(r).empty()) out = transform(r.raw);
+    if (memo) memo->insert_or_assign(memo_key(a), std::move(r));
+    return out;
   };
 }
 

@@ -126,6 +126,7 @@ struct Study::Impl {
   std::map<std::size_t, Finished> journal_deferred;       // journal replay: by log line, fed in log order
   std::size_t log_size = 0;                               // records in evaluations.jsonl
   std::unordered_set<std::uint64_t> seen;                 // committed, finished or pending
+  ObjectiveSet::CheapMemo cheap_memo;                     // the strategy's cheap look-ups not proposed yet
   std::vector<EvaluationRecord> records;                  // committed, in commit order
   std::map<std::int64_t, OpenBatch> open;                 // by batch number
   std::map<std::int64_t, std::pair<std::int64_t, std::size_t>> pending;  // trial id -> (batch, item)
@@ -207,7 +208,7 @@ struct Study::Impl {
     ctx.space = space.get();
     ctx.num_objectives = static_cast<int>(names.size());
     ctx.is_cheap = objectives->cheap_mask();
-    ctx.cheap = objectives->strategy_cheap(*space);
+    ctx.cheap = objectives->strategy_cheap(*space, &cheap_memo);
     ctx.seed = cfg.seed;
     strategy = opts.strategy_factory ? opts.strategy_factory(ctx) : make_strategy(cfg.strategy, cfg.strategy_options, ctx);
     HWNAS_CHECK(strategy != nullptr, "strategy factory returned null");
@@ -306,6 +307,7 @@ struct Study::Impl {
   Batch ask_batch(std::size_t n, const JournalEntry* journal, int rung = -1) {
     Batch out;
     const int fidelity = rung >= 0 ? scheduler->rungs()[static_cast<std::size_t>(rung)] : 0;
+    if (cheap_memo.size() > (1u << 16)) cheap_memo.clear();  // bounds its memory
     const std::vector<Architecture> proposed = strategy->ask(n);
     const std::int64_t batch_no = next_batch++;
     if (proposed.empty()) {
@@ -343,10 +345,13 @@ struct Study::Impl {
     }
     parallel_indices(arena, cfg.parallelism, need_cheap.size(), [&](std::size_t k) {
       Item& it = items[need_cheap[k]];
-      it.cheap = objectives->evaluate_cheap(Candidate(*space, it.arch));
+      // The strategy looked most proposals up already (StrategyContext::cheap): not computed twice.
+      if (auto m = cheap_memo.find(ObjectiveSet::memo_key(it.arch)); m != cheap_memo.end()) it.cheap = m->second;
+      else it.cheap = objectives->evaluate_cheap(Candidate(*space, it.arch));
       // A trial: no cheap failure and not rejected (those finish here).
       it.trial = it.cheap.failure.empty() && objectives->cheap_rejection(it.cheap).empty();
     });
+    for (std::size_t i : need_cheap) cheap_memo.erase(ObjectiveSet::memo_key(items[i].arch));  // never needed again
 
     // Keep the prefix of the batch that fits the evaluation budget.
     // and budget.steps (a trial is handed out while some is left: the last may overshoot).

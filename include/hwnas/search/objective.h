@@ -22,6 +22,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -171,8 +172,16 @@ class ObjectiveSet {
   std::string expensive_violation(const std::vector<double>& raw) const;
   /// The minimized vector the strategies see (log10, negation); NaN stays NaN.
   std::vector<double> transform(const std::vector<double>& raw) const;
+  /// Cheap results by architecture (its exact decisions: as built, two canonically equal
+  /// architectures may cost differently), shared by a strategy's look-ups and the study's.
+  using CheapMemo = std::unordered_map<std::string, Result>;
+  static std::string memo_key(const Architecture& a);
   /// StrategyContext::cheap for these objectives: transformed cheap values, nullopt on a violation.
-  std::function<std::optional<std::vector<double>>(const Architecture&)> strategy_cheap(const SearchSpace& space) const;
+  /// With `memo`, each result is also kept there, so that the study takes the values of the
+  /// strategy's proposals from it instead of computing them a second time. The memo must outlive
+  /// the function; the caller bounds it (a study clears it before each strategy ask).
+  std::function<std::optional<std::vector<double>>(const Architecture&)> strategy_cheap(const SearchSpace& space,
+                                                                                        CheapMemo* memo = nullptr) const;
 
  private:
   const SearchConfig* cfg_;
