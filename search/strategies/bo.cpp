@@ -8,6 +8,8 @@
 // joining the front as if observed (the Kriging believer).
 #include <algorithm>
 #include <cmath>
+#include <deque>
+#include <queue>
 #include <unordered_set>
 
 #include "acquisition.h"
@@ -30,6 +32,7 @@ void BoOptions::validate(const std::string& path) const {
     throw UserError(path + ".random_candidates: random_candidates + mutation_candidates must be at least 1");
   detail::check_range(path, "local_steps", local_steps, 0, 100);
   detail::check_range(path, "refit_every", refit_every, 1, 1e9);
+  detail::check_range(path, "proposals_per_refresh", proposals_per_refresh, 0, 1e6);
   detail::check_range(path, "max_retries", max_retries, 1, 1e9);
   detail::check_range(path, "enumerate_limit", enumerate_limit, 0, 1e9);
   check_encoding_name(path, encoding);
@@ -44,6 +47,7 @@ nlohmann::json BoOptions::to_json() const {
           {"mutation_candidates", mutation_candidates},
           {"local_steps", local_steps},
           {"refit_every", refit_every},
+          {"proposals_per_refresh", proposals_per_refresh},
           {"max_retries", max_retries},
           {"enumerate_limit", enumerate_limit},
           {"encoding", encoding},
@@ -60,6 +64,7 @@ BoOptions BoOptions::from_json(const nlohmann::json& j, const std::string& path)
   o.mutation_candidates = r.get("mutation_candidates", o.mutation_candidates);
   o.local_steps = r.get("local_steps", o.local_steps);
   o.refit_every = r.get("refit_every", o.refit_every);
+  o.proposals_per_refresh = r.get("proposals_per_refresh", o.proposals_per_refresh);
   o.max_retries = r.get("max_retries", o.max_retries);
   o.enumerate_limit = r.get("enumerate_limit", o.enumerate_limit);
   o.encoding = r.get("encoding", o.encoding);
@@ -83,8 +88,10 @@ class BoStrategy : public SearchStrategy {
   std::string name() const override { return "bo"; }
 
   std::vector<Architecture> ask(std::size_t n) override {
-    return detail::model_based_ask(n, opts_.initial_random, ctx_.num_objectives, core_, surrogate_,
-                                   [&](detail::FastFront& front) { return propose(front); });
+    return detail::model_based_ask(
+        n, opts_.initial_random, opts_.proposals_per_refresh, ctx_.num_objectives, core_, surrogate_, queue_,
+        [&](detail::FastFront& front) { return propose(front); },
+        [&](detail::FastFront& front, std::size_t b) { return propose_many(front, b); });
   }
 
   void tell(const std::vector<Observation>& results) override { core_.record(results); }
@@ -106,40 +113,47 @@ class BoStrategy : public SearchStrategy {
     c.cheap.push_back(std::move(v));
   }
 
-  // Acquisition value of each candidate.
-  std::vector<double> score(const Candidates& c, const detail::FastFront& front, const Point& weights,
-                            double best_scalar) {
-    Eigen::MatrixXd mean, sd;
-    surrogate_.predict(core_, c.archs, c.cheap, mean, sd);
+  // Acquisition value of row r of the predicted (mean, sd) against `front`.
+  double acquisition(const Eigen::MatrixXd& mean, const Eigen::MatrixXd& sd, Eigen::Index r, const detail::FastFront& front,
+                     const Point& weights, double best_scalar) const {
     const int d = ctx_.num_objectives;
     const int S = opts_.mc_samples;
-    std::vector<double> acq(c.archs.size(), 0.0);
     Point p(d);
-    for (std::size_t i = 0; i < c.archs.size(); ++i) {
-      const Eigen::Index r = static_cast<Eigen::Index>(i);
-      if (use_ehvi_) {
-        // Skip candidates that cannot improve even 3 standard deviations better than predicted.
-        for (int k = 0; k < d; ++k) p[k] = mean(r, k) - 3.0 * sd(r, k);
-        if (front.improvement(p) <= 0.0) continue;
-        double sum = 0.0;
-        for (int s = 0; s < S; ++s) {
-          for (int k = 0; k < d; ++k) p[k] = mean(r, k) + sd(r, k) * z_[static_cast<std::size_t>(s) * d + k];
-          sum += front.improvement(p);
-        }
-        acq[i] = sum / S;
-      } else {
-        double sum = 0.0;
-        for (int s = 0; s < S; ++s) {
-          for (int k = 0; k < d; ++k) p[k] = mean(r, k) + sd(r, k) * z_[static_cast<std::size_t>(s) * d + k];
-          sum += std::max(0.0, best_scalar - chebyshev(p, weights));
-        }
-        acq[i] = sum / S;
+    double acq = 0.0;
+    if (use_ehvi_) {
+      // Skip candidates that cannot improve even 3 standard deviations better than predicted.
+      for (int k = 0; k < d; ++k) p[k] = mean(r, k) - 3.0 * sd(r, k);
+      if (front.improvement(p) <= 0.0) return 0.0;
+      double sum = 0.0;
+      for (int s = 0; s < S; ++s) {
+        for (int k = 0; k < d; ++k) p[k] = mean(r, k) + sd(r, k) * z_[static_cast<std::size_t>(s) * d + k];
+        sum += front.improvement(p);
       }
-      // Tiny tie-break towards uncertainty so that a flat acquisition still explores.
-      double u = 0.0;
-      for (int k = 0; k < d; ++k) u += sd(r, k);
-      acq[i] += 1e-9 * u;
+      acq = sum / S;
+    } else {
+      double sum = 0.0;
+      for (int s = 0; s < S; ++s) {
+        for (int k = 0; k < d; ++k) p[k] = mean(r, k) + sd(r, k) * z_[static_cast<std::size_t>(s) * d + k];
+        sum += std::max(0.0, best_scalar - chebyshev(p, weights));
+      }
+      acq = sum / S;
     }
+    // Tiny tie-break towards uncertainty so that a flat acquisition still explores.
+    double u = 0.0;
+    for (int k = 0; k < d; ++k) u += sd(r, k);
+    return acq + 1e-9 * u;
+  }
+
+  // Acquisition value of each candidate; the prediction is kept in `mean`/`sd` when given.
+  std::vector<double> score(const Candidates& c, const detail::FastFront& front, const Point& weights, double best_scalar,
+                            Eigen::MatrixXd* mean_out = nullptr, Eigen::MatrixXd* sd_out = nullptr) {
+    Eigen::MatrixXd mean, sd;
+    surrogate_.predict(core_, c.archs, c.cheap, mean, sd);
+    std::vector<double> acq(c.archs.size(), 0.0);
+    for (std::size_t i = 0; i < c.archs.size(); ++i)
+      acq[i] = acquisition(mean, sd, static_cast<Eigen::Index>(i), front, weights, best_scalar);
+    if (mean_out) *mean_out = std::move(mean);
+    if (sd_out) *sd_out = std::move(sd);
     return acq;
   }
 
@@ -152,32 +166,47 @@ class BoStrategy : public SearchStrategy {
     return mx + 0.05 * sum;
   }
 
-  std::optional<Architecture> propose(detail::FastFront& front) {
+  // The candidates of one proposal, or of q at once (m = ceil(sqrt(q)) times as many): mutations of
+  // front members and random architectures, then `local_steps` rounds of mutating the best 5 m
+  // again. Fills their acquisition values and, when asked, the prediction behind them.
+  struct Scored {
+    Candidates c;
+    std::vector<double> acq;
+    Eigen::MatrixXd mean, sd;
+    Point weights;
+    double best_scalar = 1e300;
+  };
+  Scored gather(const detail::FastFront& front, int m, bool keep_prediction) {
     Rng& rng = core_.rng();
     const auto& space = core_.space();
     const auto& members = core_.archive().members();
+    Scored out;
+    Candidates& c = out.c;
+    std::vector<double>& acq = out.acq;
     // ParEGO weights: uniform on the simplex.
-    Point w(ctx_.num_objectives);
-    double best_scalar = 1e300;
+    Point& w = out.weights;
+    w.assign(ctx_.num_objectives, 0.0);
+    double& best_scalar = out.best_scalar;
     if (!use_ehvi_) {
       double total = 0;
       for (double& x : w) total += (x = -std::log(std::max(rng.uniform(), 1e-300)));
       for (double& x : w) x /= total;
       for (const auto& o : core_.observations()) best_scalar = std::min(best_scalar, chebyshev(core_.normalized(o.objectives), w));
     }
-    Candidates c;
-    for (int i = 0; i < opts_.mutation_candidates && !members.empty(); ++i) {
+    for (int i = 0; i < opts_.mutation_candidates * m && !members.empty(); ++i) {
       Architecture a = core_.observations()[members[rng.uniform_index(members.size())].id].arch;
       a = space.mutate(a, rng);
       if (rng.uniform() < 0.3) a = space.mutate(a, rng);
       consider(c, a);
     }
-    for (int i = 0; i < opts_.random_candidates; ++i) consider(c, space.sample(rng));
-    std::vector<double> acq = score(c, front, w, best_scalar);
+    for (int i = 0; i < opts_.random_candidates * m; ++i) consider(c, space.sample(rng));
+    Eigen::MatrixXd* mean = keep_prediction ? &out.mean : nullptr;
+    Eigen::MatrixXd* sd = keep_prediction ? &out.sd : nullptr;
+    acq = score(c, front, w, best_scalar, mean, sd);
     for (int step = 0; step < opts_.local_steps && !c.archs.empty(); ++step) {
       std::vector<std::size_t> order(c.archs.size());
       for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-      const std::size_t top = std::min<std::size_t>(5, order.size());
+      const std::size_t top = std::min<std::size_t>(5 * static_cast<std::size_t>(m), order.size());
       std::partial_sort(order.begin(), order.begin() + top, order.end(),
                         [&](std::size_t a, std::size_t b) { return acq[a] != acq[b] ? acq[a] > acq[b] : a < b; });
       Candidates more;
@@ -185,7 +214,15 @@ class BoStrategy : public SearchStrategy {
       for (std::size_t t = 0; t < top; ++t)
         for (int k = 0; k < 10; ++k) consider(more, space.mutate(c.archs[order[t]], rng));
       if (more.archs.empty()) break;
-      std::vector<double> acq_more = score(more, front, w, best_scalar);
+      Eigen::MatrixXd mean_more, sd_more;
+      std::vector<double> acq_more = score(more, front, w, best_scalar, mean ? &mean_more : nullptr, sd ? &sd_more : nullptr);
+      if (mean) {
+        const Eigen::Index rows = mean->rows();
+        mean->conservativeResize(rows + mean_more.rows(), Eigen::NoChange);
+        sd->conservativeResize(rows + sd_more.rows(), Eigen::NoChange);
+        mean->bottomRows(mean_more.rows()) = mean_more;
+        sd->bottomRows(sd_more.rows()) = sd_more;
+      }
       c.hashes = std::move(more.hashes);
       for (std::size_t i = 0; i < more.archs.size(); ++i) {
         c.archs.push_back(std::move(more.archs[i]));
@@ -193,6 +230,13 @@ class BoStrategy : public SearchStrategy {
         acq.push_back(acq_more[i]);
       }
     }
+    return out;
+  }
+
+  std::optional<Architecture> propose(detail::FastFront& front) {
+    Scored s = gather(front, 1, false);
+    const Candidates& c = s.c;
+    const std::vector<double>& acq = s.acq;
     if (c.archs.empty()) return std::nullopt;
     std::size_t best = 0;
     for (std::size_t i = 1; i < acq.size(); ++i)
@@ -208,10 +252,45 @@ class BoStrategy : public SearchStrategy {
     return chosen;
   }
 
+  // q proposals from one candidate search: greedily the best acquisition, each pick's predicted
+  // mean joining the front (the Kriging believer, as propose does across one batch). A pick only
+  // lowers the others' EHVI (the Monte Carlo draws are fixed, and a point's improvement over a
+  // larger front is never larger), so the greedy order is found lazily: a candidate's value is
+  // recomputed only when it reaches the top of the heap (Minoux's lazy greedy), giving the same
+  // picks as recomputing every value after every pick.
+  std::vector<Architecture> propose_many(detail::FastFront& front, std::size_t q) {
+    const int m = static_cast<int>(std::ceil(std::sqrt(static_cast<double>(q))));
+    Scored s = gather(front, m, true);
+    std::vector<Architecture> out;
+    using Entry = std::pair<double, std::size_t>;  // (value, -index order via comparator)
+    auto worse = [](const Entry& a, const Entry& b) { return a.first != b.first ? a.first < b.first : a.second > b.second; };
+    std::priority_queue<Entry, std::vector<Entry>, decltype(worse)> heap(worse);
+    for (std::size_t i = 0; i < s.acq.size(); ++i) heap.push({s.acq[i], i});
+    std::size_t picks_at_value = 0;  // picks made when the heap top's value was computed
+    std::vector<std::size_t> fresh(s.acq.size(), 0);  // picks made when each value was computed
+    while (out.size() < q && !heap.empty()) {
+      Entry e = heap.top();
+      heap.pop();
+      if (use_ehvi_ && fresh[e.second] != picks_at_value) {  // stale: the front grew since
+        fresh[e.second] = picks_at_value;
+        heap.push({acquisition(s.mean, s.sd, static_cast<Eigen::Index>(e.second), front, s.weights, s.best_scalar), e.second});
+        continue;
+      }
+      out.push_back(s.c.archs[e.second]);
+      core_.mark(out.back());
+      Point mean(ctx_.num_objectives);
+      for (int k = 0; k < ctx_.num_objectives; ++k) mean[k] = s.mean(static_cast<Eigen::Index>(e.second), k);
+      front.add(mean);
+      ++picks_at_value;
+    }
+    return out;
+  }
+
   BoOptions opts_;
   StrategyContext ctx_;
   detail::StrategyCore core_;
   detail::Surrogate surrogate_;
+  std::deque<Architecture> queue_;  // proposals of the last refresh not handed out yet (model_based.h)
   bool use_ehvi_ = true;
   std::vector<double> z_;  // fixed standard normal draws, mc_samples x num_objectives
 };

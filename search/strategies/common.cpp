@@ -81,7 +81,9 @@ std::optional<Architecture> StrategyCore::random_new() {
 
 void StrategyCore::record(const std::vector<Observation>& results) {
   for (const Observation& o : results) {
-    mark(o.arch);
+    const std::uint64_t h = space().canonical_hash(o.arch);
+    seen_.insert(h);
+    in_flight_.erase(h);
     if (!o.ok) continue;
     HWNAS_CHECK(static_cast<int>(o.objectives.size()) == ctx_.num_objectives, "observation has the wrong number of objectives");
     bool finite = true;

@@ -39,6 +39,10 @@ class StrategyCore {
   /// is_new && admissible; on success marks `a` proposed.
   bool take(const Architecture& a, Point* values = nullptr);
   void mark(const Architecture& a) { seen_.insert(space().canonical_hash(a)); }
+  /// `a` was handed out by ask; it is in flight until told (record).
+  void handed_out(const Architecture& a) { in_flight_.insert(space().canonical_hash(a)); }
+  /// Proposals handed out and not yet told.
+  std::size_t in_flight() const { return in_flight_.size(); }
 
   /// A new admissible architecture drawn uniformly (marked proposed), or nullopt when the space is
   /// exhausted (or too large to enumerate and every draw failed).
@@ -60,6 +64,7 @@ class StrategyCore {
   int max_retries_;
   double enumerate_limit_;
   std::unordered_set<std::uint64_t> seen_;
+  std::unordered_set<std::uint64_t> in_flight_;  // handed out, not yet told
   std::unordered_map<std::uint64_t, std::optional<Point>> cheap_cache_;  // canonical hash -> ctx.cheap
   std::vector<Observation> obs_;
   ParetoArchive archive_;

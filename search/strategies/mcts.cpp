@@ -11,7 +11,9 @@
 // every proposal (the front and the model change between them).
 #include <algorithm>
 #include <cmath>
+#include <deque>
 #include <memory>
+#include <unordered_set>
 
 #include "acquisition.h"
 #include "common.h"
@@ -30,6 +32,7 @@ void MctsOptions::validate(const std::string& path) const {
   detail::check_range(path, "widening_alpha", widening_alpha, 0, 1);
   detail::check_range(path, "kappa", kappa, 0, 100);
   detail::check_range(path, "refit_every", refit_every, 1, 1e9);
+  detail::check_range(path, "proposals_per_refresh", proposals_per_refresh, 0, 1e6);
   detail::check_range(path, "max_retries", max_retries, 1, 1e9);
   detail::check_range(path, "enumerate_limit", enumerate_limit, 0, 1e9);
   check_encoding_name(path, encoding);
@@ -40,7 +43,7 @@ nlohmann::json MctsOptions::to_json() const {
   return {{"initial_random", initial_random}, {"simulations", simulations},   {"exploration", exploration},
           {"widening_c", widening_c},         {"widening_alpha", widening_alpha}, {"kappa", kappa},
           {"refit_every", refit_every},       {"max_retries", max_retries},   {"enumerate_limit", enumerate_limit},
-          {"encoding", encoding},                 {"gp", gp.to_json()}};
+          {"encoding", encoding},             {"proposals_per_refresh", proposals_per_refresh}, {"gp", gp.to_json()}};
 }
 
 MctsOptions MctsOptions::from_json(const nlohmann::json& j, const std::string& path) {
@@ -53,6 +56,7 @@ MctsOptions MctsOptions::from_json(const nlohmann::json& j, const std::string& p
   o.widening_alpha = r.get("widening_alpha", o.widening_alpha);
   o.kappa = r.get("kappa", o.kappa);
   o.refit_every = r.get("refit_every", o.refit_every);
+  o.proposals_per_refresh = r.get("proposals_per_refresh", o.proposals_per_refresh);
   o.max_retries = r.get("max_retries", o.max_retries);
   o.enumerate_limit = r.get("enumerate_limit", o.enumerate_limit);
   o.encoding = r.get("encoding", o.encoding);
@@ -78,8 +82,14 @@ class MctsStrategy : public SearchStrategy {
   std::string name() const override { return "mcts"; }
 
   std::vector<Architecture> ask(std::size_t n) override {
-    return detail::model_based_ask(n, opts_.initial_random, ctx_.num_objectives, core_, surrogate_,
-                                   [&](detail::FastFront& front) { return search(front); });
+    return detail::model_based_ask(
+        n, opts_.initial_random, opts_.proposals_per_refresh, ctx_.num_objectives, core_, surrogate_, queue_,
+        [&](detail::FastFront& front) -> std::optional<Architecture> {
+          std::vector<Architecture> one = search(front, 1);
+          if (one.empty()) return std::nullopt;
+          return std::move(one[0]);
+        },
+        [&](detail::FastFront& front, std::size_t q) { return search(front, q); });
   }
 
   void tell(const std::vector<Observation>& results) override { core_.record(results); }
@@ -109,7 +119,10 @@ class MctsStrategy : public SearchStrategy {
     return front.improvement(mean);
   }
 
-  std::optional<Architecture> search(detail::FastFront& front) {
+  // The best q new rollouts of one tree search (q = 1: the proposal; q > 1: simulations x
+  // ceil(sqrt(q)), the q best distinct rollouts by reward, each a Kriging believer).
+  std::vector<Architecture> search(detail::FastFront& front, std::size_t q) {
+    const int simulations = opts_.simulations * static_cast<int>(std::ceil(std::sqrt(static_cast<double>(q))));
     Rng& rng = core_.rng();
     const auto& decisions = core_.space().decisions();
     const int depth_max = static_cast<int>(decisions.size());
@@ -118,10 +131,17 @@ class MctsStrategy : public SearchStrategy {
     double best_reward = 0.0;
     std::optional<Architecture> best;
     Point best_mean;
+    struct Rollout {
+      double reward;
+      Architecture arch;
+      Point mean;
+    };
+    std::vector<Rollout> rollouts;  // q > 1: every distinct new rollout with a positive reward
+    std::unordered_set<std::uint64_t> found;
     std::vector<Node*> path;
     Architecture a;
     a.choices.assign(depth_max, 0);
-    for (int sim = 0; sim < opts_.simulations; ++sim) {
+    for (int sim = 0; sim < simulations; ++sim) {
       path.assign(1, root.get());
       Node* node = root.get();
       int depth = 0;
@@ -164,21 +184,34 @@ class MctsStrategy : public SearchStrategy {
         best = a;
         best_mean = mean;
       }
+      if (q > 1 && r > 0.0 && found.emplace(core_.space().canonical_hash(a)).second) rollouts.push_back({r, a, mean});
       max_reward = std::max(max_reward, r);
       for (Node* p : path) {
         ++p->visits;
         p->reward_sum += r;
       }
     }
-    if (!best || !core_.take(*best)) return std::nullopt;
-    front.add(best_mean);  // Kriging believer for the rest of the batch
-    return best;
+    if (q == 1) {
+      if (!best || !core_.take(*best)) return {};
+      front.add(best_mean);  // Kriging believer for the rest of the batch
+      return {*best};
+    }
+    std::stable_sort(rollouts.begin(), rollouts.end(), [](const Rollout& x, const Rollout& y) { return x.reward > y.reward; });
+    std::vector<Architecture> out;
+    for (Rollout& r : rollouts) {
+      if (out.size() >= q) break;
+      if (!core_.take(r.arch)) continue;
+      front.add(r.mean);
+      out.push_back(std::move(r.arch));
+    }
+    return out;
   }
 
   MctsOptions opts_;
   StrategyContext ctx_;
   detail::StrategyCore core_;
   detail::Surrogate surrogate_;
+  std::deque<Architecture> queue_;  // proposals of the last refresh not handed out yet (model_based.h)
 };
 
 }  // namespace

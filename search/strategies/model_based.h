@@ -2,6 +2,16 @@
 // The ask loop shared by the model-based strategies (bo, mcts): random proposals until
 // `initial_random` observations, then the surrogate is refreshed once per ask and the strategy's
 // own proposal is taken, falling back to a random new architecture when it has none.
+//
+// Many proposals in flight (asynchronous dispatch to hundreds or thousands of evaluators): one
+// refresh of the model serves q = proposals_per_refresh proposals (0: automatic, q = in flight /
+// 64, at least 1). The strategy then picks q at once from one candidate search (propose_many) and
+// hands out the ones not asked for yet from a queue before it refreshes again. A proposal made
+// with P results still pending then also misses at most P/64 results already told, and the
+// controller spends one model refresh per q proposals instead of one per proposal. With q = 1
+// (fewer than 128 in flight, and every synchronous round) this is the one-refresh-per-ask loop.
+#include <algorithm>
+#include <deque>
 #include <optional>
 #include <vector>
 
@@ -12,26 +22,51 @@
 
 namespace hwnas::detail {
 
-template <class Propose>
-std::vector<Architecture> model_based_ask(std::size_t n, int initial_random, int num_objectives, StrategyCore& core,
-                                          Surrogate& surrogate, Propose&& propose) {
+/// Proposals served by one model refresh: `option` when >= 1, else max(1, in_flight / 64).
+inline std::size_t proposals_per_refresh(int option, std::size_t in_flight) {
+  if (option >= 1) return static_cast<std::size_t>(option);
+  return std::max<std::size_t>(1, in_flight / 64);
+}
+
+template <class Propose, class ProposeMany>
+std::vector<Architecture> model_based_ask(std::size_t n, int initial_random, int per_refresh, int num_objectives,
+                                          StrategyCore& core, Surrogate& surrogate, std::deque<Architecture>& queue,
+                                          Propose&& propose, ProposeMany&& propose_many) {
   std::vector<Architecture> out;
+  while (out.size() < n && !queue.empty()) {  // picked by an earlier refresh, already marked proposed
+    out.push_back(std::move(queue.front()));
+    queue.pop_front();
+  }
   bool model_ready = false;
   FastFront front;
+  auto refresh = [&] {
+    if (model_ready) return;
+    surrogate.update(core);
+    front = FastFront(core.normalized_front(), Point(num_objectives, kHypervolumeReference));
+    model_ready = true;
+  };
+  const bool modelled = static_cast<int>(core.observations().size()) >= initial_random;
+  if (out.size() < n && modelled) {
+    const std::size_t q = proposals_per_refresh(per_refresh, core.in_flight());
+    if (q > 1) {
+      refresh();
+      for (Architecture& a : propose_many(front, std::max(q, n - out.size()))) {
+        if (out.size() < n) out.push_back(std::move(a));
+        else queue.push_back(std::move(a));
+      }
+    }
+  }
   while (out.size() < n) {
     std::optional<Architecture> a;
-    if (static_cast<int>(core.observations().size()) >= initial_random) {
-      if (!model_ready) {
-        surrogate.update(core);
-        front = FastFront(core.normalized_front(), Point(num_objectives, kHypervolumeReference));
-        model_ready = true;
-      }
+    if (modelled) {
+      refresh();
       a = propose(front);
     }
     if (!a) a = core.random_new();
     if (!a) break;
     out.push_back(std::move(*a));
   }
+  for (const Architecture& a : out) core.handed_out(a);
   return out;
 }
 

@@ -4,6 +4,7 @@
 // function of the cell's ops with pairwise interactions, defined on the canonical form so that
 // equivalent cells score the same), objective 1 the parameter count (cheap, exact). The true
 // Pareto front is known by enumerating all 15,625 cells.
+#include <deque>
 #include <cmath>
 #include <limits>
 #include <optional>
@@ -131,6 +132,35 @@ inline RunTrace run_strategy(SearchStrategy& s, const Nb201Problem& p, int evalu
       t.hypervolume.push_back(p.hypervolume(archive.front_points()));
     }
     s.tell(obs);
+  }
+  return t;
+}
+
+/// Asynchronous dispatch to `in_flight` evaluators, emulated: ask(1) until `in_flight` proposals
+/// are pending, then tell the oldest one, until `evaluations` are told.
+inline RunTrace run_pipelined(SearchStrategy& s, const Nb201Problem& p, int evaluations, std::size_t in_flight) {
+  RunTrace t;
+  ParetoArchive archive;
+  std::int64_t id = 0;
+  std::deque<Architecture> pending;
+  bool more = true;
+  while (static_cast<int>(t.hypervolume.size()) < evaluations) {
+    while (more && pending.size() < in_flight && static_cast<int>(t.proposals.size()) < evaluations) {
+      auto asked = s.ask(1);
+      if (asked.empty()) more = false;
+      for (auto& a : asked) {
+        t.proposals.push_back(a);
+        pending.push_back(std::move(a));
+      }
+    }
+    if (pending.empty()) break;
+    Observation o;
+    o.arch = pending.front();
+    pending.pop_front();
+    o.objectives = p.objectives(o.arch);
+    archive.add(id++, o.objectives);
+    t.hypervolume.push_back(p.hypervolume(archive.front_points()));
+    s.tell({o});
   }
   return t;
 }

@@ -90,7 +90,11 @@ class StudyReplay : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(StudyReplay, ReopeningBeforeEveryCallContinuesExactly) {
   const std::string dir = hwnas::test::scratch_dir();
-  const SearchConfig cfg = config_from(external_config(30, GetParam()), dir, "external.json");
+  // "bo/3": bo with 3 proposals per model refresh (queued proposals survive a reopen).
+  const std::string param = GetParam(), name = param.substr(0, param.find('/'));
+  nlohmann::json j = external_config(30, name);
+  if (name != param) j["strategy"]["options"] = {{"proposals_per_refresh", std::stoi(param.substr(param.find('/') + 1))}};
+  const SearchConfig cfg = config_from(j, dir, "external.json");
   auto open_study = [&](const std::string& run, bool resume) { return std::make_unique<Study>(cfg, StudyOptions{.dir = run, .resume = resume}); };
   auto kept = open_study(dir + "/kept", false);
   open_study(dir + "/reopened", false).reset();
@@ -143,7 +147,13 @@ TEST_P(StudyReplay, ReopeningBeforeEveryCallContinuesExactly) {
   EXPECT_EQ(read(dir + "/kept/pareto.json"), read(dir + "/reopened/pareto.json"));
 }
 
-INSTANTIATE_TEST_SUITE_P(Strategies, StudyReplay, ::testing::Values("random", "evolution", "bo", "mcts"));
+INSTANTIATE_TEST_SUITE_P(Strategies, StudyReplay, ::testing::Values("random", "evolution", "bo", "mcts", "bo/3", "mcts/3"),
+                         [](const ::testing::TestParamInfo<std::string>& i) {
+                           std::string s = i.param;
+                           for (char& c : s)
+                             if (c == '/') c = '_';
+                           return s;
+                         });
 
 TEST(Study, ToldValuesAreChecked) {
   const std::string dir = hwnas::test::scratch_dir();
@@ -541,4 +551,25 @@ TEST(StudyMultiFidelity, AsynchronousDispatchRunsSuccessiveHalvingAndResumesFrom
   const SearchSummary more = run_curves(j, dir, dir + "/run");
   EXPECT_EQ(more.replayed, 45);
   EXPECT_EQ(more.evaluations, 50);
+}
+
+// #12: the cheap objectives of a proposal are computed once. The strategy looked them up
+// (StrategyContext::cheap) when it chose it; the study takes them from there.
+TEST(Study, CheapObjectivesOfAProposalAreComputedOnce) {
+  const std::string dir = hwnas::test::scratch_dir();
+  for (const std::string strategy : {"random", "bo"}) {
+    hwnas::testing::CountingObjective counting;
+    nlohmann::json j = table_config(table_file(), 24);
+    j["objectives"].push_back({{"name", "c"}, {"source", {{"counting", {{"cheap", true}}}}}});
+    j["strategy"] = {{"name", strategy}};
+    SearchOptions so;
+    so.quiet = true;
+    so.run_dir = dir + "/" + strategy;
+    const SearchSummary s = run_search(config_from(j, dir, strategy + ".json"), so);
+    ASSERT_EQ(s.evaluations, 24) << strategy;
+    // Each architecture once: the strategy's look-up, and none for the proposals on top (before,
+    // every proposal was computed a second time: 24 more calls).
+    EXPECT_EQ(counting.calls(), static_cast<int>(counting.seen().size())) << strategy;
+    EXPECT_GE(counting.calls(), 24) << strategy;
+  }
 }

@@ -60,6 +60,7 @@ struct BoOptions {
   int mutation_candidates = 150;   // mutations of front members per proposal
   int local_steps = 1;             // rounds of mutating the best candidates again
   int refit_every = 25;            // reselect GP hyperparameters after this many new observations
+  int proposals_per_refresh = 0;   // proposals per model refresh; 0: max(1, in flight / 64) (model_based.h)
   int max_retries = 1000;
   double enumerate_limit = 2e6;
   std::string encoding = "layers"; // rows the GP sees: a name of encoding_names() (encoding.h);
@@ -79,6 +80,7 @@ struct MctsOptions {
   double widening_alpha = 0.5;
   double kappa = 1.0;            // rollouts are scored at mean - kappa * std (optimistic) of the GP
   int refit_every = 25;
+  int proposals_per_refresh = 0;  // as BoOptions::proposals_per_refresh
   int max_retries = 1000;
   double enumerate_limit = 2e6;
   std::string encoding = "onehot"; // as BoOptions::encoding; default chosen as bo's (one-hot won for mcts)
