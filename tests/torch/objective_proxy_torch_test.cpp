@@ -14,6 +14,7 @@
 #include "hwnas/nas/spaces/nb201.h"
 #include "hwnas/search/controller.h"
 #include "support/cli.h"
+#include "support/torch_fixtures.h"
 
 using namespace hwnas;
 
@@ -22,7 +23,7 @@ namespace {
 const char* kDeadA = "|nor_conv_3x3~0|+|none~0|none~1|+|skip_connect~0|none~1|none~2|";
 const char* kDeadB = "|avg_pool_3x3~0|+|none~0|none~1|+|skip_connect~0|none~1|none~2|";  // kDeadA with another dead op
 
-nlohmann::json small_space() { return {{"channels", 4}, {"cells_per_stage", 1}, {"input_size", 16}}; }
+nlohmann::json small_space() { return {{"channels", 4}, {"cells_per_stage", 1}, {"input_size", 16}}; }  // test::small_nb201()
 nlohmann::json synthetic() { return {{"name", "synthetic"}, {"synthetic_size", 200}, {"synthetic_resolution", 16}}; }
 
 // Proposes one fixed round, then nothing (the space is "exhausted").
@@ -90,11 +91,7 @@ TEST(ObjectiveProxy, DatasetDefaultsAreOneStructForEveryCaller) {
 // parallel, each canonical form once, and parallel gives what serial gives.
 TEST(ObjectiveProxy, ParallelSearchEqualsSerialAndScoresEachCanonicalFormOnce) {
   register_proxy_objectives();
-  Nb201Options so;
-  so.channels = 4;
-  so.cells_per_stage = 1;
-  so.input_size = 16;
-  Nb201Space s(so);
+  const Nb201Space s = test::small_nb201();
   Rng rng(3);
   std::vector<Architecture> archs;
   std::set<std::uint64_t> seen{s.canonical_hash(s.parse(kDeadA))};
