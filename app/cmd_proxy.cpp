@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <iostream>
+#include <memory>
 #include <sstream>
 
 #include "command.h"
@@ -10,8 +11,8 @@
 #include "hwnas/core/suggest.h"
 #include "hwnas/core/json_reader.h"
 #include "hwnas/nas/proxy.h"
-#include "hwnas/nas/train.h"
 #include "hwnas/nas/space_cli.h"
+#include "hwnas/search/objective_proxy.h"
 
 namespace {
 
@@ -54,43 +55,55 @@ void run_proxy(const ProxyArgs& args) {
   popts.validate("--batch");
   if (args.threads < 1 || args.threads > 256)
     throw hwnas::UserError("--threads: expected an integer in 1..256, got " + std::to_string(args.threads));
+  hwnas::DatasetOptions flags_data;  // checked here so that errors name the flags
+  flags_data.name = args.dataset;
+  flags_data.dir = args.data_dir;
+  flags_data.validate("--dataset");
+  nlohmann::json dataset = {{"name", args.dataset}};
+  if (!args.data_dir.empty()) dataset["dir"] = args.data_dir;
   nlohmann::json train_json = nlohmann::json::object();
   if (!args.train.empty()) train_json = hwnas::parse_json(args.train, "--train");
   if (train_json.is_object() && train_json.contains("torch_device"))
     throw hwnas::UserError("--train.torch_device: `hwnas proxy` runs every proxy on --torch-device; give the device there");
+  if (train_json.is_object() && train_json.contains("dataset"))
+    throw hwnas::UserError("--train.dataset: `hwnas proxy` reads the dataset of every proxy from --dataset and --data-dir");
   // --train is validated with the device it will run on (fp16 needs CUDA); its own errors come
   // before the plugin loads to check that the device is there.
-  if (train_json.is_object()) train_json["torch_device"] = hwnas::parse_torch_device(args.torch_device, "--torch-device").str();
-  hwnas::TrainOptions topts = hwnas::TrainOptions::from_json(train_json, "--train");
-  if (!train_json.contains("seed")) topts.seed = popts.seed;
-  popts.device = topts.device = hwnas::cli::torch_device_from_cli(args.torch_device);
-  // The dataset defaults a search's objectives use too (proxy.h), so both give the same score.
-  auto load = [&](hwnas::DatasetOptions d) {
-    d.name = args.dataset;
-    d.dir = args.data_dir;
-    d.validate("--dataset");
-    return hwnas::load_dataset(d);
-  };
-  bool needs_data = false;
-  for (const auto& n : names) needs_data |= n != "train" && hwnas::proxy_needs_data(n);
+  const std::string device = hwnas::parse_torch_device(args.torch_device, "--torch-device").str();
+  if (train_json.is_object()) train_json["torch_device"] = device, train_json["dataset"] = dataset;
   const bool training = std::find(names.begin(), names.end(), "train") != names.end();
-  hwnas::DataSplit data, train_data;
-  if (needs_data) data = load(hwnas::proxy_dataset_defaults(popts));
-  if (training) train_data = load(hwnas::train_dataset_defaults(topts.seed));
+  // The flags become the options a search config gives (objective_proxy.h) and the scores come
+  // from the sources a search's objectives use, so both give the same score.
+  const hwnas::TrainSourceOptions topts = hwnas::TrainSourceOptions::from_json(train_json, "--train", popts.seed);
+  std::vector<hwnas::ProxySourceOptions> sources;
+  for (const auto& n : names) {
+    if (n == "train") continue;
+    nlohmann::json spec = {{"name", n}, {"batch_size", popts.batch_size}, {"seed", args.seed},
+                           {"prune_dead", popts.prune_dead}, {"torch_device", device}};
+    if (hwnas::proxy_needs_data(n)) spec["dataset"] = dataset;
+    sources.push_back(hwnas::ProxySourceOptions::from_json(spec, "--proxy", popts.seed));
+  }
+  popts.device = hwnas::cli::torch_device_from_cli(args.torch_device);
   const hwnas::cli::TorchPlugin& torch = hwnas::cli::torch_plugin();
   torch.set_threads(args.threads);
+  std::vector<std::unique_ptr<hwnas::ProxySource>> scorers;
+  for (const auto& o : sources) scorers.push_back(torch.make_proxy_source(o, "--proxy"));
+  std::unique_ptr<hwnas::TrainSource> trainer;
+  if (training) trainer = torch.make_train_source(topts, "--train");
+  const hwnas::Candidate candidate(*space, a);
   nlohmann::json out = {{"space", space->name()}, {"arch", space->to_string(a)}, {"torch_device", popts.device.str()}};
   nlohmann::json errors = nlohmann::json::object(), seconds = nlohmann::json::object();
+  std::size_t next = 0;
   for (const auto& n : names) {
     if (n == "train") {
-      const hwnas::TrainResult t = torch.train_proxy(*space, a, train_data, topts);
+      const hwnas::TrainResult t = trainer->train(candidate);
       out["train"] = t.ok ? nlohmann::json(t.val_accuracy) : nlohmann::json(nullptr);
       out["train_details"] = t.to_json();
       seconds[n] = t.seconds;
       if (!t.ok) errors[n] = t.message;
       continue;
     }
-    const hwnas::ProxyResult r = torch.score_proxy(n, *space, a, needs_data ? &data.train : nullptr, popts);
+    const hwnas::ProxyResult r = scorers[next++]->score(candidate);
     out[n] = r.ok ? nlohmann::json(r.score) : nlohmann::json(nullptr);
     seconds[n] = r.seconds;
     if (!r.ok) errors[n] = r.message;

@@ -8,26 +8,26 @@
 //
 // Example:
 //   double ms = hwnas::cli::torch_plugin().measure_latency_ms(graph, options);
+#include <memory>
 #include <string>
 
 #include "hwnas/hw_models/measure.h"
-#include "hwnas/nas/proxy.h"
 #include "hwnas/nas/torch_device.h"
-#include "hwnas/nas/train.h"
+#include "hwnas/search/objective_proxy.h"
 
 namespace hwnas::cli {
 
 /// Bumped whenever the table changes; the loader refuses a plugin built for another version.
-constexpr int kTorchPluginAbi = 2;
+constexpr int kTorchPluginAbi = 3;
 
 struct TorchPlugin {
   int abi = 0;
   double (*measure_latency_ms)(const ArchGraph& graph, const MeasureOptions& opts) = nullptr;
   void (*set_threads)(int threads) = nullptr;
-  ProxyResult (*score_proxy)(const std::string& name, const SearchSpace& space, const Architecture& arch,
-                             const ImageSet* data, const ProxyOptions& opts) = nullptr;
-  TrainResult (*train_proxy)(const SearchSpace& space, const Architecture& arch, const DataSplit& data,
-                             const TrainOptions& opts) = nullptr;
+  /// The sources a search's "proxy" and "train" objectives use (objective_proxy.h): `hwnas proxy`
+  /// scores through them, so it gives a search's values.
+  std::unique_ptr<ProxySource> (*make_proxy_source)(const ProxySourceOptions& o, const std::string& path) = nullptr;
+  std::unique_ptr<TrainSource> (*make_train_source)(const TrainSourceOptions& o, const std::string& path) = nullptr;
   void (*register_proxy_objectives)() = nullptr;
   /// UserError "<where>: ..." when this LibTorch cannot run on the device (CUDA on a CPU-only build).
   void (*require_torch_device)(const TorchDevice& device, const std::string& where) = nullptr;

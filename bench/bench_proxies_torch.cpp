@@ -1,6 +1,7 @@
 // Benchmark (not a test): time per architecture of every zero-cost proxy on nb201 (default
 // options, 3x32x32 input), one LibTorch thread, Fashion-MNIST minibatches of 64 (gray images
-// repeated over 3 channels and resized to 32x32). Also checks every score is finite.
+// repeated over 3 channels and resized to 32x32), drawn as a search's proxy objective and
+// `hwnas proxy` draw them (the sources of objective_proxy.h). Also checks every score is finite.
 // Usage: build/bench_proxies_torch [architectures]   (default 20 random nb201 architectures)
 #include <algorithm>
 #include <cstdio>
@@ -10,6 +11,7 @@
 #include <torch/torch.h>
 
 #include "hwnas/nas/proxy.h"
+#include "hwnas/search/objective_proxy.h"
 #include "hwnas/nas/spaces/nb201.h"
 #include "bench_main.h"
 
@@ -23,21 +25,16 @@ int main(int argc, char** argv) {
   const int n = argc > 1 ? std::atoi(argv[1]) : 20;
   torch::set_num_threads(1);
   Nb201Space space(Nb201Options{});
-  DatasetOptions d;
-  d.subset = 2048;
-  d.validation_fraction = 0.0;
-  const DataSplit data = load_dataset(d);
-  ProxyOptions o;
-  o.batch_size = 64;
   Rng rng(2026);
   std::vector<Architecture> archs;
   for (int i = 0; i < n; ++i) archs.push_back(space.sample(rng));
   std::printf("%-10s %12s %12s %10s\n", "proxy", "median s", "max s", "failed");
   for (const auto& p : proxy_names()) {
+    const auto source = make_proxy_source(ProxySourceOptions::from_json({{"name", p}, {"batch_size", 64}}, p, 0));
     std::vector<double> secs;
     int failed = 0;
     for (const auto& a : archs) {
-      const ProxyResult r = score_proxy(p, space, a, &data.train, o);
+      const ProxyResult r = source->score(Candidate(space, a));
       secs.push_back(r.seconds);
       failed += !r.ok;
     }

@@ -1,13 +1,12 @@
-// Proxy and short-training objective sources (see include/hwnas/search/objective_proxy.h). In
-// hwnas_torch because they call the LibTorch proxies; this file itself includes no LibTorch header.
+// Proxy and short-training objective sources (see include/hwnas/search/objective_proxy.h; their
+// options are read in objective_proxy.cpp). In hwnas_torch because they call the LibTorch proxies;
+// this file itself includes no LibTorch header.
 #include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
 
 #include "hwnas/core/error.h"
-#include "hwnas/core/suggest.h"
-#include "hwnas/core/json_reader.h"
 #include "hwnas/nas/proxy.h"
 #include "hwnas/nas/torch_device.h"
 #include "hwnas/nas/train.h"
@@ -20,65 +19,83 @@ void set_torch_threads(int threads);  // nas/torch/threads.cpp
 
 namespace {
 
-// The dataset a source reads, loaded once on first use (sources are called from many threads).
+// The datasets the sources of this process read, each loaded once and shared (a search with two
+// proxy objectives, or `hwnas proxy --proxy naswot,snip`, reads its files once).
+std::shared_ptr<const DataSplit> shared_dataset(const DatasetOptions& o) {
+  static std::mutex mutex;
+  static std::map<std::string, std::weak_ptr<const DataSplit>> loaded;
+  const std::string key = o.to_json().dump();
+  std::lock_guard<std::mutex> lock(mutex);  // one load at a time: they all read the same files
+  if (auto p = loaded[key].lock()) return p;
+  auto p = std::make_shared<const DataSplit>(load_dataset(o));
+  loaded[key] = p;
+  return p;
+}
+
+// The dataset a source reads, loaded on first use (sources are called from many threads).
 class LazyData {
  public:
   explicit LazyData(DatasetOptions o) : opts_(std::move(o)) {}
   const DataSplit& get() const {
     std::call_once(once_, [&] {
       try {
-        data_ = load_dataset(opts_);
+        data_ = shared_dataset(opts_);
       } catch (const UserError& e) {
         error_ = e.what();
       }
     });
     if (!error_.empty()) throw UserError(error_);
-    return data_;
+    return *data_;
   }
 
  private:
   DatasetOptions opts_;
   mutable std::once_flag once_;
-  mutable DataSplit data_;
+  mutable std::shared_ptr<const DataSplit> data_;
   mutable std::string error_;
 };
 
-class ZeroCostSource : public ObjectiveSource {
+class ZeroCostSource : public ProxySource {
  public:
-  ZeroCostSource(std::string proxy, ProxyOptions opts, DatasetOptions data, nlohmann::json spec)
-      : proxy_(std::move(proxy)), opts_(opts), data_(std::move(data)), spec_(std::move(spec)) {}
+  explicit ZeroCostSource(ProxySourceOptions o) : opts_(std::move(o)), data_(opts_.dataset) {}
   std::string kind() const override { return "proxy"; }
   bool cheap() const override { return false; }
-  nlohmann::json resolved_spec() const override { return spec_; }
+  nlohmann::json resolved_spec() const override { return opts_.to_json(); }
+  const ProxySourceOptions& options() const override { return opts_; }
+  ProxyResult score(const Candidate& c) const override {
+    const ImageSet* data = proxy_needs_data(opts_.name) ? &data_.get().train : nullptr;
+    return score_proxy(opts_.name, c.space(), c.arch(), data, opts_.proxy);
+  }
   ObjectiveValue evaluate(const Candidate& c) const override {
-    const ProxyResult r = score_proxy(proxy_, c.space(), c.arch(), proxy_needs_data(proxy_) ? &data_.get().train : nullptr, opts_);
-    return r.ok ? ObjectiveValue::success(r.score) : ObjectiveValue::failure(proxy_ + ": " + r.message);
+    const ProxyResult r = score(c);
+    return r.ok ? ObjectiveValue::success(r.score) : ObjectiveValue::failure(opts_.name + ": " + r.message);
   }
 
  private:
-  std::string proxy_;
-  ProxyOptions opts_;
+  ProxySourceOptions opts_;
   LazyData data_;
-  nlohmann::json spec_;
 };
 
-class TrainSource : public ObjectiveSource {
+class ShortTrainingSource : public TrainSource {
  public:
-  TrainSource(TrainOptions opts, DatasetOptions data, nlohmann::json spec)
-      : opts_(std::move(opts)), data_(std::move(data)), spec_(std::move(spec)) {}
+  explicit ShortTrainingSource(TrainSourceOptions o) : opts_(std::move(o)), data_(opts_.dataset) {}
   std::string kind() const override { return "train"; }
   bool cheap() const override { return false; }
-  nlohmann::json resolved_spec() const override { return spec_; }
-  int full_fidelity() const override { return opts_.steps; }
+  nlohmann::json resolved_spec() const override { return opts_.to_json(); }
+  const TrainSourceOptions& options() const override { return opts_; }
+  int full_fidelity() const override { return opts_.train.steps; }
+  TrainResult train(const Candidate& c) const override { return train_proxy(c.space(), c.arch(), data_.get(), opts_.train); }
   ObjectiveValue evaluate(const Candidate& c) const override {
-    const TrainResult r = train_proxy(c.space(), c.arch(), data_.get(), opts_);
-    return r.ok ? ObjectiveValue::success(r.val_accuracy, opts_.steps) : ObjectiveValue::failure("train: " + r.message, opts_.steps);
+    const TrainResult r = train(c);
+    const int steps = opts_.train.steps;
+    return r.ok ? ObjectiveValue::success(r.val_accuracy, steps) : ObjectiveValue::failure("train: " + r.message, steps);
   }
   // The first `fidelity` steps of the full schedule. A session stopped at `from` (kept from an
   // earlier rung of this process) goes on from there; without one, training starts over (a resumed
   // run, or a session evicted by the cap) and gives the same value at a higher cost.
   ObjectiveValue evaluate_at(const Candidate& c, int fidelity, int from) const override {
-    if (fidelity >= opts_.steps && from == 0) return evaluate(c);
+    const int steps = opts_.train.steps;
+    if (fidelity >= steps && from == 0) return evaluate(c);
     std::unique_ptr<TrainSession> s;
     {
       std::lock_guard<std::mutex> lock(mutex_);
@@ -88,11 +105,11 @@ class TrainSource : public ObjectiveSource {
       }
     }
     const int start = s ? s->step() : 0;
-    if (!s) s = std::make_unique<TrainSession>(c.space(), c.arch(), data_.get(), opts_);
-    const TrainResult r = s->run_to(std::min(fidelity, opts_.steps));
-    const double cost = std::min(fidelity, opts_.steps) - start;
+    if (!s) s = std::make_unique<TrainSession>(c.space(), c.arch(), data_.get(), opts_.train);
+    const TrainResult r = s->run_to(std::min(fidelity, steps));
+    const double cost = std::min(fidelity, steps) - start;
     if (!r.ok) return ObjectiveValue::failure("train: " + r.message, cost);
-    if (fidelity < opts_.steps) {
+    if (fidelity < steps) {
       std::lock_guard<std::mutex> lock(mutex_);
       if (sessions_.size() >= kMaxSessions) {  // the oldest goes
         while (!order_.empty() && !sessions_.count(order_.front())) order_.pop_front();
@@ -111,88 +128,35 @@ class TrainSource : public ObjectiveSource {
   // Stopped sessions kept for promotions: a reduced nb201 copy is a few thousand weights, and
   // the cap bounds a large space's memory (an evicted one retrains from the start).
   static constexpr std::size_t kMaxSessions = 256;
-  TrainOptions opts_;
+  TrainSourceOptions opts_;
   LazyData data_;
-  nlohmann::json spec_;
   mutable std::mutex mutex_;
   mutable std::map<std::string, std::unique_ptr<TrainSession>> sessions_;
   mutable std::deque<std::string> order_;
 };
 
-// `defaults` with the keys the config gives.
-DatasetOptions dataset_from(const nlohmann::json* j, const std::string& path, DatasetOptions defaults) {
-  DatasetOptions d = std::move(defaults);
-  if (j) {
-    DatasetOptions given = DatasetOptions::from_json(*j, path);
-    // Keys the user did not give keep this source's defaults.
-    if (j->contains("name")) d.name = given.name;
-    if (j->contains("dir")) d.dir = given.dir;
-    if (j->contains("train_files")) d.train_files = given.train_files;
-    if (j->contains("subset")) d.subset = given.subset;
-    if (j->contains("validation_fraction")) d.validation_fraction = given.validation_fraction;
-    if (j->contains("seed")) d.seed = given.seed;
-    if (j->contains("normalize")) d.normalize = given.normalize;
-    d.synthetic_size = given.synthetic_size;
-    d.synthetic_classes = given.synthetic_classes;
-    d.synthetic_channels = given.synthetic_channels;
-    d.synthetic_resolution = given.synthetic_resolution;
-  }
-  d.validate(path);
-  return d;
+}  // namespace
+
+std::unique_ptr<ProxySource> make_proxy_source(const ProxySourceOptions& o, const std::string& path) {
+  require_torch_device(o.proxy.device, path + ".torch_device");
+  return std::make_unique<ZeroCostSource>(o);
 }
 
-std::unique_ptr<ObjectiveSource> make_zero_cost(const nlohmann::json& spec, const std::string& path,
-                                                const ObjectiveContext& ctx) {
+std::unique_ptr<TrainSource> make_train_source(const TrainSourceOptions& o, const std::string& path) {
+  require_torch_device(o.train.device, path + ".torch_device");
+  return std::make_unique<ShortTrainingSource>(o);
+}
+
+namespace {
+
+std::unique_ptr<ObjectiveSource> make_zero_cost(const nlohmann::json& spec, const std::string& path, const ObjectiveContext& ctx) {
   set_torch_threads(1);  // workers run architectures in parallel, one LibTorch thread each
-  ProxyOptions o;
-  o.seed = ctx.seed;
-  std::string name;
-  const nlohmann::json* data = nullptr;
-  nlohmann::json data_copy;
-  if (spec.is_string()) {
-    name = spec.get<std::string>();
-  } else {
-    JsonReader r(spec, path);
-    name = r.require<std::string>("name");
-    o.batch_size = r.get("batch_size", o.batch_size);
-    o.seed = static_cast<std::uint64_t>(r.get<long long>("seed", static_cast<long long>(o.seed)));
-    o.prune_dead = r.get("prune_dead", o.prune_dead);
-    o.device = parse_torch_device(r.get<std::string>("torch_device", o.device.str()), path + ".torch_device");
-    if (const auto* d = r.raw("dataset")) data_copy = *d, data = &data_copy;
-    r.finish();
-    o.validate(path);
-    require_torch_device(o.device, path + ".torch_device");
-  }
-  if (!is_proxy(name)) {
-    std::string known;
-    for (const auto& n : proxy_names()) known += (known.empty() ? "" : ", ") + n;
-    throw UserError(path + (spec.is_string() ? "" : ".name") + ": unknown proxy '" + name + "'" + did_you_mean(name, proxy_names()) + " (known: " + known + ")");
-  }
-  if (!proxy_needs_data(name) && data)
-    throw UserError(path + ".dataset: " + name + " is data-free (no minibatch is read); remove \"dataset\"");
-  DatasetOptions d = dataset_from(data, path + ".dataset", proxy_dataset_defaults(o));
-  nlohmann::json resolved = {
-      {"name", name}, {"seed", o.seed}, {"prune_dead", o.prune_dead}, {"torch_device", o.device.str()}};
-  if (proxy_needs_data(name)) {  // a data-free proxy's config (and arch.json) names no dataset
-    resolved["batch_size"] = o.batch_size;
-    resolved["dataset"] = d.to_json();
-  }
-  return std::make_unique<ZeroCostSource>(name, o, d, resolved);
+  return make_proxy_source(ProxySourceOptions::from_json(spec, path, ctx.seed), path);
 }
 
 std::unique_ptr<ObjectiveSource> make_train(const nlohmann::json& spec, const std::string& path, const ObjectiveContext& ctx) {
   set_torch_threads(1);  // workers run architectures in parallel, one LibTorch thread each
-  nlohmann::json options = spec.is_null() ? nlohmann::json::object() : spec;
-  if (!options.is_object()) JsonReader::fail(path, "an object of training options", options);
-  const nlohmann::json data = options.contains("dataset") ? options["dataset"] : nlohmann::json(nullptr);
-  options.erase("dataset");
-  if (!options.contains("seed")) options["seed"] = ctx.seed;
-  const TrainOptions t = TrainOptions::from_json(options, path);
-  require_torch_device(t.device, path + ".torch_device");
-  DatasetOptions d = dataset_from(data.is_null() ? nullptr : &data, path + ".dataset", train_dataset_defaults(t.seed));
-  nlohmann::json resolved = t.to_json();
-  resolved["dataset"] = d.to_json();
-  return std::make_unique<TrainSource>(t, d, resolved);
+  return make_train_source(TrainSourceOptions::from_json(spec, path, ctx.seed), path);
 }
 
 }  // namespace

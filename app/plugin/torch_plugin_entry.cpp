@@ -14,8 +14,8 @@ extern "C" __attribute__((visibility("default"))) const hwnas::cli::TorchPlugin*
     t.abi = hwnas::cli::kTorchPluginAbi;
     t.measure_latency_ms = &hwnas::measure_latency_ms;
     t.set_threads = &hwnas::set_torch_threads;
-    t.score_proxy = &hwnas::score_proxy;
-    t.train_proxy = &hwnas::train_proxy;
+    t.make_proxy_source = &hwnas::make_proxy_source;
+    t.make_train_source = &hwnas::make_train_source;
     t.register_proxy_objectives = &hwnas::register_proxy_objectives;
     t.require_torch_device = &hwnas::require_torch_device;
     return t;

@@ -43,6 +43,11 @@ TEST(CliProxy, BadInputExitsWith2) {
   auto t = run_hwnas({"proxy", "--arch", kArch, "--proxy", "train", "--train", "{\"optimizer\": \"lbfgs\"}"});
   EXPECT_EQ(t.exit_code, 2);
   EXPECT_NE(t.err.find("--train.optimizer: expected \"sgd\" or \"adam\""), std::string::npos) << t.err;
+  // The training proxy reads --dataset as every proxy does; a dataset in --train is an error.
+  auto td = run_hwnas({"proxy", "--arch", kArch, "--proxy", "train", "--train", "{\"dataset\": {\"name\": \"synthetic\"}}"});
+  EXPECT_EQ(td.exit_code, 2);
+  EXPECT_NE(td.err.find("--train.dataset: `hwnas proxy` reads the dataset of every proxy from --dataset and --data-dir"),
+            std::string::npos) << td.err;
   auto c = run_hwnas({"proxy", "--arch", kArch, "--proxy", "snip", "--dataset", "cifar10", "--data-dir", "/nonexistent"});
   EXPECT_EQ(c.exit_code, 2);
   EXPECT_NE(c.err.find("/nonexistent: no data_batch_*.bin files"), std::string::npos) << c.err;

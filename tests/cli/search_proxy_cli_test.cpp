@@ -211,3 +211,35 @@ TEST(CliSearchProxy, TheCliAndASearchGiveTheSameProxyScore) {
   }
   EXPECT_GE(compared, 3);
 }
+
+TEST(CliSearchProxy, TheCliAndASearchGiveTheSameScoresForEveryOption) {
+  // `hwnas proxy` turns its flags into a search's objective options (objective_proxy.h) and scores
+  // through the same sources: a non-default dataset, batch, seed, the network as built
+  // (--keep-dead / "prune_dead": false) and the training proxy give the search's logged values.
+  const std::string dir = hwnas::test::scratch_dir();
+  nlohmann::json cfg = base_config(dir);
+  const nlohmann::json data = {{"name", "synthetic"}};
+  cfg["seed"] = 11;
+  cfg["objectives"] = {
+      {{"name", "naswot"}, {"source", {{"proxy", {{"name", "naswot"}, {"batch_size", 8}, {"prune_dead", false}, {"dataset", data}}}}}, {"direction", "maximize"}},
+      {{"name", "synflow"}, {"source", {{"proxy", {{"name", "synflow"}, {"prune_dead", false}}}}}, {"direction", "maximize"}},
+      {{"name", "acc"}, {"source", {{"train", {{"steps", 4}, {"batch_size", 8}, {"reduce", nlohmann::json::object()}, {"dataset", data}}}}}, {"direction", "maximize"}}};
+  cfg["budget"]["evaluations"] = 3;
+  hwnas::test::write_text(dir + "/c.json", cfg.dump(2));
+  auto r = run_hwnas({"search", dir + "/c.json", "--quiet"});
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  int compared = 0;
+  for (const auto& rec : log_of(dir + "/run")) {
+    if (rec["status"] != "ok") continue;
+    const auto cli = run_hwnas({"proxy", "--space-options", cfg["space"]["options"].dump(), "--arch", rec["arch"].get<std::string>(),
+                                "--proxy", "naswot,synflow,train", "--dataset", "synthetic", "--batch", "8", "--seed", "11",
+                                "--keep-dead", "--train", "{\"steps\": 4, \"batch_size\": 8, \"reduce\": {}}", "--json"});
+    ASSERT_EQ(cli.exit_code, 0) << cli.err;
+    const auto j = nlohmann::json::parse(cli.out);
+    EXPECT_EQ(j["naswot"].get<double>(), rec["objectives"]["naswot"].get<double>()) << rec["arch"];
+    EXPECT_EQ(j["synflow"].get<double>(), rec["objectives"]["synflow"].get<double>()) << rec["arch"];
+    EXPECT_EQ(j["train"].get<double>(), rec["objectives"]["acc"].get<double>()) << rec["arch"];
+    ++compared;
+  }
+  EXPECT_GE(compared, 2);
+}

@@ -8,19 +8,15 @@
 #include "hwnas/nas/spaces/nb201.h"
 #include "hwnas/nas/train.h"
 #include "support/errors.h"
+#include "support/torch_fixtures.h"
 
 using namespace hwnas;
 using hwnas::test::error_of;
+using hwnas::test::small_nb201;
+using hwnas::test::synthetic_split;
 
 namespace {
 const char* kArch = "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_1x1~1|skip_connect~2|";
-Nb201Space small_nb201() {
-  Nb201Options o;
-  o.channels = 4;
-  o.cells_per_stage = 1;
-  o.input_size = 16;
-  return Nb201Space(o);
-}
 }  // namespace
 
 TEST(TorchDevice, CpuIsAlwaysThere) {
@@ -97,13 +93,7 @@ TEST(TorchDevice, ProxiesGiveTheSameScoresOnEveryDevice) {
 TEST(TorchDevice, TrainingRunsInBf16OnTheCpu) {
   torch::set_num_threads(1);
   const Nb201Space s = small_nb201();
-  DatasetOptions d;
-  d.name = "synthetic";
-  d.synthetic_size = 200;
-  d.synthetic_resolution = 16;
-  d.validation_fraction = 0.25;
-  d.seed = 4;
-  const DataSplit data = load_dataset(d);
+  const DataSplit data = synthetic_split(200);
   TrainOptions o;
   o.steps = 8;
   o.batch_size = 16;

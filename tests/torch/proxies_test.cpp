@@ -14,20 +14,14 @@
 #include "hwnas/nas/spaces/nb201.h"
 #include "hwnas/nas/torch_builder.h"
 #include "support/cli.h"
+#include "support/torch_fixtures.h"
 #include "../../bench/bench_stats.h"
 
 using namespace hwnas;
 
 namespace {
 const std::vector<std::string> kAll{"synflow", "naswot", "jacob_cov", "grad_norm", "snip", "fisher", "params"};
-
-Nb201Space small_nb201() {
-  Nb201Options o;
-  o.channels = 8;
-  o.cells_per_stage = 1;
-  o.input_size = 16;
-  return Nb201Space(o);
-}
+Nb201Space small_nb201() { return hwnas::test::small_nb201(8); }
 }  // namespace
 
 void write_floats(const std::string& path, const std::vector<float>& v) {

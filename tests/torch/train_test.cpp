@@ -4,19 +4,12 @@
 #include <torch/torch.h>
 
 #include "hwnas/nas/spaces/nb201.h"
+#include "support/torch_fixtures.h"
 
 using namespace hwnas;
 
 namespace {
-DataSplit synthetic_split() {
-  DatasetOptions d;
-  d.name = "synthetic";
-  d.synthetic_size = 600;
-  d.synthetic_resolution = 16;
-  d.validation_fraction = 0.25;
-  d.seed = 4;
-  return load_dataset(d);
-}
+DataSplit synthetic_split() { return hwnas::test::synthetic_split(600); }
 TrainOptions quick() {
   TrainOptions o;
   o.steps = 30;

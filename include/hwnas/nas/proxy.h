@@ -46,8 +46,9 @@ bool is_proxy(const std::string& name);
 /// Whether a proxy reads a minibatch (false for the data-free synflow and params).
 bool proxy_needs_data(const std::string& name);
 /// The one default dataset of the data-dependent proxies, for `hwnas proxy` and a search's proxy
-/// objective alike (so both give the same score): Fashion-MNIST's training files, shuffled with
-/// the proxy's seed, the first max(4 x batch_size, 2048) images, no validation split.
+/// objective alike (both fill it in through ProxySourceOptions::from_json, search/objective_proxy.h,
+/// so both give the same score): Fashion-MNIST's training files, shuffled with the proxy's seed,
+/// the first max(4 x batch_size, 2048) images, no validation split.
 DatasetOptions proxy_dataset_defaults(const ProxyOptions& o);
 /// The short-training proxy's default dataset: every training image, 20% held out for validation.
 DatasetOptions train_dataset_defaults(std::uint64_t seed);
