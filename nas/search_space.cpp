@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdio>
 #include <map>
+#include <mutex>
 
 #include "hwnas/core/error.h"
 #include "hwnas/core/suggest.h"
@@ -137,33 +138,55 @@ void SearchSpace::enumerate(const std::function<void(const Architecture&)>& visi
 }
 
 namespace {
-std::map<std::string, SpaceFactory>& user_spaces() {
-  static std::map<std::string, SpaceFactory> m;
-  return m;
+// The one table of spaces: the built-ins, then what register_space adds. Guarded by its mutex.
+struct SpaceTable {
+  std::mutex mutex;
+  std::map<std::string, SpaceFactory> factories{
+      // A space described in JSON (docs/spaces.md): the options are the description itself.
+      {"graph", [](const nlohmann::json& o) { return std::make_unique<GraphSpace>(o, "space.options"); }},
+      {"mbv", [](const nlohmann::json& o) { return std::make_unique<MbvSpace>(MbvOptions::from_json(o, "space.options")); }},
+      {"nb201", [](const nlohmann::json& o) { return std::make_unique<Nb201Space>(Nb201Options::from_json(o, "space.options")); }},
+  };
+};
+SpaceTable& space_table() {
+  static SpaceTable t;
+  return t;
 }
 }  // namespace
 
 bool register_space(const std::string& name, SpaceFactory factory) {
-  user_spaces()[name] = std::move(factory);
+  SpaceTable& t = space_table();
+  std::lock_guard<std::mutex> lock(t.mutex);
+  t.factories[name] = std::move(factory);
   return true;
 }
 
+void unregister_space(const std::string& name) {
+  SpaceTable& t = space_table();
+  std::lock_guard<std::mutex> lock(t.mutex);
+  t.factories.erase(name);
+}
+
 std::vector<std::string> space_names() {
-  std::vector<std::string> names{"graph", "mbv", "nb201"};
-  for (const auto& [n, f] : user_spaces()) names.push_back(n);
+  SpaceTable& t = space_table();
+  std::lock_guard<std::mutex> lock(t.mutex);
+  std::vector<std::string> names;
+  for (const auto& [n, f] : t.factories) names.push_back(n);
   return names;
 }
 
 std::unique_ptr<SearchSpace> make_space(const std::string& name, const nlohmann::json& options) {
-  if (name == "nb201") return std::make_unique<Nb201Space>(Nb201Options::from_json(options, "space.options"));
-  if (name == "mbv") return std::make_unique<MbvSpace>(MbvOptions::from_json(options, "space.options"));
-  // A space described in JSON (docs/spaces.md): the options are the description itself.
-  if (name == "graph") return std::make_unique<GraphSpace>(options, "space.options");
-  auto it = user_spaces().find(name);
-  if (it != user_spaces().end()) return it->second(options);
+  SpaceFactory factory;
+  {
+    SpaceTable& t = space_table();
+    std::lock_guard<std::mutex> lock(t.mutex);
+    if (auto it = t.factories.find(name); it != t.factories.end()) factory = it->second;
+  }
+  if (factory) return factory(options);
+  const std::vector<std::string> names = space_names();
   std::string known;
-  for (const auto& n : space_names()) known += (known.empty() ? "" : ", ") + n;
-  throw UserError("unknown search space '" + name + "'" + did_you_mean(name, space_names()) + " (known: " + known +
+  for (const auto& n : names) known += (known.empty() ? "" : ", ") + n;
+  throw UserError("unknown search space '" + name + "'" + did_you_mean(name, names) + " (known: " + known +
                   ", or a space file ending in .json)");
 }
 

@@ -509,3 +509,80 @@ TEST(Controller, AStrategyRegisteredFromOutsideTheLibraryRunsByName) {
   EXPECT_NE(hwnas::test::error_of([&] { config_from(j, dir, "gone.json"); }).find("gone.json: strategy.name: unknown strategy \"toy\""),
             std::string::npos);
 }
+
+// #12: a space is one entry in one table. A toy space written here (a chain of three convolutions
+// whose kernels are searched) is searched, listed and refused once removed, from this file alone.
+TEST(Controller, AToySpaceRegisteredFromATestFileIsSearched) {
+  class Chain : public SearchSpace {
+   public:
+    Chain() {
+      for (int i = 0; i < 3; ++i) decisions_.push_back({"conv" + std::to_string(i) + ".kernel", {"1", "3", "5"}});
+    }
+    std::string name() const override { return "chain"; }
+    const std::vector<Decision>& decisions() const override { return decisions_; }
+    nlohmann::json options() const override { return nlohmann::json::object(); }
+    std::string to_string(const Architecture& a) const override {
+      std::string s;
+      for (int c : a.choices) s += decisions_[0].choices[static_cast<std::size_t>(c)];
+      return s;
+    }
+    Architecture parse(std::string_view text) const override {
+      Architecture a;
+      for (char ch : text) {
+        if (ch != '1' && ch != '3' && ch != '5') throw UserError("chain: expected kernels 1, 3 or 5, got '" + std::string(text) + "'");
+        a.choices.push_back(ch == '1' ? 0 : ch == '3' ? 1 : 2);
+      }
+      if (a.choices.size() != 3) throw UserError("chain: expected 3 kernels, got '" + std::string(text) + "'");
+      return a;
+    }
+    ArchGraph decode(const Architecture& a, const DecodeOptions&) const override {
+      ArchGraph g;
+      NodeId x = g.add_node({3, 8, 8}, "in");
+      g.set_input(x);
+      for (int i = 0; i < 3; ++i) {
+        const int k = 2 * a.choices[static_cast<std::size_t>(i)] + 1;
+        OpEdge conv;
+        conv.kind = OpKind::Conv2d;
+        conv.in_channels = i == 0 ? 3 : 8;
+        conv.out_channels = 8;
+        conv.kernel = k;
+        conv.padding = k / 2;
+        conv.name = "conv" + std::to_string(i);
+        conv.cell = i;
+        NodeId y = g.add_node({8, 8, 8}, "n" + std::to_string(i));
+        g.add_edge(x, y, conv);
+        x = y;
+      }
+      OpEdge gap;
+      gap.kind = OpKind::GlobalAvgPool;
+      gap.name = "gap";
+      NodeId p = g.add_node({8, 1, 1}, "pool");
+      g.add_edge(x, p, gap);
+      g.set_output(p);
+      return g;
+    }
+
+   private:
+    std::vector<Decision> decisions_;
+  };
+  register_space("chain", [](const nlohmann::json& options) {
+    JsonReader(options, "space.options").finish();
+    return std::unique_ptr<SearchSpace>(std::make_unique<Chain>());
+  });
+  const std::vector<std::string> names = space_names();
+  EXPECT_NE(std::find(names.begin(), names.end(), "chain"), names.end());
+  const std::string dir = hwnas::test::scratch_dir();
+  nlohmann::json j = {{"space", {{"name", "chain"}}},
+                      {"objectives", {{{"name", "params"}, {"source", "params"}}, {{"name", "macs"}, {"source", "macs"}}}},
+                      {"strategy", {{"name", "random"}}},
+                      {"budget", {{"evaluations", 27}}},
+                      {"exclude_degenerate", false}};
+  SearchOptions o;
+  o.quiet = true;
+  o.run_dir = dir + "/run";
+  const SearchSummary s = run_search(config_from(j, dir), o);
+  EXPECT_EQ(s.evaluations, 27);  // the whole space
+  EXPECT_EQ(s.stop_reason, StopReason::EvaluationBudget);
+  unregister_space("chain");
+  EXPECT_NE(hwnas::test::error_of([&] { config_from(j, dir, "gone.json"); }).find("unknown search space 'chain'"), std::string::npos);
+}

@@ -99,9 +99,14 @@ class SearchSpace {
 
 using SpaceFactory = std::function<std::unique_ptr<SearchSpace>(const nlohmann::json& options)>;
 
-/// Registry of spaces by name. Unknown name -> UserError listing the known ones.
+/// Registry of spaces by name: one table (nas/search_space.cpp), built-ins first. Unknown name ->
+/// UserError listing the known ones.
 std::unique_ptr<SearchSpace> make_space(const std::string& name, const nlohmann::json& options = nullptr);
+/// Every name in the table, sorted.
 std::vector<std::string> space_names();
+/// Adds (or replaces) a space; for code outside the library and for tests. Thread-safe.
 bool register_space(const std::string& name, SpaceFactory factory);
+/// Removes a space added by register_space (tests).
+void unregister_space(const std::string& name);
 
 }  // namespace hwnas
