@@ -1,5 +1,6 @@
 #pragma once
 // Acquisition helpers shared by `bo` and `mcts` (plain functions: they run in inner loops).
+#include <array>
 #include <vector>
 
 #include "hwnas/search/pareto.h"
@@ -23,6 +24,7 @@ class FastFront {
   void prepare();
   std::vector<Point> pts_;
   Point ref_;
+  std::vector<std::array<double, 3>> flat3_;  // three objectives: pts_ sorted by the third
 };
 
 }  // namespace hwnas::detail

@@ -5,11 +5,11 @@
 //
 // Many proposals in flight (asynchronous dispatch to hundreds or thousands of evaluators): one
 // refresh of the model serves q = proposals_per_refresh proposals (0: automatic, q = in flight /
-// 64, at least 1). The strategy then picks q at once from one candidate search (propose_many) and
+// 32, at least 1). The strategy then picks q at once from one candidate search (propose_many) and
 // hands out the ones not asked for yet from a queue before it refreshes again. A proposal made
-// with P results still pending then also misses at most P/64 results already told, and the
+// with P results still pending then also misses at most P/32 results already told, and the
 // controller spends one model refresh per q proposals instead of one per proposal. With q = 1
-// (fewer than 128 in flight, and every synchronous round) this is the one-refresh-per-ask loop.
+// (fewer than 64 in flight, and every synchronous round) this is the one-refresh-per-ask loop.
 #include <algorithm>
 #include <deque>
 #include <optional>
@@ -22,10 +22,10 @@
 
 namespace hwnas::detail {
 
-/// Proposals served by one model refresh: `option` when >= 1, else max(1, in_flight / 64).
+/// Proposals served by one model refresh: `option` when >= 1, else max(1, in_flight / 32).
 inline std::size_t proposals_per_refresh(int option, std::size_t in_flight) {
   if (option >= 1) return static_cast<std::size_t>(option);
-  return std::max<std::size_t>(1, in_flight / 64);
+  return std::max<std::size_t>(1, in_flight / 32);
 }
 
 template <class Propose, class ProposeMany>

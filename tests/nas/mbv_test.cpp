@@ -127,3 +127,14 @@ TEST(Mbv, OptionErrorsNameTheField) {
   EXPECT_EQ(error_of([] { MbvOptions::from_json({{"kernel", {3}}}, "space.options"); }).substr(0, 60),
             "space.options.kernel: unknown key; did you mean 'kernels'? (");
 }
+
+TEST(Mbv, EveryNetworksOutputDependsOnItsInputAsTheGraphSays) {
+  // The override answers without decoding; the decoded graph must agree (500 random networks).
+  MbvSpace space{MbvOptions{}};
+  Rng rng(3);
+  for (int i = 0; i < 500; ++i) {
+    const Architecture a = space.sample(rng);
+    ASSERT_TRUE(space.decode(a).output_depends_on_input()) << space.to_string(a);
+    ASSERT_TRUE(space.output_depends_on_input(a));
+  }
+}

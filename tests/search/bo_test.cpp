@@ -116,18 +116,18 @@ TEST(BoStrategy, OneRefreshServesItsProposalsOneAskAtATime) {
 }
 
 TEST(BoStrategy, BelowTheAutomaticThresholdEveryProposalRefreshes) {
-  // Automatic (0) with fewer than 128 in flight is one refresh per proposal, exactly as 1.
+  // Automatic (0) with fewer than 64 in flight is one refresh per proposal, exactly as 1.
   BoOptions automatic, one;
   one.proposals_per_refresh = 1;
   auto a = make_bo_strategy(automatic, problem().context(9));
   auto b = make_bo_strategy(one, problem().context(9));
-  const auto ta = run_pipelined(*a, problem(), 150, 100), tb = run_pipelined(*b, problem(), 150, 100);
+  const auto ta = run_pipelined(*a, problem(), 150, 63), tb = run_pipelined(*b, problem(), 150, 63);
   ASSERT_EQ(ta.proposals.size(), 150u);
   EXPECT_EQ(ta.proposals, tb.proposals);
 }
 
 TEST(BoStrategy, WithManyProposalsInFlightPerRefreshItStillBeatsRandom) {
-  // 16 in flight, 16 proposals per refresh (what 1,024 in flight gives automatically), against
+  // 16 in flight, 16 proposals per refresh (what 512 in flight gives automatically), against
   // random search with the same budget: a margin a random-like strategy would miss.
   BoOptions o;
   o.proposals_per_refresh = 16;

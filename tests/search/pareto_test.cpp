@@ -5,10 +5,12 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <random>
 #include <set>
 
 #include "hwnas/core/error.h"
 #include "hwnas/core/rng.h"
+#include "../../search/strategies/acquisition.h"  // FastFront, private to the strategies
 
 using namespace hwnas;
 
@@ -220,5 +222,32 @@ TEST(Pareto, ArchiveMatchesNonDominatedSortOnRandomStreams) {
     auto got = a.front_ids();
     std::sort(got.begin(), got.end());
     EXPECT_EQ(got, want) << seed;
+  }
+}
+
+// The acquisition's fast improvement (2 and 3 objectives: a sweep without allocation) is the
+// hypervolume gain, on random fronts with points outside the reference box, ties in every
+// coordinate (values on a coarse grid) and candidates dominated or not.
+TEST(FastFront, ImprovementIsTheHypervolumeGain) {
+  std::mt19937 rng(5);
+  std::uniform_int_distribution<int> grid(0, 12);
+  for (std::size_t d : {2u, 3u}) {
+    const Point ref(d, 1.1);
+    for (int trial = 0; trial < 300; ++trial) {
+      std::vector<Point> pts(1 + rng() % 40);
+      for (auto& p : pts) {
+        p.resize(d);
+        for (auto& x : p) x = grid(rng) / 10.0;  // 0 .. 1.2: some outside the box
+      }
+      hwnas::detail::FastFront front(pts, ref);
+      for (int c = 0; c < 20; ++c) {
+        Point q(d);
+        for (auto& x : q) x = grid(rng) / 10.0 - 0.05;
+        std::vector<Point> with = pts;
+        with.push_back(q);
+        const double gain = hypervolume(with, ref) - hypervolume(pts, ref);
+        ASSERT_NEAR(front.improvement(q), gain, 1e-12) << "d " << d << " trial " << trial;
+      }
+    }
   }
 }

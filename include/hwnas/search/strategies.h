@@ -60,7 +60,7 @@ struct BoOptions {
   int mutation_candidates = 150;   // mutations of front members per proposal
   int local_steps = 1;             // rounds of mutating the best candidates again
   int refit_every = 25;            // reselect GP hyperparameters after this many new observations
-  int proposals_per_refresh = 0;   // proposals per model refresh; 0: max(1, in flight / 64) (model_based.h)
+  int proposals_per_refresh = 0;   // proposals per model refresh; 0: max(1, in flight / 32) (model_based.h)
   int max_retries = 1000;
   double enumerate_limit = 2e6;
   std::string encoding = "layers"; // rows the GP sees: a name of encoding_names() (encoding.h);

@@ -48,6 +48,9 @@ class MbvSpace : public SearchSpace {
   Architecture parse(std::string_view text) const override;
   ArchGraph decode(const Architecture& a, const DecodeOptions& opts = {}) const override;
   Architecture canonicalize(const Architecture& a) const override;
+  /// Always true: every block is a convolution chain (with a residual sum), there is no zero op,
+  /// so every network's output depends on its input (tested against the decoded graph).
+  bool output_depends_on_input(const Architecture&) const override { return true; }
   const MbvOptions& opts() const { return opts_; }
 
   static constexpr int kStages = 5;
