@@ -7,6 +7,7 @@
 
 #include "hwnas/core/error.h"
 #include "hwnas/core/json_reader.h"
+#include "hwnas/core/jsonl.h"
 #include "hwnas/core/read_file.h"
 
 namespace hwnas {
@@ -109,19 +110,9 @@ RunData read_run_dir(const std::string& dir) {
   const fs::path log = root / "evaluations.jsonl";
   if (fs::exists(log)) {
     run.has_log = true;
-    const std::string text = read_file(log);
-    std::size_t pos = 0;
-    int line_no = 0;
-    while (pos < text.size()) {
-      const std::size_t nl = text.find('\n', pos);
-      ++line_no;
-      if (nl == std::string::npos) break;  // a write cut short by a kill: not a finished evaluation
-      const std::string line = text.substr(pos, nl - pos);
-      pos = nl + 1;
-      if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-      const std::string where = log.string() + ":" + std::to_string(line_no);
-      run.evaluations.push_back(entry_from_json(parse_json(line, log.string(), static_cast<std::size_t>(line_no)), where));
-    }
+    // A last line cut short by a kill is not a finished evaluation (parse_jsonl leaves it out).
+    for (const JsonlLine& l : parse_jsonl(read_file(log), log.string()).lines)
+      run.evaluations.push_back(entry_from_json(l.value, log.string() + ":" + std::to_string(l.line)));
   }
   const fs::path pareto = root / "pareto.json";
   if (fs::exists(pareto)) {

@@ -17,6 +17,7 @@
 #include "hwnas/core/atomic_file.h"
 #include "hwnas/core/error.h"
 #include "hwnas/core/json_reader.h"
+#include "hwnas/core/jsonl.h"
 #include "hwnas/core/read_file.h"
 #include "hwnas/nas/architecture.h"
 #include "hwnas/search/config.h"
@@ -98,40 +99,23 @@ LogContents read_evaluation_log(const std::string& path, const std::vector<std::
 
 LogContents parse_evaluation_log(const std::string& text, const std::string& path, const std::vector<std::string>& names) {
   LogContents out;
-  std::size_t pos = 0;
-  int line_no = 0;
+  const JsonlText t = parse_jsonl(text, path, " (a malformed evaluation record; the log is damaged)");
   std::map<std::int64_t, int> id_line;
-  while (pos < text.size()) {
-    ++line_no;
-    const std::size_t nl = text.find('\n', pos);
-    const std::string where = path + ":" + std::to_string(line_no);
-    if (nl == std::string::npos) {
-      // A write cut short: the evaluation never counted. It is evaluated again.
-      out.warnings.push_back(where + ": ignoring a truncated last line (" + std::to_string(text.size() - pos) +
-                             " bytes; the run was probably killed while writing it)");
-      break;
-    }
-    const std::string line = text.substr(pos, nl - pos);
-    pos = nl + 1;
-    if (line.find_first_not_of(" \t\r") == std::string::npos) {
-      out.valid_bytes = pos;
-      continue;
-    }
-    nlohmann::json j;
-    try {
-      j = parse_json(line, path, static_cast<std::size_t>(line_no));
-    } catch (const UserError& e) {
-      throw UserError(std::string(e.what()) + " (a malformed evaluation record; the log is damaged)");
-    }
-    out.records.push_back(EvaluationRecord::from_json(j, names, where));
-    const auto [it, fresh] = id_line.emplace(out.records.back().id, line_no);
+  for (const JsonlLine& l : t.lines) {
+    const std::string where = path + ":" + std::to_string(l.line);
+    out.records.push_back(EvaluationRecord::from_json(l.value, names, where));
+    const auto [it, fresh] = id_line.emplace(out.records.back().id, l.line);
     if (!fresh)
       throw UserError(where + ": duplicate id " + std::to_string(it->first) + " (also on line " +
                       std::to_string(it->second) +
                       "): two processes wrote this log, or it was edited; refusing to use it");
-    out.lines.push_back(static_cast<std::size_t>(line_no));
-    out.valid_bytes = pos;
+    out.lines.push_back(static_cast<std::size_t>(l.line));
   }
+  out.valid_bytes = t.valid_bytes;
+  // A write cut short: the evaluation never counted. It is evaluated again.
+  if (t.cut_bytes > 0)
+    out.warnings.push_back(path + ":" + std::to_string(t.cut_line) + ": ignoring a truncated last line (" +
+                           std::to_string(t.cut_bytes) + " bytes; the run was probably killed while writing it)");
   return out;
 }
 
@@ -305,26 +289,13 @@ std::vector<JournalEntry> RunStore::read_journal() {
     throw UserError(path + ": is a symbolic link; a run's journal must be a file inside the run directory");
   if (fs::exists(path, ec)) {
     const std::string text = read_whole_file(path);
-    std::size_t pos = 0, valid = 0;
-    int line_no = 0;
-    while (pos < text.size()) {
-      ++line_no;
-      const std::size_t nl = text.find('\n', pos);
-      if (nl == std::string::npos) break;  // a write cut short: that step never happened
-      const std::string line = text.substr(pos, nl - pos);
-      pos = nl + 1;
-      valid = pos;
-      if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-      nlohmann::json j;
-      try {
-        j = parse_json(line, path, static_cast<std::size_t>(line_no));
-      } catch (const UserError& e) {
-        throw UserError(std::string(e.what()) + " (a malformed journal line; the run's journal is damaged)");
-      }
-      if (!j.is_object()) throw UserError(path + ":" + std::to_string(line_no) + ": expected a JSON object");
-      out.push_back({std::move(j), path + ":" + std::to_string(line_no)});
+    const JsonlText t = parse_jsonl(text, path, " (a malformed journal line; the run's journal is damaged)");
+    for (const JsonlLine& l : t.lines) {
+      if (!l.value.is_object()) throw UserError(path + ":" + std::to_string(l.line) + ": expected a JSON object");
+      out.push_back({l.value, path + ":" + std::to_string(l.line)});
     }
-    if (valid < text.size() && ::truncate(path.c_str(), static_cast<off_t>(valid)) != 0)
+    // A write cut short: that step never happened.
+    if (t.valid_bytes < text.size() && ::truncate(path.c_str(), static_cast<off_t>(t.valid_bytes)) != 0)
       throw UserError(path + ": cannot cut off the truncated last line: " + std::strerror(errno));
   }
   return out;
