@@ -98,21 +98,14 @@ TEST(BoStrategy, FourObjectivesUseParEgo) {
 TEST(BoStrategy, OneRefreshServesItsProposalsOneAskAtATime) {
   BoOptions o;
   o.proposals_per_refresh = 8;
-  auto a = make_bo_strategy(o, problem().context(7));
-  auto b = make_bo_strategy(o, problem().context(7));
-  run_strategy(*a, problem(), 20, 4);
-  run_strategy(*b, problem(), 20, 4);
-  std::vector<Architecture> one_by_one, at_once = b->ask(8);
-  for (int i = 0; i < 8; ++i)
-    for (auto& x : a->ask(1)) one_by_one.push_back(x);
-  ASSERT_EQ(at_once.size(), 8u);
-  EXPECT_EQ(one_by_one, at_once);
+  const OneByOne r = one_by_one_and_at_once(problem(), [&](const StrategyContext& c) { return make_bo_strategy(o, c); }, 8);
+  ASSERT_EQ(r.at_once.size(), 8u);
+  EXPECT_EQ(r.one_by_one, r.at_once);
   std::set<std::uint64_t> h;
-  for (const auto& x : at_once) EXPECT_TRUE(h.insert(problem().space().canonical_hash(x)).second);
+  for (const auto& x : r.at_once) EXPECT_TRUE(h.insert(problem().space().canonical_hash(x)).second);
   // The ninth ask refreshes again: still new.
-  const auto ninth = a->ask(1);
-  ASSERT_EQ(ninth.size(), 1u);
-  EXPECT_TRUE(h.insert(problem().space().canonical_hash(ninth[0])).second);
+  ASSERT_EQ(r.next.size(), 1u);
+  EXPECT_TRUE(h.insert(problem().space().canonical_hash(r.next[0])).second);
 }
 
 TEST(BoStrategy, BelowTheAutomaticThresholdEveryProposalRefreshes) {
@@ -131,24 +124,10 @@ TEST(BoStrategy, WithManyProposalsInFlightPerRefreshItStillBeatsRandom) {
   // random search with the same budget: a margin a random-like strategy would miss.
   BoOptions o;
   o.proposals_per_refresh = 16;
-  const int n = 150, seeds = 6;
-  std::vector<double> bo, rnd;
-  for (int seed = 0; seed < seeds; ++seed) {
-    auto s = make_bo_strategy(o, problem().context(static_cast<std::uint64_t>(seed) + 1000));
-    bo.push_back(run_pipelined(*s, problem(), n, 16).hypervolume.back());
-    auto r = make_random_strategy({}, problem().context(static_cast<std::uint64_t>(seed) + 1000));
-    rnd.push_back(run_pipelined(*r, problem(), n, 16).hypervolume.back());
-  }
-  double gain = 0;
-  int wins = 0;
-  std::string per_seed;
-  for (int i = 0; i < seeds; ++i) {
-    gain += (bo[i] - rnd[i]) / seeds;
-    wins += bo[i] > rnd[i];
-    per_seed += " " + std::to_string(bo[i]) + "/" + std::to_string(rnd[i]);
-  }
-  EXPECT_GT(gain, 0.01) << per_seed;
-  EXPECT_GE(wins, 5) << per_seed;
+  const VersusRandom v =
+      versus_random_pipelined(problem(), [&](const StrategyContext& c) { return make_bo_strategy(o, c); }, 150, 6, 16);
+  EXPECT_GT(v.mean_gain, 0.01) << v.describe();
+  EXPECT_GE(v.wins, 5) << v.describe();
 }
 
 TEST(BoStrategy, ProposalsPerRefreshIsChecked) {

@@ -214,6 +214,39 @@ inline VersusRandom versus_random(const Nb201Problem& p, const MakeStrategy& mak
   return v;
 }
 
+/// A model-based strategy with q proposals per model refresh: after the same 20 evaluations, q
+/// asks of one and one ask of q from two strategies made alike, and the one-by-one strategy's
+/// next ask of one (a new refresh).
+struct OneByOne {
+  std::vector<Architecture> one_by_one, at_once, next;
+};
+inline OneByOne one_by_one_and_at_once(const Nb201Problem& p, const MakeStrategy& make, std::size_t q) {
+  auto a = make(p.context(7));
+  auto b = make(p.context(7));
+  run_strategy(*a, p, 20, 4);
+  run_strategy(*b, p, 20, 4);
+  std::vector<Architecture> one_by_one;
+  for (std::size_t i = 0; i < q; ++i)
+    for (auto& x : a->ask(1)) one_by_one.push_back(x);
+  std::vector<Architecture> at_once = b->ask(q);
+  return {one_by_one, at_once, a->ask(1)};
+}
+
+/// versus_random with asynchronous dispatch to `in_flight` evaluators (run_pipelined) for both.
+inline VersusRandom versus_random_pipelined(const Nb201Problem& p, const MakeStrategy& make, int evaluations, int seeds,
+                                            std::size_t in_flight) {
+  VersusRandom v;
+  for (int seed = 0; seed < seeds; ++seed) {
+    auto s = make(p.context(static_cast<std::uint64_t>(seed) + 1000));
+    auto r = make_random_strategy({}, p.context(static_cast<std::uint64_t>(seed) + 1000));
+    v.strategy.push_back(run_pipelined(*s, p, evaluations, in_flight).hypervolume.back());
+    v.random.push_back(run_pipelined(*r, p, evaluations, in_flight).hypervolume.back());
+    v.mean_gain += (v.strategy.back() - v.random.back()) / seeds;
+    v.wins += v.strategy.back() > v.random.back();
+  }
+  return v;
+}
+
 /// One problem shared by every test of a program (building it enumerates the whole space).
 inline const Nb201Problem& problem() {
   static const Nb201Problem p;

@@ -16,6 +16,7 @@
 #include "config_test_fixtures.h"
 #include "hwnas/search/controller.h"
 #include "support/errors.h"
+#include "support/run_log.h"
 
 using namespace hwnas;
 using hwnas::testing::config_from;
@@ -45,14 +46,10 @@ nlohmann::json external_config(long long evaluations, const std::string& strateg
   return j;
 }
 
+// The log's records without times, one dump per line (compared as text).
 std::string log_without_times(const std::string& run_dir) {
-  std::ifstream f(run_dir + "/evaluations.jsonl");
-  std::string line, out;
-  while (std::getline(f, line)) {
-    auto j = nlohmann::json::parse(line);
-    j.erase("elapsed_s");
-    out += j.dump() + "\n";
-  }
+  std::string out;
+  for (const auto& j : hwnas::test::log_records_without_times(run_dir)) out += j.dump() + "\n";
   return out;
 }
 
@@ -341,16 +338,7 @@ SearchSummary run_curves(const nlohmann::json& j, const std::string& dir, const 
   return run_search(config_from(j, dir, "curves.json"), so);
 }
 
-std::vector<nlohmann::json> log_of(const std::string& run_dir) {
-  std::vector<nlohmann::json> out;
-  std::ifstream f(run_dir + "/evaluations.jsonl");
-  for (std::string line; std::getline(f, line);) {
-    auto j = nlohmann::json::parse(line);
-    j.erase("elapsed_s");
-    out.push_back(j);
-  }
-  return out;
-}
+std::vector<nlohmann::json> log_of(const std::string& run_dir) { return hwnas::test::log_records_without_times(run_dir); }
 
 }  // namespace
 

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include "support/run_log.h"
+
 #include <cmath>
 #include <fstream>
 #include <set>
@@ -39,16 +41,6 @@ class OneRound : public SearchStrategy {
   int done_ = 0;
 };
 
-std::vector<nlohmann::json> log_without_times(const std::string& run) {
-  std::vector<nlohmann::json> out;
-  std::ifstream f(run + "/evaluations.jsonl");
-  for (std::string line; std::getline(f, line);) {
-    auto j = nlohmann::json::parse(line);
-    j.erase("elapsed_s");
-    out.push_back(j);
-  }
-  return out;
-}
 
 }  // namespace
 
@@ -126,7 +118,7 @@ TEST(ObjectiveProxy, ParallelSearchEqualsSerialAndScoresEachCanonicalFormOnce) {
   EXPECT_EQ(serial.evaluations, 13);
   EXPECT_EQ(serial.duplicates, 1);
   EXPECT_EQ(parallel.duplicates, 1);
-  const auto a = log_without_times(dir + "/p1"), b = log_without_times(dir + "/p2");
+  const auto a = hwnas::test::log_records_without_times(dir + "/p1"), b = hwnas::test::log_records_without_times(dir + "/p2");
   ASSERT_EQ(a.size(), 13u);
   EXPECT_EQ(a, b);  // every architecture, status and value
   for (const auto& rec : a) {
