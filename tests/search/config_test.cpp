@@ -3,12 +3,17 @@
 #include "hwnas/search/config.h"
 
 #include <filesystem>
+#include <set>
 
 #include <gtest/gtest.h>
 
 #include "config_test_fixtures.h"
 #ifdef HWNAS_WITH_TORCH
 #include "hwnas/search/objective_proxy.h"
+#include "hwnas/search/scheduler.h"
+#include "hwnas/search/strategy.h"
+#include "hwnas/nas/search_space.h"
+#include "hwnas/core/json_reader.h"
 #endif
 
 using namespace hwnas;
@@ -243,4 +248,30 @@ TEST(SearchConfig, TransformAndConstraintMessages) {
   k.min = 1;
   EXPECT_EQ(k.violation(0.5), "lat = 0.5 < min 1");
   EXPECT_EQ(k.violation(NAN), "");
+}
+
+// #12: names cannot drift. The schema's lists of spaces, strategies, schedulers and objective
+// source kinds are the registries' tables (a new entry without a schema line fails here).
+TEST(SearchConfig, TheSchemaListsExactlyTheRegisteredNames) {
+  const nlohmann::json schema = read_json_file((fs::path(HWNAS_SOURCE_DIR) / "configs" / "schema.json").string());
+  auto set_of = [](const nlohmann::json& list) {
+    std::set<std::string> s;
+    for (const auto& x : list) s.insert(x.get<std::string>());
+    return s;
+  };
+  auto table = [](const std::vector<std::string>& v) { return std::set<std::string>(v.begin(), v.end()); };
+  const nlohmann::json& p = schema["properties"];
+  EXPECT_EQ(set_of(p["space"]["properties"]["name"]["enum"]), table(space_names()));
+  EXPECT_EQ(set_of(p["strategy"]["properties"]["name"]["enum"]), table(strategy_names()));
+  EXPECT_EQ(set_of(p["scheduler"]["properties"]["name"]["enum"]), table(kSchedulerNames));
+  // Objective sources: the plain-string forms and the object forms' one required key.
+  std::set<std::string> kinds;
+  for (const auto& form : schema["$defs"]["source"]["oneOf"]) {
+    if (form.contains("enum")) {
+      for (const auto& k : form["enum"]) kinds.insert(k.get<std::string>());
+    } else {
+      kinds.insert(form["required"][0].get<std::string>());
+    }
+  }
+  EXPECT_EQ(kinds, table(objective_source_kinds()));
 }
