@@ -98,14 +98,7 @@ TEST(BoStrategy, FourObjectivesUseParEgo) {
 TEST(BoStrategy, OneRefreshServesItsProposalsOneAskAtATime) {
   BoOptions o;
   o.proposals_per_refresh = 8;
-  const OneByOne r = one_by_one_and_at_once(problem(), [&](const StrategyContext& c) { return make_bo_strategy(o, c); }, 8);
-  ASSERT_EQ(r.at_once.size(), 8u);
-  EXPECT_EQ(r.one_by_one, r.at_once);
-  std::set<std::uint64_t> h;
-  for (const auto& x : r.at_once) EXPECT_TRUE(h.insert(problem().space().canonical_hash(x)).second);
-  // The ninth ask refreshes again: still new.
-  ASSERT_EQ(r.next.size(), 1u);
-  EXPECT_TRUE(h.insert(problem().space().canonical_hash(r.next[0])).second);
+  expect_one_refresh_serves_eight_asks(problem(), [&](const StrategyContext& c) { return make_bo_strategy(o, c); });
 }
 
 TEST(BoStrategy, BelowTheAutomaticThresholdEveryProposalRefreshes) {
