@@ -1,5 +1,5 @@
 #pragma once
-// Private to hw_models/: the structural model of few-shot adaptation (calibration.cpp).
+// Private to hw_models/: the structural model of few-shot adaptation (fewshot.cpp).
 //
 // A network's latency is modelled as
 //     y = intercept + scale * profile_ms + sum_k count_k * delta_k
