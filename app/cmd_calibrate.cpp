@@ -11,7 +11,7 @@
 #include "hwnas/hw_models/calibration.h"
 #include "hwnas/hw_models/device_profile.h"
 #include "hwnas/hw_models/measure.h"
-#include "hwnas/nas/space_cli.h"
+#include "space_cli.h"
 
 namespace {
 

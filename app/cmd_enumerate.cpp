@@ -8,8 +8,8 @@
 #include "hwnas/core/atomic_file.h"
 #include "hwnas/core/csv.h"
 #include "hwnas/core/error.h"
-#include "hwnas/hw_models/device_cli.h"
-#include "hwnas/nas/space_cli.h"
+#include "device_cli.h"
+#include "space_cli.h"
 
 namespace {
 

@@ -2,9 +2,9 @@
 #include <iostream>
 
 #include "command.h"
-#include "hwnas/hw_models/device_cli.h"
+#include "device_cli.h"
 #include "hwnas/nas/cost.h"
-#include "hwnas/nas/space_cli.h"
+#include "space_cli.h"
 
 namespace {
 

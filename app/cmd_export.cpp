@@ -6,7 +6,7 @@
 #include "command.h"
 #include "hwnas/core/error.h"
 #include "hwnas/nas/export.h"
-#include "hwnas/nas/space_cli.h"
+#include "space_cli.h"
 #include "hwnas/search/report.h"
 
 namespace {

@@ -6,7 +6,7 @@
 #include "torch_plugin.h"
 #include "hwnas/core/error.h"
 #include "hwnas/hw_models/measure.h"
-#include "hwnas/nas/space_cli.h"
+#include "space_cli.h"
 
 namespace {
 

@@ -11,7 +11,7 @@
 #include "hwnas/core/suggest.h"
 #include "hwnas/core/json_reader.h"
 #include "hwnas/nas/proxy.h"
-#include "hwnas/nas/space_cli.h"
+#include "space_cli.h"
 #include "hwnas/search/objective_proxy.h"
 
 namespace {

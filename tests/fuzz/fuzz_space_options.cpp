@@ -2,7 +2,7 @@
 // of the space is decoded and counted.
 #include "fuzz_common.h"
 #include "hwnas/nas/search_space.h"
-#include "hwnas/nas/space_cli.h"
+#include "space_cli.h"  // app/ (the fuzz target compiles app/space_cli.cpp)
 
 HWNAS_FUZZ_TARGET({
   if (input.empty()) return 0;

@@ -1,4 +1,4 @@
-#include "hwnas/nas/space_cli.h"
+#include "space_cli.h"
 
 #include "hwnas/core/error.h"
 #include "hwnas/core/json_reader.h"

@@ -1,4 +1,4 @@
-#include "hwnas/hw_models/device_cli.h"
+#include "device_cli.h"
 
 #include <cstdio>
 #include <optional>
