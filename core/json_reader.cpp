@@ -31,8 +31,15 @@ JsonReader::JsonReader(const nlohmann::json& j, std::string path) : j_(j), path_
 
 bool JsonReader::has(const std::string& key) const { return j_.is_object() && j_.contains(key); }
 
+namespace {
+thread_local const JsonReader::LookupObserver* lookup_observer = nullptr;
+}  // namespace
+
+void JsonReader::observe_lookups(const LookupObserver* observer) { lookup_observer = observer; }
+
 const nlohmann::json* JsonReader::lookup(const std::string& key) {
   read_.insert(key);
+  if (lookup_observer) (*lookup_observer)(path_, key);
   if (!j_.is_object()) return nullptr;
   auto it = j_.find(key);
   if (it == j_.end()) return nullptr;

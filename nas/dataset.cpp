@@ -87,8 +87,17 @@ DatasetOptions DatasetOptions::from_json(const nlohmann::json& j, const std::str
 }
 
 nlohmann::json DatasetOptions::to_json() const {
-  return {{"name", name}, {"dir", dir}, {"train_files", train_files}, {"subset", subset},
-          {"validation_fraction", validation_fraction}, {"seed", seed}, {"normalize", normalize}};
+  nlohmann::json j = {{"name", name}, {"dir", dir}, {"train_files", train_files}, {"subset", subset},
+                      {"validation_fraction", validation_fraction}, {"seed", seed}, {"normalize", normalize}};
+  // The synthetic set's shape, where it is the set (a run records what it trained on; other sets
+  // ignore these keys, and writing them there would only change their runs' identity).
+  if (name == "synthetic") {
+    j["synthetic_size"] = synthetic_size;
+    j["synthetic_classes"] = synthetic_classes;
+    j["synthetic_channels"] = synthetic_channels;
+    j["synthetic_resolution"] = synthetic_resolution;
+  }
+  return j;
 }
 
 std::string read_maybe_gzip(const std::string& path) {

@@ -9,6 +9,7 @@
 //   int c = r.get<int>("C", 16);             // optional with default
 //   auto widths = r.get<std::vector<int>>("widths", {24, 40});
 //   r.finish();                              // unknown keys -> UserError
+#include <functional>
 #include <optional>
 #include <set>
 #include <string>
@@ -51,6 +52,12 @@ class JsonReader {
   const std::string& path() const { return path_; }
   /// Throws UserError if the object holds keys that were never read.
   void finish() const;
+
+  /// For tests of the options structs: while set (on this thread), every key any reader looks up
+  /// is reported with that reader's path, present in the JSON or not, so a test can list the keys
+  /// a from_json knows and compare them with what its to_json writes. nullptr stops it.
+  using LookupObserver = std::function<void(const std::string& path, const std::string& key)>;
+  static void observe_lookups(const LookupObserver* observer);
 
   template <class T>
   static T convert(const nlohmann::json& v, const std::string& path);
