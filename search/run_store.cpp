@@ -122,7 +122,14 @@ LogContents parse_evaluation_log(const std::string& text, const std::string& pat
 RunStore::RunStore(std::string dir, std::vector<std::string> names) : dir_(std::move(dir)), names_(std::move(names)) {}
 
 RunStore::RunStore(RunStore&& o) noexcept
-    : dir_(std::move(o.dir_)), names_(std::move(o.names_)), log_(o.log_), journal_(o.journal_), lock_fd_(o.lock_fd_) {
+    : dir_(std::move(o.dir_)),
+      names_(std::move(o.names_)),
+      log_(o.log_),
+      journal_(o.journal_),
+      lock_fd_(o.lock_fd_),
+      deferred_(o.deferred_),
+      log_dirty_(o.log_dirty_),
+      journal_dirty_(o.journal_dirty_) {
   o.log_ = nullptr;
   o.journal_ = nullptr;
   o.lock_fd_ = -1;
@@ -138,6 +145,9 @@ RunStore& RunStore::operator=(RunStore&& o) noexcept {
     log_ = o.log_;
     journal_ = o.journal_;
     lock_fd_ = o.lock_fd_;
+    deferred_ = o.deferred_;
+    log_dirty_ = o.log_dirty_;
+    journal_dirty_ = o.journal_dirty_;
     o.log_ = nullptr;
     o.journal_ = nullptr;
     o.lock_fd_ = -1;
@@ -146,6 +156,9 @@ RunStore& RunStore::operator=(RunStore&& o) noexcept {
 }
 
 RunStore::~RunStore() {
+  // Deferred lines are flushed already; make them durable too (best effort: no throw here).
+  if (log_ && log_dirty_) ::fsync(::fileno(log_));
+  if (journal_ && journal_dirty_) ::fsync(::fileno(journal_));
   if (log_) std::fclose(log_);
   if (journal_) std::fclose(journal_);
   if (lock_fd_ >= 0) ::close(lock_fd_);  // releases the flock
@@ -176,15 +189,33 @@ std::FILE* open_for_appending(const std::string& path) {
   return f;
 }
 
-// Appends one line and makes it durable (fflush + fsync) before returning.
-void append_durably(std::FILE* f, const std::string& path, const std::string& line) {
+void sync_file(std::FILE* f, const std::string& path) {
+  if (::fsync(::fileno(f)) != 0) throw UserError(path + ": fsync failed: " + std::strerror(errno));
+}
+
+// Appends one line and flushes it to the operating system; makes it durable (fsync) unless the
+// caller syncs later (`dirty` is then set).
+void append_line(std::FILE* f, const std::string& path, const std::string& line, bool deferred, bool& dirty) {
   if (std::fwrite(line.data(), 1, line.size(), f) != line.size() || std::fflush(f) != 0)
     throw UserError(path + ": write failed: " + std::strerror(errno));
-  if (::fsync(::fileno(f)) != 0) throw UserError(path + ": fsync failed: " + std::strerror(errno));
+  if (deferred) dirty = true;
+  else sync_file(f, path);
 }
 }  // namespace
 
 void RunStore::open_log() { log_ = open_for_appending(log_path()); }
+
+void RunStore::defer_sync(bool on) {
+  if (!on) sync();
+  deferred_ = on;
+}
+
+void RunStore::sync() {
+  if (log_dirty_ && log_) sync_file(log_, log_path());
+  log_dirty_ = false;
+  if (journal_dirty_ && journal_) sync_file(journal_, journal_path());
+  journal_dirty_ = false;
+}
 
 void RunStore::lock(double wait_s) {
   const std::string path = (fs::path(dir_) / ".lock").string();
@@ -278,7 +309,7 @@ RunStore RunStore::resume(const std::string& dir, const SearchConfig& cfg, LogCo
 
 void RunStore::append(const EvaluationRecord& r) {
   HWNAS_CHECK(log_ != nullptr, "run store is not open");
-  append_durably(log_, log_path(), r.to_json(names_).dump() + "\n");
+  append_line(log_, log_path(), r.to_json(names_).dump() + "\n", deferred_, log_dirty_);
 }
 
 std::vector<JournalEntry> RunStore::read_journal() {
@@ -303,7 +334,7 @@ std::vector<JournalEntry> RunStore::read_journal() {
 
 void RunStore::append_journal(const nlohmann::json& entry) {
   if (!journal_) journal_ = open_for_appending(journal_path());
-  append_durably(journal_, journal_path(), entry.dump() + "\n");
+  append_line(journal_, journal_path(), entry.dump() + "\n", deferred_, journal_dirty_);
 }
 
 void RunStore::write_front(const std::string& json_text, const std::string& csv_text) const {

@@ -932,6 +932,9 @@ std::string Study::best_values() const {
 
 std::size_t Study::unused_log_records() const { return impl_->log_records.size() - impl_->replayed_keys.size(); }
 
+void Study::defer_sync(bool on) { impl_->store->defer_sync(on); }
+void Study::sync() { impl_->store->sync(); }
+
 void Study::write_front(bool force) {
   Impl& m = *impl_;
   if (!force && !m.front_changed && !m.bounds_changed) return;

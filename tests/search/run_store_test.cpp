@@ -140,3 +140,23 @@ TEST(RunStore, RefusesToOverwriteOrToResumeAnotherConfig) {
   EXPECT_EQ(log.records.size(), 1u);
   EXPECT_EQ(read_json_file(dir + "/run/config.json")["budget"]["evaluations"], 100);
 }
+
+// Group commit: deferred lines are flushed to the operating system at once (another reader, or a
+// resume after the process is killed, sees them) and synced together; the journal alike.
+TEST(RunStore, DeferredSyncStillFlushesEveryLine) {
+  const std::string dir = hwnas::test::scratch_dir();
+  const SearchConfig cfg = config_from(two_counts(), dir);
+  RunStore s = RunStore::create(dir + "/run", cfg);
+  s.defer_sync(true);
+  for (int i = 0; i < 3; ++i) {
+    s.append(record(i));
+    s.append_journal({{"commit", i}});
+    EXPECT_EQ(read_evaluation_log(s.log_path(), kNames).records.size(), static_cast<std::size_t>(i + 1));
+    EXPECT_EQ(s.read_journal().size(), static_cast<std::size_t>(i + 1));
+  }
+  s.sync();
+  s.append(record(3));
+  s.defer_sync(false);  // syncs
+  s.append(record(4));  // durable at once again
+  EXPECT_EQ(read_evaluation_log(s.log_path(), kNames).records.size(), 5u);
+}

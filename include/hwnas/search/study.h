@@ -174,6 +174,10 @@ class Study {
   /// Writes pareto.json/.csv when the front or its normalization changed, at most once a second
   /// (`force`: now, whatever changed). A study also writes an unwritten front when it closes.
   void write_front(bool force = true);
+  /// Group commit of the log and the journal (RunStore::defer_sync): the asynchronous controller
+  /// defers the fsync of each line and syncs once before it waits for evaluations again.
+  void defer_sync(bool on);
+  void sync();
 
  private:
   struct Impl;
