@@ -262,17 +262,17 @@ class BoStrategy : public SearchStrategy {
     const int m = static_cast<int>(std::ceil(std::sqrt(static_cast<double>(q))));
     Scored s = gather(front, m, true);
     std::vector<Architecture> out;
-    using Entry = std::pair<double, std::size_t>;  // (value, -index order via comparator)
+    using Entry = std::pair<double, std::size_t>;  // (acquisition value, candidate index); ties go to the lower index
     auto worse = [](const Entry& a, const Entry& b) { return a.first != b.first ? a.first < b.first : a.second > b.second; };
     std::priority_queue<Entry, std::vector<Entry>, decltype(worse)> heap(worse);
     for (std::size_t i = 0; i < s.acq.size(); ++i) heap.push({s.acq[i], i});
-    std::size_t picks_at_value = 0;  // picks made when the heap top's value was computed
-    std::vector<std::size_t> fresh(s.acq.size(), 0);  // picks made when each value was computed
+    // Picks made when each value was computed (the front grows by one per pick: stale if fewer).
+    std::vector<std::size_t> fresh(s.acq.size(), 0);
     while (out.size() < q && !heap.empty()) {
       Entry e = heap.top();
       heap.pop();
-      if (use_ehvi_ && fresh[e.second] != picks_at_value) {  // stale: the front grew since
-        fresh[e.second] = picks_at_value;
+      if (use_ehvi_ && fresh[e.second] != out.size()) {  // stale: the front grew since
+        fresh[e.second] = out.size();
         heap.push({acquisition(s.mean, s.sd, static_cast<Eigen::Index>(e.second), front, s.weights, s.best_scalar), e.second});
         continue;
       }
@@ -281,7 +281,6 @@ class BoStrategy : public SearchStrategy {
       Point mean(ctx_.num_objectives);
       for (int k = 0; k < ctx_.num_objectives; ++k) mean[k] = s.mean(static_cast<Eigen::Index>(e.second), k);
       front.add(mean);
-      ++picks_at_value;
     }
     return out;
   }

@@ -50,44 +50,39 @@ void expect_reads_what_it_writes(const std::string& name, const nlohmann::json& 
   EXPECT_EQ(again, written) << name << ": read, write, read";
 }
 
+// The same for a struct whose from_json takes (json, path); `written` defaults to T{}'s to_json.
+template <class T>
+void expect_struct_reads_what_it_writes(const std::string& name, const nlohmann::json& written = T{}.to_json(),
+                                        const std::set<std::string>& when_set = {}) {
+  expect_reads_what_it_writes(name, written, [](const nlohmann::json& j) { return T::from_json(j, "p").to_json(); }, {}, when_set);
+}
+
 }  // namespace
 
 TEST(Options, EveryStructReadsExactlyWhatItWrites) {
-  expect_reads_what_it_writes("RandomOptions", RandomOptions{}.to_json(),
-                              [](const nlohmann::json& j) { return RandomOptions::from_json(j, "p").to_json(); });
-  expect_reads_what_it_writes("EvolutionOptions", EvolutionOptions{}.to_json(),
-                              [](const nlohmann::json& j) { return EvolutionOptions::from_json(j, "p").to_json(); });
-  expect_reads_what_it_writes("LocalOptions", LocalOptions{}.to_json(),
-                              [](const nlohmann::json& j) { return LocalOptions::from_json(j, "p").to_json(); });
-  expect_reads_what_it_writes("BoOptions", BoOptions{}.to_json(),
-                              [](const nlohmann::json& j) { return BoOptions::from_json(j, "p").to_json(); });
-  expect_reads_what_it_writes("MctsOptions", MctsOptions{}.to_json(),
-                              [](const nlohmann::json& j) { return MctsOptions::from_json(j, "p").to_json(); });
-  expect_reads_what_it_writes("GpOptions", GpOptions{}.to_json(),
-                              [](const nlohmann::json& j) { return GpOptions::from_json(j, "p").to_json(); });
-  expect_reads_what_it_writes("Nb201Options", Nb201Options{}.to_json(),
-                              [](const nlohmann::json& j) { return Nb201Options::from_json(j, "p").to_json(); });
-  expect_reads_what_it_writes("MbvOptions", MbvOptions{}.to_json(),
-                              [](const nlohmann::json& j) { return MbvOptions::from_json(j, "p").to_json(); });
+  expect_struct_reads_what_it_writes<RandomOptions>("RandomOptions");
+  expect_struct_reads_what_it_writes<EvolutionOptions>("EvolutionOptions");
+  expect_struct_reads_what_it_writes<LocalOptions>("LocalOptions");
+  expect_struct_reads_what_it_writes<BoOptions>("BoOptions");
+  expect_struct_reads_what_it_writes<MctsOptions>("MctsOptions");
+  expect_struct_reads_what_it_writes<GpOptions>("GpOptions");
+  expect_struct_reads_what_it_writes<Nb201Options>("Nb201Options");
+  expect_struct_reads_what_it_writes<MbvOptions>("MbvOptions");
   // Every key of the synthetic set (the other sets do not use, and do not record, its shape).
   DatasetOptions synthetic;
   synthetic.name = "synthetic";
   synthetic.synthetic_size = 64;
-  expect_reads_what_it_writes("DatasetOptions", synthetic.to_json(),
-                              [](const nlohmann::json& j) { return DatasetOptions::from_json(j, "p").to_json(); });
+  expect_struct_reads_what_it_writes<DatasetOptions>("DatasetOptions", synthetic.to_json());
   const nlohmann::json fashion = DatasetOptions{}.to_json();
   EXPECT_EQ(DatasetOptions::from_json(fashion, "p").to_json(), fashion);
-  expect_reads_what_it_writes("TrainOptions", TrainOptions{}.to_json(),
-                              [](const nlohmann::json& j) { return TrainOptions::from_json(j, "p").to_json(); });
+  expect_struct_reads_what_it_writes<TrainOptions>("TrainOptions");
   const SchedulerConfig asha = SchedulerConfig::from_json({{"name", "asha"}, {"min_fidelity", 3}, {"max_fidelity", 27}}, "s");
-  expect_reads_what_it_writes("SchedulerConfig", asha.to_json(),
-                              [](const nlohmann::json& j) { return SchedulerConfig::from_json(j, "p").to_json(); });
+  expect_struct_reads_what_it_writes<SchedulerConfig>("SchedulerConfig", asha.to_json());
   expect_reads_what_it_writes("ProxySourceOptions", ProxySourceOptions::from_json({{"name", "naswot"}}, "s", 3).to_json(),
                               [](const nlohmann::json& j) { return ProxySourceOptions::from_json(j, "p", 3).to_json(); });
   for (const char* device : {"a100-sxm", "raspberry-pi-4", "host"})
-    expect_reads_what_it_writes(std::string("DeviceProfile ") + device, load_device(device).to_json(),
-                                [](const nlohmann::json& j) { return DeviceProfile::from_json(j, "p").to_json(); }, {},
-                                {"corrections", "lookup_table"});  // a calibrated profile's
+    expect_struct_reads_what_it_writes<DeviceProfile>(std::string("DeviceProfile ") + device, load_device(device).to_json(),
+                                                      {"corrections", "lookup_table"});  // a calibrated profile's
   expect_reads_what_it_writes(
       "TrainSourceOptions", TrainSourceOptions::from_json(nullptr, "s", 3).to_json(),
       [](const nlohmann::json& j) { return TrainSourceOptions::from_json(j, "p", 3).to_json(); }, {"dataset"});
