@@ -64,15 +64,21 @@ int main(int argc, char** argv) {
   const double mbv_walk = per_second(m.size(), [&] {
     for (const auto& a : m) sink += mbv.count(a).flops;
   });
+  auto mbv_file = make_space_from_file(std::string(HWNAS_SOURCE_DIR) + "/configs/spaces/mbv.json");
+  const double mbv_json = per_second(m.size(), [&] {
+    for (const auto& a : m) sink += mbv_file->count(a).flops;
+  });
   std::printf("nb201 fast count        %12.0f archs/s (one thread, %d passes over 15,625)\n", fast, passes);
   std::printf("nb201 graph walk        %12.0f archs/s (decode + count_costs, baseline)\n", walk);
   std::printf("nb201 canonical hash    %12.0f archs/s\n", hash);
   std::printf("mbv graph walk          %12.0f archs/s (2,000 random)\n", mbv_walk);
   std::printf("nb201.json count        %12.0f archs/s (configs/spaces/nb201.json, GraphSpace::count)\n", json_count);
   std::printf("nb201.json canon. hash  %12.0f archs/s\n", json_hash);
+  std::printf("mbv.json count          %12.0f archs/s (configs/spaces/mbv.json, the same 2,000)\n", mbv_json);
   std::printf("fast / graph walk       %12.1fx\n", fast / walk);
   std::printf("nb201.json / graph walk %12.1fx (goal: at least 1/3)\n", json_count / walk);
   std::printf("fast / nb201.json       %12.1fx\n", fast / json_count);
+  std::printf("mbv.json / mbv          %12.2fx\n", mbv_json / mbv_walk);
   std::fprintf(stderr, "(checksum %lld)\n", static_cast<long long>(sink));
   return 0;
 }

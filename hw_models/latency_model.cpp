@@ -32,7 +32,7 @@ int chain_neighbour(const std::vector<LayerCost>& ls, int i, int step) {
   return -1;
 }
 
-bool is_activation(OpKind k) { return k == OpKind::ReLU || k == OpKind::ReLU6; }
+bool is_activation(OpKind k) { return k == OpKind::ReLU || k == OpKind::ReLU6 || k == OpKind::HSwish; }
 
 // Does a compiled runtime run this layer inside a neighbour's kernel (or drop it)?
 bool fused_when_compiled(const std::vector<LayerCost>& ls, int i) {

@@ -1,5 +1,7 @@
 #include "hwnas/nas/arch_graph.h"
 
+#include <algorithm>
+
 #include "hwnas/core/error.h"
 
 namespace hwnas {
@@ -10,6 +12,7 @@ const char* op_kind_name(OpKind k) {
     case OpKind::BatchNorm: return "batch_norm";
     case OpKind::ReLU: return "relu";
     case OpKind::ReLU6: return "relu6";
+    case OpKind::HSwish: return "hswish";
     case OpKind::AvgPool: return "avg_pool";
     case OpKind::GlobalAvgPool: return "global_avg_pool";
     case OpKind::Linear: return "linear";
@@ -29,6 +32,56 @@ TensorShape op_output_shape(const OpEdge& op, const TensorShape& in) {
     case OpKind::Linear: return {op.out_channels, 1, 1};
     default: return in;
   }
+}
+
+NodeId append_op(ArchGraph& g, NodeId from, OpEdge op) {
+  const NodeId to = g.add_node(op_output_shape(op, g.node(from).shape), op.name);
+  g.add_edge(from, to, std::move(op));
+  return to;
+}
+
+int make_divisible(double channels, int divisor) {
+  int v = std::max(divisor, static_cast<int>(channels + divisor / 2.0) / divisor * divisor);
+  if (v < 0.9 * channels) v += divisor;
+  return v;
+}
+
+NodeId append_inverted_residual(ArchGraph& g, NodeId x, const InvertedResidual& b, const std::string& prefix, int cell) {
+  auto op = [&](OpKind kind, int cin, int cout, const std::string& name) {
+    OpEdge e;
+    e.kind = kind;
+    e.in_channels = cin;
+    e.out_channels = cout;
+    e.cell = cell;
+    e.name = prefix + name;
+    return e;
+  };
+  auto conv = [&](int cin, int cout, int kernel, int stride, int groups, const std::string& name) {
+    OpEdge e = op(OpKind::Conv2d, cin, cout, name);
+    e.kernel = kernel;
+    e.stride = stride;
+    e.padding = kernel / 2;
+    e.groups = groups;
+    return e;
+  };
+  const int c = g.node(x).shape.c, hidden = c * b.expand;
+  const std::string act = b.activation == OpKind::ReLU || b.activation == OpKind::ReLU6 ? ".relu" : ".act";
+  NodeId y = x;
+  if (b.expand != 1) {
+    y = append_op(g, y, conv(c, hidden, 1, 1, 1, ".expand.conv"));
+    y = append_op(g, y, op(OpKind::BatchNorm, hidden, hidden, ".expand.bn"));
+    y = append_op(g, y, op(b.activation, hidden, hidden, ".expand" + act));
+  }
+  y = append_op(g, y, conv(hidden, hidden, b.kernel, b.stride, hidden, ".dw.conv"));
+  y = append_op(g, y, op(OpKind::BatchNorm, hidden, hidden, ".dw.bn"));
+  y = append_op(g, y, op(b.activation, hidden, hidden, ".dw" + act));
+  y = append_op(g, y, conv(hidden, b.out, 1, 1, 1, ".project.conv"));
+  OpEdge bn = op(OpKind::BatchNorm, b.out, b.out, ".project.bn");
+  if (b.stride != 1 || c != b.out) return append_op(g, y, std::move(bn));
+  const NodeId sum = g.add_node(g.node(y).shape, prefix + ".out");
+  g.add_edge(y, sum, std::move(bn));
+  g.add_edge(x, sum, op(OpKind::Identity, c, c, ".skip"));
+  return sum;
 }
 
 ArchGraph::ArchGraph(const ArchGraph& other) { *this = other; }

@@ -58,6 +58,7 @@ LayerCost edge_cost(const OpEdge& op, const TensorShape& input) {
       break;
     case OpKind::ReLU: l.flops = in; break;
     case OpKind::ReLU6: l.flops = 2 * in; break;
+    case OpKind::HSwish: l.flops = 5 * in; break;
     case OpKind::AvgPool: l.flops = out * op.kernel * op.kernel; break;
     case OpKind::GlobalAvgPool: l.flops = in; break;
     case OpKind::Identity: l.input_elements = 0; l.output_elements = 0; break;

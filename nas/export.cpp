@@ -336,6 +336,7 @@ std::string pytorch_source(const ArchGraph& g, const std::string& header) {
         case OpKind::Linear: terms.push_back("self." + a + "(torch.flatten(" + x + ", 1))[:, :, None, None]"); break;
         case OpKind::ReLU: terms.push_back("F.relu(" + x + ")"); break;
         case OpKind::ReLU6: terms.push_back("F.relu6(" + x + ")"); break;
+        case OpKind::HSwish: terms.push_back("F.hardswish(" + x + ")"); break;
         case OpKind::GlobalAvgPool: terms.push_back("F.adaptive_avg_pool2d(" + x + ", 1)"); break;
         case OpKind::Identity: terms.push_back(x); break;
         case OpKind::Zero:

@@ -230,6 +230,11 @@ std::string onnx_model(const ArchGraph& g, std::uint64_t seed, const WeightMap* 
           w.node("Clip", {x, "hwnas_zero", "hwnas_six"}, {y}, a);
           need_clip = true;
           break;
+        case OpKind::HSwish:  // HardSwish is opset 14; x * HardSigmoid(x; 1/6, 1/2) is the same function
+          w.node("HardSigmoid", {x}, {a + "_gate"}, a + "_gate", {attr_float("alpha", 1.0f / 6.0f), attr_float("beta", 0.5f)});
+          w.node("Mul", {x, a + "_gate"}, {y}, a);
+          infos.push_back(value_info(a + "_gate", {ish.c, ish.h, ish.w}));
+          break;
         case OpKind::GlobalAvgPool: w.node("GlobalAveragePool", {x}, {y}, a); break;
         case OpKind::Identity: w.node("Identity", {x}, {y}, a); break;
         case OpKind::Zero:

@@ -41,6 +41,7 @@ std::string label_of(OpKind kind, int in_channels, int out_channels, int kernel,
     case OpKind::BatchNorm: return "bn";
     case OpKind::ReLU: return "relu";
     case OpKind::ReLU6: return "relu6";
+    case OpKind::HSwish: return "hswish";
     case OpKind::AvgPool: return "avgpool" + k + s;
     case OpKind::GlobalAvgPool: return "gap";
     case OpKind::Linear: return "fc";

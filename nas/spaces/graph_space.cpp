@@ -2,12 +2,15 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
+#include <cstdlib>
 #include <cstdio>
 
 #include "hwnas/core/error.h"
 #include "hwnas/core/json_reader.h"
 #include "hwnas/core/suggest.h"
 #include "hwnas/nas/cell_key.h"
+#include "hwnas/nas/cost.h"
 
 namespace hwnas {
 
@@ -20,7 +23,7 @@ constexpr int kMaxCells = 64, kMaxChannels = 4096, kMaxSize = 4096, kMaxKernel =
 
 const std::vector<std::string>& layer_names() {
   static const std::vector<std::string> names{"conv",   "bn",       "relu",       "relu6", "avg_pool",
-                                              "global_avg_pool", "linear", "identity", "zero"};
+                                              "global_avg_pool", "linear", "identity", "zero", "mbconv", "hswish"};
   return names;
 }
 
@@ -41,6 +44,79 @@ int int_in(JsonReader& r, const std::string& key, int fallback, int lo, int hi, 
                     ", got " + std::to_string(v));
   return v;
 }
+
+std::string format_number(double x) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", x);
+  return buf;
+}
+
+/// A number (fixed) or a list of distinct numbers (a decision) in lo..hi; odd only if `odd`.
+SpaceSpec::Choice read_choice(JsonReader& r, const std::string& key, int fallback, int lo, int hi, bool required,
+                              bool odd = false) {
+  SpaceSpec::Choice c;
+  const nlohmann::json* v = r.raw(key);
+  if (!v) {
+    if (required) throw UserError(r.child(key) + ": required field is missing");
+    c.values = {fallback};
+    return c;
+  }
+  const std::string range = std::to_string(lo) + ".." + std::to_string(hi);
+  auto check = [&](int x, const std::string& p) {
+    if (x < lo || x > hi) throw UserError(p + ": expected an integer in " + range + ", got " + std::to_string(x));
+    if (odd && x % 2 == 0) throw UserError(p + ": expected an odd kernel size, got " + std::to_string(x));
+  };
+  if (v->is_array()) {
+    if (v->empty()) throw UserError(r.child(key) + ": empty choice list; give at least one value (or a number for a fixed value)");
+    if (v->size() > 64) throw UserError(r.child(key) + ": expected at most 64 choices, got " + std::to_string(v->size()));
+    c.decision = true;
+    for (std::size_t i = 0; i < v->size(); ++i) {
+      const std::string p = r.child(key) + "[" + std::to_string(i) + "]";
+      const int x = JsonReader::convert<int>((*v)[i], p);
+      check(x, p);
+      if (std::find(c.values.begin(), c.values.end(), x) != c.values.end())
+        throw UserError(p + ": value " + std::to_string(x) + " is listed twice");
+      c.values.push_back(x);
+    }
+  } else {
+    if (!v->is_number_integer()) JsonReader::fail(r.child(key), "an integer or a list of integers (a decision)", *v);
+    c.values = {JsonReader::convert<int>(*v, r.child(key))};
+    check(c.values[0], r.child(key));
+  }
+  return c;
+}
+
+OpKind read_activation(JsonReader& r) {
+  const std::string a = r.get<std::string>("activation", "relu6");
+  if (a == "relu6") return OpKind::ReLU6;
+  if (a == "relu") return OpKind::ReLU;
+  if (a == "hswish") return OpKind::HSwish;
+  throw UserError(r.child("activation") + ": expected \"relu6\", \"relu\" or \"hswish\", got \"" + a + "\"");
+}
+
+SpaceSpec::Scale read_scale(JsonReader& r, SpaceSpec::Scale fallback) {
+  if (!r.has("scale")) {
+    r.raw("scale");
+    return fallback;
+  }
+  const std::string v = r.require<std::string>("scale");
+  if (v == "width") return SpaceSpec::Scale::Width;
+  if (v == "up") return SpaceSpec::Scale::Up;
+  if (v == "none") return SpaceSpec::Scale::None;
+  throw UserError(r.child("scale") + ": expected \"width\" (out times the width multiplier), \"up\" (never below out) or "
+                  "\"none\", got \"" + v + "\"");
+}
+
+/// The width multiplier of one architecture: explicit channel counts become
+/// make_divisible(c * mult, divisor). divisor 0: the space has no multiplier.
+struct Width {
+  double mult = 1;
+  int divisor = 0;
+  int operator()(int c, SpaceSpec::Scale s = SpaceSpec::Scale::Width) const {
+    if (!divisor || s == SpaceSpec::Scale::None) return c;
+    return make_divisible(c * (s == SpaceSpec::Scale::Up ? std::max(1.0, mult) : mult), divisor);
+  }
+};
 
 const nlohmann::json& require_array(JsonReader& r, const std::string& key, std::size_t min, std::size_t max,
                                     const char* what) {
@@ -63,9 +139,25 @@ SpaceSpec::Layer read_layer(const nlohmann::json& j, const std::string& path) {
     l.kernel = int_in(r, "kernel", 1, 1, kMaxKernel);
     l.stride = int_in(r, "stride", 1, 1, 8);
     l.padding = int_in(r, "padding", (l.kernel - 1) / 2, 0, kMaxKernel);
+    l.depthwise = r.get<bool>("depthwise", false);
+    if (l.depthwise && (r.has("groups") || r.has("out")))
+      throw UserError(r.child("depthwise") + ": a depthwise conv has one group per input channel and as many outputs; "
+                      "leave out \"groups\" and \"out\"");
     l.groups = int_in(r, "groups", 1, 1, kMaxChannels);
     l.out = int_in(r, "out", 0, 1, kMaxChannels * 4);
     l.bias = r.get<bool>("bias", false);
+    l.scale = read_scale(r, SpaceSpec::Scale::Width);
+  } else if (kind == "mbconv") {
+    l.kind = OpKind::Conv2d;  // never turned into one edge: decode() builds the block
+    l.mbconv = true;
+    l.kernel = int_in(r, "kernel", 3, 1, kMaxKernel);
+    if (l.kernel % 2 == 0)
+      throw UserError(r.child("kernel") + ": expected an odd kernel size, got " + std::to_string(l.kernel));
+    l.stride = int_in(r, "stride", 1, 1, 8);
+    l.expand = int_in(r, "expand", 1, 1, 16);
+    l.out = int_in(r, "out", 0, 1, kMaxChannels);
+    l.activation = read_activation(r);
+    l.scale = read_scale(r, SpaceSpec::Scale::Width);
   } else if (kind == "avg_pool") {
     l.kind = OpKind::AvgPool;
     l.kernel = int_in(r, "kernel", 3, 1, kMaxKernel);
@@ -82,10 +174,13 @@ SpaceSpec::Layer read_layer(const nlohmann::json& j, const std::string& path) {
     l.kind = OpKind::Linear;
     l.out = int_in(r, "out", 0, 1, 1000000);
     l.bias = r.get<bool>("bias", true);
+    l.scale = read_scale(r, SpaceSpec::Scale::None);
   } else if (kind == "relu") {
     l.kind = OpKind::ReLU;
   } else if (kind == "relu6") {
     l.kind = OpKind::ReLU6;
+  } else if (kind == "hswish") {
+    l.kind = OpKind::HSwish;
   } else if (kind == "global_avg_pool") {
     l.kind = OpKind::GlobalAvgPool;
   } else if (kind == "identity") {
@@ -131,21 +226,32 @@ std::vector<SpaceSpec::Chain> read_block(const nlohmann::json& j, const std::str
   }
   for (std::size_t p = 0; p < paths.size(); ++p)
     for (std::size_t i = 0; i < paths[p].size(); ++i)
+      if (paths[p][i].mbconv && !j.is_array())
+        throw UserError(path + ".paths[" + std::to_string(p) + "][" + std::to_string(i) +
+                        "]: an mbconv is a block with its own shortcut; use it in a block written as a list of layers, not in paths");
+  for (std::size_t p = 0; p < paths.size(); ++p)
+    for (std::size_t i = 0; i < paths[p].size(); ++i)
       if (paths[p][i].kind == OpKind::Zero)
         throw UserError(path + (paths.size() > 1 || !j.is_array() ? ".paths[" + std::to_string(p) + "]" : "") + "[" +
                         std::to_string(i) + "]: a zero layer belongs in a cell op (`none`), not in the skeleton");
   return paths;
 }
 
-OpEdge to_edge(const SpaceSpec::Layer& l, int in_channels, int block_out, std::string name, int cell) {
+/// Output channels of a conv, linear or mbconv layer.
+int layer_out(const SpaceSpec::Layer& l, int in_channels, int block_out, const Width& w) {
+  if (l.depthwise) return in_channels;
+  return l.out ? w(l.out, l.scale) : block_out;
+}
+
+OpEdge to_edge(const SpaceSpec::Layer& l, int in_channels, int block_out, std::string name, int cell, const Width& w = {}) {
   OpEdge e;
   e.kind = l.kind;
   e.in_channels = in_channels;
-  e.out_channels = (l.kind == OpKind::Conv2d || l.kind == OpKind::Linear) ? (l.out ? l.out : block_out) : in_channels;
+  e.out_channels = (l.kind == OpKind::Conv2d || l.kind == OpKind::Linear) ? layer_out(l, in_channels, block_out, w) : in_channels;
   e.kernel = l.kernel;
   e.stride = l.stride;
   e.padding = l.padding;
-  e.groups = l.groups;
+  e.groups = l.depthwise ? in_channels : l.groups;
   e.bias = l.bias;
   e.affine = l.affine;
   e.count_include_pad = l.count_include_pad;
@@ -157,8 +263,21 @@ OpEdge to_edge(const SpaceSpec::Layer& l, int in_channels, int block_out, std::s
 /// Shape after `l`, or a UserError saying why the arithmetic cannot work; `where` names the layer.
 /// `work`, when given, grows by an upper bound of the layer's FLOPs plus activation bytes.
 TensorShape layer_shape(const SpaceSpec::Layer& l, const TensorShape& in, int block_out, const std::string& where,
-                        double* work = nullptr) {
-  const OpEdge e = to_edge(l, in.c, block_out, "", -1);
+                        double* work = nullptr, const Width& w = {}) {
+  if (l.mbconv) {  // costed on a scratch graph by the one builder of the block
+    ArchGraph g;
+    const NodeId x = g.add_node(in, "in");
+    g.set_input(x);
+    const NodeId y = append_inverted_residual(g, x, {l.kernel, l.expand, l.stride, layer_out(l, in.c, block_out, w), l.activation},
+                                              "b", -1);
+    g.set_output(y);
+    if (work) {
+      const CostTotals t = count_costs(g).totals;
+      *work += static_cast<double>(t.flops) + static_cast<double>(t.activation_bytes);
+    }
+    return g.node(y).shape;
+  }
+  const OpEdge e = to_edge(l, in.c, block_out, "", -1, w);
   if (l.kind == OpKind::Conv2d && (e.in_channels % l.groups != 0 || e.out_channels % l.groups != 0))
     throw UserError(where + ": groups " + std::to_string(l.groups) + " must divide the input channels (" +
                     std::to_string(e.in_channels) + ") and the output channels (" + std::to_string(e.out_channels) + ")");
@@ -176,13 +295,13 @@ TensorShape layer_shape(const SpaceSpec::Layer& l, const TensorShape& in, int bl
 
 /// Output shape of a block; every path must end in the same shape.
 TensorShape block_shape(const std::vector<SpaceSpec::Chain>& paths, const TensorShape& in, int block_out,
-                        const std::string& path, const std::string& context, double* work = nullptr) {
+                        const std::string& path, const std::string& context, double* work = nullptr, const Width& w = {}) {
   TensorShape first{};
   for (std::size_t p = 0; p < paths.size(); ++p) {
     const std::string pp = paths.size() > 1 ? path + ".paths[" + std::to_string(p) + "]" : path;
     TensorShape s = in;
     for (std::size_t i = 0; i < paths[p].size(); ++i)
-      s = layer_shape(paths[p][i], s, block_out, pp + "[" + std::to_string(i) + "] (" + paths[p][i].name + context + ")", work);
+      s = layer_shape(paths[p][i], s, block_out, pp + "[" + std::to_string(i) + "] (" + paths[p][i].name + context + ")", work, w);
     if (work) *work += 8.0 * static_cast<double>(s.numel());  // the sum at the block's output
     if (p == 0) first = s;
     else if (!(s == first))
@@ -199,6 +318,86 @@ bool valid_op_name(const std::string& s) {
   return true;
 }
 
+/// Appends a skeleton block: one path layer by layer (an mbconv as its whole block), or several
+/// paths each up to its last layer, then the sum node, then the last layers (an empty path is a
+/// shortcut).
+NodeId append_block(ArchGraph& g, NodeId in, const std::vector<SpaceSpec::Chain>& paths, int out_c, const std::string& prefix,
+                    const Width& w = {}) {
+  if (paths.size() == 1 && !paths[0].empty()) {
+    for (const auto& l : paths[0]) {
+      const int c = g.node(in).shape.c;
+      in = l.mbconv ? append_inverted_residual(g, in, {l.kernel, l.expand, l.stride, layer_out(l, c, out_c, w), l.activation},
+                                               prefix + "." + l.name, -1)
+                    : append_op(g, in, to_edge(l, c, out_c, prefix + "." + l.name, -1, w));
+    }
+    return in;
+  }
+  std::vector<std::pair<NodeId, OpEdge>> last;
+  for (std::size_t p = 0; p < paths.size(); ++p) {
+    const std::string pp = prefix + ".path" + std::to_string(p);
+    NodeId cur = in;
+    if (paths[p].empty()) {
+      last.emplace_back(cur, to_edge(SpaceSpec::Layer{}, g.node(cur).shape.c, out_c, pp + ".identity", -1, w));
+      continue;
+    }
+    for (std::size_t i = 0; i + 1 < paths[p].size(); ++i)
+      cur = append_op(g, cur, to_edge(paths[p][i], g.node(cur).shape.c, out_c, pp + "." + paths[p][i].name, -1, w));
+    last.emplace_back(cur, to_edge(paths[p].back(), g.node(cur).shape.c, out_c, pp + "." + paths[p].back().name, -1, w));
+  }
+  const NodeId y = g.add_node(op_output_shape(last[0].second, g.node(last[0].first).shape), prefix + ".out");
+  for (auto& [from, op] : last) g.add_edge(from, y, op);
+  return y;
+}
+
+void check_head_and_work(const SpaceSpec& s, const TensorShape& x, double work, const JsonReader& r) {
+  if (!(work < 1e18)) {
+    char shown[32];
+    std::snprintf(shown, sizeof shown, "%.2g", work);
+    throw UserError(r.child("stages") + ": the largest network of this space would need up to " + shown +
+                    " FLOPs plus activation bytes, beyond what hwnas counts exactly (1e18); use fewer channels, cells or "
+                    "blocks, or a smaller input");
+  }
+  if (!(x == TensorShape{s.num_classes, 1, 1}))
+    throw UserError(r.child("head") + ": shape mismatch: the head ends in " + shape_str(x) + ", expected " +
+                    std::to_string(s.num_classes) + "x1x1 (num_classes logits)");
+}
+
+int max_of(const SpaceSpec::Choice& c) { return *std::max_element(c.values.begin(), c.values.end()); }
+
+/// A space of block stages: at least one decision, and the shapes and the work bound for every
+/// resolution and width multiplier, with each stage at its largest depth, kernel and expansion.
+SpaceSpec check_block_space(SpaceSpec s, const JsonReader& r) {
+  bool any = s.resolution.decision || !s.width_mults.empty();
+  for (const auto& st : s.stages) any = any || st.depth.decision || st.kernel.decision || st.expand.decision;
+  if (!any)
+    throw UserError(r.child("stages") + ": this space has no decision: give a list for input.size, width_mult.values, or a "
+                    "stage's depth or its block's kernel or expand");
+  const std::vector<double> mults = s.width_mults.empty() ? std::vector<double>{1.0} : s.width_mults;
+  for (int res : s.resolution.values)
+    for (double m : mults) {
+      const Width w{m, s.width_mults.empty() ? 0 : s.width_divisor};
+      double work = 0;
+      TensorShape x{s.input_channels, res, res};
+      const std::string ctx = " at input size " + std::to_string(res) + (s.width_mults.empty() ? "" : ", width " + format_number(m));
+      x = block_shape(s.stem, x, w(s.stages[0].channels), r.child("stem"), ctx, &work, w);
+      for (std::size_t st = 0; st < s.stages.size(); ++st) {
+        const auto& stage = s.stages[st];
+        SpaceSpec::Layer b;
+        b.mbconv = true;
+        b.kernel = max_of(stage.kernel);
+        b.expand = max_of(stage.expand);
+        b.activation = stage.activation;
+        for (int d = 0; d < max_of(stage.depth); ++d) {
+          b.stride = d == 0 ? stage.stride : 1;
+          x = layer_shape(b, x, w(stage.channels), r.child("stages[" + std::to_string(st) + "].block"), &work, w);
+        }
+      }
+      x = block_shape(s.head, x, s.num_classes, r.child("head"), ctx, &work, w);
+      check_head_and_work(s, x, work, r);
+    }
+  return s;
+}
+
 }  // namespace
 
 SpaceSpec SpaceSpec::from_json(const nlohmann::json& j, const std::string& path) {
@@ -210,19 +409,46 @@ SpaceSpec SpaceSpec::from_json(const nlohmann::json& j, const std::string& path)
     throw UserError(r.child("format") + ": expected \"hwnas-space/1\", got \"" + format + "\"");
   s.name = r.get<std::string>("name", "");
   s.num_classes = int_in(r, "num_classes", 10, 1, 1000000);
+  // A space has a cell (its stages repeat it) or block stages (inverted residuals).
+  const bool has_cell = r.has("cell");
   {
     const nlohmann::json* in = r.raw("input");
     if (!in) throw UserError(r.child("input") + ": required field is missing");
     JsonReader ir(*in, r.child("input"));
     s.input_channels = int_in(ir, "channels", 3, 1, 64);
-    s.input_size = int_in(ir, "size", 32, 1, kMaxSize, true);
+    s.resolution = read_choice(ir, "size", 32, 1, kMaxSize, true);
+    s.input_size = s.resolution.values[0];
+    if (has_cell && s.resolution.decision)
+      throw UserError(ir.child("size") + ": a list of sizes (a resolution decision) needs a space of block stages; a cell space "
+                      "has one input size");
     ir.finish();
   }
+  if (const nlohmann::json* wj = r.raw("width_mult")) {
+    const std::string wp = r.child("width_mult");
+    if (has_cell) throw UserError(wp + ": a width multiplier needs a space of block stages; a cell space has fixed channels");
+    JsonReader wr(*wj, wp);
+    s.width_mults = wr.require<std::vector<double>>("values");
+    if (s.width_mults.empty() || s.width_mults.size() > 16)
+      throw UserError(wr.child("values") + ": expected 1..16 multipliers, got " + std::to_string(s.width_mults.size()));
+    for (std::size_t i = 0; i < s.width_mults.size(); ++i) {
+      const std::string p = wr.child("values") + "[" + std::to_string(i) + "]";
+      if (!(s.width_mults[i] > 0.0 && s.width_mults[i] <= 8.0))
+        throw UserError(p + ": expected a number in (0, 8], got " + format_number(s.width_mults[i]));
+      for (std::size_t k = 0; k < i; ++k)
+        if (format_number(s.width_mults[k]) == format_number(s.width_mults[i]))
+          throw UserError(p + ": multiplier " + format_number(s.width_mults[i]) + " is listed twice");
+    }
+    s.width_divisor = int_in(wr, "divisor", 8, 1, 64);
+    wr.finish();
+  }
 
-  // The op library.
-  {
-    const nlohmann::json* ops = r.raw("ops");
-    if (!ops) throw UserError(r.child("ops") + ": required field is missing");
+  // The op library (what a cell's edges choose from).
+  if (const nlohmann::json* ops = r.raw("ops"); !ops) {
+    if (has_cell) throw UserError(r.child("ops") + ": required field is missing");
+  } else if (!has_cell) {
+    throw UserError(r.child("ops") + ": only a cell's edges choose from the op library, and this space has no cell (its "
+                    "stages are block stages); remove \"ops\" or add a \"cell\"");
+  } else {
     if (!ops->is_object() || ops->empty()) JsonReader::fail(r.child("ops"), "an object of named ops", *ops);
     if (ops->size() > static_cast<std::size_t>(kMaxOps))
       throw UserError(r.child("ops") + ": expected at most " + std::to_string(kMaxOps) + " ops");
@@ -236,6 +462,9 @@ SpaceSpec SpaceSpec::from_json(const nlohmann::json& j, const std::string& path)
       if (op.chain.empty()) throw UserError(p + ": expected at least one layer (use [{\"layer\": \"identity\"}] for a skip)");
       for (std::size_t i = 0; i < op.chain.size(); ++i) {
         const OpKind k = op.chain[i].kind;
+        if (op.chain[i].mbconv)
+          throw UserError(p + "[" + std::to_string(i) + "]: an mbconv is a block with its own shortcut; use it in a block "
+                          "stage or the stem/head, not in a cell op");
         if (k == OpKind::Zero && op.chain.size() > 1)
           throw UserError(p + "[" + std::to_string(i) + "]: a zero layer must be the op's only layer");
         if (k == OpKind::GlobalAvgPool || k == OpKind::Linear)
@@ -274,9 +503,7 @@ SpaceSpec SpaceSpec::from_json(const nlohmann::json& j, const std::string& path)
   };
 
   // The cell.
-  {
-    const nlohmann::json* cj = r.raw("cell");
-    if (!cj) throw UserError(r.child("cell") + ": required field is missing");
+  if (const nlohmann::json* cj = r.raw("cell")) {
     JsonReader c(*cj, r.child("cell"));
     s.nodes = int_in(c, "nodes", 0, 2, kMaxNodes, true);
     const std::string combine = c.get<std::string>("combine", "sum");
@@ -416,19 +643,48 @@ SpaceSpec SpaceSpec::from_json(const nlohmann::json& j, const std::string& path)
       JsonReader sr(st[i], r.child("stages") + "[" + std::to_string(i) + "]");
       Stage stage;
       stage.channels = int_in(sr, "channels", 0, 1, kMaxChannels, true);
-      stage.cells = int_in(sr, "cells", 0, 1, kMaxCells, true);
+      if (has_cell) {
+        for (const char* key : {"block", "depth", "stride"})
+          if (sr.has(key))
+            throw UserError(sr.child(key) + ": this space has a cell, so each stage repeats it (\"cells\"); block stages "
+                            "(\"depth\", \"stride\", \"block\") belong in a space without a cell");
+        stage.cells = int_in(sr, "cells", 0, 1, kMaxCells, true);
+      } else {
+        if (sr.has("cells"))
+          throw UserError(sr.child("cells") + ": this space has no cell to repeat; give \"depth\" and \"block\" (an "
+                          "inverted residual), or add a \"cell\"");
+        stage.stride = int_in(sr, "stride", 1, 1, 8);
+        stage.depth = read_choice(sr, "depth", 1, 1, kMaxCells, true);
+        const nlohmann::json* bj = sr.raw("block");
+        if (!bj) throw UserError(sr.child("block") + ": required field is missing (e.g. {\"layer\": \"mbconv\", \"kernel\": [3, 5], \"expand\": [3, 6]})");
+        JsonReader br(*bj, sr.child("block"));
+        const std::string layer = br.require<std::string>("layer");
+        if (layer != "mbconv")
+          throw UserError(br.child("layer") + ": unknown block '" + layer + "'" + did_you_mean(layer, {"mbconv"}) +
+                          " (known: mbconv, the inverted residual)");
+        stage.kernel = read_choice(br, "kernel", 3, 1, kMaxKernel, false, true);
+        stage.expand = read_choice(br, "expand", 1, 1, 16, false);
+        stage.activation = read_activation(br);
+        br.finish();
+      }
       sr.finish();
       s.stages.push_back(stage);
     }
     const nlohmann::json* stem = r.raw("stem");
     if (!stem) throw UserError(r.child("stem") + ": required field is missing");
     s.stem = read_block(*stem, r.child("stem"));
-    if (const nlohmann::json* red = r.raw("reduction")) s.reduction = read_block(*red, r.child("reduction"));
+    if (const nlohmann::json* red = r.raw("reduction")) {
+      if (!has_cell)
+        throw UserError(r.child("reduction") + ": a space of block stages changes shape in each stage's first block (its "
+                        "stride and channels) and has no reduction block");
+      s.reduction = read_block(*red, r.child("reduction"));
+    }
     const nlohmann::json* head = r.raw("head");
     if (!head) throw UserError(r.child("head") + ": required field is missing");
     s.head = read_block(*head, r.child("head"));
   }
   r.finish();
+  if (!has_cell) return check_block_space(std::move(s), r);
 
   // Shape arithmetic, stage by stage, with the edge or block that cannot work named.
   // `work` bounds the FLOPs plus activation bytes of the largest network, which must stay far
@@ -478,21 +734,44 @@ SpaceSpec SpaceSpec::from_json(const nlohmann::json& j, const std::string& path)
     work += s.stages[st].cells * (static_cast<double>(s.edges.size()) * worst_op + sums);
   }
   x = block_shape(s.head, x, s.num_classes, r.child("head"), "", &work);
-  if (!(work < 1e18)) {
-    char shown[32];
-    std::snprintf(shown, sizeof shown, "%.2g", work);
-    throw UserError(r.child("stages") + ": the largest network of this space would need up to " + shown +
-                    " FLOPs plus activation bytes, beyond what hwnas counts exactly (1e18); use fewer channels or cells, "
-                    "or a smaller input");
-  }
-  if (!(x == TensorShape{s.num_classes, 1, 1}))
-    throw UserError(r.child("head") + ": shape mismatch: the head ends in " + shape_str(x) + ", expected " +
-                    std::to_string(s.num_classes) + "x1x1 (num_classes logits)");
+  check_head_and_work(s, x, work, r);
   return s;
 }
 
 GraphSpace::GraphSpace(const nlohmann::json& spec_json, const std::string& path)
     : json_(spec_json), spec_(SpaceSpec::from_json(spec_json, path)) {
+  if (spec_.blocks()) {
+    // mbv's decisions and labels: resolution, width_mult, then per stage its depth and, per
+    // block up to the largest depth, kernel and expansion (fixed values are not decisions).
+    auto add = [&](std::string name, const std::vector<int>& values, const char* prefix) {
+      Decision d;
+      d.name = std::move(name);
+      for (int v : values) d.choices.push_back(prefix + std::to_string(v));
+      decisions_.push_back(std::move(d));
+      return static_cast<int>(decisions_.size()) - 1;
+    };
+    if (spec_.resolution.decision) resolution_decision_ = add("resolution", spec_.resolution.values, "r");
+    if (!spec_.width_mults.empty()) {
+      Decision d;
+      d.name = "width_mult";
+      for (double m : spec_.width_mults) d.choices.push_back("w" + format_number(m));
+      decisions_.push_back(std::move(d));
+      width_decision_ = static_cast<int>(decisions_.size()) - 1;
+    }
+    for (std::size_t st = 0; st < spec_.stages.size(); ++st) {
+      const auto& stage = spec_.stages[st];
+      const std::string p = "stage" + std::to_string(st);
+      BlockDecisions bd;
+      if (stage.depth.decision) bd.depth = add(p + ".depth", stage.depth.values, "d");
+      for (int b = 0; b < max_of(stage.depth); ++b) {
+        const std::string pb = p + ".block" + std::to_string(b);
+        bd.kernel.push_back(stage.kernel.decision ? add(pb + ".kernel", stage.kernel.values, "k") : -1);
+        bd.expand.push_back(stage.expand.decision ? add(pb + ".expand", stage.expand.values, "e") : -1);
+      }
+      block_decisions_.push_back(std::move(bd));
+    }
+    return;
+  }
   decisions_per_cell_ = static_cast<int>(spec_.cell_decisions.size());
   const int copies = spec_.per_stage ? static_cast<int>(spec_.stages.size()) : 1;
   for (int st = 0; st < copies; ++st)
@@ -534,6 +813,7 @@ GraphSpace::GraphSpace(const nlohmann::json& spec_json, const std::string& path)
 }
 
 CostTotals GraphSpace::count(const Architecture& a, const DecodeOptions& dopts) const {
+  if (spec_.blocks()) return SearchSpace::count(a, dopts);  // the graph walk (no tables for blocks yet)
   validate(a);
   CostTotals total = skeleton_;
   static constexpr std::int64_t CostTotals::*kFields[] = {&CostTotals::params, &CostTotals::macs, &CostTotals::flops,
@@ -560,6 +840,7 @@ CostTotals GraphSpace::count(const Architecture& a, const DecodeOptions& dopts) 
 
 bool GraphSpace::output_depends_on_input(const Architecture& a) const {
   validate(a);
+  if (spec_.blocks()) return true;  // no zero ops
   const std::size_t copies = spec_.per_stage ? spec_.stages.size() : 1;
   for (std::size_t st = 0; st < copies; ++st)
     if (layout(a, static_cast<int>(st), true).live_inputs[static_cast<std::size_t>(spec_.nodes - 1)] == 0) return false;
@@ -604,6 +885,7 @@ GraphSpace::CellLayout GraphSpace::layout(const Architecture& a, int stage, bool
 
 std::string GraphSpace::to_string(const Architecture& a) const {
   validate(a);
+  if (spec_.blocks()) return block_string(a);
   const int copies = spec_.per_stage ? static_cast<int>(spec_.stages.size()) : 1;
   std::string s;
   for (int st = 0; st < copies; ++st) {
@@ -619,6 +901,7 @@ std::string GraphSpace::to_string(const Architecture& a) const {
 }
 
 Architecture GraphSpace::parse(std::string_view text) const {
+  if (spec_.blocks()) return block_parse(text);
   auto fail = [&](std::size_t pos, const std::string& token, const std::string& what) {
     throw UserError("graph space architecture string, position " + std::to_string(pos + 1) +
                     (token.empty() ? "" : " ('" + token + "')") + ": " + what);
@@ -678,44 +961,16 @@ Architecture GraphSpace::parse(std::string_view text) const {
 
 ArchGraph GraphSpace::decode(const Architecture& a, const DecodeOptions& dopts) const {
   validate(a);
+  if (spec_.blocks()) return block_decode(a);  // no zero ops: nothing to prune
   ArchGraph g;
   NodeId x = g.add_node({spec_.input_channels, spec_.input_size, spec_.input_size}, "input");
   g.set_input(x);
-  auto append = [&](NodeId from, OpEdge op) {
-    const std::string node_name = op.name;
-    NodeId to = g.add_node(op_output_shape(op, g.node(from).shape), node_name);
-    g.add_edge(from, to, std::move(op));
-    return to;
-  };
-  // A skeleton block: each path up to its last layer, then the sum node, then the last layers.
-  auto block = [&](NodeId in, const std::vector<SpaceSpec::Chain>& paths, int out_c, const std::string& prefix) {
-    if (paths.size() == 1 && !paths[0].empty()) {
-      for (const auto& l : paths[0]) in = append(in, to_edge(l, g.node(in).shape.c, out_c, prefix + "." + l.name, -1));
-      return in;
-    }
-    std::vector<std::pair<NodeId, OpEdge>> last;
-    for (std::size_t p = 0; p < paths.size(); ++p) {
-      const std::string pp = prefix + ".path" + std::to_string(p);
-      NodeId cur = in;
-      if (paths[p].empty()) {
-        OpEdge id = to_edge(SpaceSpec::Layer{}, g.node(cur).shape.c, out_c, pp + ".identity", -1);
-        last.emplace_back(cur, id);
-        continue;
-      }
-      for (std::size_t i = 0; i + 1 < paths[p].size(); ++i)
-        cur = append(cur, to_edge(paths[p][i], g.node(cur).shape.c, out_c, pp + "." + paths[p][i].name, -1));
-      last.emplace_back(cur, to_edge(paths[p].back(), g.node(cur).shape.c, out_c, pp + "." + paths[p].back().name, -1));
-    }
-    const NodeId y = g.add_node(op_output_shape(last[0].second, g.node(last[0].first).shape), prefix + ".out");
-    for (auto& [from, op] : last) g.add_edge(from, y, op);
-    return y;
-  };
-  x = block(x, spec_.stem, spec_.stages[0].channels, "stem");
+  x = append_block(g, x, spec_.stem, spec_.stages[0].channels, "stem");
   const int n = spec_.nodes, m = static_cast<int>(spec_.edges.size());
   int cell = 0;
   for (std::size_t st = 0; st < spec_.stages.size(); ++st) {
     const int channels = spec_.stages[st].channels;
-    if (st > 0 && !spec_.reduction.empty()) x = block(x, spec_.reduction, channels, "reduce" + std::to_string(st));
+    if (st > 0 && !spec_.reduction.empty()) x = append_block(g, x, spec_.reduction, channels, "reduce" + std::to_string(st));
     const TensorShape shape = g.node(x).shape;
     const CellLayout L = layout(a, static_cast<int>(st), dopts.prune_dead);
     for (int c = 0; c < spec_.stages[st].cells; ++c, ++cell) {
@@ -732,7 +987,7 @@ ArchGraph GraphSpace::decode(const Architecture& a, const DecodeOptions& dopts) 
           const auto& chain = spec_.ops[static_cast<std::size_t>(edge_op(a, static_cast<int>(st), k))].chain;
           NodeId cur = node[e.from];
           for (std::size_t i = 0; i + 1 < chain.size(); ++i)
-            cur = append(cur, to_edge(chain[i], channels, channels, ep + "." + chain[i].name, cell));
+            cur = append_op(g, cur, to_edge(chain[i], channels, channels, ep + "." + chain[i].name, cell));
           last.emplace_back(cur, to_edge(chain.back(), channels, channels, ep + "." + chain.back().name, cell));
         }
         if (last.empty()) {  // no live input: the node is all zeros
@@ -746,7 +1001,7 @@ ArchGraph GraphSpace::decode(const Architecture& a, const DecodeOptions& dopts) 
       x = node[n - 1];
     }
   }
-  x = block(x, spec_.head, spec_.num_classes, "head");
+  x = append_block(g, x, spec_.head, spec_.num_classes, "head");
   g.set_output(x);
   return g;
 }
@@ -764,6 +1019,7 @@ std::string GraphSpace::cell_key(const Architecture& a, int stage) const {
 
 std::string GraphSpace::structure_key(const Architecture& a) const {
   validate(a);
+  if (spec_.blocks()) return block_string(canonicalize(a));
   if (!spec_.per_stage) return cell_key(a, 0);
   std::string key;
   for (std::size_t st = 0; st < spec_.stages.size(); ++st) key += (st ? " / " : "") + cell_key(a, static_cast<int>(st));
@@ -772,6 +1028,17 @@ std::string GraphSpace::structure_key(const Architecture& a) const {
 
 Architecture GraphSpace::canonicalize(const Architecture& a) const {
   validate(a);
+  if (spec_.blocks()) {  // the kernel and expansion of a block past its stage's depth are unused
+    Architecture c = a;
+    for (std::size_t st = 0; st < spec_.stages.size(); ++st) {
+      const BlockDecisions& bd = block_decisions_[st];
+      for (std::size_t b = static_cast<std::size_t>(choice_value(a, spec_.stages[st].depth, bd.depth)); b < bd.kernel.size(); ++b) {
+        if (bd.kernel[b] >= 0) c.choices[static_cast<std::size_t>(bd.kernel[b])] = 0;
+        if (bd.expand[b] >= 0) c.choices[static_cast<std::size_t>(bd.expand[b])] = 0;
+      }
+    }
+    return c;
+  }
   if (size() <= kCanonicalTableLimit)
     return canonical_.smallest(*this, a, [&](const Architecture& x) { return structure_key(x); });
   // Large spaces: an edge whose source the input cannot reach, or whose destination cannot reach
@@ -788,6 +1055,163 @@ Architecture GraphSpace::canonicalize(const Architecture& a) const {
       if (!used[static_cast<std::size_t>(d)]) c.choices[static_cast<std::size_t>((spec_.per_stage ? st * decisions_per_cell_ : 0) + d)] = 0;
   }
   return c;
+}
+
+int GraphSpace::choice_value(const Architecture& a, const SpaceSpec::Choice& c, int decision) const {
+  return c.values[decision < 0 ? 0 : static_cast<std::size_t>(a.choices[static_cast<std::size_t>(decision)])];
+}
+
+double GraphSpace::width_mult(const Architecture& a) const {
+  return width_decision_ < 0 ? 1.0 : spec_.width_mults[static_cast<std::size_t>(a.choices[static_cast<std::size_t>(width_decision_)])];
+}
+
+// mbv's string: fields joined by '|': "r<size>" and "w<mult>" when decided, then each stage with
+// a decision: its blocks joined by ',' ("k<kernel>e<expand>", the decided parts), or "d<depth>"
+// when only the depth is decided.
+std::string GraphSpace::block_string(const Architecture& a) const {
+  std::vector<std::string> fields;
+  if (resolution_decision_ >= 0) fields.push_back("r" + std::to_string(choice_value(a, spec_.resolution, resolution_decision_)));
+  if (width_decision_ >= 0) fields.push_back("w" + format_number(width_mult(a)));
+  for (std::size_t st = 0; st < spec_.stages.size(); ++st) {
+    const auto& stage = spec_.stages[st];
+    const BlockDecisions& bd = block_decisions_[st];
+    const int depth = choice_value(a, stage.depth, bd.depth);
+    if (!stage.kernel.decision && !stage.expand.decision) {
+      if (stage.depth.decision) fields.push_back("d" + std::to_string(depth));
+      continue;
+    }
+    std::string f;
+    for (int b = 0; b < depth; ++b) {
+      if (b) f += ",";
+      if (stage.kernel.decision) f += "k" + std::to_string(choice_value(a, stage.kernel, bd.kernel[static_cast<std::size_t>(b)]));
+      if (stage.expand.decision) f += "e" + std::to_string(choice_value(a, stage.expand, bd.expand[static_cast<std::size_t>(b)]));
+    }
+    fields.push_back(f);
+  }
+  std::string s;
+  for (std::size_t i = 0; i < fields.size(); ++i) s += (i ? "|" : "") + fields[i];
+  return s;
+}
+
+Architecture GraphSpace::block_parse(std::string_view text) const {
+  auto fail = [&](std::size_t pos, std::string_view token, const std::string& what) {
+    throw UserError("graph space architecture string, position " + std::to_string(pos + 1) +
+                    (token.empty() ? "" : " ('" + std::string(token) + "')") + ": " + what);
+  };
+  auto split = [](std::string_view t, char sep, std::size_t offset) {
+    std::vector<std::pair<std::size_t, std::string_view>> out;
+    std::size_t start = 0;
+    while (true) {
+      const std::size_t at = t.find(sep, start);
+      out.emplace_back(offset + start, t.substr(start, at == std::string_view::npos ? std::string_view::npos : at - start));
+      if (at == std::string_view::npos) return out;
+      start = at + 1;
+    }
+  };
+  auto join = [](const std::vector<int>& v) {
+    std::string s;
+    for (int x : v) s += (s.empty() ? "" : ", ") + std::to_string(x);
+    return s;
+  };
+  // The choice index of the integer after `letter` at `cursor` in `tok`; advances the cursor.
+  auto number = [&](std::size_t pos, std::string_view tok, std::size_t& cursor, char letter, const SpaceSpec::Choice& c,
+                    const char* what) {
+    if (cursor >= tok.size() || tok[cursor] != letter)
+      fail(pos + cursor, tok, std::string("expected '") + letter + "' and the " + what + ", e.g. '" + letter +
+                                  std::to_string(c.values[0]) + "'");
+    ++cursor;
+    int v = 0, digits = 0;
+    while (cursor < tok.size() && tok[cursor] >= '0' && tok[cursor] <= '9' && digits < 9) v = v * 10 + (tok[cursor++] - '0'), ++digits;
+    if (!digits) fail(pos + cursor, tok, std::string("expected the ") + what + " after '" + letter + "'");
+    auto it = std::find(c.values.begin(), c.values.end(), v);
+    if (it == c.values.end())
+      fail(pos, tok, std::string(what) + " " + std::to_string(v) + " is not a choice (valid: " + join(c.values) + ")");
+    return static_cast<int>(it - c.values.begin());
+  };
+  Architecture a;
+  a.choices.assign(decisions_.size(), 0);
+  const auto fields = split(text, '|', 0);
+  std::size_t expected = (resolution_decision_ >= 0) + (width_decision_ >= 0);
+  for (const auto& stage : spec_.stages) expected += stage.depth.decision || stage.kernel.decision || stage.expand.decision;
+  if (fields.size() != expected)
+    fail(0, "", "expected " + std::to_string(expected) + " fields separated by '|', got " + std::to_string(fields.size()) +
+                    " (the form is " + block_string(a) + ")");
+  std::size_t f = 0;
+  if (resolution_decision_ >= 0) {
+    const auto [pos, tok] = fields[f++];
+    std::size_t cursor = 0;
+    a.choices[static_cast<std::size_t>(resolution_decision_)] = number(pos, tok, cursor, 'r', spec_.resolution, "input size");
+    if (cursor != tok.size()) fail(pos + cursor, tok, "unexpected text after the input size");
+  }
+  if (width_decision_ >= 0) {
+    const auto [pos, tok] = fields[f++];
+    if (tok.empty() || tok[0] != 'w') fail(pos, tok, "expected the width multiplier as 'w<number>', e.g. 'w1'");
+    const std::string body(tok.substr(1));
+    char* end = nullptr;
+    const double w = std::strtod(body.c_str(), &end);
+    if (body.empty() || end != body.c_str() + body.size()) fail(pos, tok, "expected a number after 'w'");
+    int found = -1;
+    for (std::size_t i = 0; i < spec_.width_mults.size(); ++i)
+      if (std::fabs(spec_.width_mults[i] - w) < 1e-9) found = static_cast<int>(i);
+    if (found < 0) {
+      std::string valid;
+      for (double m : spec_.width_mults) valid += (valid.empty() ? "" : ", ") + format_number(m);
+      fail(pos, tok, "width multiplier " + body + " is not a choice (valid: " + valid + ")");
+    }
+    a.choices[static_cast<std::size_t>(width_decision_)] = found;
+  }
+  for (std::size_t st = 0; st < spec_.stages.size(); ++st) {
+    const auto& stage = spec_.stages[st];
+    const BlockDecisions& bd = block_decisions_[st];
+    if (!stage.depth.decision && !stage.kernel.decision && !stage.expand.decision) continue;
+    const auto [pos, tok] = fields[f++];
+    const std::string which = "stage " + std::to_string(st);
+    if (!stage.kernel.decision && !stage.expand.decision) {  // "d<depth>"
+      std::size_t cursor = 0;
+      a.choices[static_cast<std::size_t>(bd.depth)] = number(pos, tok, cursor, 'd', stage.depth, "depth");
+      if (cursor != tok.size()) fail(pos + cursor, tok, "unexpected text after the depth of " + which);
+      continue;
+    }
+    const auto blocks = split(tok, ',', pos);
+    const int depth = static_cast<int>(blocks.size());
+    auto it = std::find(stage.depth.values.begin(), stage.depth.values.end(), depth);
+    if (it == stage.depth.values.end())
+      fail(pos, tok, which + " has " + std::to_string(depth) + " blocks; the depth must be " +
+                         (stage.depth.decision ? "one of " : "") + join(stage.depth.values));
+    if (bd.depth >= 0) a.choices[static_cast<std::size_t>(bd.depth)] = static_cast<int>(it - stage.depth.values.begin());
+    for (std::size_t b = 0; b < blocks.size(); ++b) {
+      const auto [bpos, btok] = blocks[b];
+      std::size_t cursor = 0;
+      if (stage.kernel.decision) a.choices[static_cast<std::size_t>(bd.kernel[b])] = number(bpos, btok, cursor, 'k', stage.kernel, "kernel size");
+      if (stage.expand.decision) a.choices[static_cast<std::size_t>(bd.expand[b])] = number(bpos, btok, cursor, 'e', stage.expand, "expansion");
+      if (cursor != btok.size()) fail(bpos + cursor, btok, "unexpected text after block " + std::to_string(b) + " of " + which);
+    }
+  }
+  return a;
+}
+
+ArchGraph GraphSpace::block_decode(const Architecture& a) const {
+  const int res = choice_value(a, spec_.resolution, resolution_decision_);
+  const Width w{width_mult(a), spec_.width_mults.empty() ? 0 : spec_.width_divisor};
+  ArchGraph g;
+  NodeId x = g.add_node({spec_.input_channels, res, res}, "input");
+  g.set_input(x);
+  x = append_block(g, x, spec_.stem, w(spec_.stages[0].channels), "stem", w);
+  int id = 0;
+  for (std::size_t st = 0; st < spec_.stages.size(); ++st) {
+    const auto& stage = spec_.stages[st];
+    const BlockDecisions& bd = block_decisions_[st];
+    const int depth = choice_value(a, stage.depth, bd.depth);
+    for (int b = 0; b < depth; ++b, ++id) {
+      const auto bb = static_cast<std::size_t>(b);
+      const InvertedResidual block{choice_value(a, stage.kernel, bd.kernel[bb]), choice_value(a, stage.expand, bd.expand[bb]),
+                                   b == 0 ? stage.stride : 1, w(stage.channels), stage.activation};
+      x = append_inverted_residual(g, x, block, "blocks." + std::to_string(id), id);
+    }
+  }
+  x = append_block(g, x, spec_.head, spec_.num_classes, "head", w);
+  g.set_output(x);
+  return g;
 }
 
 bool is_space_file(const std::string& name) {

@@ -9,12 +9,6 @@
 
 namespace hwnas {
 
-int make_divisible(double channels, int divisor) {
-  int v = std::max(divisor, static_cast<int>(channels + divisor / 2.0) / divisor * divisor);
-  if (v < 0.9 * channels) v += divisor;
-  return v;
-}
-
 static std::string format_number(double x) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%g", x);
@@ -249,22 +243,16 @@ ArchGraph MbvSpace::decode(const Architecture& a, const DecodeOptions&) const {
     e.groups = groups;
     return e;
   };
-  auto append = [&](NodeId from, OpEdge e) {
-    const std::string name = e.name;
-    NodeId to = g.add_node(op_output_shape(e, g.node(from).shape), name);
-    g.add_edge(from, to, std::move(e));
-    return to;
-  };
   int c = make_divisible(opts_.stem_width * wm);
-  x = append(x, conv(opts_.input_channels, c, 3, 2, 1, "stem.conv"));
-  x = append(x, op(OpKind::BatchNorm, c, c, "stem.bn"));
-  x = append(x, op(OpKind::ReLU6, c, c, "stem.relu"));
+  x = append_op(g, x, conv(opts_.input_channels, c, 3, 2, 1, "stem.conv"));
+  x = append_op(g, x, op(OpKind::BatchNorm, c, c, "stem.bn"));
+  x = append_op(g, x, op(OpKind::ReLU6, c, c, "stem.relu"));
   const int c1 = make_divisible(opts_.first_block_width * wm);
-  x = append(x, conv(c, c, 3, 1, c, "first.dw.conv"));
-  x = append(x, op(OpKind::BatchNorm, c, c, "first.dw.bn"));
-  x = append(x, op(OpKind::ReLU6, c, c, "first.dw.relu"));
-  x = append(x, conv(c, c1, 1, 1, 1, "first.pw.conv"));
-  x = append(x, op(OpKind::BatchNorm, c1, c1, "first.pw.bn"));
+  x = append_op(g, x, conv(c, c, 3, 1, c, "first.dw.conv"));
+  x = append_op(g, x, op(OpKind::BatchNorm, c, c, "first.dw.bn"));
+  x = append_op(g, x, op(OpKind::ReLU6, c, c, "first.dw.relu"));
+  x = append_op(g, x, conv(c, c1, 1, 1, 1, "first.pw.conv"));
+  x = append_op(g, x, op(OpKind::BatchNorm, c1, c1, "first.pw.bn"));
   c = c1;
   int block_id = 0;
   for (int st = 0; st < kStages; ++st) {
@@ -275,39 +263,19 @@ ArchGraph MbvSpace::decode(const Architecture& a, const DecodeOptions&) const {
       const int k = opts_.kernels[a.choices[kernel_index(st, b)]];
       const int e = opts_.expansions[a.choices[expand_index(st, b)]];
       const int stride = b == 0 ? opts_.strides[st] : 1;
-      const int hidden = c * e;
-      const std::string p = "blocks." + std::to_string(block_id);
-      NodeId y = x;
-      if (e != 1) {
-        y = append(y, conv(c, hidden, 1, 1, 1, p + ".expand.conv"));
-        y = append(y, op(OpKind::BatchNorm, hidden, hidden, p + ".expand.bn"));
-        y = append(y, op(OpKind::ReLU6, hidden, hidden, p + ".expand.relu"));
-      }
-      y = append(y, conv(hidden, hidden, k, stride, hidden, p + ".dw.conv"));
-      y = append(y, op(OpKind::BatchNorm, hidden, hidden, p + ".dw.bn"));
-      y = append(y, op(OpKind::ReLU6, hidden, hidden, p + ".dw.relu"));
-      y = append(y, conv(hidden, out, 1, 1, 1, p + ".project.conv"));
-      OpEdge bn = op(OpKind::BatchNorm, out, out, p + ".project.bn");
-      if (stride == 1 && c == out) {
-        NodeId sum = g.add_node(g.node(y).shape, p + ".out");
-        g.add_edge(y, sum, bn);
-        g.add_edge(x, sum, op(OpKind::Identity, c, c, p + ".skip"));
-        x = sum;
-      } else {
-        x = append(y, bn);
-      }
+      x = append_inverted_residual(g, x, {k, e, stride, out, OpKind::ReLU6}, "blocks." + std::to_string(block_id), cell);
       c = out;
     }
   }
   cell = -1;
   const int head = make_divisible(opts_.head_width * std::max(1.0, wm));
-  x = append(x, conv(c, head, 1, 1, 1, "head.conv"));
-  x = append(x, op(OpKind::BatchNorm, head, head, "head.bn"));
-  x = append(x, op(OpKind::ReLU6, head, head, "head.relu"));
-  x = append(x, op(OpKind::GlobalAvgPool, head, head, "head.pool"));
+  x = append_op(g, x, conv(c, head, 1, 1, 1, "head.conv"));
+  x = append_op(g, x, op(OpKind::BatchNorm, head, head, "head.bn"));
+  x = append_op(g, x, op(OpKind::ReLU6, head, head, "head.relu"));
+  x = append_op(g, x, op(OpKind::GlobalAvgPool, head, head, "head.pool"));
   OpEdge fc = op(OpKind::Linear, head, opts_.num_classes, "head.classifier");
   fc.bias = true;
-  x = append(x, fc);
+  x = append_op(g, x, fc);
   g.set_output(x);
   return g;
 }

@@ -65,6 +65,7 @@ torch::Tensor GraphNetImpl::apply(Edge& e, const torch::Tensor& x) {
     }
     case OpKind::ReLU: return torch::relu(x);
     case OpKind::ReLU6: return linearized_ ? torch::relu(x) : torch::hardtanh(x, 0.0, 6.0);
+    case OpKind::HSwish: return linearized_ ? torch::relu(x) : torch::hardswish(x);
     case OpKind::GlobalAvgPool: return torch::adaptive_avg_pool2d(x, {1, 1});
     case OpKind::Identity: return x;
     case OpKind::Zero: return torch::zeros_like(x);

@@ -55,7 +55,7 @@ double naswot(GraphNetImpl& net, const torch::Tensor& x) {
   double units = 0;
   for (std::size_t e = 0; e < net.num_edges(); ++e) {
     const OpKind kind = net.edge_kind(e);
-    if (kind != OpKind::ReLU && kind != OpKind::ReLU6) continue;
+    if (kind != OpKind::ReLU && kind != OpKind::ReLU6 && kind != OpKind::HSwish) continue;  // h-swish > 0 iff x > 0
     const torch::Tensor s = (values[net.edge_target(e)] > 0).flatten(1).to(torch::kFloat32) * 2 - 1;
     const torch::Tensor part = s.matmul(s.t()).to(torch::kFloat64);
     k = k.defined() ? k + part : part;
@@ -126,7 +126,7 @@ double fisher(GraphNetImpl& net, const torch::Tensor& x, const torch::Tensor& la
     const OpKind k = net.edge_kind(e);
     const torch::Tensor& a = values[net.edge_target(e)];
     // Activations that depend on no weight (after a zero cell) carry no Fisher information.
-    if ((k == OpKind::ReLU || k == OpKind::ReLU6) && a.requires_grad()) acts.push_back(a);
+    if ((k == OpKind::ReLU || k == OpKind::ReLU6 || k == OpKind::HSwish) && a.requires_grad()) acts.push_back(a);
   }
   if (acts.empty() || !loss.requires_grad()) return 0.0;
   const auto grads = torch::autograd::grad({loss}, acts, {}, false, false, /*allow_unused=*/true);

@@ -44,6 +44,24 @@ TEST(CliSpaceFile, EnumerateNb201FileGivesTheNativeCountsAndClasses) {
   EXPECT_EQ(f.out.rfind("space graph: 15625 architectures, ", 0), 0u) << f.out;
 }
 
+// mbv.json through the CLI: the same architecture string, the same counts and the same latency
+// prediction as the native mbv (the layer lists are equal, tests/nas/graph_space_test.cpp).
+TEST(CliSpaceFile, EvaluateMbvFileGivesTheNativeCountsAndLatency) {
+  const std::string arch = "r192|w1|k3e6,k5e3|k7e4,k3e3,k5e6|k3e3,k3e3|k5e4,k7e6,k3e3,k3e3|k5e6,k3e4,k7e3";
+  auto f = run_hwnas({"evaluate", "--space", kSrc + "/configs/spaces/mbv.json", "--arch", arch, "--device", "raspberry-pi-4", "--json"});
+  auto n = run_hwnas({"evaluate", "--space", "mbv", "--arch", arch, "--device", "raspberry-pi-4", "--json"});
+  ASSERT_EQ(f.exit_code, 0) << f.err;
+  ASSERT_EQ(n.exit_code, 0) << n.err;
+  auto jf = nlohmann::json::parse(f.out), jn = nlohmann::json::parse(n.out);
+  EXPECT_GT(jn["params"].get<long long>(), 1000000);
+  EXPECT_EQ(jf["space"], "graph");
+  EXPECT_EQ(jn["space"], "mbv");
+  // Everything else is the same (the hash names the space too, so it differs).
+  for (auto* j : {&jf, &jn}) j->erase("space"), j->erase("hash");
+  EXPECT_EQ(jf, jn);
+  EXPECT_TRUE(jf["latency_ms"]["raspberry-pi-4"].get<double>() > 0);
+}
+
 TEST(CliSpaceFile, EvaluateAndBadFilesExitWith2NamingFileAndPath) {
   const std::string dir = scratch_dir();
   const std::string arch = "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|";

@@ -259,6 +259,15 @@ TEST(Export, PythonLoadsModelPyAndOnnxForManyArchitectures) {
   auto mbv = hwnas::make_space("mbv", nlohmann::json::parse(kSmallMbv));
   for (int i = 0; i < 6; ++i) cases.push_back({"nb201", R"({"cells_per_stage": 2})", nb->to_string(nb->sample(rng)), i % 2 == 0});
   for (int i = 0; i < 4; ++i) cases.push_back({"mbv", kSmallMbv, mbv->to_string(mbv->sample(rng)), i % 2 == 0});
+  // A block space file (configs/spaces/mbv.json at one small input size).
+  nlohmann::json mbv_file = nlohmann::json::parse(hwnas::test::read_text(std::string(HWNAS_SOURCE_DIR) + "/configs/spaces/mbv.json"));
+  mbv_file.merge_patch(nlohmann::json::parse(R"({"input": {"size": [64]}, "num_classes": 7})"));
+  auto graph = hwnas::make_space("graph", mbv_file);
+  for (int i = 0; i < 2; ++i) cases.push_back({"graph", mbv_file.dump(), graph->to_string(graph->sample(rng)), true});
+  // ... and with h-swish (ONNX: x * HardSigmoid(x)) in every block and the stem.
+  for (auto& st : mbv_file["stages"]) st["block"]["activation"] = "hswish";
+  mbv_file["stem"][2]["layer"] = "hswish";
+  cases.push_back({"graph", mbv_file.dump(), graph->to_string(graph->sample(rng)), true});
   const std::string root = hwnas::test::scratch_dir();
   std::vector<std::string> args{"-c", kCheckScript};
   std::vector<long long> params;

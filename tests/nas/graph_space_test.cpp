@@ -3,12 +3,14 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <map>
 #include <set>
 
 #include "hwnas/core/error.h"
 #include "hwnas/core/json_reader.h"
+#include "hwnas/nas/spaces/mbv.h"
 #include "hwnas/nas/spaces/nb201.h"
 #include "support/errors.h"
 
@@ -19,6 +21,22 @@ namespace {
 
 const std::string kNb201File = std::string(HWNAS_SOURCE_DIR) + "/configs/spaces/nb201.json";
 const std::string kResnetFile = std::string(HWNAS_SOURCE_DIR) + "/configs/spaces/resnet_macro.json";
+const std::string kMbvFile = std::string(HWNAS_SOURCE_DIR) + "/configs/spaces/mbv.json";
+
+// A small space of block stages, broken one field at a time by the error tests.
+nlohmann::json small_block_spec() {
+  return nlohmann::json::parse(R"({
+    "format": "hwnas-space/1",
+    "input": {"channels": 3, "size": [16, 24]},
+    "num_classes": 10,
+    "stem": [{"layer": "conv", "kernel": 3, "stride": 2}, {"layer": "bn"}, {"layer": "relu6"}],
+    "stages": [
+      {"channels": 8, "depth": [1, 2], "block": {"layer": "mbconv", "kernel": [3, 5], "expand": 3}},
+      {"channels": 16, "stride": 2, "depth": 2, "block": {"layer": "mbconv", "expand": [1, 6]}}
+    ],
+    "head": [{"layer": "global_avg_pool"}, {"layer": "linear"}]
+  })");
+}
 
 // A small valid description that the error tests break one field at a time.
 nlohmann::json small_spec() {
@@ -131,7 +149,7 @@ TEST(GraphSpace, OptionsAreAMergePatchOverTheFileAndTheSpaceRebuildsFromItsOptio
   bad["bogus"] = 1;
   EXPECT_EQ(error_of([&] { make_space_from_file(kNb201File, bad); }),
             kNb201File + " (with the space options merged in): bogus: unknown key (expected one of: $schema, cell, format, "
-                         "head, input, name, num_classes, ops, reduction, stages, stem)");
+                         "head, input, name, num_classes, ops, reduction, stages, stem, width_mult)");
 }
 
 TEST(GraphSpace, LargeSpacesCanonicalizeByResettingDeadChoices) {
@@ -193,6 +211,159 @@ TEST(GraphSpace, ResnetMacroSpaceDecodesEveryStageItsOwnWay) {
   EXPECT_GT(params.size(), 50u);
 }
 
+// The two decoders must build the same network: the same ops with the same shapes in the same
+// order, and the same node shapes (names differ: "head.classifier" is "head.linear" in the file).
+void expect_same_graph(const ArchGraph& x, const ArchGraph& y, const std::string& what) {
+  ASSERT_EQ(x.num_nodes(), y.num_nodes()) << what;
+  ASSERT_EQ(x.num_edges(), y.num_edges()) << what;
+  for (std::size_t i = 0; i < x.edges_in_order().size(); ++i) {
+    const EdgeId ex = x.edges_in_order()[i], ey = y.edges_in_order()[i];
+    const OpEdge &a = x.edge(ex), &b = y.edge(ey);
+    ASSERT_TRUE(a.kind == b.kind && a.in_channels == b.in_channels && a.out_channels == b.out_channels &&
+                a.kernel == b.kernel && a.stride == b.stride && a.padding == b.padding && a.groups == b.groups &&
+                a.bias == b.bias && a.affine == b.affine && a.cell == b.cell)
+        << what << ": edge " << i << " " << a.name << " vs " << b.name;
+    ASSERT_EQ(boost::source(ex, x.graph()), boost::source(ey, y.graph())) << what << ": edge " << i;
+    ASSERT_EQ(boost::target(ex, x.graph()), boost::target(ey, y.graph())) << what << ": edge " << i;
+  }
+  for (std::size_t n = 0; n < x.num_nodes(); ++n) ASSERT_EQ(x.node(n).shape, y.node(n).shape) << what << ": node " << n;
+  ASSERT_EQ(x.input(), y.input()) << what;
+  ASSERT_EQ(x.output(), y.output()) << what;
+}
+
+// The issue's acceptance test for mbv: the space file is the native space, decision for decision,
+// on 1,000 random architectures: the same string, the same graph (and so the same counts, layers
+// and LibTorch modules, tests/torch/builder_test.cpp), the same canonical classes.
+TEST(GraphSpace, MbvFileEqualsNativeMbvOn1000RandomArchitectures) {
+  auto file = make_space_from_file(kMbvFile);
+  MbvSpace native(MbvOptions{});
+  ASSERT_EQ(file->decisions().size(), native.decisions().size());
+  for (std::size_t i = 0; i < native.decisions().size(); ++i) {
+    EXPECT_EQ(file->decisions()[i].name, native.decisions()[i].name);
+    EXPECT_EQ(file->decisions()[i].choices, native.decisions()[i].choices);
+  }
+  EXPECT_EQ(file->size(), native.size());
+  Rng rng(11);
+  std::map<std::uint64_t, std::uint64_t> native_to_file, file_to_native;
+  std::set<std::int64_t> params;
+  for (int i = 0; i < 1000; ++i) {
+    // Every other architecture with its unused blocks' choices scrambled, so the canonical form
+    // has work to do.
+    const Architecture a = native.sample(rng);
+    const std::string s = native.to_string(a);
+    ASSERT_EQ(file->to_string(a), s);
+    ASSERT_EQ(file->parse(s), native.parse(s)) << s;
+    ASSERT_EQ(file->canonicalize(a), native.canonicalize(a)) << s;
+    const ArchGraph g = file->decode(a);
+    expect_same_graph(g, native.decode(a), s);
+    const CostTotals c = native.count(a);
+    ASSERT_EQ(file->count(a), c) << s;
+    ASSERT_EQ(count_costs(g).totals, c) << s;
+    ASSERT_TRUE(file->output_depends_on_input(a));
+    params.insert(c.params);
+    const std::uint64_t hn = native.canonical_hash(a), hf = file->canonical_hash(a);
+    ASSERT_EQ(native_to_file.emplace(hn, hf).first->second, hf) << s << ": one native class split in the file space";
+    ASSERT_EQ(file_to_native.emplace(hf, hn).first->second, hn) << s << ": two native classes merged in the file space";
+  }
+  EXPECT_GT(params.size(), 900u);  // the sample covers the space, not one corner of it
+}
+
+TEST(GraphSpace, MbvFileFollowsOptionsLikeTheNativeSpace) {
+  // The same change written as mbv options and as a merge patch over the file.
+  MbvOptions o;
+  o.resolutions = {64, 96};
+  o.width_mults = {0.5, 1.5};
+  o.depths = {1, 2};
+  o.num_classes = 10;
+  MbvSpace native(o);
+  auto file = make_space_from_file(kMbvFile, nlohmann::json::parse(R"({"input": {"size": [64, 96]}, "num_classes": 10,
+      "width_mult": {"values": [0.5, 1.5]},
+      "stages": [
+        {"channels": 24,  "stride": 2, "depth": [1, 2], "block": {"layer": "mbconv", "kernel": [3, 5, 7], "expand": [3, 4, 6]}},
+        {"channels": 40,  "stride": 2, "depth": [1, 2], "block": {"layer": "mbconv", "kernel": [3, 5, 7], "expand": [3, 4, 6]}},
+        {"channels": 80,  "stride": 2, "depth": [1, 2], "block": {"layer": "mbconv", "kernel": [3, 5, 7], "expand": [3, 4, 6]}},
+        {"channels": 112, "stride": 1, "depth": [1, 2], "block": {"layer": "mbconv", "kernel": [3, 5, 7], "expand": [3, 4, 6]}},
+        {"channels": 160, "stride": 2, "depth": [1, 2], "block": {"layer": "mbconv", "kernel": [3, 5, 7], "expand": [3, 4, 6]}}
+      ]})"));
+  Rng rng(5);
+  for (int i = 0; i < 200; ++i) {
+    const Architecture a = native.sample(rng);
+    ASSERT_EQ(file->to_string(a), native.to_string(a));
+    expect_same_graph(file->decode(a), native.decode(a), native.to_string(a));
+  }
+  // The options of a graph space are its description: the space rebuilds from them.
+  auto again = make_space(file->name(), file->options());
+  const Architecture a = file->parse("r64|w1.5|k3e6|k5e3,k7e4|k3e3|k3e3,k3e3|k7e6");
+  EXPECT_EQ(again->count(a), native.count(a));
+}
+
+TEST(GraphSpace, BlockStagesWithFixedValuesAndDepthOnlyStrings) {
+  auto s = std::make_unique<GraphSpace>(small_block_spec(), "my.json: ");
+  // resolution, then stage 0: depth, block0 kernel, block1 kernel; stage 1: block0/1 expand.
+  ASSERT_EQ(s->decisions().size(), 6u);
+  EXPECT_EQ(s->decisions()[1].name, "stage0.depth");
+  EXPECT_EQ(s->decisions()[5].name, "stage1.block1.expand");
+  EXPECT_EQ(s->size(), 2.0 * 2 * 2 * 2 * 2 * 2);
+  const Architecture a = s->parse("r24|k5|e6,e1");
+  EXPECT_EQ(s->to_string(a), "r24|k5|e6,e1");
+  // Stage 0 at depth 1: its second block's kernel is unused, so the canonical form resets it.
+  Architecture b = a;
+  b.choices[3] = 1;
+  EXPECT_EQ(s->to_string(b), s->to_string(a));
+  EXPECT_EQ(s->canonicalize(b), s->canonicalize(a));
+  EXPECT_EQ(s->canonical_hash(b), s->canonical_hash(a));
+  const ArchGraph g = s->decode(a);
+  g.validate();
+  EXPECT_EQ(g.node(g.output()).shape, (TensorShape{10, 1, 1}));
+  EXPECT_EQ(s->count(a), count_costs(g).totals);
+  // Stage 1 expands 8 -> 48 in its first block (stride 2, no shortcut); the second block has
+  // expand 1 (no expansion conv) and a shortcut (16 -> 16, stride 1).
+  int expansions = 0, shortcuts = 0;
+  for (EdgeId e : g.edges_in_order()) {
+    const OpEdge& op = g.edge(e);
+    expansions += op.name.find(".expand.conv") != std::string::npos;
+    shortcuts += op.kind == OpKind::Identity;
+  }
+  EXPECT_EQ(expansions, 1 + 1);  // stage 0's one block (expand 3) and stage 1's first
+  EXPECT_EQ(shortcuts, 2);       // stage 0's block (8 -> 8, stride 1) and stage 1's second
+  // h-swish costs 5 FLOPs per element where ReLU6 costs 2: the stem's 8x12x12 output (input 24,
+  // stride 2), and in every block the expansion and depthwise outputs.
+  nlohmann::json h = small_block_spec();
+  h["stem"][2]["layer"] = "hswish";
+  auto hs = std::make_unique<GraphSpace>(h, "my.json: ");
+  EXPECT_EQ(hs->count(a).flops - s->count(a).flops, 3 * 8 * 12 * 12);
+  EXPECT_EQ(hs->count(a).params, s->count(a).params);
+  h["stages"][1]["block"]["activation"] = "hswish";
+  auto hb = std::make_unique<GraphSpace>(h, "my.json: ");
+  // Stage 1: block 0 (expand 6, stride 2) on 8x12x12: expansion 48x12x12, depthwise 48x6x6;
+  // block 1 (expand 1): depthwise 16x6x6 only.
+  EXPECT_EQ(hb->count(a).flops - hs->count(a).flops, 3 * (48 * 12 * 12 + 48 * 6 * 6 + 16 * 6 * 6));
+  // Only a depth decided: the stage's field is "d<depth>".
+  nlohmann::json j = small_block_spec();
+  j["stages"][0]["block"]["kernel"] = 3;
+  auto d = std::make_unique<GraphSpace>(j, "my.json: ");
+  EXPECT_EQ(d->to_string(d->parse("r16|d2|e1,e6")), "r16|d2|e1,e6");
+}
+
+TEST(GraphSpace, BlockStringErrorsNameThePosition) {
+  auto s = make_space_from_file(kMbvFile);
+  EXPECT_EQ(error_of([&] { s->parse("r224|w1|k3e6"); }),
+            "graph space architecture string, position 1: expected 7 fields separated by '|', got 3 (the form is "
+            "r128|w0.75|k3e3,k3e3|k3e3,k3e3|k3e3,k3e3|k3e3,k3e3|k3e3,k3e3)");
+  EXPECT_EQ(error_of([&] { s->parse("r225|w1|k3e6,k3e6|k3e6,k3e6|k3e6,k3e6|k3e6,k3e6|k3e6,k3e6"); }),
+            "graph space architecture string, position 1 ('r225'): input size 225 is not a choice (valid: 128, 160, 192, 224)");
+  EXPECT_EQ(error_of([&] { s->parse("r224|w1|k3e6,k3e6|k3e6,k4e6|k3e6,k3e6|k3e6,k3e6|k3e6,k3e6"); }),
+            "graph space architecture string, position 24 ('k4e6'): kernel size 4 is not a choice (valid: 3, 5, 7)");
+  EXPECT_EQ(error_of([&] { s->parse("r224|w1|k3e6|k3e6,k3e6|k3e6,k3e6|k3e6,k3e6|k3e6,k3e6"); }),
+            "graph space architecture string, position 9 ('k3e6'): stage 0 has 1 blocks; the depth must be one of 2, 3, 4");
+  EXPECT_EQ(error_of([&] { s->parse("r224|w2|k3e6,k3e6|k3e6,k3e6|k3e6,k3e6|k3e6,k3e6|k3e6,k3e6"); }),
+            "graph space architecture string, position 6 ('w2'): width multiplier 2 is not a choice (valid: 0.75, 1, 1.25)");
+  EXPECT_EQ(error_of([&] { s->parse("r224|w1|k3e6x,k3e6|k3e6,k3e6|k3e6,k3e6|k3e6,k3e6|k3e6,k3e6"); }),
+            "graph space architecture string, position 13 ('k3e6x'): unexpected text after block 0 of stage 0");
+  EXPECT_EQ(error_of([&] { s->parse("r224|w1|e6k3,k3e6|k3e6,k3e6|k3e6,k3e6|k3e6,k3e6|k3e6,k3e6"); }),
+            "graph space architecture string, position 9 ('e6k3'): expected 'k' and the kernel size, e.g. 'k3'");
+}
+
 TEST(GraphSpace, ParseErrorsNameThePositionAndSuggest) {
   auto s = make_space_from_file(kNb201File);
   EXPECT_EQ(error_of([&] { s->parse("|nor_conv_3x4~0|+|none~0|none~1|+|none~0|none~1|none~2|"); }),
@@ -230,7 +401,7 @@ TEST(GraphSpaceErrors, UnknownOpSuggestsTheNearestName) {
   j = small_spec();
   j["ops"]["conv3"][1]["layer"] = "cnv";
   EXPECT_EQ(spec_error(j), "my.json: ops.conv3[1].layer: unknown layer 'cnv'; did you mean 'conv'? (known: conv, bn, relu, "
-                           "relu6, avg_pool, global_avg_pool, linear, identity, zero)");
+                           "relu6, avg_pool, global_avg_pool, linear, identity, zero, mbconv, hswish)");
 }
 
 TEST(GraphSpaceErrors, ShapeMismatch) {
@@ -307,6 +478,76 @@ TEST(GraphSpaceErrors, StructureAndBounds) {
   j["ops"]["skip"] = {{{"layer", "identity"}}, {{"layer", "zero"}}};
   EXPECT_EQ(spec_error(j), "my.json: ops.skip[1]: a zero layer must be the op's only layer");
   EXPECT_EQ(error_of([] { make_space("graph"); }), "space.options.format: required field is missing");
+}
+
+TEST(GraphSpaceErrors, BlockStages) {
+  auto err = [](const std::function<void(nlohmann::json&)>& edit) {
+    nlohmann::json j = small_block_spec();
+    edit(j);
+    return spec_error(j);
+  };
+  EXPECT_EQ(err([](auto& j) { j["stages"][0]["cells"] = 2; }),
+            "my.json: stages[0].cells: this space has no cell to repeat; give \"depth\" and \"block\" (an inverted "
+            "residual), or add a \"cell\"");
+  EXPECT_EQ(err([](auto& j) { j["stages"][1]["block"]["kernel"] = {3, 4}; }),
+            "my.json: stages[1].block.kernel[1]: expected an odd kernel size, got 4");
+  EXPECT_EQ(err([](auto& j) { j["stages"][0]["depth"] = nlohmann::json::array(); }),
+            "my.json: stages[0].depth: empty choice list; give at least one value (or a number for a fixed value)");
+  EXPECT_EQ(err([](auto& j) { j["stages"][0]["depth"] = {1, 1}; }), "my.json: stages[0].depth[1]: value 1 is listed twice");
+  EXPECT_EQ(err([](auto& j) { j["stages"][0]["block"]["layer"] = "mbcnv"; }),
+            "my.json: stages[0].block.layer: unknown block 'mbcnv'; did you mean 'mbconv'? (known: mbconv, the inverted "
+            "residual)");
+  EXPECT_EQ(err([](auto& j) { j["stages"][0].erase("block"); }),
+            "my.json: stages[0].block: required field is missing (e.g. {\"layer\": \"mbconv\", \"kernel\": [3, 5], "
+            "\"expand\": [3, 6]})");
+  EXPECT_EQ(err([](auto& j) { j["stages"][0]["block"]["activation"] = "gelu"; }),
+            "my.json: stages[0].block.activation: expected \"relu6\", \"relu\" or \"hswish\", got \"gelu\"");
+  EXPECT_EQ(err([](auto& j) { j["reduction"] = {{{"layer", "bn"}}}; }),
+            "my.json: reduction: a space of block stages changes shape in each stage's first block (its stride and "
+            "channels) and has no reduction block");
+  EXPECT_EQ(err([](auto& j) { j["ops"] = {{"skip", {{{"layer", "identity"}}}}}; }),
+            "my.json: ops: only a cell's edges choose from the op library, and this space has no cell (its stages are "
+            "block stages); remove \"ops\" or add a \"cell\"");
+  EXPECT_EQ(err([](auto& j) {
+              j["input"]["size"] = 16;
+              j["stages"][0]["depth"] = 1;
+              j["stages"][0]["block"]["kernel"] = 3;
+              j["stages"][1]["block"]["expand"] = 6;
+            }),
+            "my.json: stages: this space has no decision: give a list for input.size, width_mult.values, or a stage's depth "
+            "or its block's kernel or expand");
+  EXPECT_EQ(err([](auto& j) { j["width_mult"] = {{"values", {1.0, 0.0}}}; }),
+            "my.json: width_mult.values[1]: expected a number in (0, 8], got 0");
+  EXPECT_EQ(err([](auto& j) {
+              j["stem"][0]["depthwise"] = true;
+              j["stem"][0]["out"] = 8;
+            }),
+            "my.json: stem[0].depthwise: a depthwise conv has one group per input channel and as many outputs; leave out "
+            "\"groups\" and \"out\"");
+  EXPECT_EQ(err([](auto& j) { j["head"] = {{{"layer", "global_avg_pool"}}}; }),
+            "my.json: head: shape mismatch: the head ends in 16x1x1, expected 10x1x1 (num_classes logits)");
+  EXPECT_EQ(err([](auto& j) {
+              j["stem"] = {{"paths", {{{{"layer", "mbconv"}, {"out", 8}}}, nlohmann::json::array()}}};
+            }),
+            "my.json: stem.paths[0][0]: an mbconv is a block with its own shortcut; use it in a block written as a list of "
+            "layers, not in paths");
+  // Block features in a cell space, and cells in a block space.
+  nlohmann::json j = small_spec();
+  j["stages"][0]["depth"] = 2;
+  EXPECT_EQ(spec_error(j), "my.json: stages[0].depth: this space has a cell, so each stage repeats it (\"cells\"); block "
+                           "stages (\"depth\", \"stride\", \"block\") belong in a space without a cell");
+  j = small_spec();
+  j["input"]["size"] = {16, 32};
+  EXPECT_EQ(spec_error(j), "my.json: input.size: a list of sizes (a resolution decision) needs a space of block stages; a "
+                           "cell space has one input size");
+  j = small_spec();
+  j["width_mult"] = {{"values", {1.0}}};
+  EXPECT_EQ(spec_error(j), "my.json: width_mult: a width multiplier needs a space of block stages; a cell space has fixed "
+                           "channels");
+  j = small_spec();
+  j["ops"]["conv3"][1] = {{"layer", "mbconv"}};
+  EXPECT_EQ(spec_error(j), "my.json: ops.conv3[1]: an mbconv is a block with its own shortcut; use it in a block stage or "
+                           "the stem/head, not in a cell op");
 }
 
 TEST(GraphSpaceErrors, FileErrorsNameTheFile) {

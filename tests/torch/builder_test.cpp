@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "hwnas/nas/spaces/graph_space.h"
 #include "hwnas/nas/spaces/mbv.h"
 #include "hwnas/nas/spaces/nb201.h"
 
@@ -68,6 +69,34 @@ TEST(Builder, MbvForwardFor200RandomSmallArchitectures) {
   o.num_classes = 10;
   MbvSpace space(o);
   check_space(space, 200, 3, 2, true);
+}
+
+// mbv written as a space file (configs/spaces/mbv.json) builds, for 1,000 random architectures,
+// the native space's modules: the same parameter count (checked against the counted one too), and
+// a forward pass of the native net's output shape. At small inputs, so the 1,000 forward passes stay cheap; the graphs are
+// compared edge for edge at the default options in tests/nas/graph_space_test.cpp.
+TEST(Builder, MbvFileBuildsTheNativeModulesFor1000RandomArchitectures) {
+  torch::NoGradGuard no_grad;
+  torch::set_num_threads(1);
+  MbvOptions o;
+  o.resolutions = {64, 96};
+  o.num_classes = 10;
+  MbvSpace native(o);
+  auto file = make_space_from_file(std::string(HWNAS_SOURCE_DIR) + "/configs/spaces/mbv.json",
+                                   nlohmann::json::parse(R"({"input": {"size": [64, 96]}, "num_classes": 10})"));
+  Rng rng(4);
+  for (int i = 0; i < 1000; ++i) {
+    const Architecture a = native.sample(rng);
+    const std::string s = native.to_string(a);
+    const ArchGraph g = file->decode(file->parse(s));
+    GraphNet from_file(g), from_native(native.decode(a));
+    ASSERT_EQ(from_file->num_parameters(), from_native->num_parameters()) << s;
+    ASSERT_EQ(from_file->num_parameters(), count_costs(g).totals.params) << s;
+    from_file->eval();
+    const TensorShape in = g.node(g.input()).shape;
+    const torch::Tensor y = from_file->forward(torch::randn({1, in.c, in.h, in.w}));
+    ASSERT_EQ(y.sizes(), (std::vector<std::int64_t>{1, 10})) << s;  // the native net's, tested above
+  }
 }
 
 TEST(Builder, Nb201ReferenceParameterCounts) {

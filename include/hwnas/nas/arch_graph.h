@@ -20,6 +20,7 @@ enum class OpKind {
   BatchNorm,      // BatchNorm2d over channels; affine -> 2*C parameters
   ReLU,
   ReLU6,
+  HSwish,         // x * relu6(x + 3) / 6 (MobileNetV3's h-swish)
   AvgPool,        // kernel, stride, padding, count_include_pad
   GlobalAvgPool,  // N,C,H,W -> N,C (shape C,1,1)
   Linear,         // in_channels -> out_channels on a flattened C,1,1 tensor; bias
@@ -103,5 +104,22 @@ class ArchGraph {
 
 /// Shape an op produces from its input shape (the arithmetic of PyTorch's layers).
 TensorShape op_output_shape(const OpEdge& op, const TensorShape& in);
+
+/// Appends `op` after `from` in a new node of the op's output shape, named after the op.
+NodeId append_op(ArchGraph& g, NodeId from, OpEdge op);
+
+/// Channels rounded to a multiple of `divisor`, never below 90% of the request (MobileNetV2's rule).
+int make_divisible(double channels, int divisor = 8);
+
+/// MobileNetV2's inverted residual (MBConv): a 1x1 expansion to in*expand channels (left out when
+/// expand is 1), BN, activation; a kxk depthwise conv with the stride, BN, activation; a 1x1
+/// projection to `out`, BN; plus an identity shortcut summed in when stride is 1 and the channels
+/// do not change. The one builder of the block: the mbv space and space files (GraphSpace) both
+/// call it. Names are prefix + ".expand.conv", ".dw.bn", ".project.conv", ".skip", ".out"...
+struct InvertedResidual {
+  int kernel = 3, expand = 1, stride = 1, out = 0;
+  OpKind activation = OpKind::ReLU6;
+};
+NodeId append_inverted_residual(ArchGraph& g, NodeId x, const InvertedResidual& b, const std::string& prefix, int cell);
 
 }  // namespace hwnas

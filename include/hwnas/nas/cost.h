@@ -8,7 +8,8 @@
 //    and in*out). This is the number NAS-Bench-201 calls FLOPs.
 //  - flops: every floating-point operation, adds and multiplies counted separately:
 //    Conv2d/Linear 2*macs (+1 per output for a bias); BatchNorm 2 per element (inference: scale
-//    and shift); ReLU 1 per element; ReLU6 2 per element (min and max); AvgPool k*k per output
+//    and shift); ReLU 1 per element; ReLU6 2 per element (min and max); HSwish 5 per element (add 3, max,
+//    min, multiply, divide by 6); AvgPool k*k per output
 //    element (k*k-1 adds and one scale; padding positions included); GlobalAvgPool 1 per input
 //    element; Add (the sum at a node with n inputs) n-1 per element; Identity and Zero 0.
 //  - input/output elements: tensor entries read and written by the layer; weight elements:

@@ -30,12 +30,26 @@ namespace hwnas {
 /// The parsed, validated description (DESIGN.md's SpaceSpec). Built only by SpaceSpec::from_json
 /// (strict reading).
 struct SpaceSpec {
+  /// How an explicit channel count follows the width multiplier (spaces with `width_mult` only):
+  /// Width rounds out*mult to the divisor, Up never shrinks (out*max(1, mult), MobileNetV2's last
+  /// conv), None keeps it.
+  enum class Scale { Width, Up, None };
   struct Layer {
     OpKind kind = OpKind::Identity;
     int kernel = 1, stride = 1, padding = 0, groups = 1;
-    int out = 0;  // output channels of conv/linear; 0 = the enclosing block's output channels
+    int out = 0;  // output channels of conv/linear/mbconv; 0 = the enclosing block's output channels
     bool bias = false, affine = true, count_include_pad = false;
+    bool depthwise = false;  // conv: groups = out = input channels
+    bool mbconv = false;     // an inverted residual (append_inverted_residual): kernel, stride, expand, activation
+    int expand = 1;
+    OpKind activation = OpKind::ReLU6;
+    Scale scale = Scale::Width;
     std::string name;  // conv, bn, relu, ... (unique within its chain: conv, conv_2, ...)
+  };
+  /// A block stage's value: fixed (one value, a number in the file) or a decision (a list).
+  struct Choice {
+    std::vector<int> values;
+    bool decision = false;
   };
   using Chain = std::vector<Layer>;
   struct Op {
@@ -53,12 +67,23 @@ struct SpaceSpec {
     std::string name;  // "edge(2,1)" for an edge's own list, else the name under cell.choices
     std::vector<int> ops;
   };
+  /// A cell stage repeats the cell `cells` times. A block stage (a space without a cell) has
+  /// `depth` inverted residuals of `channels` outputs, the first with the stage's stride; depth,
+  /// kernel and expand are fixed or decided per stage (depth) and per block (kernel, expand).
   struct Stage {
     int channels = 0, cells = 0;
+    int stride = 1;
+    Choice depth, kernel, expand;
+    OpKind activation = OpKind::ReLU6;
   };
 
   std::string name;  // the description's own name (for people; the space's name() is "graph")
   int input_channels = 3, input_size = 32, num_classes = 10;
+  // Spaces of block stages (no cell) may decide the input resolution and a width multiplier.
+  Choice resolution;                // input.size: its values; a decision when the file gives a list
+  std::vector<double> width_mults;  // width_mult.values; empty = no multiplier
+  int width_divisor = 8;
+  bool blocks() const { return nodes == 0; }
   std::vector<Op> ops;
   int nodes = 0;                    // cell nodes; 0 is the cell input, nodes-1 its output
   std::vector<Edge> edges;          // sorted by (to, from): decode order and string order
@@ -131,6 +156,20 @@ class GraphSpace : public SearchSpace {
   };
   CostTotals skeleton_;
   std::vector<StageTable> tables_;
+
+  // Spaces of block stages: the index of each decision (-1 = fixed), and per stage the depth and,
+  // for each block up to the largest depth, the kernel and the expansion.
+  struct BlockDecisions {
+    int depth = -1;
+    std::vector<int> kernel, expand;
+  };
+  int resolution_decision_ = -1, width_decision_ = -1;
+  std::vector<BlockDecisions> block_decisions_;
+  int choice_value(const Architecture& a, const SpaceSpec::Choice& c, int decision) const;
+  double width_mult(const Architecture& a) const;
+  std::string block_string(const Architecture& a) const;
+  Architecture block_parse(std::string_view text) const;
+  ArchGraph block_decode(const Architecture& a) const;
 
   nlohmann::json json_;
   SpaceSpec spec_;

@@ -34,8 +34,6 @@ struct MbvOptions {
   static MbvOptions from_json(const nlohmann::json& j, const std::string& path);
 };
 
-/// Channels rounded to a multiple of 8, never below 90% of the request (MobileNetV2's rule).
-int make_divisible(double channels, int divisor = 8);
 
 class MbvSpace : public SearchSpace {
  public:
