@@ -21,7 +21,7 @@ using namespace calibration_detail;
 
 namespace {
 
-int padding_for(int in, int out, int kernel, int stride) {
+int padding_for(int in, int out, int kernel, int stride) {  // kernel: its extent, dilation included
   for (int p = 0; p <= kernel; ++p)
     if ((in + 2 * p - kernel) / stride + 1 == out) return p;
   HWNAS_CHECK(false, "no padding gives the layer's output size");
@@ -31,6 +31,21 @@ int padding_for(int in, int out, int kernel, int stride) {
 
 ArchGraph single_layer_graph(const LayerCost& l) {
   ArchGraph g;
+  if (l.kind == OpKind::Concat) {  // n equal parts (the layer list does not keep the split), rounded down
+    const int part = std::max(1, l.output.c / std::max(1, l.num_inputs));
+    const NodeId in = g.add_node({part, l.output.h, l.output.w}, "input");
+    const NodeId out = g.add_concat_node({part * l.num_inputs, l.output.h, l.output.w}, "output");
+    g.set_input(in);
+    g.set_output(out);
+    for (int k = 0; k < l.num_inputs; ++k) {
+      OpEdge id;
+      id.kind = OpKind::Identity;
+      id.name = "in" + std::to_string(k);
+      id.in_channels = id.out_channels = part;
+      g.add_edge(in, out, id);
+    }
+    return g;
+  }
   const NodeId in = g.add_node(l.input, "input");
   const NodeId out = g.add_node(l.output, "output");
   g.set_input(in);
@@ -43,16 +58,19 @@ ArchGraph single_layer_graph(const LayerCost& l) {
   op.kernel = l.kernel;
   op.stride = l.stride;
   op.groups = l.groups;
+  op.dilation = l.dilation;
   switch (l.kind) {
     case OpKind::Conv2d: {
       const std::int64_t w = static_cast<std::int64_t>(l.kernel) * l.kernel * (l.input.c / l.groups) * l.output.c;
       op.bias = l.params > w;
-      op.padding = padding_for(l.input.h, l.output.h, l.kernel, l.stride);
+      op.padding = padding_for(l.input.h, l.output.h, l.dilation * (l.kernel - 1) + 1, l.stride);
       break;
     }
-    case OpKind::AvgPool: op.padding = padding_for(l.input.h, l.output.h, l.kernel, l.stride); break;
+    case OpKind::AvgPool:
+    case OpKind::MaxPool: op.padding = padding_for(l.input.h, l.output.h, l.kernel, l.stride); break;
     case OpKind::Linear: op.bias = l.params > static_cast<std::int64_t>(l.input.c) * l.output.c; break;
     case OpKind::BatchNorm: op.affine = l.params > 0; break;
+    case OpKind::SqueezeExcite: op.hidden = static_cast<int>((l.params - l.input.c) / (2 * l.input.c + 1)); break;
     case OpKind::Add:
       for (int k = 0; k < l.num_inputs; ++k) {
         OpEdge id;

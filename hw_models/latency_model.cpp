@@ -95,6 +95,7 @@ OpClass op_class_of(const LayerCost& l) {
       if (l.groups > 1 && l.groups == l.input.c) return OpClass::ConvDepthwise;
       return l.kernel == 1 ? OpClass::Conv1x1 : OpClass::ConvDense;
     case OpKind::AvgPool:
+    case OpKind::MaxPool:
     case OpKind::GlobalAvgPool: return OpClass::Pooling;
     case OpKind::Linear: return OpClass::Linear;
     default: return OpClass::Elementwise;
@@ -109,9 +110,12 @@ std::string layer_key(const LayerCost& l) {
   switch (l.kind) {
     case OpKind::Conv2d:
       k += " k" + std::to_string(l.kernel) + " s" + std::to_string(l.stride) + " g" + std::to_string(l.groups);
+      if (l.dilation != 1) k += " d" + std::to_string(l.dilation);
       break;
-    case OpKind::AvgPool: k += " k" + std::to_string(l.kernel) + " s" + std::to_string(l.stride); break;
-    case OpKind::Add: k += " n" + std::to_string(l.num_inputs); break;
+    case OpKind::AvgPool:
+    case OpKind::MaxPool: k += " k" + std::to_string(l.kernel) + " s" + std::to_string(l.stride); break;
+    case OpKind::Add:
+    case OpKind::Concat: k += " n" + std::to_string(l.num_inputs); break;
     default: break;
   }
   return k;

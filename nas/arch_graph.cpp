@@ -12,8 +12,11 @@ const char* op_kind_name(OpKind k) {
     case OpKind::BatchNorm: return "batch_norm";
     case OpKind::ReLU: return "relu";
     case OpKind::ReLU6: return "relu6";
+    case OpKind::SqueezeExcite: return "squeeze_excite";
+    case OpKind::Concat: return "concat";
     case OpKind::HSwish: return "hswish";
     case OpKind::AvgPool: return "avg_pool";
+    case OpKind::MaxPool: return "max_pool";
     case OpKind::GlobalAvgPool: return "global_avg_pool";
     case OpKind::Linear: return "linear";
     case OpKind::Identity: return "identity";
@@ -24,10 +27,12 @@ const char* op_kind_name(OpKind k) {
 }
 
 TensorShape op_output_shape(const OpEdge& op, const TensorShape& in) {
-  auto spatial = [&](int x) { return (x + 2 * op.padding - op.kernel) / op.stride + 1; };
+  const int extent = op.kind == OpKind::Conv2d ? op.dilation * (op.kernel - 1) + 1 : op.kernel;
+  auto spatial = [&](int x) { return (x + 2 * op.padding - extent) / op.stride + 1; };
   switch (op.kind) {
     case OpKind::Conv2d: return {op.out_channels, spatial(in.h), spatial(in.w)};
-    case OpKind::AvgPool: return {in.c, spatial(in.h), spatial(in.w)};
+    case OpKind::AvgPool:
+    case OpKind::MaxPool: return {in.c, spatial(in.h), spatial(in.w)};
     case OpKind::GlobalAvgPool: return {in.c, 1, 1};
     case OpKind::Linear: return {op.out_channels, 1, 1};
     default: return in;
@@ -75,6 +80,11 @@ NodeId append_inverted_residual(ArchGraph& g, NodeId x, const InvertedResidual& 
   y = append_op(g, y, conv(hidden, hidden, b.kernel, b.stride, hidden, ".dw.conv"));
   y = append_op(g, y, op(OpKind::BatchNorm, hidden, hidden, ".dw.bn"));
   y = append_op(g, y, op(b.activation, hidden, hidden, ".dw" + act));
+  if (b.se) {
+    OpEdge se = op(OpKind::SqueezeExcite, hidden, hidden, ".se");
+    se.hidden = make_divisible(hidden / 4.0);
+    y = append_op(g, y, std::move(se));
+  }
   y = append_op(g, y, conv(hidden, b.out, 1, 1, 1, ".project.conv"));
   OpEdge bn = op(OpKind::BatchNorm, b.out, b.out, ".project.bn");
   if (b.stride != 1 || c != b.out) return append_op(g, y, std::move(bn));
@@ -113,14 +123,23 @@ void ArchGraph::rebuild_edge_index() {
 }
 
 NodeId ArchGraph::add_node(TensorShape shape, std::string name) {
-  return boost::add_vertex(TensorNode{shape, std::move(name)}, g_);
+  return boost::add_vertex(TensorNode{shape, std::move(name), false}, g_);
+}
+
+NodeId ArchGraph::add_concat_node(TensorShape shape, std::string name) {
+  return boost::add_vertex(TensorNode{shape, std::move(name), true}, g_);
 }
 
 EdgeId ArchGraph::add_edge(NodeId from, NodeId to, OpEdge op) {
   const TensorShape out = op_output_shape(op, g_[from].shape);
-  HWNAS_CHECK(out == g_[to].shape, "edge " + op.name + " produces " + std::to_string(out.c) + "x" +
-                                       std::to_string(out.h) + "x" + std::to_string(out.w) + " but node " +
-                                       g_[to].name + " has another shape");
+  bool fits = out == g_[to].shape;
+  if (g_[to].concat) {
+    int channels = out.c;
+    for (EdgeId e : in_edges(to)) channels += op_output_shape(g_[e], g_[boost::source(e, g_)].shape).c;
+    fits = out.h == g_[to].shape.h && out.w == g_[to].shape.w && channels <= g_[to].shape.c;
+  }
+  HWNAS_CHECK(fits, "edge " + op.name + " produces " + std::to_string(out.c) + "x" + std::to_string(out.h) + "x" +
+                        std::to_string(out.w) + " but node " + g_[to].name + " has another shape");
   HWNAS_CHECK(from < to, "edge " + op.name + " goes backwards in node order");
   op.id = static_cast<int>(edges_.size());
   const auto [e, ok] = boost::add_edge(from, to, std::move(op), g_);
@@ -140,6 +159,7 @@ std::vector<NodeId> ArchGraph::topological_order() const {
 std::vector<EdgeId> ArchGraph::in_edges(NodeId n) const {
   std::vector<EdgeId> out;
   for (auto [it, end] = boost::in_edges(n, g_); it != end; ++it) out.push_back(*it);
+  std::sort(out.begin(), out.end(), [&](EdgeId a, EdgeId b) { return g_[a].id < g_[b].id; });
   return out;
 }
 
@@ -158,8 +178,15 @@ void ArchGraph::validate() const {
     HWNAS_CHECK(boost::in_degree(n, g_) > 0, "node " + g_[n].name + " has no input");
   }
   for (auto e : edges_) {
-    HWNAS_CHECK(op_output_shape(g_[e], g_[boost::source(e, g_)].shape) == g_[boost::target(e, g_)].shape,
-                "shape mismatch on " + g_[e].name);
+    const TensorShape out = op_output_shape(g_[e], g_[boost::source(e, g_)].shape), &to = g_[boost::target(e, g_)].shape;
+    HWNAS_CHECK(g_[boost::target(e, g_)].concat ? out.h == to.h && out.w == to.w : out == to, "shape mismatch on " + g_[e].name);
+  }
+  for (NodeId n = 0; n < num_nodes(); ++n) {
+    if (!g_[n].concat || n == input_) continue;
+    int channels = 0;
+    for (EdgeId e : in_edges(n)) channels += op_output_shape(g_[e], g_[boost::source(e, g_)].shape).c;
+    HWNAS_CHECK(channels == g_[n].shape.c, "concat node " + g_[n].name + ": its inputs have " + std::to_string(channels) +
+                                               " channels, the node " + std::to_string(g_[n].shape.c));
   }
 }
 

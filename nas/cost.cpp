@@ -31,6 +31,7 @@ LayerCost edge_cost(const OpEdge& op, const TensorShape& input) {
   l.kernel = op.kernel;
   l.stride = op.stride;
   l.groups = op.groups;
+  l.dilation = op.dilation;
   const std::int64_t in = input.numel(), out = l.output.numel();
   l.input_elements = in;
   l.output_elements = out;
@@ -58,12 +59,22 @@ LayerCost edge_cost(const OpEdge& op, const TensorShape& input) {
       break;
     case OpKind::ReLU: l.flops = in; break;
     case OpKind::ReLU6: l.flops = 2 * in; break;
+    case OpKind::SqueezeExcite: {
+      const std::int64_t c = op.in_channels, s = op.hidden;
+      l.params = 2 * c * s + s + c;
+      l.macs = 2 * c * s;
+      l.flops = 2 * l.macs + s + c + in + s + 3 * c + out;
+      l.weight_elements = l.params;
+      break;
+    }
     case OpKind::HSwish: l.flops = 5 * in; break;
     case OpKind::AvgPool: l.flops = out * op.kernel * op.kernel; break;
+    case OpKind::MaxPool: l.flops = out * (op.kernel * op.kernel - 1); break;
     case OpKind::GlobalAvgPool: l.flops = in; break;
     case OpKind::Identity: l.input_elements = 0; l.output_elements = 0; break;
     case OpKind::Zero: l.input_elements = 0; break;
-    case OpKind::Add: HWNAS_CHECK(false, "Add is not an edge op");
+    case OpKind::Add:
+    case OpKind::Concat: HWNAS_CHECK(false, "Add and Concat are not edge ops");
   }
   return l;
 }
@@ -81,6 +92,17 @@ LayerCost add_cost(const TensorShape& shape, int num_inputs, int cell, std::stri
   return l;
 }
 
+LayerCost concat_cost(const TensorShape& shape, int num_inputs, int cell, std::string name) {
+  LayerCost l;
+  l.kind = OpKind::Concat;
+  l.name = std::move(name);
+  l.cell = cell;
+  l.input = l.output = shape;
+  l.num_inputs = num_inputs;
+  l.input_elements = l.output_elements = shape.numel();
+  return l;
+}
+
 LayerList count_costs(const ArchGraph& g) {
   LayerList list;
   const auto& G = g.graph();
@@ -94,7 +116,9 @@ LayerList count_costs(const ArchGraph& g) {
     list.totals += list.layers.back();
     const NodeId t = boost::target(e, G);
     if (--remaining[t] == 0 && boost::in_degree(t, G) > 1) {
-      list.layers.push_back(add_cost(G[t].shape, static_cast<int>(boost::in_degree(t, G)), op.cell, G[t].name + ".add"));
+      const int n = static_cast<int>(boost::in_degree(t, G));
+      list.layers.push_back(G[t].concat ? concat_cost(G[t].shape, n, op.cell, G[t].name + ".concat")
+                                        : add_cost(G[t].shape, n, op.cell, G[t].name + ".add"));
       list.totals += list.layers.back();
     }
   }

@@ -38,6 +38,7 @@ std::string op_label(const OpEdge& op) {
       s += " " + std::to_string(op.in_channels) + "->" + std::to_string(op.out_channels) + " k" +
            std::to_string(op.kernel) + " s" + std::to_string(op.stride) + " p" + std::to_string(op.padding);
       if (op.groups != 1) s += " g" + std::to_string(op.groups);
+      if (op.dilation != 1) s += " d" + std::to_string(op.dilation);
       if (op.bias) s += " bias";
       break;
     case OpKind::BatchNorm:
@@ -48,10 +49,14 @@ std::string op_label(const OpEdge& op) {
       s += " k" + std::to_string(op.kernel) + " s" + std::to_string(op.stride) + " p" + std::to_string(op.padding);
       s += op.count_include_pad ? " include-pad" : " exclude-pad";
       break;
+    case OpKind::MaxPool:
+      s += " k" + std::to_string(op.kernel) + " s" + std::to_string(op.stride) + " p" + std::to_string(op.padding);
+      break;
     case OpKind::Linear:
       s += " " + std::to_string(op.in_channels) + "->" + std::to_string(op.out_channels);
       if (op.bias) s += " bias";
       break;
+    case OpKind::SqueezeExcite: s += " " + std::to_string(op.in_channels) + "->" + std::to_string(op.hidden); break;
     default: break;
   }
   return s;
@@ -199,13 +204,16 @@ std::string op_brief(const OpEdge& op) {
       std::string s = "conv k" + std::to_string(op.kernel);
       if (op.stride != 1) s += " s" + std::to_string(op.stride);
       if (op.groups != 1) s += op.groups == op.in_channels ? " dw" : " g" + std::to_string(op.groups);
+      if (op.dilation != 1) s += " d" + std::to_string(op.dilation);
       if (op.out_channels != op.in_channels) s += " ->" + std::to_string(op.out_channels);
       return s;
     }
     case OpKind::BatchNorm: return "bn";
     case OpKind::AvgPool: return "avg_pool k" + std::to_string(op.kernel) + (op.stride != 1 ? " s" + std::to_string(op.stride) : "");
+    case OpKind::MaxPool: return "max_pool k" + std::to_string(op.kernel) + (op.stride != 1 ? " s" + std::to_string(op.stride) : "");
     case OpKind::Linear: return "linear ->" + std::to_string(op.out_channels);
     case OpKind::GlobalAvgPool: return "global_pool";
+    case OpKind::SqueezeExcite: return "se ->" + std::to_string(op.hidden);
     default: return op_kind_name(op.kind);
   }
 }
@@ -286,6 +294,15 @@ std::string pytorch_source(const ArchGraph& g, const std::string& header) {
     << "INPUT_SHAPE = (" << in.c << ", " << in.h << ", " << in.w << ")\n";
   if (flatten) s << "OUTPUT_SHAPE = (" << out.c << ",)\n\n\n";
   else s << "OUTPUT_SHAPE = (" << out.c << ", " << out.h << ", " << out.w << ")\n\n\n";
+  bool se = false;
+  for (EdgeId e : g.edges_in_order()) se |= G[e].kind == OpKind::SqueezeExcite;
+  if (se)
+    s << "class SqueezeExcite(nn.Module):\n"
+      << "    \"\"\"MobileNetV3's squeeze-excite: x * hardsigmoid(fc2(relu(fc1(avg_pool(x))))).\"\"\"\n\n"
+      << "    def __init__(self, channels, squeeze):\n        super().__init__()\n"
+      << "        self.fc1 = nn.Conv2d(channels, squeeze, 1)\n        self.fc2 = nn.Conv2d(squeeze, channels, 1)\n\n"
+      << "    def forward(self, x):\n"
+      << "        return x * F.hardsigmoid(self.fc2(F.relu(self.fc1(F.adaptive_avg_pool2d(x, 1)))))\n\n\n";
   s << "class Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n";
   std::size_t layers = 0;
   for (std::size_t i = 0; i < g.edges_in_order().size(); ++i) {
@@ -295,8 +312,9 @@ std::string pytorch_source(const ArchGraph& g, const std::string& header) {
       case OpKind::Conv2d:
         ctor = "nn.Conv2d(" + std::to_string(op.in_channels) + ", " + std::to_string(op.out_channels) +
                ", kernel_size=" + std::to_string(op.kernel) + ", stride=" + std::to_string(op.stride) +
-               ", padding=" + std::to_string(op.padding) + ", groups=" + std::to_string(op.groups) +
-               ", bias=" + py_bool(op.bias) + ")";
+               ", padding=" + std::to_string(op.padding) +
+               (op.dilation != 1 ? ", dilation=" + std::to_string(op.dilation) : std::string()) +
+               ", groups=" + std::to_string(op.groups) + ", bias=" + py_bool(op.bias) + ")";
         break;
       case OpKind::BatchNorm:
         ctor = "nn.BatchNorm2d(" + std::to_string(op.in_channels) + ", affine=" + py_bool(op.affine) + ")";
@@ -305,9 +323,16 @@ std::string pytorch_source(const ArchGraph& g, const std::string& header) {
         ctor = "nn.AvgPool2d(kernel_size=" + std::to_string(op.kernel) + ", stride=" + std::to_string(op.stride) +
                ", padding=" + std::to_string(op.padding) + ", count_include_pad=" + py_bool(op.count_include_pad) + ")";
         break;
+      case OpKind::MaxPool:
+        ctor = "nn.MaxPool2d(kernel_size=" + std::to_string(op.kernel) + ", stride=" + std::to_string(op.stride) +
+               ", padding=" + std::to_string(op.padding) + ")";
+        break;
       case OpKind::Linear:
         ctor = "nn.Linear(" + std::to_string(op.in_channels) + ", " + std::to_string(op.out_channels) +
                ", bias=" + py_bool(op.bias) + ")";
+        break;
+      case OpKind::SqueezeExcite:
+        ctor = "SqueezeExcite(" + std::to_string(op.in_channels) + ", " + std::to_string(op.hidden) + ")";
         break;
       default: break;
     }
@@ -332,6 +357,8 @@ std::string pytorch_source(const ArchGraph& g, const std::string& header) {
       switch (op.kind) {
         case OpKind::Conv2d:
         case OpKind::BatchNorm:
+        case OpKind::SqueezeExcite:
+        case OpKind::MaxPool:
         case OpKind::AvgPool: terms.push_back("self." + a + "(" + x + ")"); break;
         case OpKind::Linear: terms.push_back("self." + a + "(torch.flatten(" + x + ", 1))[:, :, None, None]"); break;
         case OpKind::ReLU: terms.push_back("F.relu(" + x + ")"); break;
@@ -339,16 +366,22 @@ std::string pytorch_source(const ArchGraph& g, const std::string& header) {
         case OpKind::HSwish: terms.push_back("F.hardswish(" + x + ")"); break;
         case OpKind::GlobalAvgPool: terms.push_back("F.adaptive_avg_pool2d(" + x + ", 1)"); break;
         case OpKind::Identity: terms.push_back(x); break;
-        case OpKind::Zero:
-          terms.push_back(x + ".new_zeros((" + x + ".shape[0], " + std::to_string(sh.c) + ", " + std::to_string(sh.h) +
-                          ", " + std::to_string(sh.w) + "))");
+        case OpKind::Zero: {
+          const TensorShape z = op_output_shape(op, g.node(boost::source(e, G)).shape);  // a concat node's input
+          terms.push_back(x + ".new_zeros((" + x + ".shape[0], " + std::to_string(z.c) + ", " + std::to_string(z.h) +
+                          ", " + std::to_string(z.w) + "))");
           break;
-        case OpKind::Add: HWNAS_CHECK(false, "Add is not an edge");
+        }
+        case OpKind::Add:
+        case OpKind::Concat: HWNAS_CHECK(false, "Add and Concat are not edges");
       }
     }
     HWNAS_CHECK(!terms.empty(), "node without inputs: " + g.node(n).name);
     s << "        " << var(n) << " = ";
-    for (std::size_t i = 0; i < terms.size(); ++i) s << (i ? " + " : "") << terms[i];
+    const bool cat = g.node(n).concat && terms.size() > 1;
+    if (cat) s << "torch.cat([";
+    for (std::size_t i = 0; i < terms.size(); ++i) s << (i ? (cat ? ", " : " + ") : "") << terms[i];
+    if (cat) s << "], 1)";
     s << "  # " << g.node(n).name << " " << shape_text(sh) << "\n";
   }
   if (flatten) s << "        return torch.flatten(" << var(g.output()) << ", 1)\n";

@@ -186,7 +186,7 @@ std::string onnx_model(const ArchGraph& g, std::uint64_t seed, const WeightMap* 
       const std::string x = names[boost::source(e, G)];
       const TensorShape ish = g.node(boost::source(e, G)).shape;
       const std::string y = in.size() == 1 ? names[n] : a + "_out";
-      if (in.size() > 1) infos.push_back(value_info(y, dims(g.node(n).shape)));
+      if (in.size() > 1) infos.push_back(value_info(y, dims(op_output_shape(op, ish))));
       const std::int64_t k = op.kernel, s = op.stride, p = op.padding;
       switch (op.kind) {
         case OpKind::Conv2d: {
@@ -196,7 +196,7 @@ std::string onnx_model(const ArchGraph& g, std::uint64_t seed, const WeightMap* 
           if (op.bias) ins.push_back(param(a + ".bias", {op.out_channels}, 1.0 / std::sqrt(fan_in), 0.f, true));
           w.node("Conv", ins, {y}, a,
                  {attr_ints("kernel_shape", {k, k}), attr_ints("strides", {s, s}), attr_ints("pads", {p, p, p, p}),
-                  attr_ints("dilations", {1, 1}), attr_int("group", op.groups)});
+                  attr_ints("dilations", {op.dilation, op.dilation}), attr_int("group", op.groups)});
           break;
         }
         case OpKind::BatchNorm: {
@@ -209,6 +209,9 @@ std::string onnx_model(const ArchGraph& g, std::uint64_t seed, const WeightMap* 
           w.node("BatchNormalization", {x, scale, shift, mean, var}, {y}, a, {attr_float("epsilon", 1e-5f)});
           break;
         }
+        case OpKind::MaxPool:
+          w.node("MaxPool", {x}, {y}, a, {attr_ints("kernel_shape", {k, k}), attr_ints("strides", {s, s}), attr_ints("pads", {p, p, p, p})});
+          break;
         case OpKind::AvgPool:
           w.node("AveragePool", {x}, {y}, a,
                  {attr_ints("kernel_shape", {k, k}), attr_ints("strides", {s, s}), attr_ints("pads", {p, p, p, p}),
@@ -238,16 +241,41 @@ std::string onnx_model(const ArchGraph& g, std::uint64_t seed, const WeightMap* 
         case OpKind::GlobalAvgPool: w.node("GlobalAveragePool", {x}, {y}, a); break;
         case OpKind::Identity: w.node("Identity", {x}, {y}, a); break;
         case OpKind::Zero:
-          HWNAS_CHECK(ish == g.node(n).shape, "Zero edge with a shape change: " + op.name);
+          HWNAS_CHECK(g.node(n).concat || ish == g.node(n).shape, "Zero edge with a shape change: " + op.name);
           w.node("Shape", {x}, {a + "_shape"}, a + "_shape");
           w.node("ConstantOfShape", {a + "_shape"}, {y}, a, {attr_tensor("value", tensor("", {1}, {0.f}))});
           break;
-        case OpKind::Add: HWNAS_CHECK(false, "Add is not an edge");
+        case OpKind::SqueezeExcite: {
+          const std::int64_t c = op.in_channels, sq = op.hidden;
+          const double b1 = 1.0 / std::sqrt(static_cast<double>(c)), b2 = 1.0 / std::sqrt(static_cast<double>(sq));
+          const std::string w1 = param(a + ".fc1.weight", {sq, c, 1, 1}, b1, 0.f, true);
+          const std::string c1 = param(a + ".fc1.bias", {sq}, b1, 0.f, true);
+          const std::string w2 = param(a + ".fc2.weight", {c, sq, 1, 1}, b2, 0.f, true);
+          const std::string c2 = param(a + ".fc2.bias", {c}, b2, 0.f, true);
+          w.node("GlobalAveragePool", {x}, {a + "_pool"}, a + "_pool");
+          w.node("Conv", {a + "_pool", w1, c1}, {a + "_fc1"}, a + "_fc1", {attr_ints("kernel_shape", {1, 1})});
+          w.node("Relu", {a + "_fc1"}, {a + "_relu"}, a + "_relu");
+          w.node("Conv", {a + "_relu", w2, c2}, {a + "_fc2"}, a + "_fc2", {attr_ints("kernel_shape", {1, 1})});
+          w.node("HardSigmoid", {a + "_fc2"}, {a + "_gate"}, a + "_gate",
+                 {attr_float("alpha", 1.0f / 6.0f), attr_float("beta", 0.5f)});
+          w.node("Mul", {x, a + "_gate"}, {y}, a);
+          infos.push_back(value_info(a + "_pool", {c, 1, 1}));
+          infos.push_back(value_info(a + "_fc1", {sq, 1, 1}));
+          infos.push_back(value_info(a + "_relu", {sq, 1, 1}));
+          infos.push_back(value_info(a + "_fc2", {c, 1, 1}));
+          infos.push_back(value_info(a + "_gate", {c, 1, 1}));
+          break;
+        }
+        case OpKind::Add:
+        case OpKind::Concat: HWNAS_CHECK(false, "Add and Concat are not edges");
       }
       outs.push_back(y);
     }
     HWNAS_CHECK(!outs.empty(), "node without inputs: " + g.node(n).name);
-    if (outs.size() > 1) w.node("Sum", outs, {names[n]}, names[n] + "_sum");
+    if (outs.size() > 1) {
+      if (g.node(n).concat) w.node("Concat", outs, {names[n]}, names[n] + "_concat", {attr_int("axis", 1)});
+      else w.node("Sum", outs, {names[n]}, names[n] + "_sum");
+    }
     if (n != g.output()) infos.push_back(value_info(names[n], dims(g.node(n).shape)));
   }
   if (weights && weights_used != weights->size()) {
@@ -256,7 +284,8 @@ std::string onnx_model(const ArchGraph& g, std::uint64_t seed, const WeightMap* 
       bool found = false;
       for (EdgeId e : g.edges_in_order()) {
         const std::string a = module_attribute_name(G[e].name);
-        for (const char* suffix : {".weight", ".bias", ".running_mean", ".running_var"})
+        for (const char* suffix : {".weight", ".bias", ".running_mean", ".running_var", ".fc1.weight", ".fc1.bias",
+                                   ".fc2.weight", ".fc2.bias"})
           if (k == a + suffix) found = true;
       }
       if (!found) throw UserError("weights: unknown parameter '" + k + "'");

@@ -27,13 +27,14 @@ struct EncodingEntry {
 };
 constexpr EncodingEntry kEncodings[] = {{"onehot", false}, {"path", true}, {"wl", true}, {"layers", true}};
 
-std::string label_of(OpKind kind, int in_channels, int out_channels, int kernel, int stride, int groups) {
+std::string label_of(OpKind kind, int in_channels, int out_channels, int kernel, int stride, int groups, int dilation) {
   const std::string k = std::to_string(kernel) + "x" + std::to_string(kernel);
   const std::string s = stride > 1 ? "_s" + std::to_string(stride) : "";
   switch (kind) {
     case OpKind::Conv2d: {
       std::string l = "conv" + k;
       if (groups > 1) l += groups == in_channels ? "dw" : "g" + std::to_string(groups);
+      if (dilation > 1) l += "d" + std::to_string(dilation);
       if (kernel == 1 && in_channels > 0 && out_channels > in_channels && out_channels % in_channels == 0)
         l += "e" + std::to_string(out_channels / in_channels);
       return l + s;
@@ -43,11 +44,14 @@ std::string label_of(OpKind kind, int in_channels, int out_channels, int kernel,
     case OpKind::ReLU6: return "relu6";
     case OpKind::HSwish: return "hswish";
     case OpKind::AvgPool: return "avgpool" + k + s;
+    case OpKind::MaxPool: return "maxpool" + k + s;
     case OpKind::GlobalAvgPool: return "gap";
     case OpKind::Linear: return "fc";
     case OpKind::Identity: return "id";
     case OpKind::Zero: return "zero";
     case OpKind::Add: return "add";
+    case OpKind::Concat: return "concat";
+    case OpKind::SqueezeExcite: return "se";
   }
   return "op";
 }
@@ -205,14 +209,14 @@ void check_encoding_name(const std::string& path, const std::string& name) {
 }
 
 std::string op_label(const OpEdge& op) {
-  return label_of(op.kind, op.in_channels, op.out_channels, op.kernel, op.stride, op.groups);
+  return label_of(op.kind, op.in_channels, op.out_channels, op.kernel, op.stride, op.groups, op.dilation);
 }
 
 std::map<std::string, double> layer_features(const LayerList& layers) {
   std::map<std::string, double> f;
   for (const LayerCost& l : layers.layers)
     if (l.kind != OpKind::Add)
-      f[layer_key(label_of(l.kind, l.input.c, l.output.c, l.kernel, l.stride, l.groups), l.cell, l.output)] += 1.0;
+      f[layer_key(label_of(l.kind, l.input.c, l.output.c, l.kernel, l.stride, l.groups, l.dilation), l.cell, l.output)] += 1.0;
   return f;
 }
 

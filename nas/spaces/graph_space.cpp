@@ -19,11 +19,11 @@ namespace {
 // Bounds that keep any description small enough to build and search (fuzz-safe).
 constexpr int kMaxNodes = GraphSpace::kMaxNodes, kMaxEdges = GraphSpace::kMaxEdges;
 constexpr int kMaxOps = 64, kMaxChain = 32, kMaxPaths = 8, kMaxStages = 16;
-constexpr int kMaxCells = 64, kMaxChannels = 4096, kMaxSize = 4096, kMaxKernel = 15;
+constexpr int kMaxCells = 64, kMaxChannels = 16384, kMaxSize = 4096, kMaxKernel = 15;
 
 const std::vector<std::string>& layer_names() {
   static const std::vector<std::string> names{"conv",   "bn",       "relu",       "relu6", "avg_pool",
-                                              "global_avg_pool", "linear", "identity", "zero", "mbconv", "hswish"};
+                                              "global_avg_pool", "linear", "identity", "zero", "mbconv", "hswish", "max_pool"};
   return names;
 }
 
@@ -86,12 +86,69 @@ SpaceSpec::Choice read_choice(JsonReader& r, const std::string& key, int fallbac
   return c;
 }
 
+/// An activation's index in SpaceSpec::activations(), or an error naming the path.
+int activation_index(const nlohmann::json& v, const std::string& path) {
+  const std::string a = JsonReader::convert<std::string>(v, path);
+  const auto& all = SpaceSpec::activations();
+  for (std::size_t i = 0; i < all.size(); ++i)
+    if (all[i].first == a) return static_cast<int>(i);
+  throw UserError(path + ": expected \"relu6\", \"relu\" or \"hswish\", got \"" + a + "\"");
+}
+
 OpKind read_activation(JsonReader& r) {
-  const std::string a = r.get<std::string>("activation", "relu6");
-  if (a == "relu6") return OpKind::ReLU6;
-  if (a == "relu") return OpKind::ReLU;
-  if (a == "hswish") return OpKind::HSwish;
-  throw UserError(r.child("activation") + ": expected \"relu6\", \"relu\" or \"hswish\", got \"" + a + "\"");
+  if (!r.has("activation")) {
+    r.raw("activation");
+    return OpKind::ReLU6;
+  }
+  return SpaceSpec::activations()[static_cast<std::size_t>(activation_index(*r.raw("activation"), r.child("activation")))].second;
+}
+
+/// A block's activation: a name (fixed) or a list of distinct names (a decision per block).
+SpaceSpec::Choice read_activation_choice(JsonReader& r) {
+  SpaceSpec::Choice c;
+  const nlohmann::json* v = r.raw("activation");
+  if (!v) {
+    c.values = {activation_index("relu6", "")};
+    return c;
+  }
+  if (!v->is_array()) {
+    c.values = {activation_index(*v, r.child("activation"))};
+    return c;
+  }
+  if (v->empty()) throw UserError(r.child("activation") + ": empty choice list; give at least one activation (or a name for a fixed one)");
+  c.decision = true;
+  for (std::size_t i = 0; i < v->size(); ++i) {
+    const std::string p = r.child("activation") + "[" + std::to_string(i) + "]";
+    const int a = activation_index((*v)[i], p);
+    if (std::find(c.values.begin(), c.values.end(), a) != c.values.end())
+      throw UserError(p + ": \"" + (*v)[i].get<std::string>() + "\" is listed twice");
+    c.values.push_back(a);
+  }
+  return c;
+}
+
+/// Squeeze-excite: true/false (fixed) or [false, true] (a decision per block).
+SpaceSpec::Choice read_se_choice(JsonReader& r) {
+  SpaceSpec::Choice c;
+  const nlohmann::json* v = r.raw("se");
+  if (!v) {
+    c.values = {0};
+    return c;
+  }
+  if (!v->is_array()) {
+    c.values = {JsonReader::convert<bool>(*v, r.child("se")) ? 1 : 0};
+    return c;
+  }
+  if (v->empty()) throw UserError(r.child("se") + ": empty choice list; give [false, true] (or a boolean for a fixed value)");
+  c.decision = true;
+  for (std::size_t i = 0; i < v->size(); ++i) {
+    const std::string p = r.child("se") + "[" + std::to_string(i) + "]";
+    const int x = JsonReader::convert<bool>((*v)[i], p) ? 1 : 0;
+    if (std::find(c.values.begin(), c.values.end(), x) != c.values.end())
+      throw UserError(p + ": " + ((*v)[i].get<bool>() ? "true" : "false") + " is listed twice");
+    c.values.push_back(x);
+  }
+  return c;
 }
 
 SpaceSpec::Scale read_scale(JsonReader& r, SpaceSpec::Scale fallback) {
@@ -138,7 +195,8 @@ SpaceSpec::Layer read_layer(const nlohmann::json& j, const std::string& path) {
     l.kind = OpKind::Conv2d;
     l.kernel = int_in(r, "kernel", 1, 1, kMaxKernel);
     l.stride = int_in(r, "stride", 1, 1, 8);
-    l.padding = int_in(r, "padding", (l.kernel - 1) / 2, 0, kMaxKernel);
+    l.dilation = int_in(r, "dilation", 1, 1, 8);
+    l.padding = int_in(r, "padding", l.dilation * (l.kernel - 1) / 2, 0, 8 * kMaxKernel);
     l.depthwise = r.get<bool>("depthwise", false);
     if (l.depthwise && (r.has("groups") || r.has("out")))
       throw UserError(r.child("depthwise") + ": a depthwise conv has one group per input channel and as many outputs; "
@@ -157,7 +215,16 @@ SpaceSpec::Layer read_layer(const nlohmann::json& j, const std::string& path) {
     l.expand = int_in(r, "expand", 1, 1, 16);
     l.out = int_in(r, "out", 0, 1, kMaxChannels);
     l.activation = read_activation(r);
+    l.se = r.get<bool>("se", false);
     l.scale = read_scale(r, SpaceSpec::Scale::Width);
+  } else if (kind == "max_pool") {
+    l.kind = OpKind::MaxPool;
+    l.kernel = int_in(r, "kernel", 3, 1, kMaxKernel);
+    l.stride = int_in(r, "stride", 1, 1, 8);
+    l.padding = int_in(r, "padding", (l.kernel - 1) / 2, 0, kMaxKernel);
+    if (2 * l.padding > l.kernel)
+      throw UserError(r.child("padding") + ": expected at most half the kernel (" + std::to_string(l.kernel) +
+                      "), as PyTorch's MaxPool2d requires, got " + std::to_string(l.padding));
   } else if (kind == "avg_pool") {
     l.kind = OpKind::AvgPool;
     l.kernel = int_in(r, "kernel", 3, 1, kMaxKernel);
@@ -252,6 +319,7 @@ OpEdge to_edge(const SpaceSpec::Layer& l, int in_channels, int block_out, std::s
   e.stride = l.stride;
   e.padding = l.padding;
   e.groups = l.depthwise ? in_channels : l.groups;
+  e.dilation = l.dilation;
   e.bias = l.bias;
   e.affine = l.affine;
   e.count_include_pad = l.count_include_pad;
@@ -268,8 +336,8 @@ TensorShape layer_shape(const SpaceSpec::Layer& l, const TensorShape& in, int bl
     ArchGraph g;
     const NodeId x = g.add_node(in, "in");
     g.set_input(x);
-    const NodeId y = append_inverted_residual(g, x, {l.kernel, l.expand, l.stride, layer_out(l, in.c, block_out, w), l.activation},
-                                              "b", -1);
+    const NodeId y = append_inverted_residual(
+        g, x, {l.kernel, l.expand, l.stride, layer_out(l, in.c, block_out, w), l.activation, l.se}, "b", -1);
     g.set_output(y);
     if (work) {
       const CostTotals t = count_costs(g).totals;
@@ -326,7 +394,7 @@ NodeId append_block(ArchGraph& g, NodeId in, const std::vector<SpaceSpec::Chain>
   if (paths.size() == 1 && !paths[0].empty()) {
     for (const auto& l : paths[0]) {
       const int c = g.node(in).shape.c;
-      in = l.mbconv ? append_inverted_residual(g, in, {l.kernel, l.expand, l.stride, layer_out(l, c, out_c, w), l.activation},
+      in = l.mbconv ? append_inverted_residual(g, in, {l.kernel, l.expand, l.stride, layer_out(l, c, out_c, w), l.activation, l.se},
                                                prefix + "." + l.name, -1)
                     : append_op(g, in, to_edge(l, c, out_c, prefix + "." + l.name, -1, w));
     }
@@ -364,14 +432,19 @@ void check_head_and_work(const SpaceSpec& s, const TensorShape& x, double work, 
 
 int max_of(const SpaceSpec::Choice& c) { return *std::max_element(c.values.begin(), c.values.end()); }
 
+bool per_block_decisions(const SpaceSpec::Stage& s) {
+  return s.kernel.decision || s.expand.decision || s.se.decision || s.activation.decision;
+}
+
 /// A space of block stages: at least one decision, and the shapes and the work bound for every
 /// resolution and width multiplier, with each stage at its largest depth, kernel and expansion.
 SpaceSpec check_block_space(SpaceSpec s, const JsonReader& r) {
   bool any = s.resolution.decision || !s.width_mults.empty();
-  for (const auto& st : s.stages) any = any || st.depth.decision || st.kernel.decision || st.expand.decision;
+  for (const auto& st : s.stages)
+    any = any || st.depth.decision || st.kernel.decision || st.expand.decision || st.se.decision || st.activation.decision;
   if (!any)
     throw UserError(r.child("stages") + ": this space has no decision: give a list for input.size, width_mult.values, or a "
-                    "stage's depth or its block's kernel or expand");
+                    "stage's depth or its block's kernel, expand, se or activation");
   const std::vector<double> mults = s.width_mults.empty() ? std::vector<double>{1.0} : s.width_mults;
   for (int res : s.resolution.values)
     for (double m : mults) {
@@ -386,7 +459,7 @@ SpaceSpec check_block_space(SpaceSpec s, const JsonReader& r) {
         b.mbconv = true;
         b.kernel = max_of(stage.kernel);
         b.expand = max_of(stage.expand);
-        b.activation = stage.activation;
+        b.se = max_of(stage.se) == 1;
         for (int d = 0; d < max_of(stage.depth); ++d) {
           b.stride = d == 0 ? stage.stride : 1;
           x = layer_shape(b, x, w(stage.channels), r.child("stages[" + std::to_string(st) + "].block"), &work, w);
@@ -399,6 +472,12 @@ SpaceSpec check_block_space(SpaceSpec s, const JsonReader& r) {
 }
 
 }  // namespace
+
+const std::vector<std::pair<std::string, OpKind>>& SpaceSpec::activations() {
+  static const std::vector<std::pair<std::string, OpKind>> all{
+      {"relu", OpKind::ReLU}, {"relu6", OpKind::ReLU6}, {"hswish", OpKind::HSwish}};
+  return all;
+}
 
 SpaceSpec SpaceSpec::from_json(const nlohmann::json& j, const std::string& path) {
   SpaceSpec s;
@@ -508,8 +587,33 @@ SpaceSpec SpaceSpec::from_json(const nlohmann::json& j, const std::string& path)
     s.nodes = int_in(c, "nodes", 0, 2, kMaxNodes, true);
     const std::string combine = c.get<std::string>("combine", "sum");
     if (combine != "sum")
-      throw UserError(c.child("combine") + ": expected \"sum\" (node inputs are summed; \"concat\" is not supported yet), got \"" +
-                      combine + "\"");
+      throw UserError(c.child("combine") + ": expected \"sum\" (node inputs are summed; to concatenate nodes at the cell output, "
+                      "as DARTS does, give \"output\": {\"concat\": [1, 2, ...], \"project\": [...]}), got \"" + combine + "\"");
+    if (const nlohmann::json* oj = c.raw("output")) {
+      JsonReader orr(*oj, c.child("output"));
+      const nlohmann::json& cj2 = require_array(orr, "concat", 2, kMaxNodes, "nodes");
+      for (std::size_t i = 0; i < cj2.size(); ++i) {
+        const std::string p = orr.child("concat") + "[" + std::to_string(i) + "]";
+        const int v = JsonReader::convert<int>(cj2[i], p);
+        if (v < 1 || v >= s.nodes)
+          throw UserError(p + ": expected a node in 1.." + std::to_string(s.nodes - 1) + " (node 0 is the cell input), got " +
+                          std::to_string(v));
+        if (std::find(s.concat.begin(), s.concat.end(), v) != s.concat.end())
+          throw UserError(p + ": node " + std::to_string(v) + " is listed twice");
+        s.concat.push_back(v);
+      }
+      const nlohmann::json* pj = orr.raw("project");
+      if (!pj) throw UserError(orr.child("project") + ": required field is missing (the layers from the concatenation back to the "
+                               "cell's channels, e.g. [{\"layer\": \"relu\"}, {\"layer\": \"conv\", \"kernel\": 1}, {\"layer\": \"bn\"}])");
+      s.project = read_chain(*pj, orr.child("project"));
+      if (s.project.empty()) throw UserError(orr.child("project") + ": expected at least one layer");
+      for (std::size_t i = 0; i < s.project.size(); ++i)
+        if (s.project[i].mbconv || s.project[i].kind == OpKind::Zero || s.project[i].kind == OpKind::Linear ||
+            s.project[i].kind == OpKind::GlobalAvgPool)
+          throw UserError(orr.child("project") + "[" + std::to_string(i) + "]: " + s.project[i].name +
+                          " cannot project a concatenation back to the cell's shape");
+      orr.finish();
+    }
     const std::string mode = c.get<std::string>("decisions", "shared");
     if (mode != "shared" && mode != "per_stage")
       throw UserError(c.child("decisions") + ": expected \"shared\" (one cell for every stage) or \"per_stage\", got \"" +
@@ -621,6 +725,12 @@ SpaceSpec SpaceSpec::from_json(const nlohmann::json& j, const std::string& path)
       for (const auto& e : s.edges) has_in |= e.to == v, has_out |= e.from == v;
       if (v > 0 && !has_in)
         throw UserError(c.child("edges") + ": node " + std::to_string(v) + " has no incoming edge (only node 0, the cell input, may have none)");
+      if (!s.concat.empty()) {
+        if (!has_out && std::find(s.concat.begin(), s.concat.end(), v) == s.concat.end())
+          throw UserError(c.child("edges") + ": node " + std::to_string(v) + " has no outgoing edge and is not in output.concat, so "
+                          "it can never reach the cell output");
+        continue;
+      }
       if (v < s.nodes - 1 && !has_out)
         throw UserError(c.child("edges") + ": node " + std::to_string(v) + " has no outgoing edge, so it can never reach the cell output (node " +
                         std::to_string(s.nodes - 1) + ")");
@@ -664,7 +774,8 @@ SpaceSpec SpaceSpec::from_json(const nlohmann::json& j, const std::string& path)
                           " (known: mbconv, the inverted residual)");
         stage.kernel = read_choice(br, "kernel", 3, 1, kMaxKernel, false, true);
         stage.expand = read_choice(br, "expand", 1, 1, 16, false);
-        stage.activation = read_activation(br);
+        stage.se = read_se_choice(br);
+        stage.activation = read_activation_choice(br);
         br.finish();
       }
       sr.finish();
@@ -731,7 +842,20 @@ SpaceSpec SpaceSpec::from_json(const nlohmann::json& j, const std::string& path)
     }
     const double sums =
         static_cast<double>(s.nodes) * 8.0 * static_cast<double>(s.edges.size() + 1) * static_cast<double>(x.numel());
-    work += s.stages[st].cells * (static_cast<double>(s.edges.size()) * worst_op + sums);
+    double output_work = 0;
+    if (!s.concat.empty()) {
+      const TensorShape cat{x.c * static_cast<int>(s.concat.size()), x.h, x.w};
+      output_work += 8.0 * static_cast<double>(cat.numel());
+      TensorShape y = cat;
+      for (std::size_t i = 0; i < s.project.size(); ++i)
+        y = layer_shape(s.project[i], y, x.c,
+                        r.child("cell") + ".output.project[" + std::to_string(i) + "] (" + s.project[i].name + " in " + sname + ")",
+                        &output_work);
+      if (!(y == x))
+        throw UserError(r.child("cell") + ".output.project: shape mismatch: in " + sname + " it turns the concatenation's " +
+                        shape_str(cat) + " into " + shape_str(y) + ", expected the cell's " + shape_str(x));
+    }
+    work += s.stages[st].cells * (static_cast<double>(s.edges.size()) * worst_op + sums + output_work);
   }
   x = block_shape(s.head, x, s.num_classes, r.child("head"), "", &work);
   check_head_and_work(s, x, work, r);
@@ -767,6 +891,14 @@ GraphSpace::GraphSpace(const nlohmann::json& spec_json, const std::string& path)
         const std::string pb = p + ".block" + std::to_string(b);
         bd.kernel.push_back(stage.kernel.decision ? add(pb + ".kernel", stage.kernel.values, "k") : -1);
         bd.expand.push_back(stage.expand.decision ? add(pb + ".expand", stage.expand.values, "e") : -1);
+        bd.se.push_back(stage.se.decision ? add(pb + ".se", stage.se.values, "s") : -1);
+        if (stage.activation.decision) {
+          Decision d;
+          d.name = pb + ".activation";
+          for (int v : stage.activation.values) d.choices.push_back(SpaceSpec::activations()[static_cast<std::size_t>(v)].first);
+          decisions_.push_back(std::move(d));
+        }
+        bd.activation.push_back(stage.activation.decision ? static_cast<int>(decisions_.size()) - 1 : -1);
       }
       block_decisions_.push_back(std::move(bd));
     }
@@ -808,6 +940,15 @@ GraphSpace::GraphSpace(const nlohmann::json& spec_json, const std::string& path)
     t.zero += edge_cost(to_edge(zero, c, c, "", 0), x);
     t.add.resize(spec_.edges.size() + 1);
     for (std::size_t k = 2; k < t.add.size(); ++k) t.add[k] += add_cost(x, static_cast<int>(k), 0, "");
+    if (!spec_.concat.empty()) {  // the concatenation and the projection, in every cell
+      TensorShape in{c * static_cast<int>(spec_.concat.size()), x.h, x.w};
+      t.output += concat_cost(in, static_cast<int>(spec_.concat.size()), 0, "");
+      for (const auto& l : spec_.project) {
+        const OpEdge e = to_edge(l, in.c, c, "", 0);
+        t.output += edge_cost(e, in);
+        in = op_output_shape(e, in);
+      }
+    }
     tables_.push_back(std::move(t));
   }
 }
@@ -833,6 +974,7 @@ CostTotals GraphSpace::count(const Architecture& a, const DecodeOptions& dopts) 
       if (L.live_inputs[to] == 0) add_scaled(cell, t.zero, 1);
       if (L.live_inputs[to] > 1) add_scaled(cell, t.add[static_cast<std::size_t>(L.live_inputs[to])], 1);
     }
+    add_scaled(cell, t.output, 1);
     add_scaled(total, cell, spec_.stages[st].cells);
   }
   return total;
@@ -842,8 +984,13 @@ bool GraphSpace::output_depends_on_input(const Architecture& a) const {
   validate(a);
   if (spec_.blocks()) return true;  // no zero ops
   const std::size_t copies = spec_.per_stage ? spec_.stages.size() : 1;
-  for (std::size_t st = 0; st < copies; ++st)
-    if (layout(a, static_cast<int>(st), true).live_inputs[static_cast<std::size_t>(spec_.nodes - 1)] == 0) return false;
+  for (std::size_t st = 0; st < copies; ++st) {
+    const CellLayout L = layout(a, static_cast<int>(st), true);
+    bool live = false;  // some output node (the last, or one of the concatenated) has a live input
+    if (spec_.concat.empty()) live = L.live_inputs[static_cast<std::size_t>(spec_.nodes - 1)] > 0;
+    for (int v : spec_.concat) live = live || L.live_inputs[static_cast<std::size_t>(v)] > 0;
+    if (!live) return false;
+  }
   return true;
 }
 
@@ -860,7 +1007,8 @@ GraphSpace::CellLayout GraphSpace::layout(const Architecture& a, int stage, bool
   std::array<char, kMaxNodes> from_input{}, to_output{};
   for (int k = 0; k < m; ++k) on[k] = !spec_.ops[static_cast<std::size_t>(edge_op(a, stage, k))].zero;
   from_input[0] = 1;
-  to_output[n - 1] = 1;
+  if (spec_.concat.empty()) to_output[n - 1] = 1;
+  for (int v : spec_.concat) to_output[v] = 1;
   for (int k = 0; k < m; ++k) {  // edges are sorted by destination
     const auto& e = spec_.edges[k];
     if (on[k] && from_input[e.from]) from_input[e.to] = 1;
@@ -869,7 +1017,9 @@ GraphSpace::CellLayout GraphSpace::layout(const Architecture& a, int stage, bool
     const auto& e = spec_.edges[k];
     if (on[k] && to_output[e.to]) to_output[e.from] = 1;
   }
-  L.exists[0] = L.exists[n - 1] = 1;
+  L.exists[0] = 1;
+  if (spec_.concat.empty()) L.exists[n - 1] = 1;
+  for (int v : spec_.concat) L.exists[v] = 1;  // concatenated: present (zeros if nothing live reaches it)
   for (int k = 0; k < m; ++k) {
     const auto& e = spec_.edges[k];
     // As built, every edge runs: a `none` edge is a Zero op summed into its node.
@@ -998,7 +1148,16 @@ ArchGraph GraphSpace::decode(const Architecture& a, const DecodeOptions& dopts) 
         node[to] = g.add_node(shape, p + ".node" + std::to_string(to));
         for (auto& [from, op] : last) g.add_edge(from, node[to], op);
       }
-      x = node[n - 1];
+      if (spec_.concat.empty()) {
+        x = node[n - 1];
+        continue;
+      }
+      // DARTS: the concatenation of the listed nodes, then the projection back to the cell's shape.
+      x = g.add_concat_node({channels * static_cast<int>(spec_.concat.size()), shape.h, shape.w}, p + ".concat");
+      for (int v : spec_.concat)
+        g.add_edge(node[v], x, to_edge(SpaceSpec::Layer{}, channels, channels, p + ".concat.in" + std::to_string(v), cell));
+      for (const auto& l : spec_.project)
+        x = append_op(g, x, to_edge(l, g.node(x).shape.c, channels, p + ".project." + l.name, cell));
     }
   }
   x = append_block(g, x, spec_.head, spec_.num_classes, "head");
@@ -1011,10 +1170,18 @@ std::string GraphSpace::cell_key(const Architecture& a, int stage) const {
   std::vector<CellEdgeKey> edges;
   for (int k = 0; k < static_cast<int>(spec_.edges.size()); ++k)
     if (L.live[k]) edges.push_back({spec_.edges[k].from, spec_.edges[k].to, edge_op(a, stage, k)});
+  // A concatenating cell: its output is one more node fed by an identity (op -1) from each
+  // concatenated node that carries something (a zero part adds nothing the projection can use).
+  int nodes = spec_.nodes, output = spec_.nodes - 1;
+  if (!spec_.concat.empty()) {
+    output = nodes++;
+    for (int v : spec_.concat)
+      if (L.live_inputs[static_cast<std::size_t>(v)] > 0) edges.push_back({v, output, -1});
+  }
   return cell_structure_key(
-      std::move(edges), spec_.nodes, spec_.nodes - 1,
-      [&](int op) { return spec_.ops[static_cast<std::size_t>(op)].identity; },
-      [&](int op) { return spec_.ops[static_cast<std::size_t>(op)].name; });
+      std::move(edges), nodes, output,
+      [&](int op) { return op < 0 || spec_.ops[static_cast<std::size_t>(op)].identity; },
+      [&](int op) { return op < 0 ? std::string("concat") : spec_.ops[static_cast<std::size_t>(op)].name; });
 }
 
 std::string GraphSpace::structure_key(const Architecture& a) const {
@@ -1033,8 +1200,8 @@ Architecture GraphSpace::canonicalize(const Architecture& a) const {
     for (std::size_t st = 0; st < spec_.stages.size(); ++st) {
       const BlockDecisions& bd = block_decisions_[st];
       for (std::size_t b = static_cast<std::size_t>(choice_value(a, spec_.stages[st].depth, bd.depth)); b < bd.kernel.size(); ++b) {
-        if (bd.kernel[b] >= 0) c.choices[static_cast<std::size_t>(bd.kernel[b])] = 0;
-        if (bd.expand[b] >= 0) c.choices[static_cast<std::size_t>(bd.expand[b])] = 0;
+        for (int d : {bd.kernel[b], bd.expand[b], bd.se[b], bd.activation[b]})
+          if (d >= 0) c.choices[static_cast<std::size_t>(d)] = 0;
       }
     }
     return c;
@@ -1061,13 +1228,17 @@ int GraphSpace::choice_value(const Architecture& a, const SpaceSpec::Choice& c, 
   return c.values[decision < 0 ? 0 : static_cast<std::size_t>(a.choices[static_cast<std::size_t>(decision)])];
 }
 
+OpKind GraphSpace::activation_of(const Architecture& a, const SpaceSpec::Stage& stage, int decision) const {
+  return SpaceSpec::activations()[static_cast<std::size_t>(choice_value(a, stage.activation, decision))].second;
+}
+
 double GraphSpace::width_mult(const Architecture& a) const {
   return width_decision_ < 0 ? 1.0 : spec_.width_mults[static_cast<std::size_t>(a.choices[static_cast<std::size_t>(width_decision_)])];
 }
 
 // mbv's string: fields joined by '|': "r<size>" and "w<mult>" when decided, then each stage with
-// a decision: its blocks joined by ',' ("k<kernel>e<expand>", the decided parts), or "d<depth>"
-// when only the depth is decided.
+// a decision: its blocks joined by ',' ("k<kernel>e<expand>s<0|1>_<activation>", the decided
+// parts), or "d<depth>" when only the depth is decided.
 std::string GraphSpace::block_string(const Architecture& a) const {
   std::vector<std::string> fields;
   if (resolution_decision_ >= 0) fields.push_back("r" + std::to_string(choice_value(a, spec_.resolution, resolution_decision_)));
@@ -1076,15 +1247,19 @@ std::string GraphSpace::block_string(const Architecture& a) const {
     const auto& stage = spec_.stages[st];
     const BlockDecisions& bd = block_decisions_[st];
     const int depth = choice_value(a, stage.depth, bd.depth);
-    if (!stage.kernel.decision && !stage.expand.decision) {
+    if (!per_block_decisions(stage)) {
       if (stage.depth.decision) fields.push_back("d" + std::to_string(depth));
       continue;
     }
     std::string f;
     for (int b = 0; b < depth; ++b) {
+      const auto bb = static_cast<std::size_t>(b);
       if (b) f += ",";
-      if (stage.kernel.decision) f += "k" + std::to_string(choice_value(a, stage.kernel, bd.kernel[static_cast<std::size_t>(b)]));
-      if (stage.expand.decision) f += "e" + std::to_string(choice_value(a, stage.expand, bd.expand[static_cast<std::size_t>(b)]));
+      if (stage.kernel.decision) f += "k" + std::to_string(choice_value(a, stage.kernel, bd.kernel[bb]));
+      if (stage.expand.decision) f += "e" + std::to_string(choice_value(a, stage.expand, bd.expand[bb]));
+      if (stage.se.decision) f += "s" + std::to_string(choice_value(a, stage.se, bd.se[bb]));
+      if (stage.activation.decision)
+        f += "_" + SpaceSpec::activations()[static_cast<std::size_t>(choice_value(a, stage.activation, bd.activation[bb]))].first;
     }
     fields.push_back(f);
   }
@@ -1132,7 +1307,7 @@ Architecture GraphSpace::block_parse(std::string_view text) const {
   a.choices.assign(decisions_.size(), 0);
   const auto fields = split(text, '|', 0);
   std::size_t expected = (resolution_decision_ >= 0) + (width_decision_ >= 0);
-  for (const auto& stage : spec_.stages) expected += stage.depth.decision || stage.kernel.decision || stage.expand.decision;
+  for (const auto& stage : spec_.stages) expected += stage.depth.decision || per_block_decisions(stage);
   if (fields.size() != expected)
     fail(0, "", "expected " + std::to_string(expected) + " fields separated by '|', got " + std::to_string(fields.size()) +
                     " (the form is " + block_string(a) + ")");
@@ -1163,10 +1338,10 @@ Architecture GraphSpace::block_parse(std::string_view text) const {
   for (std::size_t st = 0; st < spec_.stages.size(); ++st) {
     const auto& stage = spec_.stages[st];
     const BlockDecisions& bd = block_decisions_[st];
-    if (!stage.depth.decision && !stage.kernel.decision && !stage.expand.decision) continue;
+    if (!stage.depth.decision && !per_block_decisions(stage)) continue;
     const auto [pos, tok] = fields[f++];
     const std::string which = "stage " + std::to_string(st);
-    if (!stage.kernel.decision && !stage.expand.decision) {  // "d<depth>"
+    if (!per_block_decisions(stage)) {  // "d<depth>"
       std::size_t cursor = 0;
       a.choices[static_cast<std::size_t>(bd.depth)] = number(pos, tok, cursor, 'd', stage.depth, "depth");
       if (cursor != tok.size()) fail(pos + cursor, tok, "unexpected text after the depth of " + which);
@@ -1184,6 +1359,21 @@ Architecture GraphSpace::block_parse(std::string_view text) const {
       std::size_t cursor = 0;
       if (stage.kernel.decision) a.choices[static_cast<std::size_t>(bd.kernel[b])] = number(bpos, btok, cursor, 'k', stage.kernel, "kernel size");
       if (stage.expand.decision) a.choices[static_cast<std::size_t>(bd.expand[b])] = number(bpos, btok, cursor, 'e', stage.expand, "expansion");
+      if (stage.se.decision) a.choices[static_cast<std::size_t>(bd.se[b])] = number(bpos, btok, cursor, 's', stage.se, "squeeze-excite (0 or 1)");
+      if (stage.activation.decision) {
+        const auto& all = SpaceSpec::activations();
+        std::string valid;
+        for (int v : stage.activation.values) valid += (valid.empty() ? "" : ", ") + all[static_cast<std::size_t>(v)].first;
+        if (cursor >= btok.size() || btok[cursor] != '_')
+          fail(bpos + cursor, btok, "expected '_' and the activation (" + valid + ")");
+        const std::string name(btok.substr(cursor + 1));
+        int found = -1;
+        for (std::size_t i = 0; i < stage.activation.values.size(); ++i)
+          if (all[static_cast<std::size_t>(stage.activation.values[i])].first == name) found = static_cast<int>(i);
+        if (found < 0) fail(bpos + cursor + 1, btok, "activation '" + name + "' is not a choice (valid: " + valid + ")");
+        a.choices[static_cast<std::size_t>(bd.activation[b])] = found;
+        cursor = btok.size();
+      }
       if (cursor != btok.size()) fail(bpos + cursor, btok, "unexpected text after block " + std::to_string(b) + " of " + which);
     }
   }
@@ -1204,8 +1394,12 @@ ArchGraph GraphSpace::block_decode(const Architecture& a) const {
     const int depth = choice_value(a, stage.depth, bd.depth);
     for (int b = 0; b < depth; ++b, ++id) {
       const auto bb = static_cast<std::size_t>(b);
-      const InvertedResidual block{choice_value(a, stage.kernel, bd.kernel[bb]), choice_value(a, stage.expand, bd.expand[bb]),
-                                   b == 0 ? stage.stride : 1, w(stage.channels), stage.activation};
+      const InvertedResidual block{choice_value(a, stage.kernel, bd.kernel[bb]),
+                                   choice_value(a, stage.expand, bd.expand[bb]),
+                                   b == 0 ? stage.stride : 1,
+                                   w(stage.channels),
+                                   activation_of(a, stage, bd.activation[bb]),
+                                   choice_value(a, stage.se, bd.se[bb]) == 1};
       x = append_inverted_residual(g, x, block, "blocks." + std::to_string(id), id);
     }
   }

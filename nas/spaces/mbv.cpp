@@ -6,6 +6,7 @@
 
 #include "hwnas/core/error.h"
 #include "hwnas/core/json_reader.h"
+#include "hwnas/nas/spaces/graph_space.h"
 
 namespace hwnas {
 
@@ -84,6 +85,7 @@ MbvOptions MbvOptions::from_json(const nlohmann::json& j, const std::string& pat
 
 MbvSpace::MbvSpace(MbvOptions opts) : opts_(std::move(opts)) {
   opts_.validate();
+  graph_ = std::make_shared<GraphSpace>(mbv_description(opts_), "space.options (as a space description): ");
   auto labels = [](const auto& v, const char* prefix) {
     std::vector<std::string> out;
     for (auto x : v) out.push_back(prefix + format_number(x));
@@ -216,68 +218,38 @@ Architecture MbvSpace::canonicalize(const Architecture& a) const {
   return c;
 }
 
-ArchGraph MbvSpace::decode(const Architecture& a, const DecodeOptions&) const {
-  // Every block of an mbv network is live (unused decisions build nothing), so prune_dead has
-  // nothing to remove here.
+ArchGraph MbvSpace::decode(const Architecture& a, const DecodeOptions& opts) const {
   validate(a);
-  const int res = opts_.resolutions[a.choices[0]];
-  const double wm = opts_.width_mults[a.choices[1]];
-  ArchGraph g;
-  NodeId x = g.add_node({opts_.input_channels, res, res}, "input");
-  g.set_input(x);
-  int cell = -1;
-  auto op = [&](OpKind kind, int cin, int cout, std::string name) {
-    OpEdge e;
-    e.kind = kind;
-    e.in_channels = cin;
-    e.out_channels = cout;
-    e.cell = cell;
-    e.name = std::move(name);
-    return e;
+  return graph_->decode(a, opts);  // the same decisions, in the same order (tested)
+}
+
+nlohmann::json mbv_description(const MbvOptions& o) {
+  using nlohmann::json;
+  auto conv = [](int kernel, int stride, int out) {
+    json l{{"layer", "conv"}, {"kernel", kernel}};
+    if (stride != 1) l["stride"] = stride;
+    if (out) l["out"] = out;
+    return l;
   };
-  auto conv = [&](int cin, int cout, int kernel, int stride, int groups, std::string name) {
-    OpEdge e = op(OpKind::Conv2d, cin, cout, std::move(name));
-    e.kernel = kernel;
-    e.stride = stride;
-    e.padding = kernel / 2;
-    e.groups = groups;
-    return e;
-  };
-  int c = make_divisible(opts_.stem_width * wm);
-  x = append_op(g, x, conv(opts_.input_channels, c, 3, 2, 1, "stem.conv"));
-  x = append_op(g, x, op(OpKind::BatchNorm, c, c, "stem.bn"));
-  x = append_op(g, x, op(OpKind::ReLU6, c, c, "stem.relu"));
-  const int c1 = make_divisible(opts_.first_block_width * wm);
-  x = append_op(g, x, conv(c, c, 3, 1, c, "first.dw.conv"));
-  x = append_op(g, x, op(OpKind::BatchNorm, c, c, "first.dw.bn"));
-  x = append_op(g, x, op(OpKind::ReLU6, c, c, "first.dw.relu"));
-  x = append_op(g, x, conv(c, c1, 1, 1, 1, "first.pw.conv"));
-  x = append_op(g, x, op(OpKind::BatchNorm, c1, c1, "first.pw.bn"));
-  c = c1;
-  int block_id = 0;
-  for (int st = 0; st < kStages; ++st) {
-    const int out = make_divisible(opts_.widths[st] * wm);
-    const int depth = opts_.depths[a.choices[depth_index(st)]];
-    for (int b = 0; b < depth; ++b, ++block_id) {
-      cell = block_id;
-      const int k = opts_.kernels[a.choices[kernel_index(st, b)]];
-      const int e = opts_.expansions[a.choices[expand_index(st, b)]];
-      const int stride = b == 0 ? opts_.strides[st] : 1;
-      x = append_inverted_residual(g, x, {k, e, stride, out, OpKind::ReLU6}, "blocks." + std::to_string(block_id), cell);
-      c = out;
-    }
-  }
-  cell = -1;
-  const int head = make_divisible(opts_.head_width * std::max(1.0, wm));
-  x = append_op(g, x, conv(c, head, 1, 1, 1, "head.conv"));
-  x = append_op(g, x, op(OpKind::BatchNorm, head, head, "head.bn"));
-  x = append_op(g, x, op(OpKind::ReLU6, head, head, "head.relu"));
-  x = append_op(g, x, op(OpKind::GlobalAvgPool, head, head, "head.pool"));
-  OpEdge fc = op(OpKind::Linear, head, opts_.num_classes, "head.classifier");
-  fc.bias = true;
-  x = append_op(g, x, fc);
-  g.set_output(x);
-  return g;
+  json d{{"format", "hwnas-space/1"},
+         {"name", "mbv"},
+         {"input", {{"channels", o.input_channels}, {"size", o.resolutions}}},
+         {"num_classes", o.num_classes},
+         {"width_mult", {{"values", o.width_mults}, {"divisor", 8}}}};
+  json dw = conv(3, 1, 0);
+  dw["depthwise"] = true;
+  d["stem"] = json::array({conv(3, 2, o.stem_width), {{"layer", "bn"}}, {{"layer", "relu6"}}, dw, {{"layer", "bn"}},
+                           {{"layer", "relu6"}}, conv(1, 1, o.first_block_width), {{"layer", "bn"}}});
+  d["stages"] = json::array();
+  for (int s = 0; s < MbvSpace::kStages; ++s)
+    d["stages"].push_back({{"channels", o.widths[static_cast<std::size_t>(s)]},
+                           {"stride", o.strides[static_cast<std::size_t>(s)]},
+                           {"depth", o.depths},
+                           {"block", {{"layer", "mbconv"}, {"kernel", o.kernels}, {"expand", o.expansions}}}});
+  json head = conv(1, 1, o.head_width);
+  head["scale"] = "up";
+  d["head"] = json::array({head, {{"layer", "bn"}}, {{"layer", "relu6"}}, {{"layer", "global_avg_pool"}}, {{"layer", "linear"}}});
+  return d;
 }
 
 }  // namespace hwnas

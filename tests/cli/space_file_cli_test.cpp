@@ -130,3 +130,30 @@ TEST(CliSpaceFile, SearchReportAndExportOnTheResnetMacroExample) {
   EXPECT_NE(b.err.find(dir + "/bad.json: space.file: "), std::string::npos) << b.err;
   EXPECT_NE(b.err.find("spaces/nope.json"), std::string::npos) << b.err;
 }
+
+// The DARTS-like example (concatenating cells) searched with bo from its shipped config, then
+// reported and exported.
+TEST(CliSpaceFile, SearchReportAndExportOnTheDartsExample) {
+  const std::string dir = scratch_dir();
+  fs::create_directories(dir + "/cfg/spaces");
+  fs::copy_file(kSrc + "/configs/spaces/darts_cell.json", dir + "/cfg/spaces/darts_cell.json");
+  fs::copy_file(kSrc + "/configs/darts_cell_jetson.json", dir + "/cfg/darts_cell_jetson.json");
+  auto r = run_hwnas({"search", dir + "/cfg/darts_cell_jetson.json", "--quiet", "--set", "budget.evaluations=30", "--set",
+                      "output.dir=" + dir + "/runs"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out.rfind("stopped: evaluation budget reached; 30 evaluations, ", 0), 0u) << r.out;
+  const std::string run = dir + "/runs/darts_cell_jetson";
+  EXPECT_EQ(nlohmann::json::parse(read_text(run + "/config.json"))["space"]["options"]["name"], "darts_cell");
+  ASSERT_FALSE(nlohmann::json::parse(read_text(run + "/pareto.json"))["front"].empty());
+  auto rep = run_hwnas({"report", run});
+  ASSERT_EQ(rep.exit_code, 0) << rep.err;
+  auto ex = run_hwnas({"export", run, "--formats", "json,pytorch"});
+  ASSERT_EQ(ex.exit_code, 0) << ex.err;
+  std::size_t models = 0;
+  for (const auto& e : fs::recursive_directory_iterator(run))
+    if (e.path().filename() == "model.py") {
+      ++models;
+      EXPECT_NE(read_text(e.path().string()).find("torch.cat(["), std::string::npos) << e.path();
+    }
+  EXPECT_GT(models, 0u);
+}

@@ -124,3 +124,55 @@ TEST(ArchGraphCopy, CopiesOwnTheirEdges) {
   for (std::size_t i = 0; i < got.layers.size(); ++i) EXPECT_EQ(got.layers[i].name, expected.layers[i].name);
   copy.validate();
 }
+
+TEST(Cost, DilatedConvMaxPoolHSwishSqueezeExciteAndConcat) {
+  OpEdge dil = conv(8, 8, 3, 1, 8);
+  dil.dilation = 2;
+  dil.padding = 2;  // a 3x3 kernel dilated by 2 spans 5x5: padding 2 keeps the size
+  LayerCost d = edge_cost(dil, {8, 16, 16});
+  EXPECT_EQ(d.output, (TensorShape{8, 16, 16}));
+  EXPECT_EQ(d.macs, 8 * 9 * 256);  // dilation spreads the taps, it does not add any
+  EXPECT_EQ(d.dilation, 2);
+  dil.padding = 1;
+  EXPECT_EQ(edge_cost(dil, {8, 16, 16}).output, (TensorShape{8, 14, 14}));
+  OpEdge pool;
+  pool.kind = OpKind::MaxPool;
+  pool.kernel = 3;
+  pool.stride = 2;
+  pool.padding = 1;
+  LayerCost p = edge_cost(pool, {8, 16, 16});
+  EXPECT_EQ(p.output, (TensorShape{8, 8, 8}));
+  EXPECT_EQ(p.flops, 8 * 64 * 8);  // 8 comparisons per output element
+  OpEdge hs;
+  hs.kind = OpKind::HSwish;
+  EXPECT_EQ(edge_cost(hs, {4, 3, 3}).flops, 5 * 36);
+  OpEdge se;
+  se.kind = OpKind::SqueezeExcite;
+  se.in_channels = se.out_channels = 32;
+  se.hidden = 8;
+  LayerCost s = edge_cost(se, {32, 4, 4});
+  EXPECT_EQ(s.output, (TensorShape{32, 4, 4}));
+  EXPECT_EQ(s.params, 2 * 32 * 8 + 8 + 32);
+  EXPECT_EQ(s.macs, 2 * 32 * 8);
+  EXPECT_EQ(s.flops, 2 * s.macs + 8 + 32 + 512 + 8 + 3 * 32 + 512);
+  // A concat node: its inputs' channels add up; the concatenation copies, no FLOPs.
+  ArchGraph g;
+  const NodeId x = g.add_node({4, 6, 6}, "x");
+  const NodeId a = g.add_node({2, 6, 6}, "a");
+  const NodeId c = g.add_concat_node({6, 6, 6}, "cat");
+  g.set_input(x);
+  g.set_output(c);
+  g.add_edge(x, a, conv(4, 2, 1, 1, 1));
+  OpEdge id;
+  id.kind = OpKind::Identity;
+  g.add_edge(x, c, id);
+  g.add_edge(a, c, id);
+  g.validate();
+  const LayerList l = count_costs(g);
+  ASSERT_EQ(l.layers.size(), 4u);
+  EXPECT_EQ(l.layers.back().kind, OpKind::Concat);
+  EXPECT_EQ(l.layers.back().flops, 0);
+  EXPECT_EQ(l.layers.back().output_elements, 6 * 36);
+  OpEdge too_many = conv(4, 4, 1, 1, 1);
+  EXPECT_THROW(g.add_edge(x, c, too_many), std::exception);  // 10 channels into a 6-channel concat
+}

@@ -264,10 +264,15 @@ TEST(Export, PythonLoadsModelPyAndOnnxForManyArchitectures) {
   mbv_file.merge_patch(nlohmann::json::parse(R"({"input": {"size": [64]}, "num_classes": 7})"));
   auto graph = hwnas::make_space("graph", mbv_file);
   for (int i = 0; i < 2; ++i) cases.push_back({"graph", mbv_file.dump(), graph->to_string(graph->sample(rng)), true});
-  // ... and with h-swish (ONNX: x * HardSigmoid(x)) in every block and the stem.
-  for (auto& st : mbv_file["stages"]) st["block"]["activation"] = "hswish";
+  // ... and with h-swish (ONNX: x * HardSigmoid(x)) and squeeze-excite in every block.
+  for (auto& st : mbv_file["stages"]) st["block"]["activation"] = "hswish", st["block"]["se"] = true;
   mbv_file["stem"][2]["layer"] = "hswish";
   cases.push_back({"graph", mbv_file.dump(), graph->to_string(graph->sample(rng)), true});
+  // A DARTS-like concatenating cell (ONNX Concat, torch.cat), both prune modes.
+  nlohmann::json darts = nlohmann::json::parse(hwnas::test::read_text(std::string(HWNAS_SOURCE_DIR) + "/configs/spaces/darts_cell.json"));
+  darts["stages"] = nlohmann::json::parse(R"([{"channels": 8, "cells": 1}, {"channels": 16, "cells": 1}])");
+  auto dspace = hwnas::make_space("graph", darts);
+  for (int i = 0; i < 2; ++i) cases.push_back({"graph", darts.dump(), dspace->to_string(dspace->sample(rng)), i == 0});
   const std::string root = hwnas::test::scratch_dir();
   std::vector<std::string> args{"-c", kCheckScript};
   std::vector<long long> params;

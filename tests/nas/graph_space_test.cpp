@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
 #include <functional>
 #include <fstream>
@@ -22,6 +23,7 @@ namespace {
 const std::string kNb201File = std::string(HWNAS_SOURCE_DIR) + "/configs/spaces/nb201.json";
 const std::string kResnetFile = std::string(HWNAS_SOURCE_DIR) + "/configs/spaces/resnet_macro.json";
 const std::string kMbvFile = std::string(HWNAS_SOURCE_DIR) + "/configs/spaces/mbv.json";
+const std::string kDartsFile = std::string(HWNAS_SOURCE_DIR) + "/configs/spaces/darts_cell.json";
 
 // A small space of block stages, broken one field at a time by the error tests.
 nlohmann::json small_block_spec() {
@@ -233,7 +235,16 @@ void expect_same_graph(const ArchGraph& x, const ArchGraph& y, const std::string
 
 // The issue's acceptance test for mbv: the space file is the native space, decision for decision,
 // on 1,000 random architectures: the same string, the same graph (and so the same counts, layers
-// and LibTorch modules, tests/torch/builder_test.cpp), the same canonical classes.
+// and LibTorch modules, tests/torch/builder_test.cpp), the same canonical classes. The native
+// space builds its networks from its options written as a description (mbv_description), so the
+// graphs are compared to that; the file is that description, and the native string, parser and
+// canonical form are compared to the file's.
+TEST(GraphSpace, MbvFileIsTheNativeDescription) {
+  nlohmann::json file = read_json_file(kMbvFile);
+  file.erase("$schema");
+  EXPECT_EQ(file, mbv_description(MbvOptions{}));
+}
+
 TEST(GraphSpace, MbvFileEqualsNativeMbvOn1000RandomArchitectures) {
   auto file = make_space_from_file(kMbvFile);
   MbvSpace native(MbvOptions{});
@@ -364,6 +375,137 @@ TEST(GraphSpace, BlockStringErrorsNameThePosition) {
             "graph space architecture string, position 9 ('e6k3'): expected 'k' and the kernel size, e.g. 'k3'");
 }
 
+// Squeeze-excite and the activation as decisions per block: in the string, the graph and the
+// canonical form.
+TEST(GraphSpace, BlockSqueezeExciteAndActivationDecisions) {
+  nlohmann::json j = small_block_spec();
+  j["stages"][1]["block"]["se"] = {false, true};
+  j["stages"][1]["block"]["activation"] = {"relu6", "hswish"};
+  auto s = std::make_unique<GraphSpace>(j, "my.json: ");
+  // resolution; stage 0: depth, 2 kernels; stage 1: 2 blocks x (expand, se, activation).
+  ASSERT_EQ(s->decisions().size(), 1u + 3 + 6);
+  EXPECT_EQ(s->decisions()[5].name, "stage1.block0.se");
+  EXPECT_EQ(s->decisions()[6].name, "stage1.block0.activation");
+  EXPECT_EQ(s->decisions()[6].choices, (std::vector<std::string>{"relu6", "hswish"}));
+  const Architecture a = s->parse("r24|k5,k3|e6s1_hswish,e1s0_relu6");
+  EXPECT_EQ(s->to_string(a), "r24|k5,k3|e6s1_hswish,e1s0_relu6");
+  const ArchGraph g = s->decode(a);
+  g.validate();
+  int se = 0, hswish = 0, relu6 = 0;
+  for (EdgeId e : g.edges_in_order()) {
+    const OpEdge& op = g.edge(e);
+    if (op.cell < 2) continue;  // stage 1's blocks are blocks 2 and 3 (stage 0 has depth 2)
+    se += op.kind == OpKind::SqueezeExcite;
+    hswish += op.kind == OpKind::HSwish;
+    relu6 += op.kind == OpKind::ReLU6;
+    if (op.kind == OpKind::SqueezeExcite) {
+      EXPECT_EQ(op.in_channels, 48);  // 8 x expand 6
+      EXPECT_EQ(op.hidden, 16);       // make_divisible(48 / 4)
+    }
+  }
+  EXPECT_EQ(se, 1);
+  EXPECT_EQ(hswish, 2);  // block 2: expansion and depthwise activations
+  EXPECT_EQ(relu6, 1);   // block 3 (expand 1): the depthwise one
+  EXPECT_EQ(s->count(a), count_costs(g).totals);
+  // The squeeze-excite's parameters: 2 * 48 * 16 + 16 + 48.
+  Architecture off = a;
+  off.choices[5] = 0;
+  EXPECT_EQ(s->count(a).params - s->count(off).params, 2 * 48 * 16 + 16 + 48);
+  EXPECT_EQ(error_of([&] { s->parse("r24|k5,k3|e6s1_gelu,e1s0_relu6"); }),
+            "graph space architecture string, position 16 ('e6s1_gelu'): activation 'gelu' is not a choice (valid: relu6, "
+            "hswish)");
+  EXPECT_EQ(error_of([&] { s->parse("r24|k5,k3|e6s2_relu6,e1s0_relu6"); }),
+            "graph space architecture string, position 11 ('e6s2_relu6'): squeeze-excite (0 or 1) 2 is not a choice (valid: "
+            "0, 1)");
+  j["stages"][1]["block"]["se"] = {true, true};
+  EXPECT_EQ(spec_error(j), "my.json: stages[1].block.se[1]: true is listed twice");
+}
+
+// A DARTS-like cell: 4 intermediate nodes, their concatenation projected back by a 1x1 conv.
+TEST(GraphSpace, DartsCellConcatenatesItsNodesAndProjects) {
+  auto s = make_space_from_file(kDartsFile);
+  auto* gs = dynamic_cast<GraphSpace*>(s.get());
+  ASSERT_NE(gs, nullptr);
+  EXPECT_EQ(s->decisions().size(), 10u);
+  EXPECT_EQ(s->size(), 7.0 * std::pow(8.0, 9));
+  Rng rng(3);
+  std::set<std::int64_t> params;
+  for (int i = 0; i < 200; ++i) {
+    const Architecture a = s->sample(rng);
+    for (bool prune : {true, false}) {
+      DecodeOptions o;
+      o.prune_dead = prune;
+      const ArchGraph g = s->decode(a, o);
+      g.validate();
+      ASSERT_EQ(s->count(a, o), count_costs(g).totals) << s->to_string(a) << " prune=" << prune;
+      int concats = 0;
+      for (NodeId n = 0; n < g.num_nodes(); ++n)
+        if (g.node(n).concat) {
+          ++concats;
+          EXPECT_EQ(g.in_edges(n).size(), 4u);
+          EXPECT_EQ(g.node(n).shape.c % 64, 0);  // 4 x 16, 32 or 64 channels
+        }
+      EXPECT_EQ(concats, 6);  // 3 stages x 2 cells
+    }
+    EXPECT_EQ(s->output_depends_on_input(a), s->decode(a).output_depends_on_input());
+    EXPECT_EQ(s->parse(s->to_string(a)), a);
+    params.insert(s->count(a).params);
+  }
+  EXPECT_GT(params.size(), 20u);  // params depend only on how many sep convs of each size are live
+  // Nodes 1 and 2 both read only node 0 and are both concatenated: swapping their ops is the
+  // same network (the projection absorbs the channel order), so one structure class.
+  const std::string rest = "+|skip_connect~0|none~1|none~2|+|skip_connect~0|none~1|none~2|none~3|";
+  const Architecture x = s->parse("|sep_conv_3x3~0|+|avg_pool_3x3~0|none~1|" + rest);
+  const Architecture y = s->parse("|avg_pool_3x3~0|+|sep_conv_3x3~0|none~1|" + rest);
+  EXPECT_EQ(gs->structure_key(x), gs->structure_key(y));
+  EXPECT_EQ(s->count(x), s->count(y));
+  // ... but feeding node 2 from node 1 is another network.
+  const Architecture z = s->parse("|sep_conv_3x3~0|+|avg_pool_3x3~0|skip_connect~1|" + rest);
+  EXPECT_NE(gs->structure_key(x), gs->structure_key(z));
+}
+
+TEST(GraphSpace, SmallConcatCellClassesAndErrors) {
+  nlohmann::json j = small_spec();
+  j["cell"]["output"] = nlohmann::json::parse(R"({"concat": [1, 2], "project": [{"layer": "conv", "kernel": 1}, {"layer": "bn"}]})");
+  auto s = std::make_unique<GraphSpace>(j, "my.json: ");
+  // 8 architectures, few enough for the class table: every member maps to its class's smallest.
+  std::map<std::string, std::set<std::uint64_t>> hashes_by_key;
+  s->enumerate([&](const Architecture& a) {
+    hashes_by_key[s->structure_key(a)].insert(s->canonical_hash(a));
+    EXPECT_EQ(s->count(a), count_costs(s->decode(a)).totals) << s->to_string(a);
+    EXPECT_EQ(s->output_depends_on_input(a), s->decode(a).output_depends_on_input()) << s->to_string(a);
+  });
+  for (const auto& [key, hashes] : hashes_by_key) EXPECT_EQ(hashes.size(), 1u) << key;
+  // 1 = skip(0), 2 = skip(0) + none(1): both the input; 1 = skip(0), 2 = none(0) + none(1): 2 is
+  // zeros, so the output is the projection of (x, 0), a class of its own.
+  EXPECT_EQ(s->structure_key(s->parse("|skip~0|+|skip~0|none~1|")), s->structure_key(s->parse("|skip~0|+|skip~0|none~1|")));
+  EXPECT_NE(s->structure_key(s->parse("|skip~0|+|skip~0|none~1|")), s->structure_key(s->parse("|skip~0|+|none~0|none~1|")));
+
+  auto err = [&](const std::function<void(nlohmann::json&)>& edit) {
+    nlohmann::json k = j;
+    edit(k);
+    return spec_error(k);
+  };
+  EXPECT_EQ(err([](auto& k) { k["cell"]["output"]["concat"] = {0, 2}; }),
+            "my.json: cell.output.concat[0]: expected a node in 1..2 (node 0 is the cell input), got 0");
+  EXPECT_EQ(err([](auto& k) { k["cell"]["output"]["concat"] = {2, 2}; }), "my.json: cell.output.concat[1]: node 2 is listed twice");
+  EXPECT_EQ(err([](auto& k) { k["cell"]["output"].erase("project"); }),
+            "my.json: cell.output.project: required field is missing (the layers from the concatenation back to the cell's "
+            "channels, e.g. [{\"layer\": \"relu\"}, {\"layer\": \"conv\", \"kernel\": 1}, {\"layer\": \"bn\"}])");
+  EXPECT_EQ(err([](auto& k) { k["cell"]["output"]["project"] = {{{"layer", "bn"}}}; }),
+            "my.json: cell.output.project: shape mismatch: in stages[0] it turns the concatenation's 16x16x16 into 16x16x16, "
+            "expected the cell's 8x16x16");
+  EXPECT_EQ(err([](auto& k) {
+              k["cell"]["output"]["concat"] = {2};
+            }),
+            "my.json: cell.output.concat: expected 2..16 nodes, got 1");
+  EXPECT_EQ(err([](auto& k) {
+              k["cell"]["nodes"] = 4;
+              k["cell"]["edges"].push_back({{"from", 1}, {"to", 3}, {"ops", {"conv3"}}});
+            }),
+            "my.json: cell.edges: node 3 has no outgoing edge and is not in output.concat, so it can never reach the cell output");
+}
+
 TEST(GraphSpace, ParseErrorsNameThePositionAndSuggest) {
   auto s = make_space_from_file(kNb201File);
   EXPECT_EQ(error_of([&] { s->parse("|nor_conv_3x4~0|+|none~0|none~1|+|none~0|none~1|none~2|"); }),
@@ -401,7 +543,7 @@ TEST(GraphSpaceErrors, UnknownOpSuggestsTheNearestName) {
   j = small_spec();
   j["ops"]["conv3"][1]["layer"] = "cnv";
   EXPECT_EQ(spec_error(j), "my.json: ops.conv3[1].layer: unknown layer 'cnv'; did you mean 'conv'? (known: conv, bn, relu, "
-                           "relu6, avg_pool, global_avg_pool, linear, identity, zero, mbconv, hswish)");
+                           "relu6, avg_pool, global_avg_pool, linear, identity, zero, mbconv, hswish, max_pool)");
 }
 
 TEST(GraphSpaceErrors, ShapeMismatch) {
@@ -456,8 +598,9 @@ TEST(GraphSpaceErrors, StructureAndBounds) {
                            "(node 2)");
   j = small_spec();
   j["cell"]["combine"] = "concat";
-  EXPECT_EQ(spec_error(j), "my.json: cell.combine: expected \"sum\" (node inputs are summed; \"concat\" is not supported "
-                           "yet), got \"concat\"");
+  EXPECT_EQ(spec_error(j), "my.json: cell.combine: expected \"sum\" (node inputs are summed; to concatenate nodes at the cell "
+                           "output, as DARTS does, give \"output\": {\"concat\": [1, 2, ...], \"project\": [...]}), got "
+                           "\"concat\"");
   j = small_spec();
   j["stages"][0]["cells"] = 1000000;
   EXPECT_EQ(spec_error(j), "my.json: stages[0].cells: expected an integer in 1..64, got 1000000");
@@ -515,7 +658,7 @@ TEST(GraphSpaceErrors, BlockStages) {
               j["stages"][1]["block"]["expand"] = 6;
             }),
             "my.json: stages: this space has no decision: give a list for input.size, width_mult.values, or a stage's depth "
-            "or its block's kernel or expand");
+            "or its block's kernel, expand, se or activation");
   EXPECT_EQ(err([](auto& j) { j["width_mult"] = {{"values", {1.0, 0.0}}}; }),
             "my.json: width_mult.values[1]: expected a number in (0, 8], got 0");
   EXPECT_EQ(err([](auto& j) {

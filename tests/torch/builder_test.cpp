@@ -99,6 +99,30 @@ TEST(Builder, MbvFileBuildsTheNativeModulesFor1000RandomArchitectures) {
   }
 }
 
+// Concatenating cells (DARTS) and squeeze-excite blocks build and run: parameters as counted,
+// forward shapes, MACs from the tensors (for the space without squeeze-excite, whose MACs the
+// forward-based count does not see).
+TEST(Builder, ConcatCellsAndSqueezeExciteBlocksBuildAndRun) {
+  nlohmann::json darts = nlohmann::json::parse(R"({"stages": [{"channels": 8, "cells": 1}, {"channels": 16, "cells": 1}]})");
+  auto d = make_space_from_file(std::string(HWNAS_SOURCE_DIR) + "/configs/spaces/darts_cell.json", darts);
+  check_space(*d, 20, 5, 2, true);
+  auto m = make_space_from_file(std::string(HWNAS_SOURCE_DIR) + "/configs/spaces/mbv.json",
+                                nlohmann::json::parse(R"({"input": {"size": [64]}, "num_classes": 10})"));
+  nlohmann::json se = m->options();
+  for (auto& st : se["stages"]) st["block"]["se"] = {false, true}, st["block"]["activation"] = {"relu6", "hswish"};
+  auto s = make_space("graph", se);
+  torch::NoGradGuard no_grad;
+  Rng rng(6);
+  for (int i = 0; i < 20; ++i) {
+    const Architecture a = s->sample(rng);
+    const ArchGraph g = s->decode(a);
+    GraphNet net(g);
+    ASSERT_EQ(net->num_parameters(), count_costs(g).totals.params) << s->to_string(a);
+    net->eval();
+    ASSERT_EQ(net->forward(torch::randn({2, 3, 64, 64})).sizes(), (std::vector<std::int64_t>{2, 10})) << s->to_string(a);
+  }
+}
+
 TEST(Builder, Nb201ReferenceParameterCounts) {
   Nb201Space s(Nb201Options{});
   GraphNet all_conv(s.decode(

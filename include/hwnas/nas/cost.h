@@ -10,8 +10,11 @@
 //    Conv2d/Linear 2*macs (+1 per output for a bias); BatchNorm 2 per element (inference: scale
 //    and shift); ReLU 1 per element; ReLU6 2 per element (min and max); HSwish 5 per element (add 3, max,
 //    min, multiply, divide by 6); AvgPool k*k per output
-//    element (k*k-1 adds and one scale; padding positions included); GlobalAvgPool 1 per input
-//    element; Add (the sum at a node with n inputs) n-1 per element; Identity and Zero 0.
+//    element (k*k-1 adds and one scale; padding positions included); MaxPool k*k-1 per output
+//    element (comparisons); GlobalAvgPool 1 per input
+//    element; Add (the sum at a node with n inputs) n-1 per element; Concat, Identity and Zero 0;
+//    SqueezeExcite (C channels, S squeezed) params 2CS+S+C, macs 2CS, flops 2*macs+S+C (biases)
+//    + C*H*W (pool) + S (relu) + 3C (hard sigmoid) + C*H*W (the multiply).
 //  - input/output elements: tensor entries read and written by the layer; weight elements:
 //    params plus BatchNorm running statistics (2*C), the values the layer reads besides its input.
 //  - activation_bytes = 4 * sum(input + output elements); weight_bytes = 4 * sum(weight elements).
@@ -34,8 +37,8 @@ struct LayerCost {
   std::string name;
   int cell = -1;
   TensorShape input, output;
-  int kernel = 1, stride = 1, groups = 1;
-  int num_inputs = 1;  // for Add: how many tensors are summed
+  int kernel = 1, stride = 1, groups = 1, dilation = 1;
+  int num_inputs = 1;  // for Add and Concat: how many tensors are summed or concatenated
   std::int64_t params = 0, macs = 0, flops = 0;
   std::int64_t input_elements = 0, output_elements = 0, weight_elements = 0;
 };
@@ -57,6 +60,9 @@ struct LayerList {
 LayerCost edge_cost(const OpEdge& op, const TensorShape& input);
 /// Cost of summing `num_inputs` tensors of `shape`.
 LayerCost add_cost(const TensorShape& shape, int num_inputs, int cell, std::string name);
+/// Cost of concatenating `num_inputs` tensors into `shape` (a copy: no FLOPs, every element read
+/// and written once).
+LayerCost concat_cost(const TensorShape& shape, int num_inputs, int cell, std::string name);
 /// Walks the graph: every edge, plus an Add for each node with more than one input.
 LayerList count_costs(const ArchGraph& g);
 

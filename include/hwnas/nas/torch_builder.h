@@ -37,12 +37,14 @@ class GraphNetImpl : public torch::nn::Module {
   struct Edge {
     OpKind kind;
     int source, target;
-    torch::nn::AnyModule module;  // conv, bn, pool, linear
+    torch::nn::AnyModule module;  // conv, bn, pool, linear, squeeze-excite
   };
   torch::Tensor apply(Edge& e, const torch::Tensor& x);
   std::vector<Edge> edges_;
   std::vector<std::vector<int>> in_edges_;  // node -> edge indices
   std::vector<int> last_use_;               // node -> last node whose inputs read it
+  std::vector<char> concat_;                // node -> inputs concatenated (else summed)
+  torch::Tensor combine(std::size_t node, std::vector<torch::Tensor>& parts) const;
   int input_ = 0, output_ = 0;
   bool flatten_output_ = false;
   bool linearized_ = false;
@@ -51,7 +53,8 @@ TORCH_MODULE(GraphNet);
 
 /// Deterministic initialisation from hwnas::Rng (thread-safe, unlike torch::manual_seed):
 /// conv and linear weights and biases U(-1/sqrt(fan_in), 1/sqrt(fan_in)) (PyTorch's default
-/// bound), BatchNorm weight 1 and bias 0, running statistics reset.
+/// bound; a squeeze-excite's two 1x1 convs in order), BatchNorm weight 1 and bias 0, running
+/// statistics reset.
 void init_deterministic(GraphNetImpl& net, std::uint64_t seed);
 
 }  // namespace hwnas

@@ -36,13 +36,14 @@ struct SpaceSpec {
   enum class Scale { Width, Up, None };
   struct Layer {
     OpKind kind = OpKind::Identity;
-    int kernel = 1, stride = 1, padding = 0, groups = 1;
+    int kernel = 1, stride = 1, padding = 0, groups = 1, dilation = 1;
     int out = 0;  // output channels of conv/linear/mbconv; 0 = the enclosing block's output channels
     bool bias = false, affine = true, count_include_pad = false;
     bool depthwise = false;  // conv: groups = out = input channels
     bool mbconv = false;     // an inverted residual (append_inverted_residual): kernel, stride, expand, activation
     int expand = 1;
     OpKind activation = OpKind::ReLU6;
+    bool se = false;  // mbconv: with a squeeze-excite
     Scale scale = Scale::Width;
     std::string name;  // conv, bn, relu, ... (unique within its chain: conv, conv_2, ...)
   };
@@ -69,13 +70,17 @@ struct SpaceSpec {
   };
   /// A cell stage repeats the cell `cells` times. A block stage (a space without a cell) has
   /// `depth` inverted residuals of `channels` outputs, the first with the stage's stride; depth,
-  /// kernel and expand are fixed or decided per stage (depth) and per block (kernel, expand).
+  /// kernel, expand, squeeze-excite and activation are fixed or decided per stage (depth) and per
+  /// block (the others).
   struct Stage {
     int channels = 0, cells = 0;
     int stride = 1;
     Choice depth, kernel, expand;
-    OpKind activation = OpKind::ReLU6;
+    Choice se;          // 0 = off, 1 = on
+    Choice activation;  // indices into SpaceSpec::activations()
   };
+  /// The activations a block may use, by name: relu, relu6, hswish.
+  static const std::vector<std::pair<std::string, OpKind>>& activations();
 
   std::string name;  // the description's own name (for people; the space's name() is "graph")
   int input_channels = 3, input_size = 32, num_classes = 10;
@@ -85,7 +90,11 @@ struct SpaceSpec {
   int width_divisor = 8;
   bool blocks() const { return nodes == 0; }
   std::vector<Op> ops;
-  int nodes = 0;                    // cell nodes; 0 is the cell input, nodes-1 its output
+  int nodes = 0;                    // cell nodes; 0 is the cell input, nodes-1 its output (unless concat)
+  // DARTS-style cell output: the concatenation of these nodes (in this order), then `project`
+  // back to the cell's channels. Empty: node nodes-1 is the output.
+  std::vector<int> concat;
+  Chain project;
   std::vector<Edge> edges;          // sorted by (to, from): decode order and string order
   std::vector<CellDecision> cell_decisions;  // in order of first use by the edges as written
   bool per_stage = false;           // decisions per stage (else one cell shared by every stage)
@@ -153,6 +162,7 @@ class GraphSpace : public SearchSpace {
     std::vector<CostTotals> op;
     CostTotals zero;
     std::vector<CostTotals> add;
+    CostTotals output;  // a concatenating cell's output: the concatenation and the projection
   };
   CostTotals skeleton_;
   std::vector<StageTable> tables_;
@@ -161,12 +171,13 @@ class GraphSpace : public SearchSpace {
   // for each block up to the largest depth, the kernel and the expansion.
   struct BlockDecisions {
     int depth = -1;
-    std::vector<int> kernel, expand;
+    std::vector<int> kernel, expand, se, activation;
   };
   int resolution_decision_ = -1, width_decision_ = -1;
   std::vector<BlockDecisions> block_decisions_;
   int choice_value(const Architecture& a, const SpaceSpec::Choice& c, int decision) const;
   double width_mult(const Architecture& a) const;
+  OpKind activation_of(const Architecture& a, const SpaceSpec::Stage& stage, int decision) const;
   std::string block_string(const Architecture& a) const;
   Architecture block_parse(std::string_view text) const;
   ArchGraph block_decode(const Architecture& a) const;

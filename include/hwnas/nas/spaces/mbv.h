@@ -5,12 +5,18 @@
 // Input resolution and width multiplier are decisions too. Blocks beyond a stage's depth are
 // unused; canonicalize() resets their decisions so equal networks share a hash.
 //
+// The network itself is the space description of the options (mbv_description(), the format of
+// configs/spaces/mbv.json) decoded by GraphSpace: one builder for both. The string, its parser
+// (with mbv's own messages) and the canonical form stay here.
+//
 // Architecture string: "r224|w1|k3e4,k5e6|k3e3,k3e3|k7e6,k5e4,k3e3|k3e3,k3e3|k5e6,k5e6,k5e6,k5e6"
 // (resolution, width multiplier, then the blocks of each stage as k<kernel>e<expansion>).
 //
 // Example:
 //   MbvSpace space(MbvOptions{});
 //   ArchGraph g = space.decode(space.parse("r160|w1|k3e3,k3e3|k3e3,k3e3|k3e3,k3e3|k3e3,k3e3|k3e3,k3e3"));
+#include <memory>
+
 #include "hwnas/nas/search_space.h"
 
 namespace hwnas {
@@ -34,6 +40,10 @@ struct MbvOptions {
   static MbvOptions from_json(const nlohmann::json& j, const std::string& path);
 };
 
+
+/// The options as a space description (docs/spaces.md, section 5): configs/spaces/mbv.json for
+/// the default options.
+nlohmann::json mbv_description(const MbvOptions& o);
 
 class MbvSpace : public SearchSpace {
  public:
@@ -61,6 +71,7 @@ class MbvSpace : public SearchSpace {
  private:
   MbvOptions opts_;
   std::vector<Decision> decisions_;
+  std::shared_ptr<const SearchSpace> graph_;  // GraphSpace of mbv_description(opts_)
 };
 
 }  // namespace hwnas
