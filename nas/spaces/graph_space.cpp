@@ -333,6 +333,14 @@ OpEdge to_edge(const SpaceSpec::Layer& l, int in_channels, int block_out, std::s
 TensorShape layer_shape(const SpaceSpec::Layer& l, const TensorShape& in, int block_out, const std::string& where,
                         double* work = nullptr, const Width& w = {}) {
   if (l.mbconv) {  // costed on a scratch graph by the one builder of the block
+    // First a bound in doubles, so the exact 64-bit count below cannot overflow.
+    const double hw = static_cast<double>(in.h) * in.w, hidden = static_cast<double>(in.c) * l.expand;
+    const double out_c = layer_out(l, in.c, block_out, w);
+    const double bound = hw * (2.0 * (in.c * hidden + hidden * l.kernel * l.kernel + hidden * out_c) + 64.0 * (hidden + out_c));
+    if (!(bound < 1e17))
+      throw UserError(where + ": this mbconv would need about " + format_number(bound) +
+                      " FLOPs plus activation bytes, beyond what hwnas counts exactly; use fewer channels, a smaller "
+                      "expansion or a smaller input");
     ArchGraph g;
     const NodeId x = g.add_node(in, "in");
     g.set_input(x);

@@ -674,6 +674,13 @@ TEST(GraphSpaceErrors, BlockStages) {
             }),
             "my.json: stem.paths[0][0]: an mbconv is a block with its own shortcut; use it in a block written as a list of "
             "layers, not in paths");
+  const std::string huge = err([](auto& j) {
+    j["input"]["size"] = 4096;
+    j["stem"][0]["stride"] = 1;
+    j["stem"][0]["out"] = 16384;
+    j["stages"][0]["block"]["expand"] = 16;
+  });
+  EXPECT_EQ(huge.rfind("my.json: stages[0].block: this mbconv would need about ", 0), 0u) << huge;
   // Block features in a cell space, and cells in a block space.
   nlohmann::json j = small_spec();
   j["stages"][0]["depth"] = 2;
