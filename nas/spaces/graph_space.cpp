@@ -217,23 +217,16 @@ SpaceSpec::Layer read_layer(const nlohmann::json& j, const std::string& path) {
     l.activation = read_activation(r);
     l.se = r.get<bool>("se", false);
     l.scale = read_scale(r, SpaceSpec::Scale::Width);
-  } else if (kind == "max_pool") {
-    l.kind = OpKind::MaxPool;
+  } else if (kind == "avg_pool" || kind == "max_pool") {
+    const bool avg = kind == "avg_pool";
+    l.kind = avg ? OpKind::AvgPool : OpKind::MaxPool;
     l.kernel = int_in(r, "kernel", 3, 1, kMaxKernel);
     l.stride = int_in(r, "stride", 1, 1, 8);
     l.padding = int_in(r, "padding", (l.kernel - 1) / 2, 0, kMaxKernel);
     if (2 * l.padding > l.kernel)
-      throw UserError(r.child("padding") + ": expected at most half the kernel (" + std::to_string(l.kernel) +
-                      "), as PyTorch's MaxPool2d requires, got " + std::to_string(l.padding));
-  } else if (kind == "avg_pool") {
-    l.kind = OpKind::AvgPool;
-    l.kernel = int_in(r, "kernel", 3, 1, kMaxKernel);
-    l.stride = int_in(r, "stride", 1, 1, 8);
-    l.padding = int_in(r, "padding", (l.kernel - 1) / 2, 0, kMaxKernel);
-    if (2 * l.padding > l.kernel)
-      throw UserError(r.child("padding") + ": expected at most half the kernel (" + std::to_string(l.kernel) +
-                      "), as PyTorch's AvgPool2d requires, got " + std::to_string(l.padding));
-    l.count_include_pad = r.get<bool>("count_include_pad", false);
+      throw UserError(r.child("padding") + ": expected at most half the kernel (" + std::to_string(l.kernel) + "), as PyTorch's " +
+                      (avg ? "AvgPool2d" : "MaxPool2d") + " requires, got " + std::to_string(l.padding));
+    if (avg) l.count_include_pad = r.get<bool>("count_include_pad", false);
   } else if (kind == "bn") {
     l.kind = OpKind::BatchNorm;
     l.affine = r.get<bool>("affine", true);
@@ -870,8 +863,8 @@ SpaceSpec SpaceSpec::from_json(const nlohmann::json& j, const std::string& path)
   return s;
 }
 
-GraphSpace::GraphSpace(const nlohmann::json& spec_json, const std::string& path)
-    : json_(spec_json), spec_(SpaceSpec::from_json(spec_json, path)) {
+GraphSpace::GraphSpace(const nlohmann::json& spec_json, const std::string& path, std::string label)
+    : json_(spec_json), spec_(SpaceSpec::from_json(spec_json, path)), label_(std::move(label)) {
   if (spec_.blocks()) {
     // mbv's decisions and labels: resolution, width_mult, then per stage its depth and, per
     // block up to the largest depth, kernel and expansion (fixed values are not decisions).
@@ -1061,7 +1054,7 @@ std::string GraphSpace::to_string(const Architecture& a) const {
 Architecture GraphSpace::parse(std::string_view text) const {
   if (spec_.blocks()) return block_parse(text);
   auto fail = [&](std::size_t pos, const std::string& token, const std::string& what) {
-    throw UserError("graph space architecture string, position " + std::to_string(pos + 1) +
+    throw UserError(label_ + " architecture string, position " + std::to_string(pos + 1) +
                     (token.empty() ? "" : " ('" + token + "')") + ": " + what);
   };
   const int copies = spec_.per_stage ? static_cast<int>(spec_.stages.size()) : 1;
@@ -1278,7 +1271,7 @@ std::string GraphSpace::block_string(const Architecture& a) const {
 
 Architecture GraphSpace::block_parse(std::string_view text) const {
   auto fail = [&](std::size_t pos, std::string_view token, const std::string& what) {
-    throw UserError("graph space architecture string, position " + std::to_string(pos + 1) +
+    throw UserError(label_ + " architecture string, position " + std::to_string(pos + 1) +
                     (token.empty() ? "" : " ('" + std::string(token) + "')") + ": " + what);
   };
   auto split = [](std::string_view t, char sep, std::size_t offset) {
@@ -1314,17 +1307,22 @@ Architecture GraphSpace::block_parse(std::string_view text) const {
   Architecture a;
   a.choices.assign(decisions_.size(), 0);
   const auto fields = split(text, '|', 0);
-  std::size_t expected = (resolution_decision_ >= 0) + (width_decision_ >= 0);
-  for (const auto& stage : spec_.stages) expected += stage.depth.decision || per_block_decisions(stage);
-  if (fields.size() != expected)
-    fail(0, "", "expected " + std::to_string(expected) + " fields separated by '|', got " + std::to_string(fields.size()) +
-                    " (the form is " + block_string(a) + ")");
+  std::size_t stage_fields = 0;
+  for (const auto& stage : spec_.stages) stage_fields += stage.depth.decision || per_block_decisions(stage);
+  const std::size_t expected = (resolution_decision_ >= 0) + (width_decision_ >= 0) + stage_fields;
+  if (fields.size() != expected) {
+    std::string parts = resolution_decision_ >= 0 ? "resolution" : "";
+    if (width_decision_ >= 0) parts += (parts.empty() ? "" : ", ") + std::string("width multiplier");
+    if (stage_fields) parts += (parts.empty() ? "" : ", ") + std::to_string(stage_fields) + (stage_fields > 1 ? " stages" : " stage");
+    fail(0, "", "expected " + std::to_string(expected) + " fields separated by '|' (" + parts + "), got " +
+                    std::to_string(fields.size()));
+  }
   std::size_t f = 0;
   if (resolution_decision_ >= 0) {
     const auto [pos, tok] = fields[f++];
     std::size_t cursor = 0;
-    a.choices[static_cast<std::size_t>(resolution_decision_)] = number(pos, tok, cursor, 'r', spec_.resolution, "input size");
-    if (cursor != tok.size()) fail(pos + cursor, tok, "unexpected text after the input size");
+    a.choices[static_cast<std::size_t>(resolution_decision_)] = number(pos, tok, cursor, 'r', spec_.resolution, "resolution");
+    if (cursor != tok.size()) fail(pos + cursor, tok, "unexpected text after the resolution");
   }
   if (width_decision_ >= 0) {
     const auto [pos, tok] = fields[f++];

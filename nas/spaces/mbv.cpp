@@ -85,143 +85,21 @@ MbvOptions MbvOptions::from_json(const nlohmann::json& j, const std::string& pat
 
 MbvSpace::MbvSpace(MbvOptions opts) : opts_(std::move(opts)) {
   opts_.validate();
-  graph_ = std::make_shared<GraphSpace>(mbv_description(opts_), "space.options (as a space description): ");
-  auto labels = [](const auto& v, const char* prefix) {
-    std::vector<std::string> out;
-    for (auto x : v) out.push_back(prefix + format_number(x));
-    return out;
-  };
-  decisions_.push_back({"resolution", labels(opts_.resolutions, "r")});
-  decisions_.push_back({"width_mult", labels(opts_.width_mults, "w")});
-  for (int s = 0; s < kStages; ++s) {
-    const std::string p = "stage" + std::to_string(s);
-    decisions_.push_back({p + ".depth", labels(opts_.depths, "d")});
-    for (int b = 0; b < max_depth(); ++b) {
-      decisions_.push_back({p + ".block" + std::to_string(b) + ".kernel", labels(opts_.kernels, "k")});
-      decisions_.push_back({p + ".block" + std::to_string(b) + ".expand", labels(opts_.expansions, "e")});
-    }
-  }
+  graph_ = std::make_shared<GraphSpace>(mbv_description(opts_), "space.options (as a space description): ", "mbv");
 }
 
 int MbvSpace::max_depth() const { return *std::max_element(opts_.depths.begin(), opts_.depths.end()); }
 int MbvSpace::depth_index(int stage) const { return 2 + stage * (1 + 2 * max_depth()); }
 
-std::string MbvSpace::to_string(const Architecture& a) const {
-  validate(a);
-  std::string s = "r" + std::to_string(opts_.resolutions[a.choices[0]]) + "|w" + format_number(opts_.width_mults[a.choices[1]]);
-  for (int st = 0; st < kStages; ++st) {
-    s += "|";
-    const int depth = opts_.depths[a.choices[depth_index(st)]];
-    for (int b = 0; b < depth; ++b) {
-      if (b) s += ",";
-      s += "k" + std::to_string(opts_.kernels[a.choices[kernel_index(st, b)]]) + "e" +
-           std::to_string(opts_.expansions[a.choices[expand_index(st, b)]]);
-    }
-  }
-  return s;
-}
+// The description's decisions are mbv's (resolution, width_mult, then per stage the depth and per
+// block the kernel and expansion; tests/nas/graph_space_test.cpp), so everything but the name and
+// the options is the description's.
+const std::vector<Decision>& MbvSpace::decisions() const { return graph_->decisions(); }
+std::string MbvSpace::to_string(const Architecture& a) const { return graph_->to_string(a); }
+Architecture MbvSpace::parse(std::string_view text) const { return graph_->parse(text); }
+Architecture MbvSpace::canonicalize(const Architecture& a) const { return graph_->canonicalize(a); }
 
-Architecture MbvSpace::parse(std::string_view text) const {
-  auto fail = [&](std::size_t pos, std::string_view token, const std::string& what) -> void {
-    throw UserError("mbv architecture string, position " + std::to_string(pos + 1) +
-                    (token.empty() ? "" : " ('" + std::string(token) + "')") + ": " + what);
-  };
-  // Split on '|' keeping each field's start position.
-  std::vector<std::pair<std::size_t, std::string_view>> fields;
-  std::size_t start = 0;
-  while (true) {
-    const std::size_t bar = text.find('|', start);
-    fields.emplace_back(start, text.substr(start, bar == std::string_view::npos ? std::string_view::npos : bar - start));
-    if (bar == std::string_view::npos) break;
-    start = bar + 1;
-  }
-  if (fields.size() != 2 + kStages)
-    fail(0, "", "expected " + std::to_string(2 + kStages) + " fields separated by '|' (resolution, width multiplier, " +
-                    std::to_string(kStages) + " stages), got " + std::to_string(fields.size()));
-  auto join_ints = [](const std::vector<int>& v) {
-    std::string s;
-    for (int x : v) s += (s.empty() ? "" : ", ") + std::to_string(x);
-    return s;
-  };
-  // An integer after a one-letter prefix, which must be one of `allowed`.
-  auto choice_of = [&](std::size_t pos, std::string_view tok, std::string_view body, const std::vector<int>& allowed,
-                       const char* what) {
-    int v = 0;
-    bool ok = !body.empty() && body.size() < 9;
-    for (char c : body) {  // at most 8 digits: no overflow; a non-digit stops the sum (the fuzzer found it did not)
-      ok = ok && c >= '0' && c <= '9';
-      if (ok) v = v * 10 + (c - '0');
-    }
-    if (!ok) fail(pos, tok, std::string("expected an integer ") + what);
-    auto it = std::find(allowed.begin(), allowed.end(), v);
-    if (it == allowed.end()) fail(pos, tok, std::string(what) + " " + std::to_string(v) + " is not a choice (valid: " + join_ints(allowed) + ")");
-    return static_cast<int>(it - allowed.begin());
-  };
-  Architecture a;
-  a.choices.assign(decisions_.size(), 0);
-  {
-    auto [pos, f] = fields[0];
-    if (f.empty() || f[0] != 'r') fail(pos, f, "expected the resolution as 'r<pixels>', e.g. 'r224'");
-    a.choices[0] = choice_of(pos, f, f.substr(1), opts_.resolutions, "resolution");
-  }
-  {
-    auto [pos, f] = fields[1];
-    if (f.empty() || f[0] != 'w') fail(pos, f, "expected the width multiplier as 'w<number>', e.g. 'w1'");
-    const std::string body(f.substr(1));
-    char* end = nullptr;
-    const double w = std::strtod(body.c_str(), &end);
-    if (body.empty() || end != body.c_str() + body.size()) fail(pos, f, "expected a number after 'w'");
-    int found = -1;
-    for (std::size_t i = 0; i < opts_.width_mults.size(); ++i)
-      if (std::fabs(opts_.width_mults[i] - w) < 1e-9) found = static_cast<int>(i);
-    if (found < 0) {
-      std::string valid;
-      for (double x : opts_.width_mults) valid += (valid.empty() ? "" : ", ") + format_number(x);
-      fail(pos, f, "width multiplier " + body + " is not a choice (valid: " + valid + ")");
-    }
-    a.choices[1] = found;
-  }
-  for (int st = 0; st < kStages; ++st) {
-    auto [pos, f] = fields[2 + st];
-    std::vector<std::pair<std::size_t, std::string_view>> blocks;
-    std::size_t s0 = 0;
-    while (true) {
-      const std::size_t comma = f.find(',', s0);
-      blocks.emplace_back(pos + s0, f.substr(s0, comma == std::string_view::npos ? std::string_view::npos : comma - s0));
-      if (comma == std::string_view::npos) break;
-      s0 = comma + 1;
-    }
-    auto dit = std::find(opts_.depths.begin(), opts_.depths.end(), static_cast<int>(blocks.size()));
-    if (dit == opts_.depths.end())
-      fail(pos, f, "stage " + std::to_string(st + 1) + " has " + std::to_string(blocks.size()) +
-                       " blocks; the depth must be one of " + join_ints(opts_.depths));
-    a.choices[depth_index(st)] = static_cast<int>(dit - opts_.depths.begin());
-    for (std::size_t b = 0; b < blocks.size(); ++b) {
-      auto [bpos, tok] = blocks[b];
-      const std::size_t e = tok.find('e');
-      if (tok.empty() || tok[0] != 'k' || e == std::string_view::npos)
-        fail(bpos, tok, "expected a block as 'k<kernel>e<expansion>', e.g. 'k3e6'");
-      a.choices[kernel_index(st, static_cast<int>(b))] = choice_of(bpos, tok, tok.substr(1, e - 1), opts_.kernels, "kernel size");
-      a.choices[expand_index(st, static_cast<int>(b))] = choice_of(bpos, tok, tok.substr(e + 1), opts_.expansions, "expansion");
-    }
-  }
-  return a;
-}
-
-Architecture MbvSpace::canonicalize(const Architecture& a) const {
-  validate(a);
-  Architecture c = a;
-  for (int st = 0; st < kStages; ++st) {
-    const int depth = opts_.depths[a.choices[depth_index(st)]];
-    for (int b = depth; b < max_depth(); ++b) c.choices[kernel_index(st, b)] = c.choices[expand_index(st, b)] = 0;
-  }
-  return c;
-}
-
-ArchGraph MbvSpace::decode(const Architecture& a, const DecodeOptions& opts) const {
-  validate(a);
-  return graph_->decode(a, opts);  // the same decisions, in the same order (tested)
-}
+ArchGraph MbvSpace::decode(const Architecture& a, const DecodeOptions& opts) const { return graph_->decode(a, opts); }
 
 nlohmann::json mbv_description(const MbvOptions& o) {
   using nlohmann::json;

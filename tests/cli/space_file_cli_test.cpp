@@ -20,6 +20,25 @@ using hwnas::test::write_text;
 namespace {
 const std::string kSrc = HWNAS_SOURCE_DIR;
 const std::string kNb201File = kSrc + "/configs/spaces/nb201.json";
+
+// Copies a shipped example config and its space file (a relative path in the config) to `dir`,
+// searches `evals` evaluations, and returns the run directory.
+std::string search_example(const std::string& dir, const std::string& space, const std::string& config, int evals) {
+  fs::create_directories(dir + "/cfg/spaces");
+  fs::copy_file(kSrc + "/configs/spaces/" + space + ".json", dir + "/cfg/spaces/" + space + ".json");
+  fs::copy_file(kSrc + "/configs/" + config + ".json", dir + "/cfg/" + config + ".json");
+  const std::string n = std::to_string(evals);
+  auto r = run_hwnas({"search", dir + "/cfg/" + config + ".json", "--quiet", "--set", "budget.evaluations=" + n, "--set",
+                      "output.dir=" + dir + "/runs"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out.rfind("stopped: evaluation budget reached; " + n + " evaluations, ", 0), 0u) << r.out;
+  const std::string run = dir + "/runs/" + config;
+  const auto saved = nlohmann::json::parse(read_text(run + "/config.json"));
+  EXPECT_EQ(saved["space"]["name"], "graph");
+  EXPECT_EQ(saved["space"]["options"]["name"], space);  // the description travels with the run
+  EXPECT_FALSE(nlohmann::json::parse(read_text(run + "/pareto.json"))["front"].empty());
+  return run;
+}
 }  // namespace
 
 TEST(CliSpaceFile, EnumerateNb201FileGivesTheNativeCountsAndClasses) {
@@ -93,20 +112,8 @@ TEST(CliSpaceFile, EvaluateAndBadFilesExitWith2NamingFileAndPath) {
 
 TEST(CliSpaceFile, SearchReportAndExportOnTheResnetMacroExample) {
   const std::string dir = scratch_dir();
-  // The shipped example config, with its space file next to it (a relative path in the config).
-  fs::create_directories(dir + "/cfg/spaces");
-  fs::copy_file(kSrc + "/configs/spaces/resnet_macro.json", dir + "/cfg/spaces/resnet_macro.json");
-  fs::copy_file(kSrc + "/configs/resnet_macro_pi4.json", dir + "/cfg/resnet_macro_pi4.json");
-  auto r = run_hwnas({"search", dir + "/cfg/resnet_macro_pi4.json", "--quiet", "--set", "budget.evaluations=24", "--set",
-                      "output.dir=" + dir + "/runs"});
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(r.out.rfind("stopped: evaluation budget reached; 24 evaluations, ", 0), 0u) << r.out;
-  const std::string run = dir + "/runs/resnet_macro_pi4";
-  const auto config = nlohmann::json::parse(read_text(run + "/config.json"));
-  EXPECT_EQ(config["space"]["name"], "graph");
-  EXPECT_EQ(config["space"]["options"]["name"], "resnet_macro");  // the description travels with the run
-  const auto front = nlohmann::json::parse(read_text(run + "/pareto.json"));
-  ASSERT_FALSE(front["front"].empty());
+  const std::string run = search_example(dir, "resnet_macro", "resnet_macro_pi4", 24);
+  ASSERT_FALSE(::testing::Test::HasFailure());
   // The run stands on its own: report and export rebuild the space from config.json.
   fs::remove_all(dir + "/cfg");
   auto rep = run_hwnas({"report", run});
@@ -134,17 +141,8 @@ TEST(CliSpaceFile, SearchReportAndExportOnTheResnetMacroExample) {
 // The DARTS-like example (concatenating cells) searched with bo from its shipped config, then
 // reported and exported.
 TEST(CliSpaceFile, SearchReportAndExportOnTheDartsExample) {
-  const std::string dir = scratch_dir();
-  fs::create_directories(dir + "/cfg/spaces");
-  fs::copy_file(kSrc + "/configs/spaces/darts_cell.json", dir + "/cfg/spaces/darts_cell.json");
-  fs::copy_file(kSrc + "/configs/darts_cell_jetson.json", dir + "/cfg/darts_cell_jetson.json");
-  auto r = run_hwnas({"search", dir + "/cfg/darts_cell_jetson.json", "--quiet", "--set", "budget.evaluations=30", "--set",
-                      "output.dir=" + dir + "/runs"});
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(r.out.rfind("stopped: evaluation budget reached; 30 evaluations, ", 0), 0u) << r.out;
-  const std::string run = dir + "/runs/darts_cell_jetson";
-  EXPECT_EQ(nlohmann::json::parse(read_text(run + "/config.json"))["space"]["options"]["name"], "darts_cell");
-  ASSERT_FALSE(nlohmann::json::parse(read_text(run + "/pareto.json"))["front"].empty());
+  const std::string run = search_example(scratch_dir(), "darts_cell", "darts_cell_jetson", 30);
+  ASSERT_FALSE(::testing::Test::HasFailure());
   auto rep = run_hwnas({"report", run});
   ASSERT_EQ(rep.exit_code, 0) << rep.err;
   auto ex = run_hwnas({"export", run, "--formats", "json,pytorch"});

@@ -359,10 +359,10 @@ TEST(GraphSpace, BlockStagesWithFixedValuesAndDepthOnlyStrings) {
 TEST(GraphSpace, BlockStringErrorsNameThePosition) {
   auto s = make_space_from_file(kMbvFile);
   EXPECT_EQ(error_of([&] { s->parse("r224|w1|k3e6"); }),
-            "graph space architecture string, position 1: expected 7 fields separated by '|', got 3 (the form is "
-            "r128|w0.75|k3e3,k3e3|k3e3,k3e3|k3e3,k3e3|k3e3,k3e3|k3e3,k3e3)");
+            "graph space architecture string, position 1: expected 7 fields separated by '|' (resolution, width "
+            "multiplier, 5 stages), got 3");
   EXPECT_EQ(error_of([&] { s->parse("r225|w1|k3e6,k3e6|k3e6,k3e6|k3e6,k3e6|k3e6,k3e6|k3e6,k3e6"); }),
-            "graph space architecture string, position 1 ('r225'): input size 225 is not a choice (valid: 128, 160, 192, 224)");
+            "graph space architecture string, position 1 ('r225'): resolution 225 is not a choice (valid: 128, 160, 192, 224)");
   EXPECT_EQ(error_of([&] { s->parse("r224|w1|k3e6,k3e6|k3e6,k4e6|k3e6,k3e6|k3e6,k3e6|k3e6,k3e6"); }),
             "graph space architecture string, position 24 ('k4e6'): kernel size 4 is not a choice (valid: 3, 5, 7)");
   EXPECT_EQ(error_of([&] { s->parse("r224|w1|k3e6|k3e6,k3e6|k3e6,k3e6|k3e6,k3e6|k3e6,k3e6"); }),

