@@ -93,13 +93,10 @@ LayerCost add_cost(const TensorShape& shape, int num_inputs, int cell, std::stri
 }
 
 LayerCost concat_cost(const TensorShape& shape, int num_inputs, int cell, std::string name) {
-  LayerCost l;
+  LayerCost l = add_cost(shape, num_inputs, cell, std::move(name));  // the parts together are one output's worth
   l.kind = OpKind::Concat;
-  l.name = std::move(name);
-  l.cell = cell;
-  l.input = l.output = shape;
-  l.num_inputs = num_inputs;
-  l.input_elements = l.output_elements = shape.numel();
+  l.flops = 0;
+  l.input_elements = shape.numel();
   return l;
 }
 
