@@ -100,7 +100,7 @@ void run_calibrate(const CalibrateArgs& args) {
   mo.batch = args.batch;
   mo.threads = args.threads;
   mo.repeats = args.repeats;
-  mo.validate();
+  mo.validate(hwnas::cli::flag_of);
   hwnas::CalibrationOptions co;
   co.batch = args.batch;
   co.precision = precision;

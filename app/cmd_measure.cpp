@@ -25,7 +25,7 @@ void run_measure(const MeasureArgs& args) {
   hwnas::MeasureOptions opts = args.opts;
   // The device string first (fp16 is validated against it); that the device is there, later.
   opts.device = hwnas::parse_torch_device(args.torch_device, "--torch-device");
-  opts.validate();
+  opts.validate(hwnas::cli::flag_of);
   if (args.arch.empty() == args.arch_file.empty())
     throw hwnas::UserError("--arch: give one architecture with --arch, or a file of them with --arch-file (exactly one of the two)");
   auto space = hwnas::make_space_from_cli(args.space, args.space_options);

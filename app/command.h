@@ -3,6 +3,7 @@
 // that adds a subcommand to the root app with its options and a callback, and register it with
 // HWNAS_COMMAND(setup_<name>). CMake picks the file up; main.cpp needs no edit. Callbacks throw
 // hwnas::UserError for bad input (exit code 2) and print results to stdout.
+#include <algorithm>
 #include <functional>
 #include <string>
 #include <vector>
@@ -17,6 +18,14 @@ struct CommandEntry {
 };
 
 std::vector<CommandEntry>& command_registry();
+
+/// The command-line flag of an options field, for library checks that name the field they reject
+/// (MeasureOptions::validate): "torch_device" -> "--torch-device".
+inline std::string flag_of(const std::string& field) {
+  std::string f = "--" + field;
+  std::replace(f.begin(), f.end(), '_', '-');
+  return f;
+}
 
 struct CommandRegistrar {
   CommandRegistrar(const char* name, void (*setup)(CLI::App&)) { command_registry().push_back({name, setup}); }

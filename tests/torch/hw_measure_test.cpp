@@ -49,7 +49,7 @@ TEST(HwMeasure, RunsOnTheChosenDeviceAndRefusesAMissingOne) {
   mo.channels_last = false;
   mo.precision = "fp16";
   EXPECT_EQ(error_of([&] { measure_latency_ms(single_layer_graph(add), mo); }),
-            "--precision: fp16 timing needs --torch-device cuda (LibTorch's CPU convolutions have no fp16 kernels)");
+            "precision: fp16 timing needs torch_device cuda (LibTorch's CPU convolutions have no fp16 kernels)");
   mo.device = parse_torch_device("cuda:0", "--torch-device");
   if (test::torch_has_cuda()) {
     EXPECT_GT(measure_latency_ms(single_layer_graph(add), mo), 0.0);  // synchronized fp16 timing runs
@@ -73,13 +73,16 @@ TEST(HwMeasure, SingleLayerGraphsRun) {
 TEST(HwMeasure, BadOptionsNameTheOption) {
   MeasureOptions mo;
   mo.repeats = 0;
-  EXPECT_EQ(error_of([&] { mo.validate(); }), "--repeats: expected a positive integer, got 0");
+  EXPECT_EQ(error_of([&] { mo.validate(); }), "repeats: expected a positive integer, got 0");
+  // The command line names its flags.
+  EXPECT_EQ(error_of([&] { mo.validate([](const std::string& f) { return "--" + f; }); }),
+            "--repeats: expected a positive integer, got 0");
   mo = {};
   mo.threads = 0;
-  EXPECT_EQ(error_of([&] { mo.validate(); }), "--threads: expected a positive integer, got 0");
+  EXPECT_EQ(error_of([&] { mo.validate(); }), "threads: expected a positive integer, got 0");
   mo = {};
   mo.batch = -1;
-  EXPECT_EQ(error_of([&] { mo.validate(); }), "--batch: expected a positive integer, got -1");
+  EXPECT_EQ(error_of([&] { mo.validate(); }), "batch: expected a positive integer, got -1");
   EXPECT_NO_THROW(MeasureOptions{}.validate());
 }
 

@@ -12,6 +12,9 @@
 #include <string>
 
 #include "hwnas/nas/arch_graph.h"
+#include <functional>
+#include <string>
+
 #include "hwnas/nas/torch_device.h"
 
 namespace hwnas {
@@ -22,13 +25,15 @@ struct MeasureOptions {
   int warmup = 3;    // untimed runs first
   int threads = 1;   // torch::set_num_threads
   std::uint64_t seed = 1;
-  TorchDevice device;  // --torch-device
-  /// --precision: "fp32" (on CUDA, cuDNN's default TF32 convolutions) or "fp16" (network and input
-  /// in half precision; CUDA only: LibTorch's CPU convolutions have no fp16 kernels).
+  TorchDevice device;  // field "torch_device"
+  /// "fp32" (on CUDA, cuDNN's default TF32 convolutions) or "fp16" (network and input in half
+  /// precision; CUDA only: LibTorch's CPU convolutions have no fp16 kernels).
   std::string precision = "fp32";
-  bool channels_last = false;  // --channels-last: NHWC input and convolution weights
-  /// UserError naming the option (--batch, --repeats, --warmup, --threads, --precision) when impossible.
-  void validate() const;
+  bool channels_last = false;  // NHWC input and convolution weights
+  /// UserError naming the field at fault (batch, repeats, warmup, threads, precision,
+  /// torch_device) as `field` spells it: the command line passes its flags ("--batch"); by
+  /// default the field's own name.
+  void validate(const std::function<std::string(const std::string&)>& field = {}) const;
 };
 
 /// Median latency of one forward pass of a batch, in ms. Input is N x C x H x W of the graph's input node.
