@@ -4,6 +4,7 @@
 #include <cctype>
 #include <cmath>
 #include <cstdlib>
+#include <optional>
 #include <cstdio>
 
 #include "hwnas/core/error.h"
@@ -51,39 +52,50 @@ std::string format_number(double x) {
   return buf;
 }
 
-/// A number (fixed) or a list of distinct numbers (a decision) in lo..hi; odd only if `odd`.
-SpaceSpec::Choice read_choice(JsonReader& r, const std::string& key, int fallback, int lo, int hi, bool required,
-                              bool odd = false) {
+/// A value of a block stage: one value (fixed) or a list of distinct values (a decision), each
+/// made an int by `value(json, path)`, which throws naming the path. `fallback` when the key is
+/// absent (none: required); `hint` ends the message for an empty list.
+template <class Value>
+SpaceSpec::Choice read_choice_of(JsonReader& r, const std::string& key, std::optional<int> fallback, const std::string& hint,
+                                 Value value) {
   SpaceSpec::Choice c;
   const nlohmann::json* v = r.raw(key);
   if (!v) {
-    if (required) throw UserError(r.child(key) + ": required field is missing");
-    c.values = {fallback};
+    if (!fallback) throw UserError(r.child(key) + ": required field is missing");
+    c.values = {*fallback};
     return c;
   }
-  const std::string range = std::to_string(lo) + ".." + std::to_string(hi);
-  auto check = [&](int x, const std::string& p) {
-    if (x < lo || x > hi) throw UserError(p + ": expected an integer in " + range + ", got " + std::to_string(x));
-    if (odd && x % 2 == 0) throw UserError(p + ": expected an odd kernel size, got " + std::to_string(x));
-  };
-  if (v->is_array()) {
-    if (v->empty()) throw UserError(r.child(key) + ": empty choice list; give at least one value (or a number for a fixed value)");
-    if (v->size() > 64) throw UserError(r.child(key) + ": expected at most 64 choices, got " + std::to_string(v->size()));
-    c.decision = true;
-    for (std::size_t i = 0; i < v->size(); ++i) {
-      const std::string p = r.child(key) + "[" + std::to_string(i) + "]";
-      const int x = JsonReader::convert<int>((*v)[i], p);
-      check(x, p);
-      if (std::find(c.values.begin(), c.values.end(), x) != c.values.end())
-        throw UserError(p + ": value " + std::to_string(x) + " is listed twice");
-      c.values.push_back(x);
-    }
-  } else {
-    if (!v->is_number_integer()) JsonReader::fail(r.child(key), "an integer or a list of integers (a decision)", *v);
-    c.values = {JsonReader::convert<int>(*v, r.child(key))};
-    check(c.values[0], r.child(key));
+  if (!v->is_array()) {
+    c.values = {value(*v, r.child(key))};
+    return c;
+  }
+  if (v->empty()) throw UserError(r.child(key) + ": empty choice list; " + hint);
+  if (v->size() > 64) throw UserError(r.child(key) + ": expected at most 64 choices, got " + std::to_string(v->size()));
+  c.decision = true;
+  for (std::size_t i = 0; i < v->size(); ++i) {
+    const std::string p = r.child(key) + "[" + std::to_string(i) + "]";
+    const int x = value((*v)[i], p);
+    if (std::find(c.values.begin(), c.values.end(), x) != c.values.end())
+      throw UserError(p + ": " + ((*v)[i].is_number() ? "value " : "") + (*v)[i].dump() + " is listed twice");
+    c.values.push_back(x);
   }
   return c;
+}
+
+/// A number (fixed) or a list of distinct numbers (a decision) in lo..hi; odd only if `odd`.
+SpaceSpec::Choice read_choice(JsonReader& r, const std::string& key, int fallback, int lo, int hi, bool required,
+                              bool odd = false) {
+  if (const nlohmann::json* v = r.raw(key); v && !v->is_array() && !v->is_number_integer())
+    JsonReader::fail(r.child(key), "an integer or a list of integers (a decision)", *v);
+  return read_choice_of(r, key, required ? std::nullopt : std::optional<int>(fallback),
+                        "give at least one value (or a number for a fixed value)", [&](const nlohmann::json& j, const std::string& p) {
+                          const int x = JsonReader::convert<int>(j, p);
+                          if (x < lo || x > hi)
+                            throw UserError(p + ": expected an integer in " + std::to_string(lo) + ".." + std::to_string(hi) +
+                                            ", got " + std::to_string(x));
+                          if (odd && x % 2 == 0) throw UserError(p + ": expected an odd kernel size, got " + std::to_string(x));
+                          return x;
+                        });
 }
 
 /// An activation's index in SpaceSpec::activations(), or an error naming the path.
@@ -105,50 +117,14 @@ OpKind read_activation(JsonReader& r) {
 
 /// A block's activation: a name (fixed) or a list of distinct names (a decision per block).
 SpaceSpec::Choice read_activation_choice(JsonReader& r) {
-  SpaceSpec::Choice c;
-  const nlohmann::json* v = r.raw("activation");
-  if (!v) {
-    c.values = {activation_index("relu6", "")};
-    return c;
-  }
-  if (!v->is_array()) {
-    c.values = {activation_index(*v, r.child("activation"))};
-    return c;
-  }
-  if (v->empty()) throw UserError(r.child("activation") + ": empty choice list; give at least one activation (or a name for a fixed one)");
-  c.decision = true;
-  for (std::size_t i = 0; i < v->size(); ++i) {
-    const std::string p = r.child("activation") + "[" + std::to_string(i) + "]";
-    const int a = activation_index((*v)[i], p);
-    if (std::find(c.values.begin(), c.values.end(), a) != c.values.end())
-      throw UserError(p + ": \"" + (*v)[i].get<std::string>() + "\" is listed twice");
-    c.values.push_back(a);
-  }
-  return c;
+  return read_choice_of(r, "activation", activation_index("relu6", ""),
+                        "give at least one activation (or a name for a fixed one)", activation_index);
 }
 
 /// Squeeze-excite: true/false (fixed) or [false, true] (a decision per block).
 SpaceSpec::Choice read_se_choice(JsonReader& r) {
-  SpaceSpec::Choice c;
-  const nlohmann::json* v = r.raw("se");
-  if (!v) {
-    c.values = {0};
-    return c;
-  }
-  if (!v->is_array()) {
-    c.values = {JsonReader::convert<bool>(*v, r.child("se")) ? 1 : 0};
-    return c;
-  }
-  if (v->empty()) throw UserError(r.child("se") + ": empty choice list; give [false, true] (or a boolean for a fixed value)");
-  c.decision = true;
-  for (std::size_t i = 0; i < v->size(); ++i) {
-    const std::string p = r.child("se") + "[" + std::to_string(i) + "]";
-    const int x = JsonReader::convert<bool>((*v)[i], p) ? 1 : 0;
-    if (std::find(c.values.begin(), c.values.end(), x) != c.values.end())
-      throw UserError(p + ": " + ((*v)[i].get<bool>() ? "true" : "false") + " is listed twice");
-    c.values.push_back(x);
-  }
-  return c;
+  return read_choice_of(r, "se", 0, "give [false, true] (or a boolean for a fixed value)",
+                        [](const nlohmann::json& j, const std::string& p) { return JsonReader::convert<bool>(j, p) ? 1 : 0; });
 }
 
 SpaceSpec::Scale read_scale(JsonReader& r, SpaceSpec::Scale fallback) {
