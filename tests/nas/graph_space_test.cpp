@@ -63,6 +63,15 @@ nlohmann::json small_spec() {
   })");
 }
 
+// The same decisions, named and labelled alike, in the same order.
+void expect_same_decisions(const SearchSpace& file, const SearchSpace& native) {
+  ASSERT_EQ(file.decisions().size(), native.decisions().size());
+  for (std::size_t i = 0; i < native.decisions().size(); ++i) {
+    EXPECT_EQ(file.decisions()[i].name, native.decisions()[i].name);
+    EXPECT_EQ(file.decisions()[i].choices, native.decisions()[i].choices);
+  }
+}
+
 std::string spec_error(const nlohmann::json& j) {
   return error_of([&] { GraphSpace s(j, "my.json: "); });
 }
@@ -75,11 +84,7 @@ std::string spec_error(const nlohmann::json& j) {
 TEST(GraphSpace, Nb201FileEqualsNativeNb201OverTheWholeSpace) {
   auto file = make_space_from_file(kNb201File);
   Nb201Space native(Nb201Options{});
-  ASSERT_EQ(file->decisions().size(), native.decisions().size());
-  for (std::size_t i = 0; i < native.decisions().size(); ++i) {
-    EXPECT_EQ(file->decisions()[i].name, native.decisions()[i].name);
-    EXPECT_EQ(file->decisions()[i].choices, native.decisions()[i].choices);
-  }
+  expect_same_decisions(*file, native);
   ASSERT_EQ(file->size(), 15625);
   std::map<std::uint64_t, std::uint64_t> native_to_file, file_to_native;  // canonical hashes, both ways
   std::size_t n = 0, differ_as_built = 0;
@@ -248,11 +253,7 @@ TEST(GraphSpace, MbvFileIsTheNativeDescription) {
 TEST(GraphSpace, MbvFileEqualsNativeMbvOn1000RandomArchitectures) {
   auto file = make_space_from_file(kMbvFile);
   MbvSpace native(MbvOptions{});
-  ASSERT_EQ(file->decisions().size(), native.decisions().size());
-  for (std::size_t i = 0; i < native.decisions().size(); ++i) {
-    EXPECT_EQ(file->decisions()[i].name, native.decisions()[i].name);
-    EXPECT_EQ(file->decisions()[i].choices, native.decisions()[i].choices);
-  }
+  expect_same_decisions(*file, native);
   EXPECT_EQ(file->size(), native.size());
   Rng rng(11);
   std::map<std::uint64_t, std::uint64_t> native_to_file, file_to_native;
