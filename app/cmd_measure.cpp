@@ -1,5 +1,4 @@
 // hwnas measure: latency of one architecture measured on this machine with LibTorch.
-#include <fstream>
 #include <iostream>
 
 #include "command.h"
@@ -26,27 +25,8 @@ void run_measure(const MeasureArgs& args) {
   // The device string first (fp16 is validated against it); that the device is there, later.
   opts.device = hwnas::parse_torch_device(args.torch_device, "--torch-device");
   opts.validate(hwnas::cli::flag_of);
-  if (args.arch.empty() == args.arch_file.empty())
-    throw hwnas::UserError("--arch: give one architecture with --arch, or a file of them with --arch-file (exactly one of the two)");
   auto space = hwnas::make_space_from_cli(args.space, args.space_options);
-  std::vector<hwnas::Architecture> archs;
-  if (!args.arch.empty()) {
-    archs.push_back(hwnas::parse_arch_from_cli(*space, args.arch));
-  } else {
-    std::ifstream in(args.arch_file);
-    if (!in) throw hwnas::UserError("--arch-file: cannot read " + args.arch_file);
-    int line_no = 0;
-    for (std::string line; std::getline(in, line);) {
-      ++line_no;
-      if (line.empty()) continue;
-      try {
-        archs.push_back(hwnas::parse_arch_from_cli(*space, line));
-      } catch (const hwnas::UserError& e) {
-        throw hwnas::UserError("--arch-file: " + args.arch_file + ":" + std::to_string(line_no) + ": " + e.what());
-      }
-    }
-    if (archs.empty()) throw hwnas::UserError("--arch-file: " + args.arch_file + " holds no architecture");
-  }
+  const std::vector<hwnas::Architecture> archs = hwnas::archs_from_cli(*space, args.arch, args.arch_file);
   hwnas::DecodeOptions decode;
   decode.prune_dead = !args.keep_dead;
   opts.device = hwnas::cli::torch_device_from_cli(args.torch_device);

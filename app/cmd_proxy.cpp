@@ -1,4 +1,4 @@
-// hwnas proxy: zero-cost accuracy proxies of one architecture.
+// hwnas proxy: zero-cost accuracy proxies of one architecture, or of every line of a file.
 #include <algorithm>
 #include <cstdio>
 #include <iostream>
@@ -20,6 +20,7 @@ struct ProxyArgs {
   std::string space = "nb201";
   std::string space_options;
   std::string arch;
+  std::string arch_file;  // one architecture per line, scored in one process
   std::string proxies = "synflow";
   std::string dataset = "fashion-mnist";
   std::string data_dir;
@@ -34,7 +35,7 @@ struct ProxyArgs {
 
 void run_proxy(const ProxyArgs& args) {
   auto space = hwnas::make_space_from_cli(args.space, args.space_options);
-  const hwnas::Architecture a = hwnas::parse_arch_from_cli(*space, args.arch);
+  const std::vector<hwnas::Architecture> archs = hwnas::archs_from_cli(*space, args.arch, args.arch_file);
   std::vector<std::string> names;
   std::stringstream ss(args.proxies);
   for (std::string n; std::getline(ss, n, ',');) {
@@ -90,45 +91,54 @@ void run_proxy(const ProxyArgs& args) {
   for (const auto& o : sources) scorers.push_back(torch.make_proxy_source(o, "--proxy"));
   std::unique_ptr<hwnas::TrainSource> trainer;
   if (training) trainer = torch.make_train_source(topts, "--train");
-  const hwnas::Candidate candidate(*space, a);
-  nlohmann::json out = {{"space", space->name()}, {"arch", space->to_string(a)}, {"torch_device", popts.device.str()}};
-  nlohmann::json errors = nlohmann::json::object(), seconds = nlohmann::json::object();
-  std::size_t next = 0;
-  for (const auto& n : names) {
-    if (n == "train") {
-      const hwnas::TrainResult t = trainer->train(candidate);
-      out["train"] = t.ok ? nlohmann::json(t.val_accuracy) : nlohmann::json(nullptr);
-      out["train_details"] = t.to_json();
-      seconds[n] = t.seconds;
-      if (!t.ok) errors[n] = t.message;
+  for (const auto& a : archs) {
+    const hwnas::Candidate candidate(*space, a);
+    nlohmann::json out = {{"space", space->name()}, {"arch", space->to_string(a)}, {"torch_device", popts.device.str()}};
+    nlohmann::json errors = nlohmann::json::object(), seconds = nlohmann::json::object();
+    std::size_t next = 0;
+    for (const auto& n : names) {
+      if (n == "train") {
+        const hwnas::TrainResult t = trainer->train(candidate);
+        out["train"] = t.ok ? nlohmann::json(t.val_accuracy) : nlohmann::json(nullptr);
+        out["train_details"] = t.to_json();
+        seconds[n] = t.seconds;
+        if (!t.ok) errors[n] = t.message;
+        continue;
+      }
+      const hwnas::ProxyResult r = scorers[next++]->score(candidate);
+      out[n] = r.ok ? nlohmann::json(r.score) : nlohmann::json(nullptr);
+      seconds[n] = r.seconds;
+      if (!r.ok) errors[n] = r.message;
+    }
+    out["seconds"] = seconds;
+    if (!errors.empty()) out["errors"] = errors;
+    if (!args.arch_file.empty()) {
+      std::cout << out.dump() << std::endl;  // one line per network, as soon as it is scored
       continue;
     }
-    const hwnas::ProxyResult r = scorers[next++]->score(candidate);
-    out[n] = r.ok ? nlohmann::json(r.score) : nlohmann::json(nullptr);
-    seconds[n] = r.seconds;
-    if (!r.ok) errors[n] = r.message;
-  }
-  out["seconds"] = seconds;
-  if (!errors.empty()) out["errors"] = errors;
-  if (args.json) {
-    std::cout << out.dump(2) << "\n";
-    return;
-  }
-  std::cout << "arch " << space->to_string(a) << "\n";
-  for (const auto& n : names) {
-    if (out[n].is_null())
-      std::printf("%-10s failed: %s\n", n.c_str(), errors[n].get<std::string>().c_str());
-    else
-      std::printf("%-10s %.6g   (%.3f s)\n", n.c_str(), out[n].get<double>(), seconds[n].get<double>());
+    if (args.json) {
+      std::cout << out.dump(2) << "\n";
+      continue;
+    }
+    std::cout << "arch " << space->to_string(a) << "\n";
+    for (const auto& n : names) {
+      if (out[n].is_null())
+        std::printf("%-10s failed: %s\n", n.c_str(), errors[n].get<std::string>().c_str());
+      else
+        std::printf("%-10s %.6g   (%.3f s)\n", n.c_str(), out[n].get<double>(), seconds[n].get<double>());
+    }
   }
 }
 
 void setup_proxy(CLI::App& root) {
   auto args = std::make_shared<ProxyArgs>();
-  CLI::App* cmd = root.add_subcommand("proxy", "Score one architecture with zero-cost accuracy proxies");
+  CLI::App* cmd = root.add_subcommand("proxy", "Score one architecture (or a file of them) with zero-cost accuracy proxies");
   cmd->add_option("--space", args->space, "search space: nb201, mbv, or a space file (.json, docs/spaces.md)")->capture_default_str();
   cmd->add_option("--space-options", args->space_options, "space options as a JSON object");
-  cmd->add_option("--arch", args->arch, "architecture string of the space")->required();
+  cmd->add_option("--arch", args->arch, "architecture string of the space");
+  cmd->add_option("--arch-file", args->arch_file,
+                  "file of architecture strings, one per line: each scored in turn, one JSON object per line "
+                  "(LibTorch and the dataset load once)");
   cmd->add_option("--proxy", args->proxies,
                   "comma-separated: synflow, naswot, jacob_cov, grad_norm, snip, fisher, params, train (short training)")
       ->capture_default_str();

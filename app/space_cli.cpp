@@ -1,5 +1,7 @@
 #include "space_cli.h"
 
+#include <fstream>
+
 #include "hwnas/core/error.h"
 #include "hwnas/core/json_reader.h"
 #include "hwnas/nas/spaces/graph_space.h"
@@ -38,6 +40,28 @@ Architecture parse_arch_from_cli(const SearchSpace& space, const std::string& te
     }
     throw UserError(std::string("--arch: ") + e.what());
   }
+}
+
+std::vector<Architecture> archs_from_cli(const SearchSpace& space, const std::string& arch, const std::string& arch_file) {
+  if (arch.empty() == arch_file.empty())
+    throw UserError("--arch: give one architecture with --arch, or a file of them with --arch-file (exactly one of the two)");
+  if (!arch.empty()) return {parse_arch_from_cli(space, arch)};
+  std::ifstream in(arch_file);
+  if (!in) throw UserError("--arch-file: cannot read " + arch_file);
+  std::vector<Architecture> archs;
+  int line_no = 0;
+  for (std::string line; std::getline(in, line);) {
+    ++line_no;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty()) continue;
+    try {
+      archs.push_back(parse_arch_from_cli(space, line));
+    } catch (const UserError& e) {
+      throw UserError("--arch-file: " + arch_file + ":" + std::to_string(line_no) + ": " + e.what());
+    }
+  }
+  if (archs.empty()) throw UserError("--arch-file: " + arch_file + " holds no architecture");
+  return archs;
 }
 
 }  // namespace hwnas

@@ -1,20 +1,24 @@
-// Search quality and proposal cost of the built-in strategies on NAS-Bench-201.
+// Search quality and proposal cost of the built-in strategies on the problems of the benchmark
+// suite (bench/bench_problems.h).
 //
-// Problem: 2 objectives over all 15,625 nb201 cells, a synthetic "error" table (expensive; smooth
-// in the cell's ops with pairwise interactions, see tests/search/nb201_problem.h) against the
-// parameter count (cheap, exact). The true Pareto front is found by enumeration; hypervolumes are
-// normalized by the min/max of the whole table with reference 1.1 (docs/strategies.md).
-//
-// Reports, per strategy, the median (over seeds) number of evaluations until the front found
-// reaches 95% and 99% of the true hypervolume, and for bo and mcts the time of one ask() (excluding
+// nb201 problems: objectives over all 15,625 cells (default `synthetic`: a synthetic "error"
+// table, expensive, against the parameter count, cheap; the others read the zero-cost-proxy table
+// bench/data/nb201_proxies.csv). The true Pareto front is found by enumeration; hypervolumes are
+// normalized by the min/max of the whole table with reference 1.1 (docs/strategies.md). Reports,
+// per strategy, the median (over seeds) number of evaluations until the front found reaches 95%
+// and 99% of the true hypervolume, and for bo and mcts the time of one ask() (excluding
 // evaluation) after 100, 1,000 and 5,000 observations.
 //
-//   bench_strategies [--seeds 10] [--max-evals 4000] [--strategies random,evolution,local,bo,mcts]
-//                    [--csv error.csv] [--params-csv params.csv] [--no-timing] [--no-quality] [--encoding wl] [--batch 1]
+// The mbv problem cannot be enumerated: it reports the median normalized hypervolume after 50,
+// 100, 200 and 400 evaluations instead.
+//
+//   bench_strategies [--problem synthetic] [--proxies bench/data/nb201_proxies.csv] [--seeds 10]
+//                    [--max-evals 4000] [--strategies random,evolution,local,bo,mcts]
+//                    [--tables DIR] [--no-timing] [--no-quality] [--encoding wl] [--batch 1]
 // --batch: architectures per ask in the quality runs (told when the whole batch is evaluated).
 // --encoding sets the surrogate encoding of bo and mcts (strategies.h; default: their default).
-// --csv writes the synthetic error table (arch_str,value; one row per cell, all 15,625) for the
-// Optuna script; --params-csv the second objective (parameter count) in the same form.
+// --tables writes each objective of an nb201 problem as DIR/<objective>.csv (arch_str,value; one
+// row per cell, all 15,625) for the Optuna script.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -23,7 +27,7 @@
 #include <sstream>
 #include <string>
 
-#include "../tests/search/nb201_problem.h"
+#include "bench_problems.h"
 #include "hwnas/core/csv.h"
 #include "hwnas/search/strategies.h"
 #include "bench_main.h"
@@ -43,16 +47,61 @@ std::string fmt_evals(double v, int max_evals) {
   return b;
 }
 
+// The mbv problem: median normalized hypervolume after fixed budgets (no true front to reach).
+int run_mbv(const std::vector<std::string>& names, const nlohmann::json& options, int seeds, int batch_size) {
+  const hwnas::bench::MbvProblem problem;
+  const std::vector<int> budgets{50, 100, 200, 400};
+  std::printf("mbv problem: error stand-in x raspberry-pi-4 latency (cheap); hypervolume normalized by 20,000 random networks\n");
+  std::printf("\n%-10s", "strategy");
+  for (int b : budgets) std::printf(" %9s%-4d", "HV@", b);
+  std::printf(" %10s\n", "seconds");
+  for (const auto& name : names) {
+    std::vector<std::vector<double>> at(budgets.size());
+    const auto t0 = std::chrono::steady_clock::now();
+    for (int seed = 0; seed < seeds; ++seed) {
+      auto s = make_strategy(name, name == "bo" || name == "mcts" ? options : nlohmann::json(),
+                             problem.context(static_cast<std::uint64_t>(seed)));
+      ParetoArchive archive;
+      int e = 0;
+      std::size_t b = 0;
+      while (b < budgets.size()) {
+        auto asked = s->ask(static_cast<std::size_t>(std::min(batch_size, budgets.back() - e)));
+        if (asked.empty()) break;
+        std::vector<Observation> done;
+        for (auto& a : asked) {
+          Observation o{a, problem.objectives(a), true};
+          archive.add(e++, o.objectives);
+          done.push_back(o);
+          if (b < budgets.size() && e == budgets[b]) at[b++].push_back(problem.hypervolume(archive.front_points()));
+        }
+        s->tell(done);
+      }
+      for (; b < budgets.size(); ++b) at[b].push_back(problem.hypervolume(archive.front_points()));
+    }
+    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    std::printf("%-10s", name.c_str());
+    for (auto& v : at) std::printf(" %13.4f", median(v));
+    std::printf(" %10.1f\n", secs);
+    std::fflush(stdout);
+  }
+  return 0;
+}
+
 }  // namespace
 
 constexpr char kUsage[] =
-    "Usage: bench_strategies [--seeds 10] [--max-evals 4000] [--strategies random,evolution,local,bo,mcts] [--encoding onehot|path|wl|layers] [--batch 1]\n  Evaluations each strategy needs to reach 95%/99% of the true nb201 hypervolume, and ask() cost.\n";
+    "Usage: bench_strategies [--problem synthetic|synflow|naswot-latency|synflow-latency-energy|mbv]\n"
+    "         [--proxies bench/data/nb201_proxies.csv] [--seeds 10] [--max-evals 4000]\n"
+    "         [--strategies random,evolution,local,bo,mcts] [--encoding onehot|path|wl|layers] [--batch 1]\n"
+    "         [--tables DIR] [--no-timing] [--no-quality]\n"
+    "  Evaluations each strategy needs to reach 95%/99% of the true nb201 hypervolume, and ask() cost;\n"
+    "  for mbv, the hypervolume after 50/100/200/400 evaluations.\n";
 
 int main(int argc, char** argv) {
   if (hwnas::bench::wants_help(argc, argv, kUsage)) return 0;
   int seeds = 10, max_evals = 4000, batch_size = 1;
   bool timing = true, quality = true;
-  std::string csv, params_csv;
+  std::string tables, problem_name = "synthetic", proxies = std::string(HWNAS_SOURCE_DIR) + "/bench/data/nb201_proxies.csv";
   nlohmann::json options;  // for bo and mcts: {"encoding": ...} from --encoding
   std::vector<std::string> names{"random", "evolution", "local", "bo", "mcts"};
   for (int i = 1; i < argc; ++i) {
@@ -66,8 +115,9 @@ int main(int argc, char** argv) {
     if (!std::strcmp(argv[i], "--seeds")) seeds = std::stoi(next());
     else if (!std::strcmp(argv[i], "--max-evals")) max_evals = std::stoi(next());
     else if (!std::strcmp(argv[i], "--strategies")) names = split_commas(next());
-    else if (!std::strcmp(argv[i], "--csv")) csv = next();
-    else if (!std::strcmp(argv[i], "--params-csv")) params_csv = next();
+    else if (!std::strcmp(argv[i], "--tables")) tables = next();
+    else if (!std::strcmp(argv[i], "--problem")) problem_name = next();
+    else if (!std::strcmp(argv[i], "--proxies")) proxies = next();
     else if (!std::strcmp(argv[i], "--no-timing")) timing = false;
     else if (!std::strcmp(argv[i], "--no-quality")) quality = false;
     else if (!std::strcmp(argv[i], "--encoding")) options = {{"encoding", next()}};
@@ -78,23 +128,34 @@ int main(int argc, char** argv) {
     }
   }
 
-  const Nb201Problem problem;
+  if (problem_name == "mbv") return run_mbv(names, options, seeds, batch_size);
+  std::unique_ptr<Nb201Problem> made;
+  try {
+    made = hwnas::bench::make_nb201_problem(problem_name, proxies);
+  } catch (const UserError& e) {
+    std::fprintf(stderr, "%s\n", e.what());
+    return 2;
+  }
+  const Nb201Problem& problem = *made;
+  std::string objectives;
+  for (const auto& c : problem.columns()) objectives += (objectives.empty() ? "" : " x ") + c.name + (c.cheap ? " (cheap)" : "");
+  std::printf("nb201 problem %s: %s\n", problem_name.c_str(), objectives.c_str());
   std::printf("nb201: %zu cells, %zu distinct, true front %zu points, true hypervolume %.6f (normalized, ref 1.1)\n",
               problem.all().size(), problem.distinct(), problem.true_front().size(), problem.true_hypervolume());
-  auto write_csv = [&](const std::string& path, bool params) {
-    std::ofstream f(path);
-    f.precision(17);
-    f << "arch_str,value\n";
-    for (const auto& a : problem.all())
-      f << csv_escape(problem.space().to_string(a)) << "," << (params ? problem.params(a) : problem.error(a)) << "\n";
-    if (!f) {
-      std::fprintf(stderr, "cannot write %s\n", path.c_str());
-      std::exit(2);
+  if (!tables.empty()) {
+    for (std::size_t col = 0; col < problem.columns().size(); ++col) {
+      const std::string path = tables + "/" + problem.columns()[col].name + ".csv";
+      std::ofstream f(path);
+      f.precision(17);
+      f << "arch_str,value\n";
+      for (const auto& a : problem.all()) f << csv_escape(problem.space().to_string(a)) << "," << problem.objectives(a)[col] << "\n";
+      if (!f) {
+        std::fprintf(stderr, "cannot write %s\n", path.c_str());
+        return 2;
+      }
+      std::printf("wrote %s (%zu rows)\n", path.c_str(), problem.all().size());
     }
-    std::printf("wrote %s (%zu rows)\n", path.c_str(), problem.all().size());
-  };
-  if (!csv.empty()) write_csv(csv, false);
-  if (!params_csv.empty()) write_csv(params_csv, true);
+  }
 
   if (quality) {
     std::printf("\n%-10s %12s %12s %14s %10s\n", "strategy", "evals->95%", "evals->99%", "HV@200 (med)", "seconds");

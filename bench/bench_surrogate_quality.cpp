@@ -7,11 +7,14 @@
 // Tables:
 //   synthetic   the error table of bench_strategies (tests/search/nb201_problem.h); project-made
 //   flops       hwnas's FLOP count of the deployed (pruned) network; project-made
+//   synflow, naswot  zero-cost proxy scores of every class (bench/data/nb201_proxies.csv, made by
+//               `hwnas proxy`; log synflow); project-made
 //   hwnasbench  a published HW-NAS-Bench latency column (bench/data/hwnasbench_nb201.csv,
 //               measured as built): VALIDATION ONLY, never used to choose defaults
 //
 //   bench_surrogate_quality [--seeds 10] [--test 500] [--n 25,50,100] [--encodings onehot,path,wl,layers]
 //                           [--data bench/data/hwnasbench_nb201.csv] [--latency cifar10_raspi4_latency]
+//                           [--proxies bench/data/nb201_proxies.csv]
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
@@ -19,7 +22,7 @@
 #include <string>
 #include <unordered_map>
 
-#include "../tests/search/nb201_problem.h"
+#include "bench_problems.h"
 #include "bench_main.h"
 #include "bench_stats.h"
 #include "hwnas/core/csv.h"
@@ -91,6 +94,7 @@ int run(int argc, char** argv) {
   std::vector<std::string> encodings = encoding_names();
   std::string data = std::string(HWNAS_SOURCE_DIR) + "/bench/data/hwnasbench_nb201.csv";
   std::string latency = "cifar10_raspi4_latency";
+  std::string proxies = std::string(HWNAS_SOURCE_DIR) + "/bench/data/nb201_proxies.csv";
   for (int i = 1; i < argc; ++i) {
     if (i + 1 >= argc) throw UserError(std::string(argv[i]) + " needs a value");
     const std::string v = argv[++i];
@@ -102,6 +106,7 @@ int run(int argc, char** argv) {
     } else if (!std::strcmp(argv[i - 1], "--encodings")) encodings = split_commas(v);
     else if (!std::strcmp(argv[i - 1], "--data")) data = v;
     else if (!std::strcmp(argv[i - 1], "--latency")) latency = v;
+    else if (!std::strcmp(argv[i - 1], "--proxies")) proxies = v;
     else throw UserError(std::string("unknown option ") + argv[i - 1]);
   }
   for (const auto& e : encodings) check_encoding_name("--encodings", e);
@@ -117,6 +122,15 @@ int run(int argc, char** argv) {
     }
     tables.push_back(dedupe("synthetic", space, problem.all(), err));
     tables.push_back(dedupe("flops", space, problem.all(), flops));
+    const hwnas::bench::ProxyTable zc(proxies, space);
+    for (const std::string p : {"synflow", "naswot"}) {
+      std::vector<double> v;
+      for (const auto& a : problem.all()) {
+        const double x = zc.score(space, a, p);
+        v.push_back(p == "synflow" ? std::log(std::max(x, 1e-300)) : x);
+      }
+      tables.push_back(dedupe(p == "synflow" ? "log synflow" : p, space, problem.all(), v));
+    }
   }
   {
     const CsvTable csv = read_csv_file(data);
@@ -157,7 +171,8 @@ int run(int argc, char** argv) {
 constexpr char kUsage[] =
     "Usage: bench_surrogate_quality [--seeds 10] [--test 500] [--n 25,50,100] [--encodings onehot,path,wl,layers]\n"
     "                               [--data bench/data/hwnasbench_nb201.csv] [--latency cifar10_raspi4_latency]\n"
+    "                               [--proxies bench/data/nb201_proxies.csv]\n"
     "  Spearman rho of the bo/mcts GP per encoding after n observations, on held-back nb201 architectures:\n"
-    "  synthetic and FLOPs tables (project-made) and a published HW-NAS-Bench latency column (validation only).\n";
+    "  synthetic, FLOPs, log-synflow and naswot tables (project-made) and a published HW-NAS-Bench latency column (validation only).\n";
 
 int main(int argc, char** argv) { return hwnas::bench::guarded_main(run, argc, argv, kUsage); }

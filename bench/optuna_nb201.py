@@ -1,11 +1,11 @@
 #!/usr/bin/python3
-"""Optuna's NSGA-II and TPE on the nb201 table problem of bench/bench_strategies.cpp.
+"""Optuna's NSGA-II and TPE on the nb201 table problems of bench/bench_strategies.cpp.
 
-Problem (the same as bench_strategies): two objectives over all 15,625 NAS-Bench-201 cells, both
-minimized, read from CSVs that `bench_strategies --csv error.csv --params-csv params.csv` writes
-(columns arch_str,value): a synthetic error and the parameter count. Each nb201 edge is one
-categorical parameter (5 ops). The true Pareto front is that of the whole table; hypervolumes are
-normalized by the min/max of the whole table with reference point 1.1 per objective
+Problem (the same as bench_strategies --problem P): two or three objectives over all 15,625
+NAS-Bench-201 cells, all minimized, read from the CSVs that `bench_strategies --problem P --tables
+DIR` writes (one per objective, columns arch_str,value). Each nb201 edge is one categorical
+parameter (5 ops). The true Pareto front is that of the whole table; hypervolumes are normalized
+by the min/max of the whole table with reference point 1.1 per objective
 (include/hwnas/search/pareto.h), so "fraction of the true hypervolume" means the same here and in
 bench_strategies.
 
@@ -20,7 +20,7 @@ front found reaches 95% and 99% of the true hypervolume, the median fraction aft
 and the mean time per trial (Optuna's ask/tell overhead, the "evaluation" is a table look-up).
 
 Run with /usr/bin/python3 (python3-optuna 3.1):
-  /usr/bin/python3 bench/optuna_nb201.py --error error.csv --params params.csv [--enumerate enum.csv]
+  /usr/bin/python3 bench/optuna_nb201.py --objectives DIR/error.csv,DIR/params.csv [--enumerate enum.csv]
       [--seeds 10] [--max-trials 2000] [--max-trials-tpe 400] [--samplers nsga2,tpe] [--csv out.csv]
 """
 import argparse
@@ -58,17 +58,39 @@ def hypervolume_2d(points, reference):
     return hv
 
 
+def hypervolume(points, reference):
+    """Exact hypervolume of minimized points in 2 or 3 dimensions (3-D: slices along the last axis)."""
+    if len(reference) == 2:
+        return hypervolume_2d(points, reference)
+    pts = sorted(p for p in points if all(p[i] < reference[i] for i in range(3)))
+    zs = sorted({p[2] for p in pts})
+    hv = 0.0
+    for k, z in enumerate(zs):
+        top = zs[k + 1] if k + 1 < len(zs) else reference[2]
+        hv += hypervolume_2d([p[:2] for p in pts if p[2] <= z], reference[:2]) * (top - z)
+    return hv
+
+
+def dominates_weakly(a, b):
+    return all(x <= y for x, y in zip(a, b))
+
+
 class Problem:
-    def __init__(self, error_csv, params_csv, enumerate_csv=None):
-        err = read_table(error_csv)
-        par = read_table(params_csv)
-        if set(err) != set(par):
-            sys.exit("error and params tables list different architectures")
-        self.values = {a: (err[a], par[a]) for a in err}
+    def __init__(self, objective_csvs, enumerate_csv=None):
+        tables = [read_table(path) for path in objective_csvs]
+        if not 2 <= len(tables) <= 3:
+            sys.exit("--objectives: give 2 or 3 tables")
+        for path, t in zip(objective_csvs[1:], tables[1:]):
+            if set(t) != set(tables[0]):
+                sys.exit(f"{path} lists different architectures from {objective_csvs[0]}")
+        self.m = len(tables)
+        self.values = {a: tuple(t[a] for t in tables) for a in tables[0]}
         pts = list(self.values.values())
-        self.lower = [min(p[i] for p in pts) for i in range(2)]
-        self.upper = [max(p[i] for p in pts) for i in range(2)]
-        self.true_hv = hypervolume_2d([self.normalize(p) for p in pts], (REFERENCE, REFERENCE))
+        self.lower = [min(p[i] for p in pts) for i in range(self.m)]
+        self.upper = [max(p[i] for p in pts) for i in range(self.m)]
+        self.reference = (REFERENCE,) * self.m
+        norm = [self.normalize(p) for p in pts]
+        self.true_hv = hypervolume(Front.of(norm), self.reference)
         self.canonical = None
         if enumerate_csv:
             with open(enumerate_csv, newline="") as f:
@@ -76,27 +98,35 @@ class Problem:
 
     def normalize(self, p):
         out = []
-        for i in range(2):
+        for i in range(self.m):
             span = self.upper[i] - self.lower[i]
             out.append((p[i] - self.lower[i]) / span if span > 0 else p[i] - self.lower[i])
         return out
 
 
 class Front:
-    """Incremental 2-D non-dominated set of normalized points with its hypervolume."""
+    """Incremental non-dominated set of normalized points with its hypervolume."""
 
-    def __init__(self):
+    def __init__(self, reference):
         self.points = []
+        self.reference = reference
+
+    @staticmethod
+    def of(points):
+        f = Front(None)
+        for p in points:
+            f.add(p)
+        return f.points
 
     def add(self, p):
         for q in self.points:
-            if q[0] <= p[0] and q[1] <= p[1]:
+            if dominates_weakly(q, p):
                 return False
-        self.points = [q for q in self.points if not (p[0] <= q[0] and p[1] <= q[1])] + [p]
+        self.points = [q for q in self.points if not dominates_weakly(p, q)] + [p]
         return True
 
     def hypervolume(self):
-        return hypervolume_2d(self.points, (REFERENCE, REFERENCE))
+        return hypervolume(self.points, self.reference)
 
 
 def make_sampler(name, seed):
@@ -110,8 +140,8 @@ def make_sampler(name, seed):
 
 
 def run_one(problem, sampler_name, seed, max_trials):
-    study = optuna.create_study(directions=["minimize", "minimize"], sampler=make_sampler(sampler_name, seed))
-    front = Front()
+    study = optuna.create_study(directions=["minimize"] * problem.m, sampler=make_sampler(sampler_name, seed))
+    front = Front(problem.reference)
     seen = set()
     result = {"t95": None, "t99": None, "d95": None, "d99": None, "hv200": None}
     distinct = 0
@@ -153,8 +183,8 @@ def median_or_more(values, limit):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--error", required=True, help="arch_str,value CSV of the synthetic error (bench_strategies --csv)")
-    ap.add_argument("--params", required=True, help="arch_str,value CSV of the parameter count (--params-csv)")
+    ap.add_argument("--objectives", required=True,
+                    help="comma-separated arch_str,value CSVs, one per objective (bench_strategies --tables DIR)")
     ap.add_argument("--enumerate", help="hwnas enumerate CSV with canonical hashes (optional)")
     ap.add_argument("--seeds", type=int, default=10)
     ap.add_argument("--max-trials", type=int, default=2000)
@@ -164,7 +194,7 @@ def main():
     args = ap.parse_args()
     optuna.logging.set_verbosity(optuna.logging.WARNING)
 
-    problem = Problem(args.error, args.params, args.enumerate)
+    problem = Problem(args.objectives.split(","), args.enumerate)
     print(f"optuna {optuna.__version__}; nb201: {len(problem.values)} cells, "
           f"true hypervolume {problem.true_hv:.6f} (normalized, ref {REFERENCE}); {args.seeds} seeds")
     header = f"{'sampler':<14} {'evals->95%':>12} {'evals->99%':>12} {'HV@200 (med)':>14} {'ms/trial':>10}"

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Search-quality benchmark, hwnas strategies against Optuna, on the same nb201 table problem.
 #
-#   bench/run_search_bench.sh [--seeds N] [--quick]      (env: SAMPLERS=nsga2,tpe  BUILD_DIR  JOBS  OUT)
+#   bench/run_search_bench.sh [--problem synthetic] [--seeds N] [--quick]
+#                                          (env: SAMPLERS=nsga2,tpe  BUILD_DIR  JOBS  OUT)
 #
-# Builds bench_strategies and hwnas, writes the problem's tables (synthetic error and parameter
-# count for all 15,625 cells, plus `hwnas enumerate` for canonical hashes), runs bench_strategies
+# --problem: an nb201 problem of bench_strategies (synthetic, synflow, naswot-latency,
+# synflow-latency-energy; bench/bench_problems.h). Builds bench_strategies and hwnas, writes the
+# problem's tables (each objective for all 15,625 cells, plus `hwnas enumerate` for canonical
+# hashes), runs bench_strategies
 # (random, evolution, local, bo, mcts) and bench/optuna_nb201.py (Optuna NSGA-II and TPE, run with
 # /usr/bin/python3, which has python3-optuna) and prints both tables side by side: the median over
 # seeds of the evaluations until the front found reaches 95% / 99% of the true normalized
@@ -17,11 +20,13 @@ SEEDS=10
 MAX_EVALS=4000
 MAX_TRIALS=2000
 MAX_TRIALS_TPE=400   # Optuna 3.1 multi-objective TPE costs ~0.3 s per trial at 300 trials
+PROBLEM=synthetic
 while [ $# -gt 0 ]; do
   case "$1" in
     --seeds) SEEDS="$2"; shift 2 ;;
+    --problem) PROBLEM="$2"; shift 2 ;;
     --quick) SEEDS=3; MAX_EVALS=2000; MAX_TRIALS=1000; MAX_TRIALS_TPE=400; shift ;;
-    *) echo "usage: $0 [--seeds N] [--quick]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--problem P] [--seeds N] [--quick]" >&2; exit 2 ;;
   esac
 done
 
@@ -35,20 +40,22 @@ if ! $PY -c "import optuna" 2>/dev/null; then
 fi
 
 ninja -C "$BUILD_DIR" -j "$JOBS" bench_strategies hwnas >/dev/null
-OUT=${OUT:-$BUILD_DIR/search_bench}
-mkdir -p "$OUT"
+OUT=${OUT:-$BUILD_DIR/search_bench/$PROBLEM}
+mkdir -p "$OUT/tables"
 
 echo "== tables"
 "$BUILD_DIR/hwnas" enumerate --space nb201 --out "$OUT/enum.csv"
-"$BUILD_DIR/bench_strategies" --seeds 1 --no-quality --no-timing --csv "$OUT/error.csv" --params-csv "$OUT/params.csv" | grep -v '^$'
+rm -f "$OUT"/tables/*.csv
+"$BUILD_DIR/bench_strategies" --problem "$PROBLEM" --seeds 1 --no-quality --no-timing --tables "$OUT/tables" | grep -v '^$'
+TABLES=$(ls "$OUT"/tables/*.csv | tr '\n' ',' | sed 's/,$//')
 
 echo
 echo "== hwnas strategies (bench_strategies, $SEEDS seeds)"
-"$BUILD_DIR/bench_strategies" --seeds "$SEEDS" --max-evals "$MAX_EVALS" --no-timing | tee "$OUT/hwnas.txt"
+"$BUILD_DIR/bench_strategies" --problem "$PROBLEM" --seeds "$SEEDS" --max-evals "$MAX_EVALS" --no-timing | tee "$OUT/hwnas.txt"
 
 echo
 echo "== Optuna ($SEEDS seeds)"
-$PY bench/optuna_nb201.py --error "$OUT/error.csv" --params "$OUT/params.csv" --enumerate "$OUT/enum.csv" \
+$PY bench/optuna_nb201.py --objectives "$TABLES" --enumerate "$OUT/enum.csv" \
   --seeds "$SEEDS" --samplers "$SAMPLERS" --max-trials "$MAX_TRIALS" --max-trials-tpe "$MAX_TRIALS_TPE" --csv "$OUT/optuna.csv" | tee "$OUT/optuna.txt"
 
 echo
@@ -68,13 +75,14 @@ for r in rows:
     print(f"{r[0]:<18} {r[1]:>11} {r[2]:>11} {r[3]:>8}   {r[4]}")
 PYEOF
 
+[ "$PROBLEM" = synthetic ] || exit 0
 echo
 echo "== hwnas search end to end on the same table (evolution, 300 evaluations)"
 cat > "$OUT/table_search.json" <<JSON
 {
   "space": {"name": "nb201"},
   "objectives": [
-    {"name": "error", "source": {"table": {"file": "error.csv", "value": "value"}}},
+    {"name": "error", "source": {"table": {"file": "tables/error.csv", "value": "value"}}},
     {"name": "params", "source": "params"}
   ],
   "strategy": {"name": "evolution"},
@@ -92,7 +100,7 @@ PYTHONPATH=bench $PY - "$OUT" <<'PYEOF'
 import csv, sys
 import optuna_nb201 as b
 out = sys.argv[1]
-p = b.Problem(f"{out}/error.csv", f"{out}/params.csv")
+p = b.Problem([f"{out}/tables/error.csv", f"{out}/tables/params.csv"])
 with open(f"{out}/runs/table_search/pareto.csv", newline="") as f:
     front = [p.normalize((float(r["error"]), float(r["params"]))) for r in csv.DictReader(f)]
 print(f"hwnas search front: {len(front)} points, {b.hypervolume_2d(front, (b.REFERENCE, b.REFERENCE)) / p.true_hv:.4f} of the true hypervolume")

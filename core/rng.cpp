@@ -1,11 +1,26 @@
 #include "hwnas/core/rng.h"
 
 #include <cmath>
+#include <sstream>
 #include <unordered_set>
 
 #include "hwnas/core/error.h"
 
 namespace hwnas {
+
+std::string Rng::state() const {
+  std::ostringstream out;
+  out << engine_;
+  return out.str();
+}
+
+void Rng::restore(const std::string& text, const std::string& what) {
+  std::istringstream in(text);
+  std::mt19937_64 e;
+  in >> e;
+  if (in.fail()) throw UserError(what + ": not a random generator state");
+  engine_ = e;
+}
 
 std::uint64_t Rng::uniform_index(std::uint64_t n) {
   HWNAS_CHECK(n > 0, "uniform_index(0)");

@@ -296,8 +296,9 @@ std::unique_ptr<ObjectiveSource> make_objective_source(const std::string& kind, 
 
 // ---- ObjectiveSet ----------------------------------------------------------------------------
 
-ObjectiveSet::ObjectiveSet(const SearchConfig& cfg, const SearchSpace& space) : cfg_(&cfg) {
-  ObjectiveContext ctx{&space, cfg.base_dir, cfg.seed};
+ObjectiveSet::ObjectiveSet(const SearchConfig& cfg, const SearchSpace& space, const std::string& checkpoint_dir)
+    : cfg_(&cfg) {
+  ObjectiveContext ctx{&space, cfg.base_dir, cfg.seed, checkpoint_dir};
   for (std::size_t i = 0; i < cfg.objectives.size(); ++i) {
     const ObjectiveConfig& o = cfg.objectives[i];
     sources_.push_back(make_objective_source(o.kind, o.spec, "objectives[" + std::to_string(i) + "].source", ctx));

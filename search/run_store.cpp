@@ -251,6 +251,8 @@ void RunStore::lock(double wait_s) {
   lock_fd_ = fd;
 }
 
+std::string RunStore::checkpoint_dir(const std::string& dir) { return (fs::path(dir) / "checkpoints").string(); }
+
 RunStore RunStore::create(const std::string& dir, const SearchConfig& cfg, bool replace, double lock_wait_s) {
   RunStore s(dir, names_of(cfg));
   std::error_code ec;
@@ -272,6 +274,8 @@ RunStore RunStore::create(const std::string& dir, const SearchConfig& cfg, bool 
     fs::remove_all(fs::path(dir) / "archs", ec);
     if (ec) throw UserError((fs::path(dir) / "archs").string() + ": cannot remove the earlier run's exports: " + ec.message());
   }
+  fs::remove_all(checkpoint_dir(dir), ec);  // a new run trains from scratch
+  if (ec) throw UserError(checkpoint_dir(dir) + ": cannot remove the earlier run's checkpoints: " + ec.message());
   write_file_atomic((fs::path(dir) / "config.json").string(), cfg.to_json().dump(2) + "\n");
   s.open_log();  // an empty log: the run exists
   return s;

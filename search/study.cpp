@@ -146,7 +146,7 @@ struct Study::Impl {
 
   Impl(SearchConfig c, const StudyOptions& o) : cfg(std::move(c)), opts(o), arena(std::max(1, cfg.parallelism)) {
     space = make_space(cfg.space, cfg.space_options);
-    objectives = std::make_unique<ObjectiveSet>(cfg, *space);
+    objectives = std::make_unique<ObjectiveSet>(cfg, *space, RunStore::checkpoint_dir(opts.dir));
     for (const auto& ob : cfg.objectives) names.push_back(ob.name);
     journaling = objectives->has_external() || cfg.dispatch == "asynchronous";
     if (cfg.scheduler.enabled()) scheduler = std::make_unique<Scheduler>(cfg.scheduler);

@@ -15,7 +15,9 @@ extern "C" __attribute__((visibility("default"))) const hwnas::cli::TorchPlugin*
     t.measure_latency_ms = &hwnas::measure_latency_ms;
     t.set_threads = &hwnas::set_torch_threads;
     t.make_proxy_source = &hwnas::make_proxy_source;
-    t.make_train_source = &hwnas::make_train_source;
+    t.make_train_source = [](const hwnas::TrainSourceOptions& o, const std::string& path) {
+      return hwnas::make_train_source(o, path);  // `hwnas proxy` keeps no checkpoints
+    };
     t.register_proxy_objectives = &hwnas::register_proxy_objectives;
     t.require_torch_device = &hwnas::require_torch_device;
     return t;

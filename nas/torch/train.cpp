@@ -2,6 +2,8 @@
 #include "hwnas/nas/train.h"
 
 #include <chrono>
+#include <cstdio>
+#include <fstream>
 #include <cmath>
 #include <optional>
 
@@ -139,6 +141,66 @@ TrainResult TrainSession::run_to(int step) {
   }
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return r;
+}
+
+bool TrainSession::save(const std::string& path) const {
+  const Impl& s = *impl_;
+  if (!s.built || s.done == 0 || !s.failed.empty()) return false;
+  torch::serialize::OutputArchive ar, net_ar, optimizer_ar;
+  ar.write("arch", c10::IValue(s.space->to_string(s.arch)));
+  ar.write("options", c10::IValue(s.opts.to_json().dump()));
+  ar.write("step", c10::IValue(static_cast<std::int64_t>(s.done)));
+  ar.write("rng", c10::IValue(s.rng.state()));
+  ar.write("block_loss", c10::IValue(s.block_loss));
+  ar.write("block_n", c10::IValue(static_cast<std::int64_t>(s.block_n)));
+  (*s.net)->save(net_ar);
+  s.optimizer->save(optimizer_ar);
+  ar.write("net", net_ar);
+  ar.write("optimizer", optimizer_ar);
+  const std::string tmp = path + ".tmp";
+  try {
+    ar.save_to(tmp);
+  } catch (const c10::Error&) {
+    std::remove(tmp.c_str());
+    return false;
+  }
+  return std::rename(tmp.c_str(), path.c_str()) == 0;
+}
+
+bool TrainSession::restore(const std::string& path) {
+  Impl& s = *impl_;
+  HWNAS_CHECK(s.done == 0, "TrainSession::restore: the session has trained already");
+  if (!s.failed.empty() || !std::ifstream(path)) return false;
+  try {
+    torch::serialize::InputArchive ar, net_ar, optimizer_ar;
+    ar.load_from(path, s.device);
+    c10::IValue arch, options, step, rng, block_loss, block_n;
+    ar.read("arch", arch);
+    ar.read("options", options);
+    if (arch.toStringRef() != s.space->to_string(s.arch) || options.toStringRef() != s.opts.to_json().dump()) return false;
+    ar.read("step", step);
+    ar.read("rng", rng);
+    ar.read("block_loss", block_loss);
+    ar.read("block_n", block_n);
+    ar.read("net", net_ar);
+    ar.read("optimizer", optimizer_ar);
+    if (step.toInt() < 1 || step.toInt() > s.opts.steps) return false;
+    Impl fresh{s.space, s.arch, s.data, s.opts};
+    fresh.device = s.device;
+    fresh.build();
+    (*fresh.net)->load(net_ar);
+    fresh.optimizer->load(optimizer_ar);
+    fresh.rng.restore(rng.toStringRef(), path);
+    fresh.done = static_cast<int>(step.toInt());
+    fresh.block_loss = block_loss.toDouble();
+    fresh.block_n = static_cast<int>(block_n.toInt());
+    s = std::move(fresh);
+    return true;
+  } catch (const c10::Error&) {
+    return false;
+  } catch (const UserError&) {
+    return false;
+  }
 }
 
 TrainResult train_proxy(const SearchSpace& space, const Architecture& arch, const DataSplit& data,

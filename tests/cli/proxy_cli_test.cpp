@@ -1,4 +1,6 @@
 // End-to-end tests of `hwnas proxy`.
+#include <sstream>
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -95,4 +97,40 @@ TEST(CliProxy, TorchDeviceErrorsNameTheFlag) {
               std::string::npos) << proxy << ": " << cuda.err;
     EXPECT_TRUE(cuda.out.empty()) << cuda.out;
   }
+}
+
+TEST(CliProxy, AnArchFileIsScoredLineByLineAsEachArchAlone) {
+  const std::string dir = hwnas::test::scratch_dir();
+  const std::string other = "|skip_connect~0|+|nor_conv_1x1~0|none~1|+|avg_pool_3x3~0|nor_conv_3x3~1|none~2|";
+  hwnas::test::write_text(dir + "/archs.txt", std::string(kArch) + "\n\n" + other + "\r\n");
+  const std::vector<std::string> common{"--space-options", kSmall, "--dataset", "synthetic", "--batch", "8",
+                                        "--proxy", "synflow,naswot"};
+  auto with = [&](std::vector<std::string> head) {
+    head.insert(head.end(), common.begin(), common.end());
+    return head;
+  };
+  auto r = run_hwnas(with({"proxy", "--arch-file", dir + "/archs.txt"}));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::vector<nlohmann::json> lines;
+  std::stringstream ss(r.out);
+  for (std::string line; std::getline(ss, line);) lines.push_back(nlohmann::json::parse(line));
+  ASSERT_EQ(lines.size(), 2u) << r.out;
+  const std::vector<std::string> archs{kArch, other};
+  for (std::size_t i = 0; i < 2; ++i) {
+    auto alone = run_hwnas(with({"proxy", "--arch", archs[i], "--json"}));
+    ASSERT_EQ(alone.exit_code, 0) << alone.err;
+    const auto j = nlohmann::json::parse(alone.out);
+    EXPECT_EQ(lines[i]["arch"], archs[i]);
+    for (const char* p : {"synflow", "naswot"}) {
+      ASSERT_TRUE(j[p].is_number()) << p;
+      EXPECT_EQ(lines[i][p], j[p]) << p << " of line " << i;
+    }
+  }
+  hwnas::test::write_text(dir + "/bad.txt", std::string(kArch) + "\n|conv_9x9~0|\n");
+  auto bad = run_hwnas({"proxy", "--arch-file", dir + "/bad.txt"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("--arch-file: " + dir + "/bad.txt:2: "), std::string::npos) << bad.err;
+  auto neither = run_hwnas({"proxy"});
+  EXPECT_EQ(neither.exit_code, 2);
+  EXPECT_NE(neither.err.find("exactly one of the two"), std::string::npos) << neither.err;
 }

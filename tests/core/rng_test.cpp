@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "hwnas/core/error.h"
+
 #include <cmath>
 #include <vector>
 
@@ -70,4 +72,15 @@ TEST(Rng, SplitGivesIndependentDeterministicStreams) {
   Rng sa = a.split(), sb = b.split();
   EXPECT_EQ(sa.next(), sb.next());
   EXPECT_NE(a.next(), sa.next());
+}
+
+TEST(Rng, AStateRestoredContinuesTheSameStream) {
+  Rng a(7);
+  for (int i = 0; i < 1000; ++i) a.next();
+  Rng b(99);
+  b.restore(a.state(), "test");
+  for (int i = 0; i < 100; ++i) ASSERT_EQ(a.next(), b.next());
+  Rng c(1);
+  EXPECT_THROW(c.restore("not a state", "checkpoint.rng"), hwnas::UserError);
+  EXPECT_EQ(c.next(), Rng(1).next());  // a failed restore leaves the generator as it was
 }

@@ -1,10 +1,12 @@
 #pragma once
-// A two-objective problem over the whole NAS-Bench-201 cell space, shared by the strategy tests
-// and bench/bench_strategies.cpp: objective 0 is a synthetic "error" (expensive; a smooth
-// function of the cell's ops with pairwise interactions, defined on the canonical form so that
-// equivalent cells score the same), objective 1 the parameter count (cheap, exact). The true
-// Pareto front is known by enumerating all 15,625 cells.
+// A multi-objective problem over the whole NAS-Bench-201 cell space, shared by the strategy tests
+// and bench/bench_strategies.cpp. By default objective 0 is a synthetic "error" (expensive; a
+// smooth function of the cell's ops with pairwise interactions, defined on the canonical form so
+// that equivalent cells score the same), objective 1 the parameter count (cheap, exact); any other
+// columns can be given (the benchmark's proxy-table problems). The true Pareto front is known by
+// enumerating all 15,625 cells.
 #include <deque>
+#include <functional>
 #include <set>
 
 #include <gtest/gtest.h>
@@ -26,6 +28,15 @@ namespace hwnas::testing {
 
 class Nb201Problem {
  public:
+  /// One objective of a problem (minimized): its value on a canonical cell, and whether the
+  /// strategies are told it as a cheap objective (exact, known before evaluation).
+  struct Column {
+    std::string name;
+    bool cheap = false;
+    std::function<double(const Architecture& canonical)> value;
+  };
+
+  /// The synthetic error (expensive) against the parameter count (cheap).
   explicit Nb201Problem(std::uint64_t table_seed = 2024) : space_(Nb201Options{}) {
     // Per-op quality (none, skip, conv1x1, conv3x3, avgpool), edge importance, interactions.
     const double op_quality[5] = {0.0, 0.45, 0.6, 1.0, 0.25};
@@ -38,22 +49,16 @@ class Nb201Problem {
       for (int f = 0; f < 6; ++f)
         for (int o = 0; o < 5; ++o)
           for (int p = 0; p < 5; ++p) pair_[e][f][o][p] = 0.12 * rng.normal();
-    space_.enumerate([&](const Architecture& a) {
-      const std::uint64_t h = space_.canonical_hash(a);
-      if (!table_.count(h)) table_[h] = {error_from_canonical(space_.canonicalize(a)), static_cast<double>(space_.count(a).params)};
-      all_.push_back(a);
-    });
-    std::vector<Point> pts;
-    for (const auto& [h, v] : table_) pts.push_back({v[0], v[1]});
-    bounds_ = bounds_of(pts);
-    std::vector<Point> front;
-    for (int i : non_dominated_indices(pts)) front.push_back(pts[i]);
-    true_front_ = front;
-    true_hv_ = normalized_hypervolume(front, bounds_.lower, bounds_.upper);
+    build({{"error", false, [this](const Architecture& c) { return error_from_canonical(c); }},
+           {"params", true, [this](const Architecture& c) { return static_cast<double>(space_.count(c).params); }}});
   }
 
+  /// Any objectives over the whole space (2 or more), e.g. a zero-cost proxy table against latency.
+  explicit Nb201Problem(const std::vector<Column>& columns) : space_(Nb201Options{}) { build(columns); }
+
   const Nb201Space& space() const { return space_; }
-  /// Both objectives of a cell.
+  const std::vector<Column>& columns() const { return columns_; }
+  /// Every objective of a cell.
   Point objectives(const Architecture& a) const { return table_.at(space_.canonical_hash(a)); }
   double error(const Architecture& a) const { return objectives(a)[0]; }
   double params(const Architecture& a) const { return objectives(a)[1]; }
@@ -67,22 +72,48 @@ class Nb201Problem {
     return normalized_hypervolume(points, bounds_.lower, bounds_.upper);
   }
 
-  /// Context with params cheap; cells with more than `max_params` parameters are rejected.
+  /// Context with the cheap columns cheap; cells with more than `max_params` parameters (the
+  /// column named "params") are rejected.
   StrategyContext context(std::uint64_t seed, double max_params = std::numeric_limits<double>::infinity()) const {
     StrategyContext c;
     c.space = &space_;
-    c.num_objectives = 2;
-    c.is_cheap = {false, true};
+    c.num_objectives = columns_.size();
+    for (const auto& col : columns_) c.is_cheap.push_back(col.cheap);
     c.seed = seed;
     c.cheap = [this, max_params](const Architecture& a) -> std::optional<std::vector<double>> {
-      const double p = static_cast<double>(space_.count(a).params);
-      if (p > max_params) return std::nullopt;
-      return std::vector<double>{std::nan(""), p};
+      const Point& v = objectives(a);
+      std::vector<double> out(columns_.size(), std::nan(""));
+      for (std::size_t i = 0; i < columns_.size(); ++i) {
+        if (columns_[i].name == "params" && v[i] > max_params) return std::nullopt;
+        if (columns_[i].cheap) out[i] = v[i];
+      }
+      return out;
     };
     return c;
   }
 
  private:
+  void build(const std::vector<Column>& columns) {
+    columns_ = columns;
+    space_.enumerate([&](const Architecture& a) {
+      const std::uint64_t h = space_.canonical_hash(a);
+      if (!table_.count(h)) {
+        const Architecture c = space_.canonicalize(a);
+        Point v;
+        for (const auto& col : columns_) v.push_back(col.value(c));
+        table_[h] = v;
+      }
+      all_.push_back(a);
+    });
+    std::vector<Point> pts;
+    for (const auto& [h, v] : table_) pts.push_back(v);
+    bounds_ = bounds_of(pts);
+    std::vector<Point> front;
+    for (int i : non_dominated_indices(pts)) front.push_back(pts[i]);
+    true_front_ = front;
+    true_hv_ = normalized_hypervolume(front, bounds_.lower, bounds_.upper);
+  }
+
   double error_from_canonical(const Architecture& c) const {
     double s = 0;
     for (int e = 0; e < 6; ++e) s += unary_[e][c.choices[e]];
@@ -96,9 +127,10 @@ class Nb201Problem {
   }
 
   Nb201Space space_;
+  std::vector<Column> columns_;
   double unary_[6][5]{};
   double pair_[6][6][5][5]{};
-  std::unordered_map<std::uint64_t, Point> table_;  // canonical hash -> {error, params}
+  std::unordered_map<std::uint64_t, Point> table_;  // canonical hash -> the columns' values
   std::vector<Architecture> all_;
   ObjectiveBounds bounds_;
   std::vector<Point> true_front_;

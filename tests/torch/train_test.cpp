@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 
 #include "hwnas/nas/spaces/nb201.h"
+#include "support/cli.h"
 #include "support/torch_fixtures.h"
 
 using namespace hwnas;
@@ -63,6 +64,51 @@ TEST(Train, ASessionStoppedAndContinuedTrainsAsOneRun) {
   TrainSession broken(s, a, bad, quick());
   EXPECT_EQ(broken.run_to(5).message, "training loss became nan at step 1");
   EXPECT_FALSE(broken.run_to(10).ok);
+}
+
+// A session saved at step 10 and restored into a new session (as a resumed run does) trains on
+// exactly as one uninterrupted run: SGD (momentum buffers) and Adam (moments, step counts).
+TEST(Train, ASessionSavedToDiskAndRestoredTrainsAsOneRun) {
+  torch::set_num_threads(1);
+  Nb201Space s(Nb201Options{});
+  const DataSplit data = synthetic_split();
+  const Architecture a = s.parse("|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_1x1~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|");
+  const std::string dir = hwnas::test::scratch_dir();
+  for (const char* optimizer : {"sgd", "adam"}) {
+    TrainOptions o = quick();
+    o.optimizer = optimizer;
+    o.loss_every = 4;  // a loss-curve block spans the stop at 10
+    const TrainResult whole = train_proxy(s, a, data, o);
+    ASSERT_TRUE(whole.ok) << whole.message;
+    const std::string path = dir + "/" + optimizer + ".pt";
+    TrainSession first(s, a, data, o);
+    EXPECT_FALSE(first.save(path));  // nothing trained yet
+    const TrainResult at10 = first.run_to(10);
+    ASSERT_TRUE(first.save(path)) << optimizer;
+    TrainSession second(s, a, data, o);
+    ASSERT_TRUE(second.restore(path)) << optimizer;
+    EXPECT_EQ(second.step(), 10);
+    const TrainResult rest = second.run_to(30);
+    ASSERT_TRUE(rest.ok) << rest.message;
+    EXPECT_EQ(rest.val_accuracy, whole.val_accuracy) << optimizer;
+    EXPECT_EQ(rest.accuracy_at[0], whole.accuracy_at[1]) << optimizer;
+    std::vector<double> curve = at10.loss_curve;
+    curve.insert(curve.end(), rest.loss_curve.begin(), rest.loss_curve.end());
+    EXPECT_EQ(curve, whole.loss_curve) << optimizer;
+    // Not restored, and the session left as it was: another architecture, other options, no
+    // file, a file that is not a checkpoint.
+    TrainSession other(s, s.parse("|skip_connect~0|+|nor_conv_1x1~0|none~1|+|avg_pool_3x3~0|nor_conv_3x3~1|none~2|"), data, o);
+    EXPECT_FALSE(other.restore(path));
+    EXPECT_EQ(other.step(), 0);
+    TrainOptions more = o;
+    more.lr = 0.01;
+    EXPECT_FALSE(TrainSession(s, a, data, more).restore(path));
+    EXPECT_FALSE(TrainSession(s, a, data, o).restore(dir + "/missing.pt"));
+    hwnas::test::write_text(dir + "/garbage.pt", "not a checkpoint");
+    TrainSession g(s, a, data, o);
+    EXPECT_FALSE(g.restore(dir + "/garbage.pt"));
+    EXPECT_EQ(g.run_to(30).val_accuracy, whole.val_accuracy);  // and trains as a fresh session
+  }
 }
 
 TEST(Train, ZeroCellNeverScoresWell) {

@@ -8,6 +8,7 @@
 //   int i = rng.uniform_index(10);   // in [0, 10)
 #include <cstdint>
 #include <random>
+#include <string>
 #include <vector>
 
 namespace hwnas {
@@ -28,6 +29,10 @@ class Rng {
   /// A new generator whose stream is independent of this one's (for workers, sub-tasks).
   Rng split() { return Rng(mix(next())); }
   static std::uint64_t mix(std::uint64_t x);  // splitmix64 finalizer
+  /// The generator's whole state as text, and back (a checkpoint continues the same stream).
+  /// restore() of text that state() did not write is a UserError naming `what`.
+  std::string state() const;
+  void restore(const std::string& text, const std::string& what);
 
  private:
   std::mt19937_64 engine_;

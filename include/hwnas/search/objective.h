@@ -104,6 +104,9 @@ struct ObjectiveContext {
   const SearchSpace* space = nullptr;
   std::string base_dir;        // relative file names are resolved against this (the config's folder)
   std::uint64_t seed = 0;
+  /// Where a source may keep state across a kill (the run directory's checkpoints/ folder: the
+  /// train source's stopped sessions); empty: in memory only.
+  std::string checkpoint_dir;
 };
 
 /// `spec` is the value under the kind key ({"table": spec}); `path` names it in messages, e.g.
@@ -133,7 +136,8 @@ void unregister_objective_source(const std::string& kind);
 ///   if (set.cheap_violation(cheap).empty()) auto full = set.evaluate_expensive(c, cheap);
 class ObjectiveSet {
  public:
-  ObjectiveSet(const SearchConfig& cfg, const SearchSpace& space);
+  /// `checkpoint_dir`: ObjectiveContext::checkpoint_dir of every source (empty: none).
+  ObjectiveSet(const SearchConfig& cfg, const SearchSpace& space, const std::string& checkpoint_dir = "");
 
   struct Result {
     std::vector<double> raw;            // per objective, NaN where not evaluated or failed

@@ -84,7 +84,10 @@ class TrainSource : public ObjectiveSource {
 /// The sources the "proxy" and "train" kinds make (hwnas_torch). UserError when the device is
 /// not there.
 std::unique_ptr<ProxySource> make_proxy_source(const ProxySourceOptions& o, const std::string& path = "proxy");
-std::unique_ptr<TrainSource> make_train_source(const TrainSourceOptions& o, const std::string& path = "train");
+/// `checkpoint_dir` (ObjectiveContext::checkpoint_dir): where stopped sessions are also written, so
+/// that a resumed run continues them; empty: memory only.
+std::unique_ptr<TrainSource> make_train_source(const TrainSourceOptions& o, const std::string& path = "train",
+                                               const std::string& checkpoint_dir = "");
 
 /// Adds the "proxy" and "train" kinds to the objective sources (idempotent, thread-safe).
 void register_proxy_objectives();

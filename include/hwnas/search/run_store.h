@@ -8,6 +8,9 @@
 //   RUN_DIR/pareto.json, .csv   the current front, replaced atomically (temp file + rename)
 //   RUN_DIR/trials.jsonl        only in a run driven by ask/tell (external objectives): the journal
 //                               of the strategy's asks and tells (study.h), appended like the log
+//   RUN_DIR/checkpoints/        only in a multi-fidelity run with a `train` objective: the stopped
+//                               training sessions that promotions continue from, one file per
+//                               architecture (removed when a new run is created in RUN_DIR)
 //
 // A log line: {"id": 7, "arch": "|nor_conv_3x3~0|+...", "decisions": [3,1,0,4,2,3],
 // "hash": "5e1c...", "status": "ok" | "failed" | "rejected", "message": "",
@@ -99,6 +102,8 @@ class RunStore {
 
   const std::string& dir() const { return dir_; }
   std::string log_path() const;
+  /// RUN_DIR/checkpoints (ObjectiveContext::checkpoint_dir of the run's sources).
+  static std::string checkpoint_dir(const std::string& dir);
   /// Appends one line and makes it durable (fflush + fsync) before returning (flushed, and durable
   /// at the next sync(), while defer_sync is on).
   void append(const EvaluationRecord& r);
