@@ -3,10 +3,10 @@
 // objectives over nb201 made by this project, plus an mbv problem too large to enumerate.
 //
 //   synthetic               synthetic error (expensive) x parameters (cheap): tests/search/nb201_problem.h
-//   synflow                 -log synflow (expensive) x parameters (cheap)
+//   synflow                 -log(1 + synflow) (expensive) x parameters (cheap)
 //   naswot-latency          -naswot (expensive) x predicted raspberry-pi-4 latency, told as
 //                           expensive too: two expensive objectives
-//   synflow-latency-energy  -log synflow (expensive) x predicted jetson-nano latency x energy (cheap)
+//   synflow-latency-energy  -log(1 + synflow) (expensive) x predicted jetson-nano latency x energy (cheap)
 //   mbv                     an mbv error stand-in (expensive) x predicted raspberry-pi-4 latency
 //                           (cheap); no true front, hypervolume at fixed budgets
 //
@@ -85,7 +85,7 @@ inline std::unique_ptr<testing::Nb201Problem> make_nb201_problem(const std::stri
   auto proxy = [table, space](const std::string& p, bool log) {
     return [table, space, p, log](const Architecture& c) {
       const double s = table->score(*space, c, p);
-      return log ? -std::log(std::max(s, 1e-300)) : -s;
+      return log ? -std::log1p(s) : -s;  // log(1 + s): the cell with no input-output path scores 0
     };
   };
   auto params = [space](const Architecture& c) { return static_cast<double>(space->count(c).params); };

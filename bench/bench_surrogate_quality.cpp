@@ -8,7 +8,7 @@
 //   synthetic   the error table of bench_strategies (tests/search/nb201_problem.h); project-made
 //   flops       hwnas's FLOP count of the deployed (pruned) network; project-made
 //   synflow, naswot  zero-cost proxy scores of every class (bench/data/nb201_proxies.csv, made by
-//               `hwnas proxy`; log synflow); project-made
+//               `hwnas proxy`; log(1 + synflow)); project-made
 //   hwnasbench  a published HW-NAS-Bench latency column (bench/data/hwnasbench_nb201.csv,
 //               measured as built): VALIDATION ONLY, never used to choose defaults
 //
@@ -127,7 +127,7 @@ int run(int argc, char** argv) {
       std::vector<double> v;
       for (const auto& a : problem.all()) {
         const double x = zc.score(space, a, p);
-        v.push_back(p == "synflow" ? std::log(std::max(x, 1e-300)) : x);
+        v.push_back(p == "synflow" ? std::log1p(x) : x);
       }
       tables.push_back(dedupe(p == "synflow" ? "log synflow" : p, space, problem.all(), v));
     }
