@@ -2,13 +2,14 @@
 #include "hwnas/nas/train.h"
 
 #include <chrono>
-#include <cstdio>
 #include <fstream>
+#include <sstream>
 #include <cmath>
 #include <optional>
 
 #include "batches.h"
 #include "device.h"
+#include "hwnas/core/atomic_file.h"
 #include "hwnas/core/error.h"
 #include "hwnas/nas/torch_builder.h"
 
@@ -157,14 +158,16 @@ bool TrainSession::save(const std::string& path) const {
   s.optimizer->save(optimizer_ar);
   ar.write("net", net_ar);
   ar.write("optimizer", optimizer_ar);
-  const std::string tmp = path + ".tmp";
   try {
-    ar.save_to(tmp);
+    std::ostringstream out;
+    ar.save_to(out);
+    write_file_atomic(path, out.str());  // the project's temp file + rename
   } catch (const c10::Error&) {
-    std::remove(tmp.c_str());
+    return false;
+  } catch (const UserError&) {
     return false;
   }
-  return std::rename(tmp.c_str(), path.c_str()) == 0;
+  return true;
 }
 
 bool TrainSession::restore(const std::string& path) {
