@@ -55,50 +55,18 @@ ImageSet select(const ImageSet& s, const std::vector<int>& idx) {
 }
 }  // namespace
 
-void DatasetOptions::validate(const std::string& path) const {
-  if (name != "fashion-mnist" && name != "cifar10" && name != "synthetic")
-    throw UserError(path + ".name: unknown dataset '" + name + "' (valid: fashion-mnist, cifar10, synthetic)");
+void DatasetOptions::check(const std::string& path) const {
   if (name == "cifar10" && dir.empty()) throw UserError(path + ".dir: cifar10 needs the folder holding data_batch_*.bin");
-  if (subset < 0) throw UserError(path + ".subset: expected a non-negative integer, got " + std::to_string(subset));
   if (!(validation_fraction >= 0.0 && validation_fraction < 1.0))
     throw UserError(path + ".validation_fraction: expected a number in [0, 1)");
-  if (synthetic_size < 2 || synthetic_classes < 2 || synthetic_channels < 1 || synthetic_resolution < 4)
-    throw UserError(path + ": synthetic_size >= 2, synthetic_classes >= 2, synthetic_channels >= 1 and "
-                           "synthetic_resolution >= 4 are required");
 }
 
+void DatasetOptions::validate(const std::string& path) const { validate_options(*this, path); }
 DatasetOptions DatasetOptions::from_json(const nlohmann::json& j, const std::string& path) {
-  DatasetOptions o;
-  JsonReader r(j, path);
-  o.name = r.get("name", o.name);
-  o.dir = r.get("dir", o.dir);
-  o.train_files = r.get("train_files", o.train_files);
-  o.subset = r.get("subset", o.subset);
-  o.validation_fraction = r.get("validation_fraction", o.validation_fraction);
-  o.seed = static_cast<std::uint64_t>(r.get<long long>("seed", 0));
-  o.normalize = r.get("normalize", o.normalize);
-  o.synthetic_size = r.get("synthetic_size", o.synthetic_size);
-  o.synthetic_classes = r.get("synthetic_classes", o.synthetic_classes);
-  o.synthetic_channels = r.get("synthetic_channels", o.synthetic_channels);
-  o.synthetic_resolution = r.get("synthetic_resolution", o.synthetic_resolution);
-  r.finish();
-  o.validate(path);
-  return o;
+  return read_options<DatasetOptions>(j, path);
 }
 
-nlohmann::json DatasetOptions::to_json() const {
-  nlohmann::json j = {{"name", name}, {"dir", dir}, {"train_files", train_files}, {"subset", subset},
-                      {"validation_fraction", validation_fraction}, {"seed", seed}, {"normalize", normalize}};
-  // The synthetic set's shape, where it is the set (a run records what it trained on; other sets
-  // ignore these keys, and writing them there would only change their runs' identity).
-  if (name == "synthetic") {
-    j["synthetic_size"] = synthetic_size;
-    j["synthetic_classes"] = synthetic_classes;
-    j["synthetic_channels"] = synthetic_channels;
-    j["synthetic_resolution"] = synthetic_resolution;
-  }
-  return j;
-}
+nlohmann::json DatasetOptions::to_json() const { return write_options(*this); }
 
 std::string read_maybe_gzip(const std::string& path) {
   if (!std::filesystem::exists(path)) throw UserError(path + ": file not found");

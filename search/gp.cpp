@@ -8,36 +8,9 @@
 
 namespace hwnas {
 
-void GpOptions::validate(const std::string& path) const {
-  if (kernel != "matern52" && kernel != "rbf")
-    throw UserError(path + ".kernel: expected \"matern52\" or \"rbf\", got \"" + kernel + "\"");
-  if (length_scales.empty()) throw UserError(path + ".length_scales: expected at least one value");
-  for (double v : length_scales)
-    if (!(v > 0) || !std::isfinite(v))
-      throw UserError(path + ".length_scales: expected positive numbers, got " + std::to_string(v));
-  if (noise_ratios.empty()) throw UserError(path + ".noise_ratios: expected at least one value");
-  for (double v : noise_ratios)
-    if (!(v >= 1e-8) || !std::isfinite(v))
-      throw UserError(path + ".noise_ratios: expected numbers >= 1e-8, got " + std::to_string(v));
-  if (max_points < 8 || max_points > 4096)
-    throw UserError(path + ".max_points: expected an integer in 8..4096, got " + std::to_string(max_points));
-}
-
-nlohmann::json GpOptions::to_json() const {
-  return {{"kernel", kernel}, {"length_scales", length_scales}, {"noise_ratios", noise_ratios}, {"max_points", max_points}};
-}
-
-GpOptions GpOptions::from_json(const nlohmann::json& j, const std::string& path) {
-  GpOptions o;
-  JsonReader r(j, path);
-  o.kernel = r.get("kernel", o.kernel);
-  o.length_scales = r.get("length_scales", o.length_scales);
-  o.noise_ratios = r.get("noise_ratios", o.noise_ratios);
-  o.max_points = r.get("max_points", o.max_points);
-  r.finish();
-  o.validate(path);
-  return o;
-}
+void GpOptions::validate(const std::string& path) const { validate_options(*this, path); }
+nlohmann::json GpOptions::to_json() const { return write_options(*this); }
+GpOptions GpOptions::from_json(const nlohmann::json& j, const std::string& path) { return read_options<GpOptions>(j, path); }
 
 void one_hot_into(const SearchSpace& space, const Architecture& a, Eigen::VectorXd& row) {
   const auto& d = space.decisions();

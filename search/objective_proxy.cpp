@@ -11,81 +11,60 @@
 namespace hwnas {
 
 DatasetOptions dataset_with_defaults(const nlohmann::json* j, const std::string& path, DatasetOptions defaults) {
-  DatasetOptions d = std::move(defaults);
-  if (j) {
-    DatasetOptions given = DatasetOptions::from_json(*j, path);
-    // Keys the user did not give keep this source's defaults.
-    if (j->contains("name")) d.name = given.name;
-    if (j->contains("dir")) d.dir = given.dir;
-    if (j->contains("train_files")) d.train_files = given.train_files;
-    if (j->contains("subset")) d.subset = given.subset;
-    if (j->contains("validation_fraction")) d.validation_fraction = given.validation_fraction;
-    if (j->contains("seed")) d.seed = given.seed;
-    if (j->contains("normalize")) d.normalize = given.normalize;
-    d.synthetic_size = given.synthetic_size;
-    d.synthetic_classes = given.synthetic_classes;
-    d.synthetic_channels = given.synthetic_channels;
-    d.synthetic_resolution = given.synthetic_resolution;
+  // Keys the user did not give keep this source's defaults.
+  return read_options<DatasetOptions>(j ? *j : nlohmann::json(nullptr), path, std::move(defaults));
+}
+
+namespace {
+const nlohmann::json* dataset_of(const nlohmann::json& spec) {
+  return spec.is_object() && spec.contains("dataset") ? &spec["dataset"] : nullptr;
+}
+}  // namespace
+
+void ProxySourceOptions::check(const std::string& path) const {
+  if (!is_proxy(name)) {
+    std::string known;
+    for (const auto& n : proxy_names()) known += (known.empty() ? "" : ", ") + n;
+    throw UserError(path + ".name: unknown proxy '" + name + "'" + did_you_mean(name, proxy_names()) + " (known: " + known + ")");
   }
-  d.validate(path);
-  return d;
+  proxy.validate(path);
 }
 
 ProxySourceOptions ProxySourceOptions::from_json(const nlohmann::json& spec, const std::string& path, std::uint64_t seed) {
   ProxySourceOptions o;
   o.proxy.seed = seed;
-  const nlohmann::json* data = nullptr;
-  nlohmann::json data_copy;
   if (spec.is_string()) {
     o.name = spec.get<std::string>();
+    if (!is_proxy(o.name)) {
+      std::string known;
+      for (const auto& n : proxy_names()) known += (known.empty() ? "" : ", ") + n;
+      throw UserError(path + ": unknown proxy '" + o.name + "'" + did_you_mean(o.name, proxy_names()) + " (known: " + known + ")");
+    }
   } else {
-    JsonReader r(spec, path);
-    o.name = r.require<std::string>("name");
-    o.proxy.batch_size = r.get("batch_size", o.proxy.batch_size);
-    o.proxy.seed = static_cast<std::uint64_t>(r.get<long long>("seed", static_cast<long long>(o.proxy.seed)));
-    o.proxy.prune_dead = r.get("prune_dead", o.proxy.prune_dead);
-    o.proxy.device = parse_torch_device(r.get<std::string>("torch_device", o.proxy.device.str()), path + ".torch_device");
-    if (const auto* d = r.raw("dataset")) data_copy = *d, data = &data_copy;
-    r.finish();
-    o.proxy.validate(path);
+    read_fields(o, spec, path);
+    o.check(path);
   }
-  if (!is_proxy(o.name)) {
-    std::string known;
-    for (const auto& n : proxy_names()) known += (known.empty() ? "" : ", ") + n;
-    throw UserError(path + (spec.is_string() ? "" : ".name") + ": unknown proxy '" + o.name + "'" +
-                    did_you_mean(o.name, proxy_names()) + " (known: " + known + ")");
-  }
+  const nlohmann::json* data = dataset_of(spec);
   if (!proxy_needs_data(o.name) && data)
     throw UserError(path + ".dataset: " + o.name + " is data-free (no minibatch is read); remove \"dataset\"");
+  // The dataset's defaults depend on the minibatch options read with it.
   o.dataset = dataset_with_defaults(data, path + ".dataset", proxy_dataset_defaults(o.proxy));
   return o;
 }
 
-nlohmann::json ProxySourceOptions::to_json() const {
-  nlohmann::json j = {{"name", name}, {"seed", proxy.seed}, {"prune_dead", proxy.prune_dead}, {"torch_device", proxy.device.str()}};
-  if (proxy_needs_data(name)) {  // a data-free proxy's config (and arch.json) names no dataset
-    j["batch_size"] = proxy.batch_size;
-    j["dataset"] = dataset.to_json();
-  }
-  return j;
-}
+nlohmann::json ProxySourceOptions::to_json() const { return write_options(*this); }
 
 TrainSourceOptions TrainSourceOptions::from_json(const nlohmann::json& spec, const std::string& path, std::uint64_t seed) {
-  nlohmann::json options = spec.is_null() ? nlohmann::json::object() : spec;
-  if (!options.is_object()) JsonReader::fail(path, "an object of training options", options);
-  const nlohmann::json data = options.contains("dataset") ? options["dataset"] : nlohmann::json(nullptr);
-  options.erase("dataset");
-  if (!options.contains("seed")) options["seed"] = seed;
+  if (!spec.is_null() && !spec.is_object()) JsonReader::fail(path, "an object of training options", spec);
   TrainSourceOptions o;
-  o.train = TrainOptions::from_json(options, path);
-  o.dataset = dataset_with_defaults(data.is_null() ? nullptr : &data, path + ".dataset", train_dataset_defaults(o.train.seed));
+  o.train.seed = seed;
+  read_fields(o, spec, path);
+  validate_options(o.train, path);
+  // The dataset's defaults depend on the training seed read with it.
+  o.dataset = dataset_with_defaults(dataset_of(spec), path + ".dataset", train_dataset_defaults(o.train.seed));
   return o;
 }
 
-nlohmann::json TrainSourceOptions::to_json() const {
-  nlohmann::json j = train.to_json();
-  j["dataset"] = dataset.to_json();
-  return j;
-}
+nlohmann::json TrainSourceOptions::to_json() const { return write_options(*this); }
 
 }  // namespace hwnas

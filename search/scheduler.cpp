@@ -36,12 +36,7 @@ SchedulerConfig SchedulerConfig::from_json(const nlohmann::json& j, const std::s
     c.name = j.get<std::string>();
     throw UserError(path + ": expected an object such as {\"name\": \"" + c.name + "\", \"min_fidelity\": 9}");
   }
-  JsonReader r(j, path);
-  c.name = r.require<std::string>("name");
-  c.min_fidelity = r.require<int>("min_fidelity");
-  c.max_fidelity = r.get<int>("max_fidelity", 0);
-  c.eta = r.get<int>("eta", c.eta);
-  r.finish();
+  read_fields(c, j, path);
   if (c.name.empty()) throw UserError(path + ".name: expected one of sh, hyperband, asha");
   SchedulerConfig check = c;
   if (check.max_fidelity == 0) check.max_fidelity = std::max(2, c.min_fidelity + 1);  // checked against the source later
@@ -49,9 +44,7 @@ SchedulerConfig SchedulerConfig::from_json(const nlohmann::json& j, const std::s
   return c;
 }
 
-nlohmann::json SchedulerConfig::to_json() const {
-  return {{"name", name}, {"min_fidelity", min_fidelity}, {"max_fidelity", max_fidelity}, {"eta", eta}};
-}
+nlohmann::json SchedulerConfig::to_json() const { return write_options(*this); }
 
 Scheduler::Scheduler(SchedulerConfig cfg) : cfg_(std::move(cfg)), rungs_(cfg_.rungs()) {
   cfg_.validate("scheduler");

@@ -19,20 +19,10 @@ static std::string join(const std::vector<std::string>& v) {
   return s;
 }
 
-void Nb201Options::validate(const std::string& path) const {
-  auto positive = [&](int v, const char* field, int max) {
-    if (v < 1 || v > max)
-      throw UserError(path + "." + field + ": expected an integer in 1.." + std::to_string(max) + ", got " +
-                      std::to_string(v));
-  };
-  positive(channels, "channels", 4096);
-  positive(cells_per_stage, "cells_per_stage", 64);
-  positive(input_channels, "input_channels", 64);
-  positive(num_classes, "num_classes", 100000);
+void Nb201Options::check(const std::string& path) const {
   if (input_size < 4 || input_size > 4096 || input_size % 4 != 0)
     throw UserError(path + ".input_size: expected a multiple of 4 in 4..4096 (two stride-2 reductions), got " +
                     std::to_string(input_size));
-  if (ops.empty()) throw UserError(path + ".ops: expected at least one op");
   for (std::size_t i = 0; i < ops.size(); ++i) {
     const auto& known = Nb201Space::all_ops();
     if (std::find(known.begin(), known.end(), ops[i]) == known.end())
@@ -42,24 +32,9 @@ void Nb201Options::validate(const std::string& path) const {
   }
 }
 
-nlohmann::json Nb201Options::to_json() const {
-  return {{"channels", channels},     {"cells_per_stage", cells_per_stage}, {"input_size", input_size},
-          {"input_channels", input_channels}, {"num_classes", num_classes},         {"ops", ops}};
-}
-
-Nb201Options Nb201Options::from_json(const nlohmann::json& j, const std::string& path) {
-  Nb201Options o;
-  JsonReader r(j, path);
-  o.channels = r.get("channels", o.channels);
-  o.cells_per_stage = r.get("cells_per_stage", o.cells_per_stage);
-  o.input_size = r.get("input_size", o.input_size);
-  o.input_channels = r.get("input_channels", o.input_channels);
-  o.num_classes = r.get("num_classes", o.num_classes);
-  o.ops = r.get("ops", o.ops);
-  r.finish();
-  o.validate(path);
-  return o;
-}
+void Nb201Options::validate(const std::string& path) const { validate_options(*this, path); }
+nlohmann::json Nb201Options::to_json() const { return write_options(*this); }
+Nb201Options Nb201Options::from_json(const nlohmann::json& j, const std::string& path) { return read_options<Nb201Options>(j, path); }
 
 Nb201Space::Nb201Space(Nb201Options opts) : opts_(std::move(opts)) {
   opts_.validate();

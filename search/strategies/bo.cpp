@@ -21,58 +21,15 @@
 
 namespace hwnas {
 
-void BoOptions::validate(const std::string& path) const {
-  detail::check_range(path, "initial_random", initial_random, 1, 1e9);
-  if (acquisition != "auto" && acquisition != "ehvi" && acquisition != "parego")
-    throw UserError(path + ".acquisition: expected \"auto\", \"ehvi\" or \"parego\", got \"" + acquisition + "\"");
-  detail::check_range(path, "mc_samples", mc_samples, 1, 100000);
-  detail::check_range(path, "random_candidates", random_candidates, 0, 1e7);
-  detail::check_range(path, "mutation_candidates", mutation_candidates, 0, 1e7);
+void BoOptions::check(const std::string& path) const {
   if (random_candidates + mutation_candidates < 1)
     throw UserError(path + ".random_candidates: random_candidates + mutation_candidates must be at least 1");
-  detail::check_range(path, "local_steps", local_steps, 0, 100);
-  detail::check_range(path, "refit_every", refit_every, 1, 1e9);
-  detail::check_range(path, "proposals_per_refresh", proposals_per_refresh, 0, 1e6);
-  detail::check_range(path, "max_retries", max_retries, 1, 1e9);
-  detail::check_range(path, "enumerate_limit", enumerate_limit, 0, 1e9);
   check_encoding_name(path, encoding);
-  gp.validate(path + ".gp");
 }
 
-nlohmann::json BoOptions::to_json() const {
-  return {{"initial_random", initial_random},
-          {"acquisition", acquisition},
-          {"mc_samples", mc_samples},
-          {"random_candidates", random_candidates},
-          {"mutation_candidates", mutation_candidates},
-          {"local_steps", local_steps},
-          {"refit_every", refit_every},
-          {"proposals_per_refresh", proposals_per_refresh},
-          {"max_retries", max_retries},
-          {"enumerate_limit", enumerate_limit},
-          {"encoding", encoding},
-          {"gp", gp.to_json()}};
-}
-
-BoOptions BoOptions::from_json(const nlohmann::json& j, const std::string& path) {
-  BoOptions o;
-  JsonReader r(j, path);
-  o.initial_random = r.get("initial_random", o.initial_random);
-  o.acquisition = r.get("acquisition", o.acquisition);
-  o.mc_samples = r.get("mc_samples", o.mc_samples);
-  o.random_candidates = r.get("random_candidates", o.random_candidates);
-  o.mutation_candidates = r.get("mutation_candidates", o.mutation_candidates);
-  o.local_steps = r.get("local_steps", o.local_steps);
-  o.refit_every = r.get("refit_every", o.refit_every);
-  o.proposals_per_refresh = r.get("proposals_per_refresh", o.proposals_per_refresh);
-  o.max_retries = r.get("max_retries", o.max_retries);
-  o.enumerate_limit = r.get("enumerate_limit", o.enumerate_limit);
-  o.encoding = r.get("encoding", o.encoding);
-  if (const nlohmann::json* g = r.raw("gp")) o.gp = GpOptions::from_json(*g, r.child("gp"));
-  r.finish();
-  o.validate(path);
-  return o;
-}
+void BoOptions::validate(const std::string& path) const { validate_options(*this, path); }
+nlohmann::json BoOptions::to_json() const { return write_options(*this); }
+BoOptions BoOptions::from_json(const nlohmann::json& j, const std::string& path) { return read_options<BoOptions>(j, path); }
 
 namespace {
 

@@ -5,14 +5,6 @@
 
 namespace hwnas::detail {
 
-void check_range(const std::string& path, const char* field, double v, double lo, double hi) {
-  if (!(v >= lo && v <= hi)) {
-    std::ostringstream s;
-    s << path << "." << field << ": expected a value in " << lo << ".." << hi << ", got " << v;
-    throw UserError(s.str());
-  }
-}
-
 void validate_context(const StrategyContext& ctx, const std::string& strategy) {
   if (!ctx.space) throw UserError("strategy " + strategy + ": no search space given");
   if (ctx.num_objectives < 1) throw UserError("strategy " + strategy + ": expected at least one objective");

@@ -17,9 +17,6 @@
 
 namespace hwnas::detail {
 
-/// Throws UserError "<path>.<field>: expected ..., got v" unless lo <= v <= hi.
-void check_range(const std::string& path, const char* field, double v, double lo, double hi);
-
 class StrategyCore {
  public:
   StrategyCore(const StrategyContext& ctx, int max_retries, double enumerate_limit, std::uint64_t stream);

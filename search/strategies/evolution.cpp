@@ -12,29 +12,15 @@
 
 namespace hwnas {
 
-void EvolutionOptions::validate(const std::string& path) const {
-  detail::check_range(path, "population", population, 2, 1e7);
-  detail::check_range(path, "sample_size", sample_size, 1, population);
-  detail::check_range(path, "max_retries", max_retries, 1, 1e9);
-  detail::check_range(path, "enumerate_limit", enumerate_limit, 0, 1e9);
+void EvolutionOptions::check(const std::string& path) const {
+  if (sample_size > population)
+    throw UserError(path + ".sample_size: expected an integer in 1.." + std::to_string(population) + " (the population), got " +
+                    std::to_string(sample_size));
 }
 
-nlohmann::json EvolutionOptions::to_json() const {
-  return {{"population", population}, {"sample_size", sample_size}, {"max_retries", max_retries},
-          {"enumerate_limit", enumerate_limit}};
-}
-
-EvolutionOptions EvolutionOptions::from_json(const nlohmann::json& j, const std::string& path) {
-  EvolutionOptions o;
-  JsonReader r(j, path);
-  o.population = r.get("population", o.population);
-  o.sample_size = r.get("sample_size", o.sample_size);
-  o.max_retries = r.get("max_retries", o.max_retries);
-  o.enumerate_limit = r.get("enumerate_limit", o.enumerate_limit);
-  r.finish();
-  o.validate(path);
-  return o;
-}
+void EvolutionOptions::validate(const std::string& path) const { validate_options(*this, path); }
+nlohmann::json EvolutionOptions::to_json() const { return write_options(*this); }
+EvolutionOptions EvolutionOptions::from_json(const nlohmann::json& j, const std::string& path) { return read_options<EvolutionOptions>(j, path); }
 
 namespace {
 

@@ -10,26 +10,9 @@
 
 namespace hwnas {
 
-void LocalOptions::validate(const std::string& path) const {
-  detail::check_range(path, "initial_random", initial_random, 1, 1e9);
-  detail::check_range(path, "max_retries", max_retries, 1, 1e9);
-  detail::check_range(path, "enumerate_limit", enumerate_limit, 0, 1e9);
-}
-
-nlohmann::json LocalOptions::to_json() const {
-  return {{"initial_random", initial_random}, {"max_retries", max_retries}, {"enumerate_limit", enumerate_limit}};
-}
-
-LocalOptions LocalOptions::from_json(const nlohmann::json& j, const std::string& path) {
-  LocalOptions o;
-  JsonReader r(j, path);
-  o.initial_random = r.get("initial_random", o.initial_random);
-  o.max_retries = r.get("max_retries", o.max_retries);
-  o.enumerate_limit = r.get("enumerate_limit", o.enumerate_limit);
-  r.finish();
-  o.validate(path);
-  return o;
-}
+void LocalOptions::validate(const std::string& path) const { validate_options(*this, path); }
+nlohmann::json LocalOptions::to_json() const { return write_options(*this); }
+LocalOptions LocalOptions::from_json(const nlohmann::json& j, const std::string& path) { return read_options<LocalOptions>(j, path); }
 
 namespace {
 

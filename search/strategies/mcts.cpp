@@ -24,47 +24,13 @@
 
 namespace hwnas {
 
-void MctsOptions::validate(const std::string& path) const {
-  detail::check_range(path, "initial_random", initial_random, 1, 1e9);
-  detail::check_range(path, "simulations", simulations, 1, 1e7);
-  detail::check_range(path, "exploration", exploration, 0, 100);
-  detail::check_range(path, "widening_c", widening_c, 1e-3, 1e6);
-  detail::check_range(path, "widening_alpha", widening_alpha, 0, 1);
-  detail::check_range(path, "kappa", kappa, 0, 100);
-  detail::check_range(path, "refit_every", refit_every, 1, 1e9);
-  detail::check_range(path, "proposals_per_refresh", proposals_per_refresh, 0, 1e6);
-  detail::check_range(path, "max_retries", max_retries, 1, 1e9);
-  detail::check_range(path, "enumerate_limit", enumerate_limit, 0, 1e9);
+void MctsOptions::check(const std::string& path) const {
   check_encoding_name(path, encoding);
-  gp.validate(path + ".gp");
 }
 
-nlohmann::json MctsOptions::to_json() const {
-  return {{"initial_random", initial_random}, {"simulations", simulations},   {"exploration", exploration},
-          {"widening_c", widening_c},         {"widening_alpha", widening_alpha}, {"kappa", kappa},
-          {"refit_every", refit_every},       {"max_retries", max_retries},   {"enumerate_limit", enumerate_limit},
-          {"encoding", encoding},             {"proposals_per_refresh", proposals_per_refresh}, {"gp", gp.to_json()}};
-}
-
-MctsOptions MctsOptions::from_json(const nlohmann::json& j, const std::string& path) {
-  MctsOptions o;
-  JsonReader r(j, path);
-  o.initial_random = r.get("initial_random", o.initial_random);
-  o.simulations = r.get("simulations", o.simulations);
-  o.exploration = r.get("exploration", o.exploration);
-  o.widening_c = r.get("widening_c", o.widening_c);
-  o.widening_alpha = r.get("widening_alpha", o.widening_alpha);
-  o.kappa = r.get("kappa", o.kappa);
-  o.refit_every = r.get("refit_every", o.refit_every);
-  o.proposals_per_refresh = r.get("proposals_per_refresh", o.proposals_per_refresh);
-  o.max_retries = r.get("max_retries", o.max_retries);
-  o.enumerate_limit = r.get("enumerate_limit", o.enumerate_limit);
-  o.encoding = r.get("encoding", o.encoding);
-  if (const nlohmann::json* g = r.raw("gp")) o.gp = GpOptions::from_json(*g, r.child("gp"));
-  r.finish();
-  o.validate(path);
-  return o;
-}
+void MctsOptions::validate(const std::string& path) const { validate_options(*this, path); }
+nlohmann::json MctsOptions::to_json() const { return write_options(*this); }
+MctsOptions MctsOptions::from_json(const nlohmann::json& j, const std::string& path) { return read_options<MctsOptions>(j, path); }
 
 namespace {
 

@@ -6,24 +6,9 @@
 
 namespace hwnas {
 
-void RandomOptions::validate(const std::string& path) const {
-  detail::check_range(path, "max_retries", max_retries, 1, 1e9);
-  detail::check_range(path, "enumerate_limit", enumerate_limit, 0, 1e9);
-}
-
-nlohmann::json RandomOptions::to_json() const {
-  return {{"max_retries", max_retries}, {"enumerate_limit", enumerate_limit}};
-}
-
-RandomOptions RandomOptions::from_json(const nlohmann::json& j, const std::string& path) {
-  RandomOptions o;
-  JsonReader r(j, path);
-  o.max_retries = r.get("max_retries", o.max_retries);
-  o.enumerate_limit = r.get("enumerate_limit", o.enumerate_limit);
-  r.finish();
-  o.validate(path);
-  return o;
-}
+void RandomOptions::validate(const std::string& path) const { validate_options(*this, path); }
+nlohmann::json RandomOptions::to_json() const { return write_options(*this); }
+RandomOptions RandomOptions::from_json(const nlohmann::json& j, const std::string& path) { return read_options<RandomOptions>(j, path); }
 
 namespace {
 

@@ -98,7 +98,7 @@ TEST(Dataset, FashionMnistFromTheDebianPackage) {
 
 TEST(Dataset, OptionErrors) {
   EXPECT_EQ(error_of([] { DatasetOptions::from_json({{"name", "mnist"}}, "objectives[0].source.train.dataset"); }),
-            "objectives[0].source.train.dataset.name: unknown dataset 'mnist' (valid: fashion-mnist, cifar10, synthetic)");
+            "objectives[0].source.train.dataset.name: expected \"fashion-mnist\", \"cifar10\" or \"synthetic\", got \"mnist\"");
   EXPECT_EQ(error_of([] { DatasetOptions::from_json({{"name", "cifar10"}}, "d"); }),
             "d.dir: cifar10 needs the folder holding data_batch_*.bin");
 }

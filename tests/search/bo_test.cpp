@@ -129,7 +129,7 @@ TEST(BoStrategy, ProposalsPerRefreshIsChecked) {
         try {
           BoOptions::from_json({{"proposals_per_refresh", -1}}, "strategy.options");
         } catch (const UserError& e) {
-          EXPECT_STREQ(e.what(), "strategy.options.proposals_per_refresh: expected a value in 0..1e+06, got -1");
+          EXPECT_STREQ(e.what(), "strategy.options.proposals_per_refresh: expected an integer in 0..1000000, got -1");
           throw;
         }
       },

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "hwnas/core/json_reader.h"
+#include "hwnas/core/options.h"
 #include "hwnas/hw_models/device_profile.h"
 #include "hwnas/nas/dataset.h"
 #include "hwnas/nas/spaces/mbv.h"
@@ -86,4 +87,36 @@ TEST(Options, EveryStructReadsExactlyWhatItWrites) {
   expect_reads_what_it_writes(
       "TrainSourceOptions", TrainSourceOptions::from_json(nullptr, "s", 3).to_json(),
       [](const nlohmann::json& j) { return TrainSourceOptions::from_json(j, "p", 3).to_json(); }, {"dataset"});
+}
+
+namespace {
+// The schema fragment and the writer come from one field list: the same keys.
+template <class T>
+void expect_schema_lists_what_it_writes(const std::string& name, const T& value) {
+  std::set<std::string> described, written;
+  const nlohmann::json schema = options_schema<T>(), out = write_options(value);
+  for (const auto& [k, v] : schema["properties"].items()) described.insert(k);
+  for (const auto& [k, v] : out.items()) written.insert(k);
+  EXPECT_EQ(described, written) << name;
+  EXPECT_EQ(write_options(read_options<T>(write_options(value), "p", value)), write_options(value)) << name;
+}
+}  // namespace
+
+TEST(Options, EverySchemaFragmentListsWhatItsStructWrites) {
+  expect_schema_lists_what_it_writes("RandomOptions", RandomOptions{});
+  expect_schema_lists_what_it_writes("EvolutionOptions", EvolutionOptions{});
+  expect_schema_lists_what_it_writes("LocalOptions", LocalOptions{});
+  expect_schema_lists_what_it_writes("BoOptions", BoOptions{});
+  expect_schema_lists_what_it_writes("MctsOptions", MctsOptions{});
+  expect_schema_lists_what_it_writes("GpOptions", GpOptions{});
+  expect_schema_lists_what_it_writes("Nb201Options", Nb201Options{});
+  expect_schema_lists_what_it_writes("MbvOptions", MbvOptions{});
+  DatasetOptions synthetic;
+  synthetic.name = "synthetic";
+  expect_schema_lists_what_it_writes("DatasetOptions", synthetic);
+  expect_schema_lists_what_it_writes("TrainOptions", TrainOptions{});
+  expect_schema_lists_what_it_writes("SchedulerConfig",
+                                     SchedulerConfig::from_json({{"name", "sh"}, {"min_fidelity", 3}, {"max_fidelity", 27}}, "s"));
+  expect_schema_lists_what_it_writes("ProxySourceOptions", ProxySourceOptions::from_json({{"name", "naswot"}}, "s", 3));
+  expect_schema_lists_what_it_writes("TrainSourceOptions", TrainSourceOptions::from_json(nullptr, "s", 3));
 }

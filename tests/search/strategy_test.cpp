@@ -52,7 +52,7 @@ TEST(Strategy, UnknownOptionKeyIsAnError) {
 TEST(Strategy, BadOptionValuesNameTheField) {
   const auto ctx = problem().context(1);
   EXPECT_EQ(error_of([&] { make_strategy("evolution", {{"population", 10}, {"sample_size", 20}}, ctx); }),
-            "strategy.options.sample_size: expected a value in 1..10, got 20");
+            "strategy.options.sample_size: expected an integer in 1..10 (the population), got 20");
   EXPECT_EQ(error_of([&] { make_strategy("bo", {{"acquisition", "ei"}}, ctx); }),
             "strategy.options.acquisition: expected \"auto\", \"ehvi\" or \"parego\", got \"ei\"");
   EXPECT_EQ(error_of([&] { make_strategy("mcts", {{"gp", {{"kernel", "linear"}}}}, ctx); }),

@@ -16,6 +16,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "hwnas/core/options.h"
+
 namespace hwnas {
 
 struct ImageSet {
@@ -39,6 +41,24 @@ struct DatasetOptions {
   int synthetic_channels = 3;
   int synthetic_resolution = 32;
 
+  template <class S, class V>
+  static void fields(S& o, V& v) {
+    v("name", o.name, opt::one_of({"fashion-mnist", "cifar10", "synthetic"}));
+    v("dir", o.dir);
+    v("train_files", o.train_files);
+    v("subset", o.subset, opt::at_least(0));
+    v("validation_fraction", o.validation_fraction);  // in [0, 1) (check)
+    v("seed", o.seed);
+    v("normalize", o.normalize);
+    // The synthetic set's shape is written where it is the set (a run records what it trained on;
+    // other sets ignore these keys, and writing them there would only change their runs' identity).
+    const bool synthetic = o.name == "synthetic";
+    v("synthetic_size", o.synthetic_size, opt::at_least(2), opt::written_if(synthetic));
+    v("synthetic_classes", o.synthetic_classes, opt::at_least(2), opt::written_if(synthetic));
+    v("synthetic_channels", o.synthetic_channels, opt::at_least(1), opt::written_if(synthetic));
+    v("synthetic_resolution", o.synthetic_resolution, opt::at_least(4), opt::written_if(synthetic));
+  }
+  void check(const std::string& path) const;  // rules across fields
   void validate(const std::string& path = "dataset") const;
   static DatasetOptions from_json(const nlohmann::json& j, const std::string& path);
   nlohmann::json to_json() const;

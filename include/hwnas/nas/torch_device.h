@@ -11,6 +11,8 @@
 //   require_torch_device(d, "--torch-device");   // UserError on a CPU-only LibTorch
 #include <string>
 
+#include "hwnas/core/options.h"
+
 namespace hwnas {
 
 struct TorchDevice {
@@ -25,6 +27,17 @@ struct TorchDevice {
 
 /// "cpu", "cuda" or "cuda:N" (N in 0..63). UserError "<where>: expected ..." for anything else.
 TorchDevice parse_torch_device(const std::string& text, const std::string& where);
+
+/// A "torch_device" field of an options struct (core/options.h).
+template <>
+struct OptionCodec<TorchDevice> {
+  static TorchDevice read(JsonReader& r, const std::string& key, const TorchDevice& fallback) {
+    return parse_torch_device(r.get<std::string>(key, fallback.str()), r.child(key));
+  }
+  static TorchDevice require(JsonReader& r, const std::string& key) { return parse_torch_device(r.require<std::string>(key), r.child(key)); }
+  static nlohmann::json write(const TorchDevice& d) { return d.str(); }
+  static nlohmann::json schema() { return {{"type", "string"}, {"pattern", "^(cpu|cuda(:[0-9]+)?)$"}}; }
+};
 
 /// The CUDA ordinal `d` runs on in a process that is number `local_rank` on its machine, with
 /// `device_count` GPUs: cuda:N is N; "cuda" is local_rank % device_count, so the evaluator ranks

@@ -42,6 +42,24 @@ struct TrainOptions {
   /// fp16 (CUDA only; no loss scaling, so very small gradients may underflow).
   std::string precision = "fp32";
 
+  template <class S, class V>
+  static void fields(S& o, V& v) {
+    v("steps", o.steps, opt::in(1, 1e6));
+    v("checkpoints", o.checkpoints);  // steps in 1..steps (check)
+    v("batch_size", o.batch_size, opt::in(1, 4096));
+    v("optimizer", o.optimizer, opt::one_of({"sgd", "adam"}));
+    v("lr", o.lr, opt::in(1e-8, 10));
+    v("momentum", o.momentum, opt::in(0, 0.9999));
+    v("weight_decay", o.weight_decay, opt::in(0, 1));
+    v("validation_images", o.validation_images, opt::in(1, 1e7));
+    v("seed", o.seed);
+    v("prune_dead", o.prune_dead);
+    v("reduce", o.reduce);  // an object or "auto" (check)
+    v("loss_every", o.loss_every, opt::in(1, 1e6));
+    v("torch_device", o.device);
+    v("precision", o.precision, opt::one_of({"fp32", "fp16", "bf16"}));
+  }
+  void check(const std::string& path) const;  // rules across fields
   void validate(const std::string& path = "train") const;
   static TrainOptions from_json(const nlohmann::json& j, const std::string& path);
   nlohmann::json to_json() const;

@@ -21,6 +21,8 @@
 #include <Eigen/Dense>
 #include <nlohmann/json.hpp>
 
+#include "hwnas/core/options.h"
+
 #include "hwnas/nas/architecture.h"
 #include "hwnas/nas/search_space.h"
 
@@ -36,6 +38,13 @@ struct GpOptions {
   /// Largest number of observations a strategy gives one GP (the window); O(n^3) fit, O(n^2) per prediction.
   int max_points = 256;
 
+  template <class S, class V>
+  static void fields(S& o, V& v) {
+    v("kernel", o.kernel, opt::one_of({"matern52", "rbf"}));
+    v("length_scales", o.length_scales, opt::non_empty(), opt::positive());
+    v("noise_ratios", o.noise_ratios, opt::non_empty(), opt::at_least(1e-8));
+    v("max_points", o.max_points, opt::in(8, 4096));
+  }
   /// Throws UserError naming the field (prefixed by `path`).
   void validate(const std::string& path = "strategy.options.gp") const;
   nlohmann::json to_json() const;

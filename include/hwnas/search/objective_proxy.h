@@ -40,6 +40,18 @@ struct ProxySourceOptions {
   ProxyOptions proxy;            // batch_size, seed, prune_dead, torch_device
   DatasetOptions dataset;        // proxy_dataset_defaults(proxy), then the keys the spec gives
 
+  template <class S, class V>
+  static void fields(S& o, V& v) {
+    const bool data = proxy_needs_data(o.name);  // a data-free proxy's config (and arch.json) names no dataset
+    v("name", o.name, opt::required());
+    v("batch_size", o.proxy.batch_size, opt::written_if(data));  // ProxyOptions::validate (check)
+    v("seed", o.proxy.seed);
+    v("prune_dead", o.proxy.prune_dead);
+    v("torch_device", o.proxy.device);
+    v("dataset", o.dataset, opt::written_if(data));
+  }
+  void check(const std::string& path) const;  // a known proxy; ProxyOptions::validate
+
   /// `spec`: a proxy name, or {"name", "batch_size", "seed", "prune_dead", "torch_device",
   /// "dataset"} (unknown keys are errors). `seed` is the default of "seed" (the search's seed).
   /// Does not check that the device is there (require_torch_device, in the factory).
@@ -52,6 +64,12 @@ struct ProxySourceOptions {
 struct TrainSourceOptions {
   TrainOptions train;
   DatasetOptions dataset;  // train_dataset_defaults(train.seed), then the keys the spec gives
+
+  template <class S, class V>
+  static void fields(S& o, V& v) {
+    TrainOptions::fields(o.train, v);  // TrainOptions' keys, at the same level
+    v("dataset", o.dataset);
+  }
 
   /// `spec`: TrainOptions' keys and "dataset"; null means every default. `seed` is the default of
   /// "seed".

@@ -36,6 +36,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "hwnas/core/options.h"
+
 namespace hwnas {
 
 inline const std::vector<std::string> kSchedulerNames = {"sh", "hyperband", "asha"};
@@ -45,6 +47,14 @@ struct SchedulerConfig {
   int min_fidelity = 0;
   int max_fidelity = 0;    // 0 in a config: the source's full fidelity (set by SearchConfig)
   int eta = 3;
+
+  template <class S, class V>
+  static void fields(S& o, V& v) {
+    v("name", o.name, opt::required());  // one of kSchedulerNames (validate)
+    v("min_fidelity", o.min_fidelity, opt::required());
+    v("max_fidelity", o.max_fidelity);
+    v("eta", o.eta);
+  }
 
   bool enabled() const { return !name.empty(); }
   /// The fidelities evaluations run at, lowest first (see the top of this file).

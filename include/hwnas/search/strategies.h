@@ -17,6 +17,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "hwnas/core/options.h"
 #include "hwnas/search/gp.h"
 #include "hwnas/search/strategy.h"
 
@@ -26,6 +27,11 @@ struct RandomOptions {
   int max_retries = 1000;          // random draws per proposal before enumerating what is left
   double enumerate_limit = 2e6;    // largest space whose remainder is enumerated when draws fail
 
+  template <class S, class V>
+  static void fields(S& o, V& v) {
+    v("max_retries", o.max_retries, opt::in(1, 1e9));
+    v("enumerate_limit", o.enumerate_limit, opt::in(0, 1e9));
+  }
   void validate(const std::string& path = "strategy.options") const;
   nlohmann::json to_json() const;
   static RandomOptions from_json(const nlohmann::json& j, const std::string& path);
@@ -37,6 +43,14 @@ struct EvolutionOptions {
   int max_retries = 1000;
   double enumerate_limit = 2e6;
 
+  template <class S, class V>
+  static void fields(S& o, V& v) {
+    v("population", o.population, opt::in(2, 1e7));
+    v("sample_size", o.sample_size, opt::in(1, 1e7));  // and <= population (check)
+    v("max_retries", o.max_retries, opt::in(1, 1e9));
+    v("enumerate_limit", o.enumerate_limit, opt::in(0, 1e9));
+  }
+  void check(const std::string& path) const;  // rules across fields
   void validate(const std::string& path = "strategy.options") const;
   nlohmann::json to_json() const;
   static EvolutionOptions from_json(const nlohmann::json& j, const std::string& path);
@@ -47,6 +61,12 @@ struct LocalOptions {
   int max_retries = 1000;
   double enumerate_limit = 2e6;
 
+  template <class S, class V>
+  static void fields(S& o, V& v) {
+    v("initial_random", o.initial_random, opt::in(1, 1e9));
+    v("max_retries", o.max_retries, opt::in(1, 1e9));
+    v("enumerate_limit", o.enumerate_limit, opt::in(0, 1e9));
+  }
   void validate(const std::string& path = "strategy.options") const;
   nlohmann::json to_json() const;
   static LocalOptions from_json(const nlohmann::json& j, const std::string& path);
@@ -67,6 +87,22 @@ struct BoOptions {
                                    // default chosen on bench_strategies' synthetic table
   GpOptions gp;
 
+  template <class S, class V>
+  static void fields(S& o, V& v) {
+    v("initial_random", o.initial_random, opt::in(1, 1e9));
+    v("acquisition", o.acquisition, opt::one_of({"auto", "ehvi", "parego"}));
+    v("mc_samples", o.mc_samples, opt::in(1, 100000));
+    v("random_candidates", o.random_candidates, opt::in(0, 1e7));
+    v("mutation_candidates", o.mutation_candidates, opt::in(0, 1e7));
+    v("local_steps", o.local_steps, opt::in(0, 100));
+    v("refit_every", o.refit_every, opt::in(1, 1e9));
+    v("proposals_per_refresh", o.proposals_per_refresh, opt::in(0, 1e6));
+    v("max_retries", o.max_retries, opt::in(1, 1e9));
+    v("enumerate_limit", o.enumerate_limit, opt::in(0, 1e9));
+    v("encoding", o.encoding);  // a name of encoding_names() (check)
+    v("gp", o.gp);
+  }
+  void check(const std::string& path) const;  // rules across fields
   void validate(const std::string& path = "strategy.options") const;
   nlohmann::json to_json() const;
   static BoOptions from_json(const nlohmann::json& j, const std::string& path);
@@ -86,6 +122,22 @@ struct MctsOptions {
   std::string encoding = "onehot"; // as BoOptions::encoding; default chosen as bo's (one-hot won for mcts)
   GpOptions gp;
 
+  template <class S, class V>
+  static void fields(S& o, V& v) {
+    v("initial_random", o.initial_random, opt::in(1, 1e9));
+    v("simulations", o.simulations, opt::in(1, 1e7));
+    v("exploration", o.exploration, opt::in(0, 100));
+    v("widening_c", o.widening_c, opt::in(1e-3, 1e6));
+    v("widening_alpha", o.widening_alpha, opt::in(0, 1));
+    v("kappa", o.kappa, opt::in(0, 100));
+    v("refit_every", o.refit_every, opt::in(1, 1e9));
+    v("proposals_per_refresh", o.proposals_per_refresh, opt::in(0, 1e6));
+    v("max_retries", o.max_retries, opt::in(1, 1e9));
+    v("enumerate_limit", o.enumerate_limit, opt::in(0, 1e9));
+    v("encoding", o.encoding);  // a name of encoding_names() (check)
+    v("gp", o.gp);
+  }
+  void check(const std::string& path) const;  // rules across fields
   void validate(const std::string& path = "strategy.options") const;
   nlohmann::json to_json() const;
   static MctsOptions from_json(const nlohmann::json& j, const std::string& path);

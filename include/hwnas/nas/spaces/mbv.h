@@ -17,6 +17,7 @@
 //   ArchGraph g = space.decode(space.parse("r160|w1|k3e3,k3e3|k3e3,k3e3|k3e3,k3e3|k3e3,k3e3|k3e3,k3e3"));
 #include <memory>
 
+#include "hwnas/core/options.h"
 #include "hwnas/nas/search_space.h"
 
 namespace hwnas {
@@ -35,6 +36,22 @@ struct MbvOptions {
   int input_channels = 3;
   int num_classes = 1000;
 
+  template <class S, class V>
+  static void fields(S& o, V& v) {
+    v("resolutions", o.resolutions, opt::non_empty(), opt::in(8, 2048), opt::distinct());
+    v("width_mults", o.width_mults, opt::non_empty(), opt::above(0, 8));
+    v("widths", o.widths, opt::in(1, 16384));  // one per stage (check)
+    v("strides", o.strides, opt::in(1, 2));    // one per stage (check)
+    v("depths", o.depths, opt::non_empty(), opt::in(1, 16), opt::distinct());
+    v("kernels", o.kernels, opt::non_empty(), opt::in(1, 15), opt::distinct());  // odd (check)
+    v("expansions", o.expansions, opt::non_empty(), opt::in(1, 16), opt::distinct());
+    v("stem_width", o.stem_width, opt::in(1, 16384));
+    v("first_block_width", o.first_block_width, opt::in(1, 16384));
+    v("head_width", o.head_width, opt::in(1, 65536));
+    v("input_channels", o.input_channels, opt::in(1, 64));
+    v("num_classes", o.num_classes, opt::in(1, 100000));
+  }
+  void check(const std::string& path) const;  // rules across fields
   void validate(const std::string& path = "space.options") const;
   nlohmann::json to_json() const;
   static MbvOptions from_json(const nlohmann::json& j, const std::string& path);

@@ -11,6 +11,7 @@
 #include <array>
 
 #include "hwnas/nas/cell_key.h"
+#include "hwnas/core/options.h"
 #include "hwnas/nas/search_space.h"
 
 namespace hwnas {
@@ -22,6 +23,17 @@ struct Nb201Options {
   int input_channels = 3;
   int num_classes = 10;
   std::vector<std::string> ops{"none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3"};
+
+  template <class S, class V>
+  static void fields(S& o, V& v) {
+    v("channels", o.channels, opt::in(1, 4096));
+    v("cells_per_stage", o.cells_per_stage, opt::in(1, 64));
+    v("input_size", o.input_size);  // a multiple of 4 in 4..4096 (check)
+    v("input_channels", o.input_channels, opt::in(1, 64));
+    v("num_classes", o.num_classes, opt::in(1, 100000));
+    v("ops", o.ops, opt::non_empty());  // known, each once (check)
+  }
+  void check(const std::string& path) const;  // rules across fields
 
   /// Throws UserError naming the field (prefixed by `path`) when a value is impossible.
   void validate(const std::string& path = "space.options") const;
