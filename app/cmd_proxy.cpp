@@ -140,7 +140,8 @@ void setup_proxy(CLI::App& root) {
                   "file of architecture strings, one per line: each scored in turn, one JSON object per line "
                   "(LibTorch and the dataset load once)");
   cmd->add_option("--proxy", args->proxies,
-                  "comma-separated: synflow, naswot, jacob_cov, grad_norm, snip, fisher, params, train (short training)")
+                  "comma-separated proxies (the registry's, hwnas/nas/proxy.h):\n" + hwnas::proxy_help() +
+                      "train: short training (--train)")
       ->capture_default_str();
   cmd->add_option("--dataset", args->dataset, "fashion-mnist, cifar10 (needs --data-dir) or synthetic")->capture_default_str();
   cmd->add_option("--data-dir", args->data_dir, "folder of the dataset files");

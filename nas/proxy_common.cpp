@@ -1,6 +1,9 @@
 // The LibTorch-free parts of the proxies: names, options and the rank-vote ensemble.
 #include <algorithm>
+#include <cctype>
 #include <cmath>
+#include <map>
+#include <mutex>
 #include <numeric>
 
 #include "hwnas/core/error.h"
@@ -8,14 +11,86 @@
 
 namespace hwnas {
 
-std::vector<std::string> proxy_names() { return {"fisher", "grad_norm", "jacob_cov", "naswot", "params", "snip", "synflow"}; }
+namespace {
 
-bool is_proxy(const std::string& name) {
-  const auto n = proxy_names();
-  return std::find(n.begin(), n.end(), name) != n.end();
+// The one table of proxies: the built-ins, then what register_proxy adds. Guarded by its mutex.
+struct ProxyTable {
+  std::mutex mutex;
+  std::map<std::string, ProxyEntry> entries = [] {
+    std::map<std::string, ProxyEntry> m;
+    for (ProxyEntry e : std::vector<ProxyEntry>{
+             {"synflow", false, "data-free: sum of |w * dR/dw| on the linearised network, all-ones input", {}},
+             {"naswot", true, "log-determinant of the ReLU-activation code kernel over a minibatch", {}},
+             {"jacob_cov", true, "correlation of the input Jacobians over a minibatch", {}},
+             {"grad_norm", true, "sum of the weight-gradient norms of the cross-entropy loss", {}},
+             {"snip", true, "sum of |w * dL/dw| (connection sensitivity)", {}},
+             {"fisher", true, "Fisher information of the activations", {}},
+             {"params", false, "baseline: the parameter count", {}},
+         })
+      m.emplace(e.name, std::move(e));
+    return m;
+  }();
+  std::vector<std::string> builtin = [this] {  // names of the entries above
+    std::vector<std::string> n;
+    for (const auto& [name, e] : entries) n.push_back(name);
+    return n;
+  }();
+};
+
+ProxyTable& proxy_table() {
+  static ProxyTable t;
+  return t;
 }
 
-bool proxy_needs_data(const std::string& name) { return name != "synflow" && name != "params"; }
+}  // namespace
+
+void register_proxy(ProxyEntry entry) {
+  const bool ok = !entry.name.empty() && std::all_of(entry.name.begin(), entry.name.end(), [](unsigned char c) {
+    return std::isalnum(c) || c == '_';
+  });
+  if (!ok) throw UserError("register_proxy: invalid proxy name '" + entry.name + "' (letters, digits and '_')");
+  if (!entry.score) throw UserError("register_proxy: proxy '" + entry.name + "' has no scorer");
+  ProxyTable& t = proxy_table();
+  std::lock_guard<std::mutex> lock(t.mutex);
+  t.entries[entry.name] = std::move(entry);
+}
+
+void unregister_proxy(const std::string& name) {
+  ProxyTable& t = proxy_table();
+  std::lock_guard<std::mutex> lock(t.mutex);
+  if (std::find(t.builtin.begin(), t.builtin.end(), name) == t.builtin.end()) t.entries.erase(name);
+}
+
+std::optional<ProxyEntry> find_proxy(const std::string& name) {
+  ProxyTable& t = proxy_table();
+  std::lock_guard<std::mutex> lock(t.mutex);
+  auto it = t.entries.find(name);
+  if (it == t.entries.end()) return std::nullopt;
+  return it->second;
+}
+
+std::vector<std::string> proxy_names() {
+  ProxyTable& t = proxy_table();
+  std::lock_guard<std::mutex> lock(t.mutex);
+  std::vector<std::string> names;
+  for (const auto& [n, e] : t.entries) names.push_back(n);
+  return names;
+}
+
+bool is_proxy(const std::string& name) { return find_proxy(name).has_value(); }
+
+bool proxy_needs_data(const std::string& name) {
+  const auto e = find_proxy(name);
+  return !e || e->needs_data;
+}
+
+std::string proxy_help() {
+  ProxyTable& t = proxy_table();
+  std::lock_guard<std::mutex> lock(t.mutex);
+  std::string s;
+  for (const auto& [n, e] : t.entries) s += n + ": " + e.summary + "\n";
+  return s;
+}
 
 DatasetOptions proxy_dataset_defaults(const ProxyOptions& o) {
   DatasetOptions d;

@@ -14,7 +14,8 @@ namespace {
 template <class Options, std::unique_ptr<SearchStrategy> (*Make)(const Options&, const StrategyContext&)>
 StrategyEntry builtin(const char* name) {
   return {name, [](const nlohmann::json& j, const std::string& p) { return Options::from_json(j, p).to_json(); },
-          [](const nlohmann::json& j, const std::string& p, const StrategyContext& c) { return Make(Options::from_json(j, p), c); }};
+          [](const nlohmann::json& j, const std::string& p, const StrategyContext& c) { return Make(Options::from_json(j, p), c); },
+          [] { return options_schema<Options>(); }};
 }
 
 struct Registry {
@@ -62,6 +63,11 @@ std::vector<std::string> strategy_names() {
   std::vector<std::string> out;
   for (const auto& e : r.entries) out.push_back(e.name);
   return out;
+}
+
+nlohmann::json strategy_options_schema(const std::string& name) {
+  const StrategyEntry e = find_strategy(name);
+  return e.schema ? e.schema() : nlohmann::json(nullptr);
 }
 
 void register_strategy(StrategyEntry entry) {

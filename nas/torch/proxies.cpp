@@ -1,6 +1,7 @@
 // Zero-cost proxies in LibTorch (see include/hwnas/nas/proxy.h).
 #include <chrono>
 #include <cmath>
+#include <map>
 
 #include "hwnas/core/error.h"
 #include "hwnas/core/suggest.h"
@@ -140,14 +141,42 @@ double fisher(GraphNetImpl& net, const torch::Tensor& x, const torch::Tensor& la
   return score;
 }
 
+// The built-ins' scorers, by the names of the built-in entries in nas/proxy_common.cpp.
+using BuiltinScorer = double (*)(ProxyInput&);
+const std::map<std::string, BuiltinScorer>& builtin_scorers() {
+  static const std::map<std::string, BuiltinScorer> table = {
+      {"synflow", [](ProxyInput& in) { return synflow(in.net, in.input, in.device); }},
+      {"naswot", [](ProxyInput& in) { return naswot(in.net, in.x); }},
+      {"jacob_cov", [](ProxyInput& in) { return jacob_cov(in.net, in.x); }},
+      {"grad_norm", [](ProxyInput& in) { return grad_norm(in.net, in.x, in.labels); }},
+      {"snip", [](ProxyInput& in) { return snip(in.net, in.x, in.labels); }},
+      {"fisher", [](ProxyInput& in) { return fisher(in.net, in.x, in.labels); }},
+      {"params", [](ProxyInput& in) { return static_cast<double>(in.net.num_parameters()); }},
+  };
+  return table;
+}
+
 }  // namespace
+
+std::vector<std::string> builtin_proxy_scorer_names() {
+  std::vector<std::string> names;
+  for (const auto& [n, f] : builtin_scorers()) names.push_back(n);
+  return names;
+}
 
 ProxyResult score_proxy(const std::string& name, const SearchSpace& space, const Architecture& arch, const ImageSet* data,
                         const ProxyOptions& opts) {
-  if (!is_proxy(name)) {
+  const std::optional<ProxyEntry> entry = find_proxy(name);
+  if (!entry) {
     std::string known;
     for (const auto& n : proxy_names()) known += (known.empty() ? "" : ", ") + n;
     throw UserError("unknown proxy '" + name + "'" + did_you_mean(name, proxy_names()) + " (known: " + known + ")");
+  }
+  std::function<double(ProxyInput&)> score = entry->score;
+  if (!score) {
+    auto it = builtin_scorers().find(name);
+    HWNAS_CHECK(it != builtin_scorers().end(), "built-in proxy '" + name + "' has no scorer");
+    score = it->second;
   }
   opts.validate();
   const torch::Device device = to_torch_device(opts.device, "torch_device");
@@ -156,28 +185,19 @@ ProxyResult score_proxy(const std::string& name, const SearchSpace& space, const
   try {
     DecodeOptions dopts;
     dopts.prune_dead = opts.prune_dead;
-    if (name == "params") {
-      r.score = static_cast<double>(space.count(arch, dopts).params);
-    } else {
-      const ArchGraph g = space.decode(arch, dopts);
-      GraphNet net(g);
-      init_deterministic(*net, opts.seed);  // on the CPU: the same weights whichever the device
-      net->to(device);
-      const TensorShape in = g.node(g.input()).shape;
-      if (name == "synflow") {
-        r.score = synflow(*net, in, device);
-      } else {
-        if (!data) throw ProxyFailure{name + " needs a dataset"};
-        Rng rng(opts.seed ^ 0xda7a);
-        auto [x_cpu, labels_cpu] = minibatch(*data, in, opts.batch_size, rng, g.node(g.output()).shape.c);
-        const torch::Tensor x = x_cpu.to(device), labels = labels_cpu.to(device);
-        if (name == "naswot") r.score = naswot(*net, x);
-        else if (name == "jacob_cov") r.score = jacob_cov(*net, x);
-        else if (name == "grad_norm") r.score = grad_norm(*net, x, labels);
-        else if (name == "snip") r.score = snip(*net, x, labels);
-        else if (name == "fisher") r.score = fisher(*net, x, labels);
-      }
+    const ArchGraph g = space.decode(arch, dopts);
+    GraphNet net(g);
+    init_deterministic(*net, opts.seed);  // on the CPU: the same weights whichever the device
+    net->to(device);
+    ProxyInput in{*net, g, g.node(g.input()).shape, device, {}, {}};
+    if (entry->needs_data) {
+      if (!data) throw ProxyFailure{name + " needs a dataset"};
+      Rng rng(opts.seed ^ 0xda7a);
+      auto [x_cpu, labels_cpu] = minibatch(*data, in.input, opts.batch_size, rng, g.node(g.output()).shape.c);
+      in.x = x_cpu.to(device);
+      in.labels = labels_cpu.to(device);
     }
+    r.score = score(in);
     r.ok = std::isfinite(r.score);
     if (!r.ok) r.message = name + " score is not finite (" + std::to_string(r.score) + ")";
   } catch (const ProxyFailure& f) {
@@ -188,6 +208,9 @@ ProxyResult score_proxy(const std::string& name, const SearchSpace& space, const
   } catch (const c10::Error& e) {
     r.ok = false;
     r.message = std::string("the network failed: ") + e.what_without_backtrace();
+  } catch (const ProxyError& e) {
+    r.ok = false;
+    r.message = e.what();
   } catch (const std::exception& e) {
     r.ok = false;
     r.message = std::string("the network failed: ") + e.what();

@@ -14,6 +14,9 @@
 #include "hwnas/search/strategy.h"
 #include "hwnas/nas/search_space.h"
 #include "hwnas/core/json_reader.h"
+#include "hwnas/core/read_file.h"
+#include <cstdlib>
+#include <fstream>
 #endif
 
 using namespace hwnas;
@@ -274,4 +277,27 @@ TEST(SearchConfig, TheSchemaListsExactlyTheRegisteredNames) {
     }
   }
   EXPECT_EQ(kinds, table(objective_source_kinds()));
+}
+
+// #12: the options parts of the schema come from the options structs' field lists. The file
+// holds config_schema_defs() under $defs.generated, and refers to it where the config uses them;
+// HWNAS_UPDATE_SCHEMA=1 rewrites that part of the file (then review the diff).
+TEST(SearchConfig, TheSchemaHoldsTheGeneratedOptionsFragments) {
+  const std::string file = (fs::path(HWNAS_SOURCE_DIR) / "configs" / "schema.json").string();
+  nlohmann::ordered_json schema = parse_ordered_json(read_whole_file(file), file);
+  const nlohmann::json generated = config_schema_defs();
+  if (std::getenv("HWNAS_UPDATE_SCHEMA")) {
+    schema["$defs"]["generated"] = nlohmann::ordered_json::parse(generated.dump());
+    std::ofstream(file) << schema.dump(2) << "\n";
+  }
+  EXPECT_EQ(nlohmann::json::parse(schema["$defs"]["generated"].dump()), generated)
+      << "configs/schema.json is out of date: run HWNAS_UPDATE_SCHEMA=1 build/test_search --gtest_filter='SearchConfig.TheSchema*'";
+  // Every built-in strategy's options and space's options are referred to by name.
+  const std::string text = schema.dump();
+  for (const auto& [name, s] : generated["strategy_options"].items())
+    EXPECT_NE(text.find("\"#/$defs/generated/strategy_options/" + name + "\""), std::string::npos) << name;
+  for (const auto& [name, s] : generated["space_options"].items())
+    EXPECT_NE(text.find("\"#/$defs/generated/space_options/" + name + "\""), std::string::npos) << name;
+  for (const char* part : {"scheduler", "proxy_source", "train_source"})
+    EXPECT_NE(text.find(std::string("\"#/$defs/generated/") + part + "\""), std::string::npos) << part;
 }

@@ -3,7 +3,7 @@
 // builder makes, in milliseconds to a second. Higher scores predict higher accuracy. This header
 // does not include LibTorch; the scorers live in nas/torch/proxies.cpp.
 //
-// Scorers (registered by name): synflow (data-free: |weights|, all-ones input, double precision,
+// Scorers (one registry, register_proxy below): synflow (data-free: |weights|, all-ones input, double precision,
 // BatchNorm in inference mode so no statistics are updated, on the linearised network: ReLU6
 // runs unbounded, as ReLU), naswot (log-determinant of the
 // binary ReLU-activation kernel over a minibatch), jacob_cov, grad_norm, snip, fisher, and the
@@ -17,6 +17,8 @@
 //   ProxyResult r = score_proxy("synflow", space, arch, data, o);
 //   if (r.ok) std::printf("%g\n", r.score);
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -41,10 +43,37 @@ struct ProxyResult {
   double seconds = 0.0;
 };
 
+/// What a scorer sees: the built network, its input shape, device and minibatch (LibTorch:
+/// defined in hwnas/nas/torch_builder.h).
+struct ProxyInput;
+
+/// One zero-cost proxy. The registry is the one list of proxies: the names a config, `hwnas proxy`
+/// and its --help accept, and whether each reads a minibatch. A new proxy is one register_proxy
+/// call with its scorer (code that includes hwnas/nas/torch_builder.h), from any file:
+///
+///   register_proxy({"width", false, "channels of the widest layer",
+///                   [](ProxyInput& in) { return double(max_channels(in.net)); }});
+///
+/// The built-ins' entries are the table in nas/proxy_common.cpp; their scorers, the LibTorch part,
+/// are the table in nas/torch/proxies.cpp under the same names (a test checks the two agree).
+struct ProxyEntry {
+  std::string name;
+  bool needs_data = true;  // reads a minibatch (false: data-free, like synflow and params)
+  std::string summary;     // one line, for --help
+  std::function<double(ProxyInput&)> score;  // empty for a built-in (scored by nas/torch/proxies.cpp)
+};
+/// Adds (or replaces) a proxy; thread-safe. A name must be non-empty, letters, digits and '_'.
+void register_proxy(ProxyEntry entry);
+/// Removes a proxy added by register_proxy (tests); built-ins stay.
+void unregister_proxy(const std::string& name);
+std::optional<ProxyEntry> find_proxy(const std::string& name);
+/// Every proxy's name, sorted.
 std::vector<std::string> proxy_names();
 bool is_proxy(const std::string& name);
 /// Whether a proxy reads a minibatch (false for the data-free synflow and params).
 bool proxy_needs_data(const std::string& name);
+/// "name: summary" per proxy, one per line (the --help lists).
+std::string proxy_help();
 /// The one default dataset of the data-dependent proxies, for `hwnas proxy` and a search's proxy
 /// objective alike (both fill it in through ProxySourceOptions::from_json, search/objective_proxy.h,
 /// so both give the same score): Fashion-MNIST's training files, shuffled with the proxy's seed,

@@ -6,6 +6,8 @@
 // Example:
 //   GraphNet net(space->decode(arch));
 //   torch::Tensor logits = net->forward(torch::randn({8, 3, 32, 32}));   // 8 x num_classes
+#include <stdexcept>
+
 #include <torch/torch.h>
 
 #include "hwnas/nas/arch_graph.h"
@@ -56,5 +58,26 @@ TORCH_MODULE(GraphNet);
 /// bound; a squeeze-excite's two 1x1 convs in order), BatchNorm weight 1 and bias 0, running
 /// statistics reset.
 void init_deterministic(GraphNetImpl& net, std::uint64_t seed);
+
+/// What a zero-cost proxy's scorer sees (ProxyEntry, hwnas/nas/proxy.h): the network built with
+/// deterministic weights on `device`, its input shape, and for a proxy that reads data a
+/// minibatch (x: N x C x H x W, labels: N); both undefined for a data-free proxy. A scorer may
+/// change the network (weights, mode, dtype): it is built for this one score. Throwing
+/// ProxyError (or any exception) makes the result a failure with that message.
+struct ProxyInput {
+  GraphNetImpl& net;
+  const ArchGraph& graph;
+  TensorShape input;
+  torch::Device device;
+  torch::Tensor x, labels;
+};
+
+struct ProxyError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+/// Names of the built-in scorers (nas/torch/proxies.cpp): the built-in entries without a scorer
+/// of their own (tested equal).
+std::vector<std::string> builtin_proxy_scorer_names();
 
 }  // namespace hwnas

@@ -63,6 +63,12 @@ struct ConstraintConfig {
   std::string violation(double raw) const;
 };
 
+/// The parts of configs/schema.json that come from the options structs' field lists
+/// (core/options.h), under "$defs"."generated": each built-in strategy's options, the built-in
+/// spaces' options, the scheduler, and the proxy and train sources. A test keeps the file equal
+/// to this (HWNAS_UPDATE_SCHEMA=1 test_search --gtest_filter='SearchConfig.TheSchema*' rewrites it).
+nlohmann::json config_schema_defs();
+
 struct SearchConfig {
   std::string source_file;  // the config file ("<json>" when parsed from a string)
   std::string base_dir;     // folder that relative paths in the config are resolved against

@@ -38,7 +38,7 @@ namespace hwnas {
 struct ProxySourceOptions {
   std::string name = "synflow";  // a zero-cost proxy (proxy_names())
   ProxyOptions proxy;            // batch_size, seed, prune_dead, torch_device
-  DatasetOptions dataset;        // proxy_dataset_defaults(proxy), then the keys the spec gives
+  DatasetOptions dataset = proxy_dataset_defaults(ProxyOptions{});  // proxy_dataset_defaults(proxy), then the keys the spec gives
 
   template <class S, class V>
   static void fields(S& o, V& v) {
@@ -63,7 +63,7 @@ struct ProxySourceOptions {
 /// The short-training objective's options: TrainOptions and the dataset it trains on.
 struct TrainSourceOptions {
   TrainOptions train;
-  DatasetOptions dataset;  // train_dataset_defaults(train.seed), then the keys the spec gives
+  DatasetOptions dataset = train_dataset_defaults(0);  // train_dataset_defaults(train.seed), then the keys the spec gives
 
   template <class S, class V>
   static void fields(S& o, V& v) {

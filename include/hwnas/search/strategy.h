@@ -72,6 +72,9 @@ struct StrategyEntry {
   std::function<std::unique_ptr<SearchStrategy>(const nlohmann::json& options, const std::string& path,
                                                 const StrategyContext& ctx)>
       make;
+  /// The JSON-schema fragment of its options (options_schema, core/options.h); may be left empty.
+  /// configs/schema.json holds the built-ins' (config_schema_defs, tested).
+  std::function<nlohmann::json()> schema;
 };
 
 /// Unknown name -> UserError "strategy.name: unknown strategy ..." listing the known ones.
@@ -81,6 +84,8 @@ std::unique_ptr<SearchStrategy> make_strategy(const std::string& name, const nlo
 /// the same UserError as make_strategy.
 nlohmann::json resolve_strategy_options(const std::string& name, const nlohmann::json& options, const std::string& path);
 std::vector<std::string> strategy_names();
+/// The schema fragment of a strategy's options; null when its entry gives none.
+nlohmann::json strategy_options_schema(const std::string& name);
 /// Adds (or replaces) a strategy; for code outside the library and for tests. Thread-safe.
 void register_strategy(StrategyEntry entry);
 /// Removes a strategy added by register_strategy (tests).
