@@ -9,7 +9,7 @@ PACKAGES=(
   libtorch-dev libeigen3-dev libboost-graph-dev libtbb-dev nlohmann-json3-dev libgtest-dev zlib1g-dev
   libcli11-dev dataset-fashion-mnist
   # used by tests that check exports and statistics against the Python ecosystem
-  python3-torch python3-statsmodels python3-onnx libonnx-dev libprotobuf-dev protobuf-compiler
+  python3-jsonschema python3-torch python3-statsmodels python3-onnx libonnx-dev libprotobuf-dev protobuf-compiler
   # the sanitizer and fuzzing stage (scripts/sanitize.sh): clang, its sanitizer runtimes, libFuzzer
   clang-14 libclang-rt-14-dev libfuzzer-14-dev
   # `dot` parses the exported graph.dot; headless chromium loads report.html's DOM
