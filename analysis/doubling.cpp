@@ -64,14 +64,15 @@ std::optional<double> decimal_year(std::string_view text) {
 }
 
 void DoublingOptions::validate(const std::string& where) const {
-  if (y.empty()) throw UserError(where + ": --y: a column name is required");
-  if (date.empty()) throw UserError(where + ": --date: a column name is required");
-  if (y == date) throw UserError(where + ": --y and --date name the same column '" + y + "'");
+  auto f = [&](const char* field) { return spell_field(spelling, field); };
+  if (y.empty()) throw UserError(where + ": " + f("y") + ": a column name is required");
+  if (date.empty()) throw UserError(where + ": " + f("date") + ": a column name is required");
+  if (y == date) throw UserError(where + ": " + f("y") + " and " + f("date") + " name the same column '" + y + "'");
   double last = -std::numeric_limits<double>::infinity();
   for (const auto& b : breaks) {
     const auto t = decimal_year(b);
-    if (!t) throw UserError(where + ": --breaks: '" + b + "' is not a date (YYYY-MM-DD, YYYY-MM or a decimal year)");
-    if (*t <= last) throw UserError(where + ": --breaks: dates must increase, '" + b + "' does not");
+    if (!t) throw UserError(where + ": " + f("breaks") + ": '" + b + "' is not a date (YYYY-MM-DD, YYYY-MM or a decimal year)");
+    if (*t <= last) throw UserError(where + ": " + f("breaks") + ": dates must increase, '" + b + "' does not");
     last = *t;
   }
 }
@@ -219,7 +220,7 @@ std::string DoublingResult::brief() const {
     s += buf;
     if (!e.note.empty()) s += std::string(w + 1, ' ') + "  " + e.note + "\n";
   }
-  s += rows.summary() + "\n";
+  s += rows.summary(options.spelling) + "\n";
   for (const auto& e : rows.examples) s += "  not a number or date: " + e + "\n";
   return s;
 }

@@ -11,10 +11,11 @@
 namespace hwnas::analysis {
 
 void PowerLawOptions::validate(const std::string& where) const {
-  if (y.empty()) throw UserError(where + ": --y: a column name is required");
-  if (x.empty()) throw UserError(where + ": --x: a column name is required");
-  if (x == y) throw UserError(where + ": --x and --y name the same column '" + x + "'");
-  if (bootstrap < 0) throw UserError(where + ": --bootstrap: expected 0 or more resamples, got " + std::to_string(bootstrap));
+  auto f = [&](const char* field) { return spell_field(spelling, field); };
+  if (y.empty()) throw UserError(where + ": " + f("y") + ": a column name is required");
+  if (x.empty()) throw UserError(where + ": " + f("x") + ": a column name is required");
+  if (x == y) throw UserError(where + ": " + f("x") + " and " + f("y") + " name the same column '" + x + "'");
+  if (bootstrap < 0) throw UserError(where + ": " + f("bootstrap") + ": expected 0 or more resamples, got " + std::to_string(bootstrap));
 }
 
 double percentile(std::vector<double> values, double q) {
@@ -66,7 +67,7 @@ PowerLawFit fit_power_law(const CsvTable& table, const PowerLawOptions& options)
   }
   if (rows.size() < 3)
     throw UserError(context + ": need at least 3 rows with positive numbers, got " + std::to_string(rows.size()) + " (" +
-                    f.rows.summary() + ")");
+                    f.rows.summary(options.spelling) + ")");
   double intercept = 0, slope = 0;
   if (!line_fit(lx, ly, intercept, slope))
     throw UserError(context + ": every row has the same " + options.x + "; a power law needs at least 2 distinct values");
@@ -138,7 +139,7 @@ std::string PowerLawFit::brief() const {
   }
   std::snprintf(buf, sizeof buf, "R-squared (log10 scale) %.6g\n", r_squared);
   s += buf;
-  s += rows.summary() + "\n";
+  s += rows.summary(options.spelling) + "\n";
   for (const auto& e : rows.examples) s += "  not a number: " + e + "\n";
   return s;
 }

@@ -55,24 +55,25 @@ std::vector<std::size_t> filter_rows(const CsvTable& t, const std::vector<WhereF
 }
 
 void ScalingFitOptions::validate(const std::string& where) const {
-  if (y.empty()) throw UserError(where + ": --y: a column name is required");
-  if (x.empty()) throw UserError(where + ": --x: a column name is required");
-  if (x == y) throw UserError(where + ": --x and --y name the same column '" + x + "'");
+  auto f = [&](const char* field) { return spell_field(spelling, field); };
+  if (y.empty()) throw UserError(where + ": " + f("y") + ": a column name is required");
+  if (x.empty()) throw UserError(where + ": " + f("x") + ": a column name is required");
+  if (x == y) throw UserError(where + ": " + f("x") + " and " + f("y") + " name the same column '" + x + "'");
   if (!by.empty() && (by == x || by == y))
-    throw UserError(where + ": --by names the column '" + by + "', which is already --x or --y");
-  for (const auto& f : this->where)
-    if (f.column.empty()) throw UserError(where + ": --where: empty column name");
+    throw UserError(where + ": " + f("by") + " names the column '" + by + "', which is already " + f("x") + " or " + f("y"));
+  for (const auto& w : this->where)
+    if (w.column.empty()) throw UserError(where + ": " + f("where") + ": empty column name");
 }
 
-std::string RowCounts::summary() const {
+std::string RowCounts::summary(const FieldSpelling& spelling) const {
   std::string s = "rows: " + std::to_string(read) + " read";
-  if (filtered) s += ", " + std::to_string(filtered) + " filtered out by --where";
+  if (filtered) s += ", " + std::to_string(filtered) + " filtered out by " + spell_field(spelling, "where");
   s += ", " + std::to_string(dropped()) + " dropped";
   std::vector<std::string> why;
   if (missing) why.push_back(std::to_string(missing) + " missing");
   if (not_number) why.push_back(std::to_string(not_number) + " not a number");
   if (not_positive) why.push_back(std::to_string(not_positive) + " not positive (log scale)");
-  if (multi_dropped) why.push_back(std::to_string(multi_dropped) + " with several categories (--split-multi drop)");
+  if (multi_dropped) why.push_back(std::to_string(multi_dropped) + " with several categories (" + spell_field(spelling, "split_multi") + " drop)");
   if (!why.empty()) {
     s += " (";
     for (std::size_t i = 0; i < why.size(); ++i) s += (i ? ", " : "") + why[i];
@@ -195,7 +196,7 @@ ScalingFit fit_scaling(const CsvTable& table, const ScalingFitOptions& options) 
 
   std::string context = table.source + ": " + fit.model();
   if (obs.empty())
-    throw UserError(context + ": no rows left to fit (" + rc.summary() + ")");
+    throw UserError(context + ": no rows left to fit (" + rc.summary(options.spelling) + ")");
   // Every level needs two distinct x values for its own slope.
   std::set<std::string> level_set;
   for (const auto& o : obs) level_set.insert(o.level);
@@ -213,7 +214,7 @@ ScalingFit fit_scaling(const CsvTable& table, const ScalingFitOptions& options) 
       const std::string what = has_by ? "level '" + level + "' of " + options.by + " has " : "the data have ";
       throw UserError(context + ": " + what + std::to_string(n) + " row(s) with " + std::to_string(xs.size()) +
                       " distinct " + options.x + " value(s); a slope needs at least 2" +
-                      (has_by ? " (leave the level out with --where, or merge it)" : ""));
+                      (has_by ? " (leave the level out with " + spell_field(options.spelling, "where") + ", or merge it)" : ""));
     }
   }
 
@@ -252,7 +253,7 @@ ScalingFit fit_scaling(const CsvTable& table, const ScalingFitOptions& options) 
   auto finite = [&](double v, const std::string& what) {
     if (!std::isfinite(v))
       throw UserError(context + ": " + what + " is not finite: the values are too large or too far apart for double "
-                      "precision; rescale the columns or fit logarithms (--log)");
+                      "precision; rescale the columns or fit logarithms (" + spell_field(options.spelling, "log") + ")");
   };
   if (has_by) {
     for (std::size_t l = 0; l < fit.levels.size(); ++l) {
@@ -318,7 +319,7 @@ std::string ScalingFit::brief() const {
   }
   s += "R-squared " + fmt("%.6g", ols.r_squared) + ", adj. R-squared " + fmt("%.6g", ols.adj_r_squared) + ", " +
        std::to_string(ols.nobs) + " observations\n";
-  s += rows.summary() + "\n";
+  s += rows.summary(options.spelling) + "\n";
   return s;
 }
 
@@ -342,7 +343,7 @@ std::string ScalingFit::report() const {
     pos = nl + 1;
   }
   s += rest;
-  s += rows.summary() + "\n";
+  s += rows.summary(options.spelling) + "\n";
   for (const auto& e : rows.examples) s += "  not a number: " + e + "\n";
   return s;
 }

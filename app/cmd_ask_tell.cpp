@@ -20,6 +20,7 @@
 #include "hwnas/core/error.h"
 #include "hwnas/nas/search_space.h"
 #include "hwnas/search/config.h"
+#include "hwnas/search/run_store.h"
 #include "hwnas/search/study.h"
 
 namespace {
@@ -38,7 +39,7 @@ std::unique_ptr<hwnas::Study> open_study(const StudyArgs& args, bool may_create)
   hwnas::cli::load_torch_objectives_on_demand();
   if (!(args.wait_s >= 0 && args.wait_s <= 86400))
     throw hwnas::UserError("--wait " + std::to_string(args.wait_s) + ": expected seconds between 0 and 86400");
-  const fs::path stored = fs::path(args.run_dir) / "config.json";
+  const fs::path stored = hwnas::RunFiles::config(args.run_dir);
   const bool exists = fs::exists(stored);
   if (!exists && !may_create)
     throw hwnas::UserError(args.run_dir + ": not a run directory (no config.json); create the run with hwnas ask " + args.run_dir +
@@ -47,7 +48,7 @@ std::unique_ptr<hwnas::Study> open_study(const StudyArgs& args, bool may_create)
     throw hwnas::UserError(args.run_dir + ": no run here yet; give --config CONFIG to create it");
   if (!args.sets.empty() && args.config.empty())
     throw hwnas::UserError("--set changes the config given with --config; a run's own config.json is not edited");
-  const hwnas::SearchConfig cfg = hwnas::SearchConfig::from_file(args.config.empty() ? stored.string() : args.config, args.sets);
+  const hwnas::SearchConfig cfg = hwnas::SearchConfig::from_file(args.config.empty() ? stored.string() : args.config, args.sets, "--set");
   bool external = false;
   for (const auto& o : cfg.objectives) external = external || o.kind == "external";
   if (!external)

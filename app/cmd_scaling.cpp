@@ -44,6 +44,7 @@ void run_fit(const ScalingArgs& a) {
   o.robust = a.robust;
   o.where = filters(a.where);
   o.split_multi = an::parse_split_multi(a.split_multi, "--split-multi");
+  o.spelling = hwnas::cli::flag_of;
   o.validate("scaling fit");
   const an::ScalingFit fit = an::fit_scaling(load(a.data), o);
   if (a.json)
@@ -59,6 +60,7 @@ void run_powerlaw(const ScalingArgs& a) {
   o.bootstrap = a.bootstrap;
   o.seed = a.seed;
   o.where = filters(a.where);
+  o.spelling = hwnas::cli::flag_of;
   o.validate("scaling powerlaw");
   const an::PowerLawFit f = an::fit_power_law(load(a.data), o);
   if (a.json)
@@ -75,6 +77,7 @@ void run_doubling(const ScalingArgs& a) {
   for (std::string b; std::getline(ss, b, ',');)
     if (!an::trim(b).empty()) o.breaks.emplace_back(an::trim(b));
   o.where = filters(a.where);
+  o.spelling = hwnas::cli::flag_of;
   o.validate("scaling doubling");
   const an::DoublingResult d = an::doubling_times(load(a.data), o);
   if (a.json)

@@ -38,7 +38,7 @@ void run(const SearchArgs& args) {
   hwnas::cli::load_torch_objectives_on_demand();
   if (args.force && !args.resume.empty())
     throw hwnas::UserError("--force replaces a run and --resume continues one: give one of them");
-  hwnas::SearchConfig cfg = hwnas::SearchConfig::from_file(args.config, args.sets);
+  hwnas::SearchConfig cfg = hwnas::SearchConfig::from_file(args.config, args.sets, "--set");
   if (!args.out.empty()) {
     // --out DIR is output.dir/output.name in one: the run directory itself.
     const std::filesystem::path out = std::filesystem::path(args.out).lexically_normal();

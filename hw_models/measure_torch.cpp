@@ -12,7 +12,7 @@ namespace hwnas {
 
 double measure_latency_ms(const ArchGraph& graph, const MeasureOptions& opts) {
   opts.validate();
-  const torch::Device device = to_torch_device(opts.device, "--torch-device");
+  const torch::Device device = to_torch_device(opts.device, "torch_device");
   torch::set_num_threads(opts.threads);
   torch::NoGradGuard no_grad;
   GraphNet net(graph);

@@ -66,19 +66,20 @@ std::string SearchConfig::run_dir() const { return (fs::path(output_dir) / outpu
 
 SearchConfig SearchConfig::from_file(const std::string& path) { return from_json(read_json_file(path), path); }
 
-SearchConfig SearchConfig::from_file(const std::string& path, const std::vector<std::string>& overrides) {
+SearchConfig SearchConfig::from_file(const std::string& path, const std::vector<std::string>& overrides,
+                                     const std::string& source) {
   nlohmann::json j = read_json_file(path);
   if (overrides.empty()) return from_json(j, path);
   if (!j.is_object()) JsonReader::fail(path, "a JSON object", j);
   std::string applied;
   for (const auto& o : overrides) {
-    apply_json_override(j, o, "--set");
+    apply_json_override(j, o, source);
     applied += (applied.empty() ? "" : ", ") + o;
   }
   try {
     return from_json(j, path);
   } catch (const UserError& e) {
-    throw UserError(std::string(e.what()) + " (the config with --set " + applied + ")");
+    throw UserError(std::string(e.what()) + " (the config with " + source + " " + applied + ")");
   }
 }
 

@@ -1,6 +1,7 @@
 // The self-contained HTML report: the page, its table and suggestions (inline SVG from report_svg.cpp,
 // inline JS for sorting). Reading the run directory is report_reader.cpp.
 #include "hwnas/search/report.h"
+#include "hwnas/search/run_store.h"
 
 #include <algorithm>
 #include <cmath>
@@ -525,7 +526,7 @@ std::string write_report(const std::string& dir) {
   } catch (const UserError& e) {
     throw UserError(dir + "/config.json: space: " + e.what());
   }
-  const std::string path = (fs::path(dir) / "report.html").string();
+  const std::string path = RunFiles::report(dir);
   write_file_atomic(path, render_report(run, space.get()));
   return path;
 }

@@ -1,4 +1,7 @@
-// Reading a run directory (config.json, evaluations.jsonl, pareto.json) for the report and export.
+// Reading a run directory (config.json, evaluations.jsonl, pareto.json: RunFiles) for the report and
+// export. Leniently on purpose: a report is made of any run, also an older or hand-written one
+// whose records lack what a resume needs (RunStore's reader, read_evaluation_log, is strict);
+// both read the log with the one JSONL reader (core/jsonl.h), which drops a cut-off last line.
 #include "hwnas/search/report.h"
 
 #include <algorithm>
@@ -9,6 +12,7 @@
 #include "hwnas/core/json_reader.h"
 #include "hwnas/core/jsonl.h"
 #include "hwnas/core/read_file.h"
+#include "hwnas/search/run_store.h"
 
 namespace hwnas {
 
@@ -65,7 +69,7 @@ RunData read_run_dir(const std::string& dir) {
   run.dir = dir;
   const fs::path root(dir);
   if (!fs::is_directory(root)) throw UserError(dir + ": no such run directory");
-  const fs::path cfg = root / "config.json";
+  const fs::path cfg = RunFiles::config(dir);
   if (!fs::exists(cfg)) throw UserError(dir + ": not a run directory (no config.json)");
   run.config = parse_json(read_file(cfg), cfg.string());
   const std::string cw = cfg.string();
@@ -107,14 +111,14 @@ RunData read_run_dir(const std::string& dir) {
       }
     run.constraints.push_back(k);
   });
-  const fs::path log = root / "evaluations.jsonl";
+  const fs::path log = RunFiles::log(dir);
   if (fs::exists(log)) {
     run.has_log = true;
     // A last line cut short by a kill is not a finished evaluation (parse_jsonl leaves it out).
     for (const JsonlLine& l : parse_jsonl(read_file(log), log.string()).lines)
       run.evaluations.push_back(entry_from_json(l.value, log.string() + ":" + std::to_string(l.line)));
   }
-  const fs::path pareto = root / "pareto.json";
+  const fs::path pareto = RunFiles::front_json(dir);
   if (fs::exists(pareto)) {
     run.has_front = true;
     const std::string pw = pareto.string();

@@ -164,8 +164,18 @@ RunStore::~RunStore() {
   if (lock_fd_ >= 0) ::close(lock_fd_);  // releases the flock
 }
 
-std::string RunStore::log_path() const { return (fs::path(dir_) / "evaluations.jsonl").string(); }
-std::string RunStore::journal_path() const { return (fs::path(dir_) / "trials.jsonl").string(); }
+std::string RunFiles::config(const std::string& dir) { return (fs::path(dir) / "config.json").string(); }
+std::string RunFiles::log(const std::string& dir) { return (fs::path(dir) / "evaluations.jsonl").string(); }
+std::string RunFiles::journal(const std::string& dir) { return (fs::path(dir) / "trials.jsonl").string(); }
+std::string RunFiles::front_json(const std::string& dir) { return (fs::path(dir) / "pareto.json").string(); }
+std::string RunFiles::front_csv(const std::string& dir) { return (fs::path(dir) / "pareto.csv").string(); }
+std::string RunFiles::report(const std::string& dir) { return (fs::path(dir) / "report.html").string(); }
+std::vector<std::string> RunFiles::written(const std::string& dir) {
+  return {log(dir), journal(dir), front_json(dir), front_csv(dir), report(dir)};
+}
+
+std::string RunStore::log_path() const { return RunFiles::log(dir_); }
+std::string RunStore::journal_path() const { return RunFiles::journal(dir_); }
 
 namespace {
 std::vector<std::string> names_of(const SearchConfig& cfg) {
@@ -266,9 +276,9 @@ RunStore RunStore::create(const std::string& dir, const SearchConfig& cfg, bool 
     throw UserError(dir + ": holds an earlier run (evaluations.jsonl); continue it with --resume " + dir +
                     ", replace it with --force, or write elsewhere with --out DIR (or another output.name)");
   // The files a run writes (README, Run directory); with `replace` the earlier run's go first.
-  for (const char* f : {"evaluations.jsonl", "trials.jsonl", "pareto.json", "pareto.csv", "report.html"}) {
-    fs::remove(fs::path(dir) / f, ec);
-    if (ec) throw UserError((fs::path(dir) / f).string() + ": cannot remove the earlier run's file: " + ec.message());
+  for (const std::string& f : RunFiles::written(dir)) {
+    fs::remove(f, ec);
+    if (ec) throw UserError(f + ": cannot remove the earlier run's file: " + ec.message());
   }
   if (replace) {
     fs::remove_all(fs::path(dir) / "archs", ec);
@@ -276,14 +286,14 @@ RunStore RunStore::create(const std::string& dir, const SearchConfig& cfg, bool 
   }
   fs::remove_all(checkpoint_dir(dir), ec);  // a new run trains from scratch
   if (ec) throw UserError(checkpoint_dir(dir) + ": cannot remove the earlier run's checkpoints: " + ec.message());
-  write_file_atomic((fs::path(dir) / "config.json").string(), cfg.to_json().dump(2) + "\n");
+  write_file_atomic(RunFiles::config(dir), cfg.to_json().dump(2) + "\n");
   s.open_log();  // an empty log: the run exists
   return s;
 }
 
 RunStore RunStore::resume(const std::string& dir, const SearchConfig& cfg, LogContents* log, double lock_wait_s) {
   RunStore s(dir, names_of(cfg));
-  const fs::path config_path = fs::path(dir) / "config.json";
+  const fs::path config_path = RunFiles::config(dir);
   if (!fs::exists(config_path))
     throw UserError(dir + ": not a run directory (no config.json); cannot resume");
   s.lock(lock_wait_s);
@@ -342,8 +352,8 @@ void RunStore::append_journal(const nlohmann::json& entry) {
 }
 
 void RunStore::write_front(const std::string& json_text, const std::string& csv_text) const {
-  write_file_atomic((fs::path(dir_) / "pareto.json").string(), json_text);
-  write_file_atomic((fs::path(dir_) / "pareto.csv").string(), csv_text);
+  write_file_atomic(RunFiles::front_json(dir_), json_text);
+  write_file_atomic(RunFiles::front_csv(dir_), csv_text);
 }
 
 }  // namespace hwnas

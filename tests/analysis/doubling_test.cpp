@@ -159,12 +159,12 @@ TEST(Doubling, BadRowsEmptyErasAndBadBreaks) {
     doubling_times(t, opts({"2019-01-01", "2016-06-01"}));
     ADD_FAILURE();
   } catch (const hwnas::UserError& e) {
-    EXPECT_STREQ(e.what(), "scaling doubling: --breaks: dates must increase, '2016-06-01' does not");
+    EXPECT_STREQ(e.what(), "doubling: breaks: dates must increase, '2016-06-01' does not");
   }
   try {
     doubling_times(t, opts({"June 2016"}));
     ADD_FAILURE();
   } catch (const hwnas::UserError& e) {
-    EXPECT_STREQ(e.what(), "scaling doubling: --breaks: 'June 2016' is not a date (YYYY-MM-DD, YYYY-MM or a decimal year)");
+    EXPECT_STREQ(e.what(), "doubling: breaks: 'June 2016' is not a date (YYYY-MM-DD, YYYY-MM or a decimal year)");
   }
 }

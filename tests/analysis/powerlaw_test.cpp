@@ -43,7 +43,7 @@ TEST(PowerLaw, DefaultsValidateOnceColumnsAreGiven) {
     o.validate();
     ADD_FAILURE();
   } catch (const hwnas::UserError& e) {
-    EXPECT_STREQ(e.what(), "scaling powerlaw: --bootstrap: expected 0 or more resamples, got -1");
+    EXPECT_STREQ(e.what(), "powerlaw: bootstrap: expected 0 or more resamples, got -1");
   }
 }
 

@@ -100,7 +100,7 @@ TEST(ScalingFit, DefaultOptionsNeedColumnsAndValidateWithThem) {
   ScalingFitOptions o;
   EXPECT_THROW(
       try { o.validate(); } catch (const hwnas::UserError& e) {
-        EXPECT_STREQ(e.what(), "scaling fit: --y: a column name is required");
+        EXPECT_STREQ(e.what(), "scaling_fit: y: a column name is required");  // the library's names
         throw;
       },
       hwnas::UserError);
@@ -110,6 +110,14 @@ TEST(ScalingFit, DefaultOptionsNeedColumnsAndValidateWithThem) {
   o.by = "FLOPs";
   try {
     o.validate();
+    ADD_FAILURE() << "--by equal to --y accepted";
+  } catch (const hwnas::UserError& e) {
+    EXPECT_STREQ(e.what(), "scaling_fit: by names the column 'FLOPs', which is already x or y");
+  }
+  // The command line names its flags (cmd_scaling.cpp passes cli::flag_of).
+  o.spelling = [](const std::string& f) { return "--" + f; };
+  try {
+    o.validate("scaling fit");
     ADD_FAILURE() << "--by equal to --y accepted";
   } catch (const hwnas::UserError& e) {
     EXPECT_STREQ(e.what(), "scaling fit: --by names the column 'FLOPs', which is already --x or --y");
@@ -265,7 +273,7 @@ TEST(ScalingFit, SplitMultiFirstDropExplode) {
   EXPECT_EQ(drop.rows.multi_dropped, 2u);
   EXPECT_EQ(drop.rows.used, 10u);
   EXPECT_EQ(drop.ols.nobs, 10u);
-  EXPECT_NE(drop.rows.summary().find("2 with several categories (--split-multi drop)"), std::string::npos);
+  EXPECT_NE(drop.rows.summary().find("2 with several categories (split_multi drop)"), std::string::npos);
 
   o.split_multi = SplitMulti::Explode;
   const ScalingFit ex = fit_scaling(table, o);
@@ -296,7 +304,7 @@ TEST(ScalingFit, WhereFiltersAndOrsValuesOfOneColumn) {
     WhereFilter::parse("Domain");
     ADD_FAILURE();
   } catch (const hwnas::UserError& e) {
-    EXPECT_STREQ(e.what(), "--where: expected COLUMN=VALUE, got 'Domain'");
+    EXPECT_STREQ(e.what(), "where: expected COLUMN=VALUE, got 'Domain'");  // the CLI passes "--where"
   }
   try {
     filter_rows(t, {WhereFilter::parse("c=1")});
@@ -326,7 +334,7 @@ TEST(ScalingFit, BadInputNamesFileAndColumn) {
   } catch (const hwnas::UserError& e) {
     EXPECT_STREQ(e.what(),
                  "m.csv: FLOPs ~ Parameters * Domain: level 'B' of Domain has 1 row(s) with 1 distinct Parameters "
-                 "value(s); a slope needs at least 2 (leave the level out with --where, or merge it)");
+                 "value(s); a slope needs at least 2 (leave the level out with where, or merge it)");
   }
   // Nothing numeric at all: an error that carries the row accounting, not a crash.
   const auto words = hwnas::parse_csv("Parameters,FLOPs\nbig,huge\nsmall,tiny\n", "w.csv");

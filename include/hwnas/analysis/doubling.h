@@ -31,8 +31,9 @@ struct DoublingOptions {
   std::string y, date;
   std::vector<std::string> breaks;  // increasing era boundaries
   std::vector<WhereFilter> where;
+  FieldSpelling spelling;  // how messages name the options (the CLI: its flags)
 
-  void validate(const std::string& where = "scaling doubling") const;
+  void validate(const std::string& where = "doubling") const;
 };
 
 struct Era {

@@ -23,8 +23,9 @@ struct PowerLawOptions {
   int bootstrap = 1000;       // resamples; 0 = no intervals
   std::uint64_t seed = 0;
   std::vector<WhereFilter> where;
+  FieldSpelling spelling;  // how messages name the options (the CLI: its flags)
 
-  void validate(const std::string& where = "scaling powerlaw") const;
+  void validate(const std::string& where = "powerlaw") const;
 };
 
 struct PowerLawFit {

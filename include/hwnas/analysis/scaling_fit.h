@@ -25,6 +25,7 @@
 
 #include "hwnas/analysis/ols.h"
 #include "hwnas/core/csv.h"
+#include "hwnas/core/error.h"
 
 namespace hwnas::analysis {
 
@@ -40,7 +41,7 @@ std::string to_string(SplitMulti s);
 struct WhereFilter {
   std::string column, value;
   /// Parses "COL=VALUE" (split at the first '='); UserError naming `where` otherwise.
-  static WhereFilter parse(const std::string& text, const std::string& where = "--where");
+  static WhereFilter parse(const std::string& text, const std::string& where = "where");
 };
 
 /// Rows kept by a list of filters: filters on different columns must all hold; several filters on
@@ -55,9 +56,10 @@ struct ScalingFitOptions {
   std::vector<WhereFilter> where;
   bool robust = false;         // HC1 covariance (normal-distribution inference)
   SplitMulti split_multi = SplitMulti::First;
+  FieldSpelling spelling;  // how messages name the options (the CLI: its flags, "--by")
 
-  /// UserError naming the option at fault (prefix `where`, e.g. "scaling fit").
-  void validate(const std::string& where = "scaling fit") const;
+  /// UserError naming the option at fault as `spelling` spells it (prefix `where`, e.g. "scaling fit").
+  void validate(const std::string& where = "scaling_fit") const;
 };
 
 /// Why rows did not enter the fit. Counts are of rows of the file (before --split-multi explode).
@@ -75,7 +77,7 @@ struct RowCounts {
   std::vector<std::string> examples;
 
   std::size_t dropped() const { return missing + not_number + not_positive + multi_dropped; }
-  std::string summary() const;  // one line
+  std::string summary(const FieldSpelling& spelling = {}) const;  // one line; options named by `spelling`
   nlohmann::json to_json() const;
 };
 

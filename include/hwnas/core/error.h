@@ -4,6 +4,7 @@
 //  - UserError: bad input from the user (config field, architecture string, file); the message
 //    names the input at fault. The CLI turns it into exit code 2.
 //  - expected outcomes (a NaN network, a timed-out measurement) are returned as a status, never thrown.
+#include <functional>
 #include <stdexcept>
 #include <string>
 
@@ -18,6 +19,14 @@ class InternalError : public std::logic_error {
  public:
   using std::logic_error::logic_error;
 };
+
+/// How a caller spells an option in messages: a library check names the field as the library
+/// does ("split_multi"); the command line passes its flag's spelling ("--split-multi",
+/// cli::flag_of). Empty: the field's own name.
+using FieldSpelling = std::function<std::string(const std::string& field)>;
+inline std::string spell_field(const FieldSpelling& spelling, const std::string& field) {
+  return spelling ? spelling(field) : field;
+}
 
 [[noreturn]] void internal_error(const char* file, int line, const std::string& what);
 

@@ -100,8 +100,10 @@ struct SearchConfig {
   static SearchConfig from_json(const nlohmann::json& j, const std::string& file, const std::string& base_dir = "");
   static SearchConfig from_file(const std::string& path);
   /// The file with command-line overrides applied first (apply_json_override, `--set PATH=VALUE`),
-  /// then read and validated as a whole; an error caused by an override names it.
-  static SearchConfig from_file(const std::string& path, const std::vector<std::string>& overrides);
+  /// then read and validated as a whole; an error caused by an override names it and `source`
+  /// (how the caller spells them: the CLI passes "--set").
+  static SearchConfig from_file(const std::string& path, const std::vector<std::string>& overrides,
+                                const std::string& source = "overrides");
   /// The resolved config (defaults filled in, paths absolute); reading it back gives the same config.
   nlohmann::json to_json() const;
   /// The part of the resolved config that decides the result of a run: everything but the

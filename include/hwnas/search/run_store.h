@@ -58,6 +58,19 @@ struct EvaluationRecord {
   static EvaluationRecord from_json(const nlohmann::json& j, const std::vector<std::string>& names, const std::string& where);
 };
 
+/// The files of a run directory, named once: RunStore writes them, the report and export read
+/// them (report_reader.cpp), `hwnas ask/tell` finds the stored config.
+struct RunFiles {
+  static std::string config(const std::string& dir);      // config.json: the resolved config
+  static std::string log(const std::string& dir);         // evaluations.jsonl
+  static std::string journal(const std::string& dir);     // trials.jsonl (ask/tell)
+  static std::string front_json(const std::string& dir);  // pareto.json
+  static std::string front_csv(const std::string& dir);   // pareto.csv
+  static std::string report(const std::string& dir);      // report.html
+  /// The files a run writes, which a replaced (--force) run loses.
+  static std::vector<std::string> written(const std::string& dir);
+};
+
 struct LogContents {
   std::vector<EvaluationRecord> records;
   std::vector<std::size_t> lines;     // the line of each record in the file

@@ -23,14 +23,32 @@
 
 namespace hwnas {
 
+namespace detail {
+// Fields every strategy has: how hard it looks for an unseen architecture.
+template <class S, class V>
+void proposal_fields(S& o, V& v) {
+  v("max_retries", o.max_retries, opt::in(1, 1e9));
+  v("enumerate_limit", o.enumerate_limit, opt::in(0, 1e9));
+}
+// Fields of the surrogate-based strategies (bo, mcts): the model and how often it is refreshed.
+template <class S, class V>
+void surrogate_fields(S& o, V& v) {
+  v("initial_random", o.initial_random, opt::in(1, 1e9));
+  v("refit_every", o.refit_every, opt::in(1, 1e9));
+  v("proposals_per_refresh", o.proposals_per_refresh, opt::in(0, 1e6));
+  proposal_fields(o, v);
+  v("encoding", o.encoding);  // a name of encoding_names() (check)
+  v("gp", o.gp);
+}
+}  // namespace detail
+
 struct RandomOptions {
   int max_retries = 1000;          // random draws per proposal before enumerating what is left
   double enumerate_limit = 2e6;    // largest space whose remainder is enumerated when draws fail
 
   template <class S, class V>
   static void fields(S& o, V& v) {
-    v("max_retries", o.max_retries, opt::in(1, 1e9));
-    v("enumerate_limit", o.enumerate_limit, opt::in(0, 1e9));
+    detail::proposal_fields(o, v);
   }
   void validate(const std::string& path = "strategy.options") const;
   nlohmann::json to_json() const;
@@ -47,8 +65,7 @@ struct EvolutionOptions {
   static void fields(S& o, V& v) {
     v("population", o.population, opt::in(2, 1e7));
     v("sample_size", o.sample_size, opt::in(1, 1e7));  // and <= population (check)
-    v("max_retries", o.max_retries, opt::in(1, 1e9));
-    v("enumerate_limit", o.enumerate_limit, opt::in(0, 1e9));
+    detail::proposal_fields(o, v);
   }
   void check(const std::string& path) const;  // rules across fields
   void validate(const std::string& path = "strategy.options") const;
@@ -64,8 +81,7 @@ struct LocalOptions {
   template <class S, class V>
   static void fields(S& o, V& v) {
     v("initial_random", o.initial_random, opt::in(1, 1e9));
-    v("max_retries", o.max_retries, opt::in(1, 1e9));
-    v("enumerate_limit", o.enumerate_limit, opt::in(0, 1e9));
+    detail::proposal_fields(o, v);
   }
   void validate(const std::string& path = "strategy.options") const;
   nlohmann::json to_json() const;
@@ -89,18 +105,12 @@ struct BoOptions {
 
   template <class S, class V>
   static void fields(S& o, V& v) {
-    v("initial_random", o.initial_random, opt::in(1, 1e9));
+    detail::surrogate_fields(o, v);
     v("acquisition", o.acquisition, opt::one_of({"auto", "ehvi", "parego"}));
     v("mc_samples", o.mc_samples, opt::in(1, 100000));
     v("random_candidates", o.random_candidates, opt::in(0, 1e7));
     v("mutation_candidates", o.mutation_candidates, opt::in(0, 1e7));
     v("local_steps", o.local_steps, opt::in(0, 100));
-    v("refit_every", o.refit_every, opt::in(1, 1e9));
-    v("proposals_per_refresh", o.proposals_per_refresh, opt::in(0, 1e6));
-    v("max_retries", o.max_retries, opt::in(1, 1e9));
-    v("enumerate_limit", o.enumerate_limit, opt::in(0, 1e9));
-    v("encoding", o.encoding);  // a name of encoding_names() (check)
-    v("gp", o.gp);
   }
   void check(const std::string& path) const;  // rules across fields
   void validate(const std::string& path = "strategy.options") const;
@@ -124,18 +134,12 @@ struct MctsOptions {
 
   template <class S, class V>
   static void fields(S& o, V& v) {
-    v("initial_random", o.initial_random, opt::in(1, 1e9));
+    detail::surrogate_fields(o, v);
     v("simulations", o.simulations, opt::in(1, 1e7));
     v("exploration", o.exploration, opt::in(0, 100));
     v("widening_c", o.widening_c, opt::in(1e-3, 1e6));
     v("widening_alpha", o.widening_alpha, opt::in(0, 1));
     v("kappa", o.kappa, opt::in(0, 100));
-    v("refit_every", o.refit_every, opt::in(1, 1e9));
-    v("proposals_per_refresh", o.proposals_per_refresh, opt::in(0, 1e6));
-    v("max_retries", o.max_retries, opt::in(1, 1e9));
-    v("enumerate_limit", o.enumerate_limit, opt::in(0, 1e9));
-    v("encoding", o.encoding);  // a name of encoding_names() (check)
-    v("gp", o.gp);
   }
   void check(const std::string& path) const;  // rules across fields
   void validate(const std::string& path = "strategy.options") const;

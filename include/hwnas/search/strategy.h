@@ -11,8 +11,9 @@
 // whether a candidate breaks a constraint on a cheap objective (then it must not be proposed).
 //
 // How to add a strategy: implement SearchStrategy in search/strategies/<name>.cpp with a typed
-// options struct (in-class defaults, validate() naming the field, from_json via JsonReader so
-// unknown keys are errors, to_json), and add one line to the built-in table in
+// options struct (in-class defaults and one static fields() list, core/options.h: reading with
+// unknown keys as errors, writing, checks naming the field and the schema fragment all come from
+// it; validate/to_json/from_json are one line each), and add one line to the built-in table in
 // search/strategy.cpp: `builtin<NameOptions, make_name_strategy>("name")` (static registrars are
 // dropped by the linker from static libraries, so built-ins are listed there). That table is the
 // only list: config reading, make_strategy and strategy_names() all read it. Code outside the
