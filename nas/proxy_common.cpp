@@ -7,6 +7,7 @@
 #include <numeric>
 
 #include "hwnas/core/error.h"
+#include "hwnas/core/suggest.h"
 #include "hwnas/nas/proxy.h"
 
 namespace hwnas {
@@ -67,6 +68,15 @@ std::optional<ProxyEntry> find_proxy(const std::string& name) {
   auto it = t.entries.find(name);
   if (it == t.entries.end()) return std::nullopt;
   return it->second;
+}
+
+ProxyEntry require_proxy(const std::string& name, const std::string& where) {
+  if (std::optional<ProxyEntry> e = find_proxy(name)) return *std::move(e);
+  const std::vector<std::string> names = proxy_names();
+  std::string known;
+  for (const auto& n : names) known += (known.empty() ? "" : ", ") + n;
+  throw UserError((where.empty() ? "" : where + ": ") + "unknown proxy '" + name + "'" + did_you_mean(name, names) +
+                  " (known: " + known + ")");
 }
 
 std::vector<std::string> proxy_names() {

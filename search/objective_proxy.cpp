@@ -5,7 +5,6 @@
 
 #include "hwnas/core/error.h"
 #include "hwnas/core/json_reader.h"
-#include "hwnas/core/suggest.h"
 #include "hwnas/nas/torch_device.h"
 
 namespace hwnas {
@@ -22,11 +21,7 @@ const nlohmann::json* dataset_of(const nlohmann::json& spec) {
 }  // namespace
 
 void ProxySourceOptions::check(const std::string& path) const {
-  if (!is_proxy(name)) {
-    std::string known;
-    for (const auto& n : proxy_names()) known += (known.empty() ? "" : ", ") + n;
-    throw UserError(path + ".name: unknown proxy '" + name + "'" + did_you_mean(name, proxy_names()) + " (known: " + known + ")");
-  }
+  require_proxy(name, path + ".name");
   proxy.validate(path);
 }
 
@@ -35,11 +30,7 @@ ProxySourceOptions ProxySourceOptions::from_json(const nlohmann::json& spec, con
   o.proxy.seed = seed;
   if (spec.is_string()) {
     o.name = spec.get<std::string>();
-    if (!is_proxy(o.name)) {
-      std::string known;
-      for (const auto& n : proxy_names()) known += (known.empty() ? "" : ", ") + n;
-      throw UserError(path + ": unknown proxy '" + o.name + "'" + did_you_mean(o.name, proxy_names()) + " (known: " + known + ")");
-    }
+    require_proxy(o.name, path);
   } else {
     read_fields(o, spec, path);
     o.check(path);

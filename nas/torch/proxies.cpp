@@ -4,7 +4,6 @@
 #include <map>
 
 #include "hwnas/core/error.h"
-#include "hwnas/core/suggest.h"
 #include "hwnas/nas/proxy.h"
 #include "hwnas/nas/torch_builder.h"
 #include "batches.h"
@@ -166,13 +165,8 @@ std::vector<std::string> builtin_proxy_scorer_names() {
 
 ProxyResult score_proxy(const std::string& name, const SearchSpace& space, const Architecture& arch, const ImageSet* data,
                         const ProxyOptions& opts) {
-  const std::optional<ProxyEntry> entry = find_proxy(name);
-  if (!entry) {
-    std::string known;
-    for (const auto& n : proxy_names()) known += (known.empty() ? "" : ", ") + n;
-    throw UserError("unknown proxy '" + name + "'" + did_you_mean(name, proxy_names()) + " (known: " + known + ")");
-  }
-  std::function<double(ProxyInput&)> score = entry->score;
+  const ProxyEntry entry = require_proxy(name, "");
+  std::function<double(ProxyInput&)> score = entry.score;
   if (!score) {
     auto it = builtin_scorers().find(name);
     HWNAS_CHECK(it != builtin_scorers().end(), "built-in proxy '" + name + "' has no scorer");
@@ -190,7 +184,7 @@ ProxyResult score_proxy(const std::string& name, const SearchSpace& space, const
     init_deterministic(*net, opts.seed);  // on the CPU: the same weights whichever the device
     net->to(device);
     ProxyInput in{*net, g, g.node(g.input()).shape, device, {}, {}};
-    if (entry->needs_data) {
+    if (entry.needs_data) {
       if (!data) throw ProxyFailure{name + " needs a dataset"};
       Rng rng(opts.seed ^ 0xda7a);
       auto [x_cpu, labels_cpu] = minibatch(*data, in.input, opts.batch_size, rng, g.node(g.output()).shape.c);

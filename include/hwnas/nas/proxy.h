@@ -67,6 +67,9 @@ void register_proxy(ProxyEntry entry);
 /// Removes a proxy added by register_proxy (tests); built-ins stay.
 void unregister_proxy(const std::string& name);
 std::optional<ProxyEntry> find_proxy(const std::string& name);
+/// The entry of `name`; an unknown name is a UserError "<where>: unknown proxy 'x'; did you mean
+/// ...? (known: ...)" (no prefix when `where` is empty).
+ProxyEntry require_proxy(const std::string& name, const std::string& where);
 /// Every proxy's name, sorted.
 std::vector<std::string> proxy_names();
 bool is_proxy(const std::string& name);
