@@ -46,8 +46,8 @@ void run(const SearchArgs& args) {
     if (name.empty() || name == "." || name == "..")
       throw hwnas::UserError("--out " + args.out + ": expected a run directory such as runs/my-run");
     const std::filesystem::path parent = (out.has_filename() ? out : out.parent_path()).parent_path();
-    cfg.output_dir = parent.empty() ? "." : parent.string();
-    cfg.output_name = name;
+    cfg.output.dir = parent.empty() ? "." : parent.string();
+    cfg.output.name = name;
   }
   if (world.distributed() && world.rank > 0) {
     hwnas::cli::mpi_serve(cfg);  // an evaluator: rank 0 owns the run directory

@@ -43,4 +43,6 @@ void add_schema_check(nlohmann::json& s, const opt::NonEmpty&, bool) { s["minIte
 
 void add_schema_check(nlohmann::json& s, const opt::Distinct&, bool) { s["uniqueItems"] = true; }
 
+void add_schema_check(nlohmann::json& s, const opt::Doc& c, bool) { s["description"] = c.text; }
+
 }  // namespace hwnas::detail

@@ -38,10 +38,16 @@ auto with_file(const std::string& file, F&& f) -> decltype(f()) {
 
 }  // namespace
 
+const char* direction_name(Direction d) { return d == Direction::Maximize ? "maximize" : "minimize"; }
+
+void ObjectiveConfig::check(const std::string& path) const {
+  if (name.empty()) throw UserError(path + ".name: expected a non-empty name");
+}
+
 double ObjectiveConfig::transform(double raw) const {
   double x = raw;
   if (log) x = raw > 0 ? std::log10(raw) : NAN;
-  return maximize ? -x : x;
+  return maximize() ? -x : x;
 }
 
 nlohmann::json ObjectiveConfig::source_json() const {
@@ -62,7 +68,24 @@ int SearchConfig::objective_index(const std::string& name) const {
   return -1;
 }
 
-std::string SearchConfig::run_dir() const { return (fs::path(output_dir) / output_name).string(); }
+std::string SearchConfig::run_dir() const { return (fs::path(output.dir) / output.name).string(); }
+
+void ConstraintConfig::check(const std::string& path) const {
+  if (std::isinf(min) && std::isinf(max)) throw UserError(path + ": expected \"max\" and/or \"min\"");
+  if (!(min <= max)) throw UserError(path + ": min " + fmt(min) + " is larger than max " + fmt(max));
+}
+
+void BudgetConfig::check(const std::string& path) const {
+  if (!evaluations && !seconds && !steps)
+    throw UserError(path + ": expected at least one of \"evaluations\", \"seconds\" and \"steps\"");
+}
+
+void OutputConfig::check(const std::string& path) const {
+  const std::string at = path + (path.empty() || path.back() == ' ' ? "" : ".");
+  if (dir.empty()) throw UserError(at + "dir: expected a non-empty folder name");
+  if (name.empty() || name.find('/') != std::string::npos || name == "." || name == "..")
+    throw UserError(at + "name: expected a plain folder name (no '/'), got \"" + name + "\"");
+}
 
 SearchConfig SearchConfig::from_file(const std::string& path) { return from_json(read_json_file(path), path); }
 
@@ -91,6 +114,12 @@ SearchConfig SearchConfig::from_json(const nlohmann::json& j, const std::string&
   if (!j.is_object()) JsonReader::fail(file, "a JSON object", j);
   JsonReader r(j, root);
   r.raw("$schema");  // allowed, for editors
+  // The plain settings (SearchConfig::fields), checked before anything is resolved.
+  c.output.name = fs::path(file).stem().string();
+  if (c.output.name.empty() || c.output.name == "<json>") c.output.name = "search";
+  read_fields(c, r);
+  if (!r.has("batch_size")) c.batch_size = c.parallelism;
+  validate_options(c, root);
 
   // space
   {
@@ -127,13 +156,6 @@ SearchConfig SearchConfig::from_json(const nlohmann::json& j, const std::string&
   }
   auto space = make_space(c.space, c.space_options);
 
-  // seed (read before the objectives: a source may use it)
-  c.seed = static_cast<std::uint64_t>([&] {
-    const long long s = r.get<long long>("seed", 0);
-    if (s < 0) throw UserError(r.child("seed") + ": expected a non-negative integer, got " + std::to_string(s));
-    return s;
-  }());
-
   // objectives
   const nlohmann::json* objs = r.raw("objectives");
   if (!objs) throw UserError(root + "objectives: required field is missing");
@@ -143,8 +165,8 @@ SearchConfig SearchConfig::from_json(const nlohmann::json& j, const std::string&
     const std::string p = root + "objectives[" + std::to_string(i) + "]";
     JsonReader o((*objs)[i], p);
     ObjectiveConfig oc;
-    oc.name = o.require<std::string>("name");
-    if (oc.name.empty()) throw UserError(o.child("name") + ": expected a non-empty name");
+    read_fields(oc, o);
+    validate_options(oc, p);
     if (c.objective_index(oc.name) >= 0) throw UserError(o.child("name") + ": objective '" + oc.name + "' is defined twice");
     const nlohmann::json* src = o.raw("source");
     if (!src) throw UserError(o.child("source") + ": required field is missing");
@@ -164,11 +186,6 @@ SearchConfig SearchConfig::from_json(const nlohmann::json& j, const std::string&
     oc.spec = source->resolved_spec();
     oc.cheap = source->cheap();
     oc.full_fidelity = source->full_fidelity();
-    const std::string dir = o.get<std::string>("direction", "minimize");
-    if (dir != "minimize" && dir != "maximize")
-      throw UserError(o.child("direction") + ": expected \"minimize\" or \"maximize\", got \"" + dir + "\"");
-    oc.maximize = dir == "maximize";
-    oc.log = o.get<bool>("log", false);
     o.finish();
     c.objectives.push_back(std::move(oc));
   }
@@ -178,25 +195,16 @@ SearchConfig SearchConfig::from_json(const nlohmann::json& j, const std::string&
     if (!cons->is_array()) JsonReader::fail(root + "constraints", "an array of constraints", *cons);
     for (std::size_t i = 0; i < cons->size(); ++i) {
       const std::string p = root + "constraints[" + std::to_string(i) + "]";
-      JsonReader k((*cons)[i], p);
-      ConstraintConfig cc;
-      cc.objective = k.require<std::string>("objective");
+      ConstraintConfig cc = read_options<ConstraintConfig>((*cons)[i], p);
       cc.objective_index = c.objective_index(cc.objective);
       if (cc.objective_index < 0) {
         std::string known;
         for (const auto& o : c.objectives) known += (known.empty() ? "" : ", ") + o.name;
-        throw UserError(k.child("objective") + ": no objective named '" + cc.objective + "' (objectives: " + known + ")");
+        throw UserError(p + ".objective: no objective named '" + cc.objective + "' (objectives: " + known + ")");
       }
-      if (!k.has("min") && !k.has("max")) throw UserError(p + ": expected \"max\" and/or \"min\"");
-      cc.min = k.get<double>("min", cc.min);
-      cc.max = k.get<double>("max", cc.max);
-      k.finish();
-      if (!(cc.min <= cc.max)) throw UserError(p + ": min " + fmt(cc.min) + " is larger than max " + fmt(cc.max));
       c.constraints.push_back(cc);
     }
   }
-
-  c.exclude_degenerate = r.get<bool>("exclude_degenerate", c.exclude_degenerate);
 
   // strategy
   if (const auto* st = r.raw("strategy")) {
@@ -245,91 +253,34 @@ SearchConfig SearchConfig::from_json(const nlohmann::json& j, const std::string&
     c.scheduler = SchedulerConfig{};
   }
 
-  // budget
-  {
-    const nlohmann::json* b = r.raw("budget");
-    if (!b) throw UserError(root + "budget: required field is missing (give \"evaluations\" and/or \"seconds\")");
-    JsonReader s(*b, root + "budget");
-    if (s.has("evaluations")) {
-      c.max_evaluations = s.require<long long>("evaluations");
-      if (*c.max_evaluations < 1)
-        throw UserError(s.child("evaluations") + ": expected a positive integer, got " + std::to_string(*c.max_evaluations));
-    }
-    if (s.has("seconds")) {
-      c.max_seconds = s.require<double>("seconds");
-      if (!(*c.max_seconds > 0) || !std::isfinite(*c.max_seconds))
-        throw UserError(s.child("seconds") + ": expected a positive number of seconds, got " + fmt(*c.max_seconds));
-    }
-    if (s.has("steps")) {
-      c.max_steps = s.require<double>("steps");
-      if (!(*c.max_steps > 0) || !std::isfinite(*c.max_steps))
-        throw UserError(s.child("steps") + ": expected a positive number of steps, got " + fmt(*c.max_steps));
-      if (fidelity_objective < 0)
-        throw UserError(s.child("steps") + ": no objective reports steps; \"steps\" needs a {\"train\": {...}} objective "
-                        "or a learning-curve table ({\"table\": {..., \"fidelity\": COLUMN}})");
-    }
-    s.finish();
-    if (!c.max_evaluations && !c.max_seconds && !c.max_steps)
-      throw UserError(root + "budget: expected at least one of \"evaluations\", \"seconds\" and \"steps\"");
-  }
-
-  c.parallelism = r.get<int>("parallelism", 1);
-  if (c.parallelism < 1 || c.parallelism > 1024)
-    throw UserError(r.child("parallelism") + ": expected an integer in 1..1024, got " + std::to_string(c.parallelism));
-  c.batch_size = r.get<int>("batch_size", c.parallelism);
-  if (c.batch_size < 1 || c.batch_size > 100000)
-    throw UserError(r.child("batch_size") + ": expected an integer in 1..100000, got " + std::to_string(c.batch_size));
-  c.dispatch = r.get<std::string>("dispatch", c.dispatch);
-  if (c.dispatch != "synchronous" && c.dispatch != "asynchronous")
-    throw UserError(r.child("dispatch") + ": expected \"synchronous\" or \"asynchronous\", got \"" + c.dispatch + "\"" +
-                    did_you_mean(c.dispatch, {"synchronous", "asynchronous"}));
-
-  // output
-  c.output_name = fs::path(file).stem().string();
-  if (c.output_name.empty() || c.output_name == "<json>") c.output_name = "search";
-  if (const auto* out = r.raw("output")) {
-    JsonReader s(*out, root + "output");
-    c.output_dir = s.get<std::string>("dir", c.output_dir);
-    c.output_name = s.get<std::string>("name", c.output_name);
-    s.finish();
-    if (c.output_dir.empty()) throw UserError(s.child("dir") + ": expected a non-empty folder name");
-    if (c.output_name.empty() || c.output_name.find('/') != std::string::npos || c.output_name == "." || c.output_name == "..")
-      throw UserError(s.child("name") + ": expected a plain folder name (no '/'), got \"" + c.output_name + "\"");
-  }
+  // budget: "steps" needs an objective that reports them
+  if (c.budget.steps && fidelity_objective < 0)
+    throw UserError(root + "budget.steps: no objective reports steps; \"steps\" needs a {\"train\": {...}} objective "
+                    "or a learning-curve table ({\"table\": {..., \"fidelity\": COLUMN}})");
   r.finish();
   return c;
 }
 
-nlohmann::json SearchConfig::to_json() const {
-  nlohmann::json j = identity_json();
-  nlohmann::json budget = nlohmann::json::object();
-  if (max_evaluations) budget["evaluations"] = *max_evaluations;
-  if (max_seconds) budget["seconds"] = *max_seconds;
-  if (max_steps) budget["steps"] = *max_steps;
-  j["budget"] = budget;
-  j["parallelism"] = parallelism;
-  j["output"] = {{"dir", output_dir}, {"name", output_name}};
+nlohmann::json SearchConfig::identity_json() const {
+  nlohmann::json j = to_json();
+  for (const auto& k : kNotIdentity) j.erase(k);
   return j;
 }
 
-nlohmann::json SearchConfig::identity_json() const {
+nlohmann::json SearchConfig::to_json() const {
   nlohmann::json objs = nlohmann::json::array(), cons = nlohmann::json::array();
-  for (const auto& o : objectives)
-    objs.push_back({{"name", o.name}, {"source", o.source_json()}, {"direction", o.maximize ? "maximize" : "minimize"}, {"log", o.log}});
-  for (const auto& k : constraints) {
-    nlohmann::json x = {{"objective", k.objective}};
-    if (std::isfinite(k.min)) x["min"] = k.min;
-    if (std::isfinite(k.max)) x["max"] = k.max;
-    cons.push_back(x);
+  for (const auto& o : objectives) {
+    nlohmann::json x = write_options(o);
+    x["source"] = o.source_json();
+    objs.push_back(std::move(x));
   }
-  nlohmann::json j = {{"space", {{"name", space}, {"options", space_options}}},
-                      {"objectives", objs},
-                      {"constraints", cons},
-                      {"exclude_degenerate", exclude_degenerate},
-                      {"strategy", {{"name", strategy}, {"options", strategy_options}}},
-                      {"batch_size", effective_batch_size()},
-                      {"seed", seed}};
-  if (dispatch != "synchronous") j["dispatch"] = dispatch;  // runs from before the field keep their identity
+  for (const auto& k : constraints) cons.push_back(write_options(k));
+  nlohmann::json j = write_options(*this);
+  j["batch_size"] = effective_batch_size();
+  j["space"] = {{"name", space}, {"options", space_options}};
+  j["objectives"] = objs;
+  j["constraints"] = cons;
+  j["strategy"] = {{"name", strategy}, {"options", strategy_options}};
   if (scheduler.enabled()) j["scheduler"] = scheduler.to_json();
   return j;
 }

@@ -17,7 +17,10 @@ nlohmann::json config_schema_defs() {
           {"space_options", {{"nb201", options_schema<Nb201Options>()}, {"mbv", options_schema<MbvOptions>()}}},
           {"scheduler", options_schema<SchedulerConfig>()},
           {"proxy_source", options_schema<ProxySourceOptions>()},
-          {"train_source", options_schema<TrainSourceOptions>()}};
+          {"train_source", options_schema<TrainSourceOptions>()},
+          {"budget", options_schema<BudgetConfig>()},
+          {"output", options_schema<OutputConfig>()},
+          {"constraint", options_schema<ConstraintConfig>()}};
 }
 
 }  // namespace hwnas

@@ -100,11 +100,11 @@ class Run {
     Study& study = *study_;
     const std::size_t batch = static_cast<std::size_t>(cfg_.effective_batch_size());
     for (;;) {
-      if (cfg_.max_evaluations && study.counts().evaluations >= *cfg_.max_evaluations) {
+      if (cfg_.budget.evaluations && study.counts().evaluations >= *cfg_.budget.evaluations) {
         summary_.stop_reason = StopReason::EvaluationBudget;
         return;
       }
-      if (cfg_.max_seconds && study.elapsed_seconds() >= *cfg_.max_seconds) {
+      if (cfg_.budget.seconds && study.elapsed_seconds() >= *cfg_.budget.seconds) {
         summary_.stop_reason = StopReason::TimeBudget;
         return;
       }
@@ -167,7 +167,7 @@ class Run {
     std::optional<StopReason> no_more;  // why nothing more is asked; in-flight trials still finish
     for (;;) {
       while (!no_more && in_flight < backend.slots()) {
-        if (cfg_.max_seconds && study.elapsed_seconds() >= *cfg_.max_seconds) {
+        if (cfg_.budget.seconds && study.elapsed_seconds() >= *cfg_.budget.seconds) {
           no_more = StopReason::TimeBudget;
           break;
         }
@@ -215,14 +215,14 @@ class Run {
     // Decide first: the line's hypervolume is not free, and asynchronous dispatch comes here after
     // every finished trial. A terminal gets a rewritten line at most 5 times a second; a log file a
     // line at every tenth of the budget (or every 30 s), and at the end.
-    const long long step = cfg_.max_evaluations ? std::max<long long>(1, *cfg_.max_evaluations / 10) : 0;
+    const long long step = cfg_.budget.evaluations ? std::max<long long>(1, *cfg_.budget.evaluations / 10) : 0;
     const double now = session_seconds();
     const bool due = interactive_ ? final || now - last_log_time_ >= 0.2
                      : final      ? n != last_logged_
                                   : (step > 0 && n / step != last_logged_ / step) || now - last_log_time_ >= 30;
     if (!due) return;
     std::string line = std::to_string(n);
-    if (cfg_.max_evaluations) line += "/" + std::to_string(*cfg_.max_evaluations);
+    if (cfg_.budget.evaluations) line += "/" + std::to_string(*cfg_.budget.evaluations);
     line += " evaluations, front " + std::to_string(study_->front_size()) + ", hypervolume " + num(study_->hypervolume(), 4);
     const std::string best = study_->best_values();
     if (!best.empty()) line += ", best " + best;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <mutex>
 
 #include "hwnas/core/error.h"
 #include "hwnas/core/json_reader.h"
@@ -9,6 +10,70 @@
 #include "hwnas/search/pareto.h"
 
 namespace hwnas {
+
+namespace {
+
+struct Registry {
+  std::mutex mutex;
+  std::vector<SchedulerEntry> entries;  // built-ins first, then registered ones
+};
+
+Registry& registry() {
+  // The built-in table (static registrars would be dropped by the linker from the static library).
+  static Registry r{
+      {},
+      {{"sh", "synchronous successive halving: brackets of eta^(R-1) architectures at the lowest rung", false,
+        [](int s_max, int eta, long long) { return BracketPlan{s_max, std::pow(static_cast<double>(eta), s_max)}; }},
+       {"hyperband", "brackets of successive halving starting at every rung in turn (Li et al. 2018)", false,
+        [](int s_max, int eta, long long index) {
+          // Bracket s: ceil((s_max + 1) / (s + 1) * eta^s) architectures at its base rung.
+          const int s = s_max - static_cast<int>(index % (s_max + 1));
+          return BracketPlan{s, std::ceil(static_cast<double>(s_max + 1) / (s + 1) * std::pow(static_cast<double>(eta), s))};
+        }},
+       {"asha", "asynchronous successive halving: promote without waiting for a rung (Li et al. 2020)", true, nullptr}}};
+  return r;
+}
+
+}  // namespace
+
+std::vector<std::string> scheduler_names() {
+  Registry& r = registry();
+  std::lock_guard<std::mutex> lock(r.mutex);
+  std::vector<std::string> out;
+  for (const auto& e : r.entries) out.push_back(e.name);
+  return out;
+}
+
+SchedulerEntry find_scheduler(const std::string& name, const std::string& path) {
+  {
+    Registry& r = registry();
+    std::lock_guard<std::mutex> lock(r.mutex);
+    for (const auto& e : r.entries)
+      if (e.name == name) return e;
+  }
+  const std::vector<std::string> names = scheduler_names();
+  std::string known;
+  for (const auto& n : names) known += (known.empty() ? "" : ", ") + n;
+  throw UserError(path + ".name: unknown scheduler '" + name + "'" + did_you_mean(name, names) + " (known: " + known + ")");
+}
+
+void register_scheduler(SchedulerEntry entry) {
+  HWNAS_CHECK(entry.asynchronous || entry.bracket, "register_scheduler: a synchronous scheduler needs a bracket rule");
+  Registry& r = registry();
+  std::lock_guard<std::mutex> lock(r.mutex);
+  for (auto& e : r.entries)
+    if (e.name == entry.name) {
+      e = std::move(entry);
+      return;
+    }
+  r.entries.push_back(std::move(entry));
+}
+
+void unregister_scheduler(const std::string& name) {
+  Registry& r = registry();
+  std::lock_guard<std::mutex> lock(r.mutex);
+  std::erase_if(r.entries, [&](const SchedulerEntry& e) { return e.name == name; });
+}
 
 std::vector<int> SchedulerConfig::rungs() const {
   std::vector<int> r;
@@ -20,9 +85,7 @@ std::vector<int> SchedulerConfig::rungs() const {
 
 void SchedulerConfig::validate(const std::string& path) const {
   if (!enabled()) return;
-  if (std::find(kSchedulerNames.begin(), kSchedulerNames.end(), name) == kSchedulerNames.end())
-    throw UserError(path + ".name: unknown scheduler '" + name + "'" + did_you_mean(name, kSchedulerNames) +
-                    " (known: sh, hyperband, asha)");
+  find_scheduler(name, path);
   if (min_fidelity < 1) throw UserError(path + ".min_fidelity: expected a positive integer, got " + std::to_string(min_fidelity));
   if (max_fidelity <= min_fidelity)
     throw UserError(path + ".max_fidelity: expected more than min_fidelity " + std::to_string(min_fidelity) + ", got " +
@@ -37,7 +100,7 @@ SchedulerConfig SchedulerConfig::from_json(const nlohmann::json& j, const std::s
     throw UserError(path + ": expected an object such as {\"name\": \"" + c.name + "\", \"min_fidelity\": 9}");
   }
   read_fields(c, j, path);
-  if (c.name.empty()) throw UserError(path + ".name: expected one of sh, hyperband, asha");
+  if (c.name.empty()) find_scheduler(c.name, path);
   SchedulerConfig check = c;
   if (check.max_fidelity == 0) check.max_fidelity = std::max(2, c.min_fidelity + 1);  // checked against the source later
   check.validate(path);
@@ -46,7 +109,7 @@ SchedulerConfig SchedulerConfig::from_json(const nlohmann::json& j, const std::s
 
 nlohmann::json SchedulerConfig::to_json() const { return write_options(*this); }
 
-Scheduler::Scheduler(SchedulerConfig cfg) : cfg_(std::move(cfg)), rungs_(cfg_.rungs()) {
+Scheduler::Scheduler(SchedulerConfig cfg) : cfg_(std::move(cfg)), kind_(find_scheduler(cfg_.name)), rungs_(cfg_.rungs()) {
   cfg_.validate("scheduler");
   HWNAS_CHECK(!rungs_.empty(), "scheduler without rungs");
   rung_members_.resize(rungs_.size());
@@ -88,8 +151,8 @@ std::vector<std::size_t> Scheduler::ranked(const std::vector<std::size_t>& candi
 
 void Scheduler::open_bracket() {
   const int s_max = top_rung();
-  int s = s_max;  // sh: always the full ladder
-  if (cfg_.name == "hyperband") s = s_max - static_cast<int>(brackets_opened_ % (s_max + 1));
+  const BracketPlan plan = kind_.bracket(s_max, cfg_.eta, brackets_opened_);
+  const int s = std::clamp(plan.s, 0, s_max);
   ++brackets_opened_;
   Bracket b;
   b.base = s_max - s;
@@ -98,11 +161,7 @@ void Scheduler::open_bracket() {
   b.members.resize(n);
   b.done.assign(n, 0);
   b.promoted.assign(n, false);
-  // Hyperband's bracket s: ceil((s_max + 1) / (s + 1) * eta^s) architectures at its base rung;
-  // successive halving is the bracket s = s_max, eta^s_max of them.
-  double n0 = std::pow(static_cast<double>(cfg_.eta), s);
-  if (cfg_.name == "hyperband") n0 = std::ceil(static_cast<double>(s_max + 1) / (s + 1) * n0);
-  double size = n0;
+  double size = plan.n0;
   for (int k = b.base; k < static_cast<int>(n); ++k) {
     b.target[static_cast<std::size_t>(k)] = std::max<std::size_t>(1, static_cast<std::size_t>(std::floor(size + 1e-9)));
     size /= cfg_.eta;
@@ -146,7 +205,7 @@ void Scheduler::promote_complete_rungs() {
 
 std::vector<Scheduler::Job> Scheduler::next_promotions(std::size_t n) {
   std::vector<Job> out;
-  if (cfg_.name != "asha") {
+  if (!kind_.asynchronous) {
     promote_complete_rungs();
     const std::size_t take = std::min(n, queue_.size());
     out.assign(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(take));
@@ -180,7 +239,7 @@ std::vector<Scheduler::Job> Scheduler::next_promotions(std::size_t n) {
 std::size_t Scheduler::admit(std::size_t n, int* rung) {
   *rung = 0;
   if (exhausted_) return 0;
-  if (cfg_.name == "asha") return n;
+  if (kind_.asynchronous) return n;
   promote_complete_rungs();
   if (!bracket_) {
     if (!queue_.empty()) return 0;
@@ -202,7 +261,7 @@ std::size_t Scheduler::start_entry(int rung) {
   e.promoted_from.assign(rungs_.size(), false);
   entries_.push_back(std::move(e));
   const std::size_t id = entries_.size() - 1;
-  if (cfg_.name != "asha") {
+  if (!kind_.asynchronous) {
     HWNAS_CHECK(bracket_ && bracket_->base == rung, "start_entry outside the open bracket's base rung");
     bracket_->members[static_cast<std::size_t>(rung)].push_back(id);
   }
@@ -221,7 +280,7 @@ void Scheduler::finished(std::size_t entry, int rung, bool ok, std::vector<doubl
   if (finite) e.objectives[k] = std::move(objectives);
   ++finished_count_[k];
   rung_members_[k].push_back(entry);
-  if (cfg_.name != "asha" && bracket_) {
+  if (!kind_.asynchronous && bracket_) {
     auto& m = bracket_->members[k];
     if (std::find(m.begin(), m.end(), entry) != m.end()) ++bracket_->done[k];
   }

@@ -262,8 +262,8 @@ struct Study::Impl {
 
   // budget.steps left, counting pending trials' expected cost (infinity without one).
   double steps_left() const {
-    if (!cfg.max_steps) return std::numeric_limits<double>::infinity();
-    return *cfg.max_steps - counts.steps - open_steps;
+    if (!cfg.budget.steps) return std::numeric_limits<double>::infinity();
+    return *cfg.budget.steps - counts.steps - open_steps;
   }
 
   // A tracked architecture finished a rung: the scheduler ranks it (minimized objectives). A told
@@ -641,8 +641,8 @@ struct Study::Impl {
   }
 
   std::optional<long long> remaining() const {
-    if (!cfg.max_evaluations) return std::nullopt;
-    return std::max<long long>(0, *cfg.max_evaluations - counts.evaluations - open_counted);
+    if (!cfg.budget.evaluations) return std::nullopt;
+    return std::max<long long>(0, *cfg.budget.evaluations - counts.evaluations - open_counted);
   }
 
   std::pair<std::int64_t, std::size_t> find_pending(std::int64_t id) const {
@@ -923,7 +923,7 @@ std::string Study::best_values() const {
   std::string s;
   for (std::size_t i = 0; i < m.names.size() && m.lower[i] <= m.upper[i]; ++i) {
     double best = m.lower[i];  // minimized, transformed: undo for display
-    if (m.cfg.objectives[i].maximize) best = -best;
+    if (m.cfg.objectives[i].maximize()) best = -best;
     if (m.cfg.objectives[i].log) best = std::pow(10.0, best);
     s += (s.empty() ? "" : ", ") + m.names[i] + " " + num(best, 4);
   }
@@ -947,7 +947,7 @@ void Study::write_front(bool force) {
   const std::vector<EvaluationRecord> members = front();
   nlohmann::json objs = nlohmann::json::array(), fr = nlohmann::json::array();
   for (const auto& o : m.cfg.objectives)
-    objs.push_back({{"name", o.name}, {"direction", o.maximize ? "maximize" : "minimize"}, {"log", o.log}});
+    objs.push_back(write_options(o));
   std::string csv = "id,arch";
   for (const auto& n : m.names) csv += "," + csv_escape(n);
   csv += ",hash\n";

@@ -193,6 +193,69 @@ TEST(DeviceProfile, CorrectionsAndMeasuredGraphRoundTripAndAreValidated) {
             std::string::npos);
 }
 
+// Every key `written` holds is a property of `schema` (recursing into nested objects; maps of
+// layer keys are free-form).
+void expect_keys_in_schema(const nlohmann::json& written, const nlohmann::json& schema, const std::string& path) {
+  if (!written.is_object() || !schema.contains("properties")) return;
+  for (const auto& [key, value] : written.items()) {
+    SCOPED_TRACE(path + key);
+    ASSERT_TRUE(schema["properties"].contains(key));
+    expect_keys_in_schema(value, schema["properties"][key], path + key + ".");
+  }
+}
+
+// A profile with every optional field a calibration writes.
+nlohmann::json calibrated_json() {
+  nlohmann::json j = host_json();
+  j["lookup_table"] = {{"batch", 2}, {"precision", "fp16"}, {"network_overhead_us", 12.5},
+                       {"latency_us", {{"relu 16x32x32>16x32x32", 3.5}, {"conv 3x3", 0}}}};
+  j["corrections"] = {{"batch", 1}, {"precision", "fp32"}, {"latency_us", {{"zero 16x32x32>16x32x32", -2.5}}}};
+  j["measured_graph"] = "pruned";
+  j["class_overhead_us"] = {{"pooling", 3.0}};
+  j["sources"]["lookup_table"] = "measured";
+  j["sources"]["corrections"] = "fitted";
+  return j;
+}
+
+TEST(DeviceProfile, EveryProfileRoundTripsAndTheSchemaListsWhatItWrites) {
+  const nlohmann::json schema = DeviceProfile::json_schema();
+  EXPECT_EQ(schema["additionalProperties"], false);
+  for (const char* key : {"name", "kind", "runtime", "efficiency", "sources", "static_power_w"})
+    EXPECT_NE(std::find(schema["required"].begin(), schema["required"].end(), key), schema["required"].end()) << key;
+  EXPECT_EQ(schema["properties"]["kind"]["enum"], nlohmann::json({"gpu", "cpu", "accelerator"}));
+  EXPECT_EQ(schema["properties"]["efficiency"]["properties"]["pooling"]["maximum"], 1.0);
+  EXPECT_EQ(schema["properties"]["lookup_table"]["required"], nlohmann::json({"batch", "precision", "network_overhead_us", "latency_us"}));
+  EXPECT_EQ(schema["properties"]["sources"]["required"], nlohmann::json(DeviceProfile::sourced_fields()));
+  EXPECT_EQ(DeviceProfile::sourced_fields().size(), 15u);
+
+  std::vector<std::pair<std::string, nlohmann::json>> profiles;
+  for (const auto& name : device_names()) profiles.emplace_back(name, read_json_file(device_profile_dir() + "/" + name + ".json"));
+  profiles.emplace_back("calibrated", calibrated_json());
+  for (const auto& [name, j] : profiles) {
+    SCOPED_TRACE(name);
+    const DeviceProfile p = DeviceProfile::from_json(j, name);
+    const nlohmann::json written = p.to_json();
+    // Reading back what to_json writes gives the same profile, and it writes what the file says.
+    const DeviceProfile back = DeviceProfile::from_json(written, name);
+    EXPECT_EQ(back.to_json(), written);
+    EXPECT_EQ(back.lookup_table.latency_us, p.lookup_table.latency_us);
+    EXPECT_EQ(back.measured_graph, p.measured_graph);
+    for (const auto& [key, value] : j.items())
+      if (key != "class_overhead_us") EXPECT_EQ(written[key], value) << key;  // written in full (every class)
+    expect_keys_in_schema(written, schema, "");
+    for (const auto& [field, text] : p.sources) {
+      const auto& allowed = DeviceProfile::may_be_sourced_fields();
+      EXPECT_NE(std::find(allowed.begin(), allowed.end(), field), allowed.end()) << field;
+    }
+  }
+  // The calibrated profile writes every key the schema lists (description aside: empty, not written).
+  const nlohmann::json all = DeviceProfile::from_json(calibrated_json(), "c").to_json();
+  for (const auto& [key, s] : schema["properties"].items())
+    if (key != "description") EXPECT_TRUE(all.contains(key)) << key;
+  EXPECT_DOUBLE_EQ(DeviceProfile::from_json(calibrated_json(), "c").class_overhead_us.pooling, 3.0);
+  EXPECT_EQ(all["class_overhead_us"]["linear"], 0.0);
+}
+
 TEST(DeviceProfile, CostingTheOtherGraphThanTheMeasuredOneWarns) {
   DeviceProfile p = load_device("pixel-3");
   EXPECT_EQ(measured_graph_mismatch(p, true), "");  // says nothing: no warning

@@ -2,21 +2,21 @@
 // defaults and relative paths, the identity used by resume, and the shipped example configs.
 #include "hwnas/search/config.h"
 
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <set>
 
 #include <gtest/gtest.h>
 
 #include "config_test_fixtures.h"
+#include "hwnas/core/json_reader.h"
+#include "hwnas/core/read_file.h"
 #ifdef HWNAS_WITH_TORCH
 #include "hwnas/search/objective_proxy.h"
 #include "hwnas/search/scheduler.h"
 #include "hwnas/search/strategy.h"
 #include "hwnas/nas/search_space.h"
-#include "hwnas/core/json_reader.h"
-#include "hwnas/core/read_file.h"
-#include <cstdlib>
-#include <fstream>
 #endif
 
 using namespace hwnas;
@@ -53,12 +53,12 @@ TEST(SearchConfig, MinimalConfigResolvesDefaults) {
   EXPECT_EQ(c.parallelism, 1);
   EXPECT_EQ(c.effective_batch_size(), 1);
   EXPECT_EQ(c.seed, 0u);
-  EXPECT_EQ(*c.max_evaluations, 10);
-  EXPECT_FALSE(c.max_seconds.has_value());
+  EXPECT_EQ(*c.budget.evaluations, 10);
+  EXPECT_FALSE(c.budget.seconds.has_value());
   EXPECT_EQ(c.run_dir(), "runs/mini");
   ASSERT_EQ(c.objectives.size(), 2u);
   EXPECT_TRUE(c.objectives[0].cheap);
-  EXPECT_FALSE(c.objectives[0].maximize);
+  EXPECT_FALSE(c.objectives[0].maximize());
   const nlohmann::json r = c.to_json();
   EXPECT_EQ(r["objectives"][0]["source"], "params");
   EXPECT_EQ(r["objectives"][0]["direction"], "minimize");
@@ -159,9 +159,9 @@ TEST(SearchConfig, BadConfigsNameTheFileAndTheJsonPath) {
        "bad.json: strategy.options.populaton: unknown key"},
       {[](auto& j) { j.erase("budget"); }, "bad.json: budget: required field is missing"},
       {[](auto& j) { j["budget"] = nlohmann::json::object(); }, "bad.json: budget: expected at least one of \"evaluations\", \"seconds\" and \"steps\""},
-      {[](auto& j) { j["budget"] = {{"evaluations", 0}}; }, "bad.json: budget.evaluations: expected a positive integer, got 0"},
+      {[](auto& j) { j["budget"] = {{"evaluations", 0}}; }, "bad.json: budget.evaluations: expected an integer >= 1, got 0"},
       {[](auto& j) { j["budget"] = {{"evaluations", 2.5}}; }, "bad.json: budget.evaluations: expected an integer"},
-      {[](auto& j) { j["budget"] = {{"seconds", -1}}; }, "bad.json: budget.seconds: expected a positive number of seconds"},
+      {[](auto& j) { j["budget"] = {{"seconds", -1}}; }, "bad.json: budget.seconds: expected a number > 0, got -1"},
       {[](auto& j) { j["budget"]["hours"] = 1; }, "bad.json: budget.hours: unknown key"},
       {[](auto& j) { j["parallelism"] = 0; }, "bad.json: parallelism: expected an integer in 1..1024, got 0"},
       {[](auto& j) { j["batch_size"] = "4"; }, "bad.json: batch_size: expected an integer"},
@@ -238,7 +238,7 @@ TEST(SearchConfig, ShippedConfigsParse) {
 TEST(SearchConfig, TransformAndConstraintMessages) {
   ObjectiveConfig o;
   o.name = "acc";
-  o.maximize = true;
+  o.direction = Direction::Maximize;
   EXPECT_EQ(o.transform(0.9), -0.9);
   o.log = true;
   EXPECT_DOUBLE_EQ(o.transform(100.0), -2.0);
@@ -251,6 +251,39 @@ TEST(SearchConfig, TransformAndConstraintMessages) {
   k.min = 1;
   EXPECT_EQ(k.violation(0.5), "lat = 0.5 < min 1");
   EXPECT_EQ(k.violation(NAN), "");
+}
+
+// #12: the config's own plain settings (seed, parallelism, batch_size, dispatch, ...) are listed
+// once, in SearchConfig::fields; the schema's root properties agree with it on type and range.
+TEST(SearchConfig, TheSchemaRootSettingsAgreeWithTheFieldList) {
+  const nlohmann::json schema = read_json_file((fs::path(HWNAS_SOURCE_DIR) / "configs" / "schema.json").string());
+  const nlohmann::json fields = options_schema<SearchConfig>()["properties"];
+  ASSERT_GE(fields.size(), 7u);
+  for (auto it = fields.begin(); it != fields.end(); ++it) {
+    SCOPED_TRACE(it.key());
+    ASSERT_TRUE(schema["properties"].contains(it.key()));
+    const nlohmann::json& hand = schema["properties"][it.key()];
+    if (hand.contains("$ref")) {
+      EXPECT_EQ(hand["$ref"], "#/$defs/generated/" + it.key());
+      continue;
+    }
+    for (const char* k : {"type", "enum", "minimum", "maximum", "exclusiveMinimum"})
+      EXPECT_EQ(hand.value(k, nlohmann::json()), it.value().value(k, nlohmann::json())) << k;
+  }
+  // Reading a config and writing it gives the settings back (the round trip of the field list).
+  nlohmann::json j = minimal();
+  j["parallelism"] = 3;
+  j["dispatch"] = "asynchronous";
+  j["seed"] = 7;
+  j["output"] = {{"dir", "elsewhere"}, {"name", "x"}};
+  j["budget"] = {{"evaluations", 5}, {"seconds", 2.5}};
+  const SearchConfig c = SearchConfig::from_json(j, "cfg.json", "/tmp");
+  EXPECT_EQ(c.batch_size, 3);  // default: parallelism
+  const nlohmann::json out = c.to_json();
+  for (const char* k : {"parallelism", "dispatch", "seed", "output", "budget"}) EXPECT_EQ(out[k], j[k]) << k;
+  EXPECT_EQ(out["batch_size"], 3);
+  EXPECT_FALSE(c.identity_json().contains("budget"));
+  EXPECT_EQ(SearchConfig::from_json(out, "cfg.json", "/tmp").to_json(), out);
 }
 
 // #12: names cannot drift. The schema's lists of spaces, strategies, schedulers and objective
@@ -266,7 +299,7 @@ TEST(SearchConfig, TheSchemaListsExactlyTheRegisteredNames) {
   const nlohmann::json& p = schema["properties"];
   EXPECT_EQ(set_of(p["space"]["properties"]["name"]["enum"]), table(space_names()));
   EXPECT_EQ(set_of(p["strategy"]["properties"]["name"]["enum"]), table(strategy_names()));
-  EXPECT_EQ(set_of(p["scheduler"]["properties"]["name"]["enum"]), table(kSchedulerNames));
+  EXPECT_EQ(set_of(p["scheduler"]["properties"]["name"]["enum"]), table(scheduler_names()));
   // Objective sources: the plain-string forms and the object forms' one required key.
   std::set<std::string> kinds;
   for (const auto& form : schema["$defs"]["source"]["oneOf"]) {

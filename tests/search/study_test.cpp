@@ -4,6 +4,7 @@
 // are checked; the budget counts pending trials; a damaged journal is refused naming its line.
 #include "hwnas/search/study.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -15,6 +16,7 @@
 
 #include "config_test_fixtures.h"
 #include "hwnas/search/controller.h"
+#include "hwnas/search/scheduler.h"
 #include "support/errors.h"
 #include "support/run_log.h"
 
@@ -391,6 +393,27 @@ TEST(StudyMultiFidelity, HyperbandStartsBracketsAtEveryRungAndAshaAtTheLowest) {
   EXPECT_GE(promotions, 60 / 3 - 4);  // about a third goes up without waiting for a rung to fill
   EXPECT_EQ(asha.rungs.size(), 4u);
   EXPECT_GT(asha.rungs[1].second, 0);
+}
+
+// #12: a scheduler is one registry entry. A toy one registered here (brackets that always start
+// at the second rung, 9 architectures) is read from a config, searched with, and unknown again
+// once removed.
+TEST(StudyMultiFidelity, AToySchedulerRegisteredFromATestFileIsSearchedWith) {
+  register_scheduler({"second_rung", "toy: brackets of 9 at the second rung", false,
+                      [](int s_max, int, long long) { return BracketPlan{s_max - 1, 9}; }});
+  const std::string dir = hwnas::test::scratch_dir();
+  const SearchSummary s = run_curves(curve_config("second_rung", {{"evaluations", 26}}), dir);
+  EXPECT_EQ(s.evaluations, 26);  // two brackets of 9 + 3 + 1
+  std::set<std::string> archs;
+  for (const auto& r : log_of(dir + "/run"))
+    if (archs.insert(r["arch"]).second) EXPECT_EQ(r["fidelity"], 27) << r.dump();
+  EXPECT_EQ(s.rungs, (std::vector<std::pair<int, long long>>{{9, 0}, {27, 18}, {81, 6}, {243, 2}}));
+  const std::vector<std::string> names = scheduler_names();
+  EXPECT_NE(std::find(names.begin(), names.end(), "second_rung"), names.end());
+  unregister_scheduler("second_rung");
+  EXPECT_NE(user_error([&] { config_from(curve_config("second_rung", {{"evaluations", 26}}), dir); })
+                .find("scheduler.name: unknown scheduler 'second_rung'"),
+            std::string::npos);
 }
 
 TEST(StudyMultiFidelity, AKilledRunResumesWithoutRedoingAFinishedRung) {

@@ -32,6 +32,8 @@
 #include <cstdio>
 #include <initializer_list>
 #include <limits>
+#include <map>
+#include <optional>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -40,6 +42,7 @@
 
 #include "hwnas/core/error.h"
 #include "hwnas/core/json_reader.h"
+#include "hwnas/core/suggest.h"
 
 namespace hwnas {
 
@@ -64,11 +67,50 @@ struct OptionCodec {
 template <>
 struct OptionCodec<std::uint64_t> {
   static std::uint64_t read(JsonReader& r, const std::string& key, std::uint64_t fallback) {
-    return static_cast<std::uint64_t>(r.get<long long>(key, static_cast<long long>(fallback)));
+    return r.has(key) ? require(r, key) : fallback;
   }
-  static std::uint64_t require(JsonReader& r, const std::string& key) { return static_cast<std::uint64_t>(r.require<long long>(key)); }
+  static std::uint64_t require(JsonReader& r, const std::string& key) {
+    const long long v = r.require<long long>(key);
+    if (v < 0) throw UserError(r.child(key) + ": expected a non-negative integer, got " + std::to_string(v));
+    return static_cast<std::uint64_t>(v);
+  }
   static nlohmann::json write(std::uint64_t v) { return v; }
-  static nlohmann::json schema() { return {{"type", "integer"}}; }
+  static nlohmann::json schema() { return {{"type", "integer"}, {"minimum", 0}}; }
+};
+
+/// An object of named values ({layer key: microseconds}): every value read as V, its path
+/// PATH.KEY in messages; the field's checks apply to each value (a check type that knows maps).
+template <class V>
+struct OptionCodec<std::map<std::string, V>> {
+  static std::map<std::string, V> read(JsonReader& r, const std::string& key, const std::map<std::string, V>& fallback) {
+    return r.has(key) ? require(r, key) : fallback;
+  }
+  static std::map<std::string, V> require(JsonReader& r, const std::string& key) {
+    const nlohmann::json* v = r.raw(key);
+    if (!v) throw UserError(r.child(key) + ": required field is missing");
+    if (!v->is_object()) JsonReader::fail(r.child(key), "an object", *v);
+    std::map<std::string, V> out;
+    for (auto it = v->begin(); it != v->end(); ++it) out[it.key()] = JsonReader::convert<V>(it.value(), r.child(key) + "." + it.key());
+    return out;
+  }
+  static nlohmann::json write(const std::map<std::string, V>& m) {
+    nlohmann::json out = nlohmann::json::object();
+    for (const auto& [k, v] : m) out[k] = OptionCodec<V>::write(v);
+    return out;
+  }
+  static nlohmann::json schema() { return {{"type", "object"}, {"additionalProperties", OptionCodec<V>::schema()}}; }
+};
+
+/// A field that may be absent (a budget limit): read when given, written only when set; the
+/// field's checks apply to the value.
+template <class T>
+struct OptionCodec<std::optional<T>> {
+  static std::optional<T> read(JsonReader& r, const std::string& key, const std::optional<T>& fallback) {
+    return r.has(key) ? std::optional<T>(OptionCodec<T>::require(r, key)) : fallback;
+  }
+  static std::optional<T> require(JsonReader& r, const std::string& key) { return OptionCodec<T>::require(r, key); }
+  static nlohmann::json write(const std::optional<T>& v) { return v ? OptionCodec<T>::write(*v) : nlohmann::json(); }
+  static nlohmann::json schema() { return OptionCodec<T>::schema(); }
 };
 
 /// A free-form JSON value (checked by the struct's check()).
@@ -87,6 +129,29 @@ struct OptionCodec<nlohmann::json> {
   static nlohmann::json schema() { return nlohmann::json::object(); }
 };
 
+namespace detail {
+std::string option_quoted_list(const std::vector<std::string>& values);  // "a", "b" or "c"
+}  // namespace detail
+
+/// An enum field read and written by name: the values First..Last, named by Name ("" for none).
+template <class E, const char* (*Name)(E), int First, int Last>
+struct EnumOptionCodec {
+  static std::vector<std::string> names() {
+    std::vector<std::string> out;
+    for (int i = First; i <= Last; ++i) out.push_back(Name(static_cast<E>(i)));
+    return out;
+  }
+  static E require(JsonReader& r, const std::string& key) {
+    const std::string s = r.require<std::string>(key);
+    for (int i = First; i <= Last; ++i)
+      if (s == Name(static_cast<E>(i))) return static_cast<E>(i);
+    throw UserError(r.child(key) + ": expected " + detail::option_quoted_list(names()) + ", got \"" + s + "\"");
+  }
+  static E read(JsonReader& r, const std::string& key, E fallback) { return r.has(key) ? require(r, key) : fallback; }
+  static nlohmann::json write(E v) { return *Name(v) ? nlohmann::json(Name(v)) : nlohmann::json(); }
+  static nlohmann::json schema() { return {{"type", "string"}, {"enum", names()}}; }
+};
+
 /// Field checks, given after the field in `fields`. Numbers are checked per element of a list.
 namespace opt {
 struct In { double lo, hi; };          // lo <= v <= hi
@@ -96,6 +161,7 @@ struct NonEmpty {};                    // a list with at least one value
 struct Distinct {};                    // no value listed twice
 struct Required {};                    // the key must be given
 struct WrittenIf { bool when; };       // written only when `when` (keys that mean nothing otherwise)
+struct Doc { const char* text; };      // the field's description in the schema
 inline In in(double lo, double hi) { return {lo, hi}; }
 inline In at_least(double lo) { return {lo, std::numeric_limits<double>::infinity()}; }
 inline Above above(double lo, double hi) { return {lo, hi}; }
@@ -106,6 +172,7 @@ inline NonEmpty non_empty() { return {}; }
 inline Distinct distinct() { return {}; }
 inline Required required() { return {}; }
 inline WrittenIf written_if(bool when) { return {when}; }
+inline Doc doc(const char* text) { return {text}; }
 }  // namespace opt
 
 namespace detail {
@@ -157,15 +224,22 @@ void check_one(const std::string& where, const T& v, const opt::OneOf& c) {
   if constexpr (std::is_same_v<T, std::string>) {
     for (const auto& s : c.values)
       if (s == v) return;
-    throw UserError(where + ": expected " + option_quoted_list(c.values) + ", got \"" + v + "\"");
+    throw UserError(where + ": expected " + option_quoted_list(c.values) + ", got \"" + v + "\"" + did_you_mean(v, c.values));
   }
 }
 template <class T, class C>
 void check_one(const std::string&, const T&, const C&) {}
 
+template <class T>
+struct IsOptional : std::false_type {};
+template <class T>
+struct IsOptional<std::optional<T>> : std::true_type {};
+
 template <class T, class C>
 void check_field(const std::string& where, const T& v, const C& c) {
-  if constexpr (IsVector<T>::value) {
+  if constexpr (IsOptional<T>::value) {
+    if (v) check_field(where, *v, c);
+  } else if constexpr (IsVector<T>::value) {
     if constexpr (std::is_same_v<C, opt::NonEmpty>) {
       if (v.empty()) throw UserError(where + ": expected at least one value");
     } else if constexpr (std::is_same_v<C, opt::Distinct>) {
@@ -204,7 +278,7 @@ struct FieldChecker {
   const std::string& path;
   template <class F, class... C>
   void operator()(const char* key, const F& f, const C&... checks) {
-    const std::string where = path + "." + key;
+    const std::string where = path + (path.empty() || path.back() == ' ' ? "" : ".") + key;
     if constexpr (DescribedOptions<F>) validate_options(f, where);
     else (check_field(where, f, checks), ...);
   }
@@ -215,6 +289,9 @@ struct FieldWriter {
   template <class F, class... C>
   void operator()(const char* key, const F& f, const C&... checks) {
     if (!(written(checks) && ...)) return;
+    if constexpr (IsOptional<F>::value) {
+      if (!f) return;
+    }
     if constexpr (DescribedOptions<F>) out[key] = write_options(f);
     else out[key] = OptionCodec<F>::write(f);
   }
@@ -228,6 +305,10 @@ struct FieldReader;
 /// structs whose defaults depend on what was read (then validate_options). Prefer read_options.
 template <DescribedOptions T>
 void read_fields(T& o, const nlohmann::json& j, const std::string& path);
+/// The same from a reader the caller finishes: for a document whose other keys need more than a
+/// field list (SearchConfig's space and objectives).
+template <DescribedOptions T>
+void read_fields(T& o, JsonReader& r);
 
 namespace detail {
 
@@ -236,7 +317,9 @@ struct FieldReader {
   template <class F, class... C>
   void operator()(const char* key, F& f, const C&...) {
     if constexpr (DescribedOptions<F>) {
-      if (const nlohmann::json* sub = r.raw(key)) read_fields(f, *sub, r.child(key));
+      const nlohmann::json* sub = r.raw(key);
+      if (sub) read_fields(f, *sub, r.child(key));
+      else if (has_check<opt::Required, C...>) throw UserError(r.child(key) + ": required field is missing");
     } else if constexpr (has_check<opt::Required, C...>) {
       f = OptionCodec<F>::require(r, key);
     } else {
@@ -253,6 +336,7 @@ void add_schema_check(nlohmann::json& s, const opt::Above& c, bool integral);
 void add_schema_check(nlohmann::json& s, const opt::OneOf& c, bool integral);
 void add_schema_check(nlohmann::json& s, const opt::NonEmpty& c, bool integral);
 void add_schema_check(nlohmann::json& s, const opt::Distinct& c, bool integral);
+void add_schema_check(nlohmann::json& s, const opt::Doc& c, bool integral);
 template <class C>
 void add_schema_check(nlohmann::json&, const C&, bool) {}
 
@@ -265,15 +349,20 @@ struct FieldSchema {
     if constexpr (DescribedOptions<F>) {
       s = schema_of<F>();
       s["default"] = write_options(f);
+      ((std::is_same_v<C, opt::Doc> ? add_schema_check(s, checks, false) : void()), ...);
     } else {
       s = OptionCodec<F>::schema();
-      constexpr bool integral = std::is_integral_v<F> || std::is_same_v<F, std::vector<int>>;
+      constexpr bool integral = std::is_integral_v<F> || std::is_same_v<F, std::vector<int>> ||
+                                std::is_same_v<F, std::optional<long long>> || std::is_same_v<F, std::optional<int>>;
       // Checks on a list's numbers apply to its items.
       nlohmann::json& target = (IsVector<F>::value && s.contains("items")) ? s["items"] : s;
-      ((std::is_same_v<C, opt::NonEmpty> || std::is_same_v<C, opt::Distinct> ? add_schema_check(s, checks, integral)
+      ((std::is_same_v<C, opt::NonEmpty> || std::is_same_v<C, opt::Distinct> || std::is_same_v<C, opt::Doc>
+            ? add_schema_check(s, checks, integral)
                                                                               : add_schema_check(target, checks, integral)),
        ...);
-      if (!has_check<opt::Required, C...>) s["default"] = OptionCodec<F>::write(f);
+      // No default for a required key, an optional one, or one the default struct would not write.
+      if (!has_check<opt::Required, C...> && !IsOptional<F>::value && (written(checks) && ...))
+        s["default"] = OptionCodec<F>::write(f);
     }
     if (has_check<opt::Required, C...>) required.push_back(key);
     properties[key] = std::move(s);
@@ -294,10 +383,15 @@ nlohmann::json schema_of() {
 }  // namespace detail
 
 template <DescribedOptions T>
-void read_fields(T& o, const nlohmann::json& j, const std::string& path) {
-  JsonReader r(j, path);
+void read_fields(T& o, JsonReader& r) {
   detail::FieldReader reader{r};
   T::fields(o, reader);
+}
+
+template <DescribedOptions T>
+void read_fields(T& o, const nlohmann::json& j, const std::string& path) {
+  JsonReader r(j, path);
+  read_fields(o, r);
   r.finish();
 }
 

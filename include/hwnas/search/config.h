@@ -34,18 +34,34 @@
 
 #include <nlohmann/json.hpp>
 
+#include "hwnas/core/options.h"
 #include "hwnas/search/scheduler.h"
 
 namespace hwnas {
+
+enum class Direction { Minimize, Maximize };
+const char* direction_name(Direction d);  // "minimize", "maximize"
+template <>
+struct OptionCodec<Direction> : EnumOptionCodec<Direction, direction_name, 0, 1> {};
 
 struct ObjectiveConfig {
   std::string name;
   std::string kind;           // source kind: params, macs, flops, latency, energy, table, proxy, train, ...
   nlohmann::json spec;        // the source's resolved options (null for params/macs/flops)
-  bool maximize = false;
+  Direction direction = Direction::Minimize;
   bool log = false;           // log10 of the raw value before it reaches the strategy
   bool cheap = true;          // set from the source kind when the config is read
   int full_fidelity = 0;      // the source's (ObjectiveSource::full_fidelity; 0: no fidelity levels)
+
+  /// The keys beside `source` (which the source registry reads and source_json() writes).
+  template <class S, class V>
+  static void fields(S& o, V& v) {
+    v("name", o.name, opt::required());
+    v("direction", o.direction);
+    v("log", o.log);
+  }
+  void check(const std::string& path) const;  // a non-empty name
+  bool maximize() const { return direction == Direction::Maximize; }
 
   /// The value the strategies minimize: log10 (when `log`), then negated (when maximized).
   /// A non-positive value under `log` gives NaN (the evaluation is then recorded as failed).
@@ -59,6 +75,14 @@ struct ConstraintConfig {
   int objective_index = -1;  // index into SearchConfig::objectives
   double min = -INFINITY, max = INFINITY;
 
+  template <class S, class V>
+  static void fields(S& o, V& v) {
+    v("objective", o.objective, opt::required(), opt::doc("The name of an objective."));
+    v("min", o.min, opt::written_if(std::isfinite(o.min)));
+    v("max", o.max, opt::written_if(std::isfinite(o.max)));
+  }
+  void check(const std::string& path) const;  // a bound given, min <= max
+
   /// Empty when `raw` satisfies the constraint, else a message such as "lat = 31.2 > max 20".
   std::string violation(double raw) const;
 };
@@ -68,6 +92,35 @@ struct ConstraintConfig {
 /// spaces' options, the scheduler, and the proxy and train sources. A test keeps the file equal
 /// to this (HWNAS_UPDATE_SCHEMA=1 test_search --gtest_filter='SearchConfig.TheSchema*' rewrites it).
 nlohmann::json config_schema_defs();
+
+/// `budget`: when the search stops (at least one limit).
+struct BudgetConfig {
+  std::optional<long long> evaluations;
+  std::optional<double> seconds;  // wall clock: not deterministic
+  std::optional<double> steps;    // fidelity units (training steps) spent
+  template <class S, class V>
+  static void fields(S& o, V& v) {
+    v("evaluations", o.evaluations, opt::at_least(1),
+      opt::doc("Counted evaluations (ok + failed; cheap-constraint rejections and duplicates do not count). With a scheduler, every (architecture, fidelity) evaluation counts."));
+    v("seconds", o.seconds, opt::positive(),
+      opt::doc("Wall-clock limit, checked between rounds. Not deterministic: where a run stops depends on the machine."));
+    v("steps", o.steps, opt::positive(),
+      opt::doc("Fidelity units spent, e.g. training steps: what each evaluation's source reports (its \"cost\" in the log; a promotion that continues from a checkpoint spends the difference). Needs a train objective or a learning-curve table. Trials are handed out while some is left, so the last may overshoot by one evaluation."));
+  }
+  void check(const std::string& path) const;  // at least one limit
+};
+
+/// `output`: where the run directory goes (dir/name).
+struct OutputConfig {
+  std::string dir = "runs";
+  std::string name;  // default: the config file's stem
+  template <class S, class V>
+  static void fields(S& o, V& v) {
+    v("dir", o.dir, opt::doc("Parent folder of run directories (relative to the working directory)."));
+    v("name", o.name, opt::written_if(!o.name.empty()), opt::doc("Run directory name; default: the config file's stem."));
+  }
+  void check(const std::string& path) const;  // a non-empty folder, a plain name
+};
 
 struct SearchConfig {
   std::string source_file;  // the config file ("<json>" when parsed from a string)
@@ -82,9 +135,7 @@ struct SearchConfig {
   bool exclude_degenerate = true;
   std::string strategy = "evolution";
   nlohmann::json strategy_options = nlohmann::json::object();
-  std::optional<long long> max_evaluations;  // budget.evaluations
-  std::optional<double> max_seconds;         // budget.seconds (wall clock: not deterministic)
-  std::optional<double> max_steps;           // budget.steps: fidelity units (training steps) spent
+  BudgetConfig budget;
   /// Multi-fidelity scheduling (scheduler.h); disabled (no name) by default. Needs exactly one
   /// objective whose source has fidelity levels; max_fidelity defaults to its full fidelity.
   SchedulerConfig scheduler;
@@ -92,8 +143,27 @@ struct SearchConfig {
   int batch_size = 0;                        // architectures asked per round; 0 = parallelism
   std::string dispatch = "synchronous";      // or "asynchronous" (backend.h)
   std::uint64_t seed = 0;
-  std::string output_dir = "runs";
-  std::string output_name;                   // default: the config file's stem
+  OutputConfig output;
+
+  /// The plain settings, listed once (core/options.h): read, written and checked from here. The
+  /// space, objectives, constraints, strategy and scheduler are resolved by from_json.
+  template <class S, class V>
+  static void fields(S& o, V& v) {
+    v("seed", o.seed);  // first: objective sources may use it
+    v("exclude_degenerate", o.exclude_degenerate,
+      opt::doc("Reject networks whose output does not depend on their input (e.g. an nb201 cell of only none edges) before they are evaluated or counted. false evaluates them; the log (\"degenerate\": true) and the report mark them."));
+    v("parallelism", o.parallelism, opt::in(1, 1024),
+      opt::doc("Evaluation threads of this process (under mpirun: of each evaluator rank)."));
+    v("batch_size", o.batch_size, opt::in(1, 100000), opt::written_if(o.batch_size > 0),  // default: parallelism
+      opt::doc("Architectures asked of the strategy per round. Default: parallelism. The result depends on batch_size, never on the thread count."));
+    v("dispatch", o.dispatch, opt::one_of({"synchronous", "asynchronous"}),
+      opt::written_if(o.dispatch != "synchronous"),  // runs from before the field keep their identity
+      opt::doc("synchronous: rounds of batch_size, told in proposal order (same config and seed, same front). asynchronous: a trial is asked when an evaluator frees and told in completion order (for uneven evaluation times); journaled, so a resumed run replays exactly, but a fresh run depends on timing."));
+    v("budget", o.budget, opt::required());
+    v("output", o.output);
+  }
+  /// The keys of to_json() that identity_json() leaves out.
+  static inline const std::vector<std::string> kNotIdentity = {"budget", "parallelism", "output"};
 
   /// Reads and validates; errors name `file` and the JSON path. `base_dir` defaults to the
   /// folder of `file`.
@@ -110,7 +180,7 @@ struct SearchConfig {
   /// budget, the thread count and the output location. A run directory can be resumed by a
   /// config with the same identity (e.g. with a larger budget).
   nlohmann::json identity_json() const;
-  /// output_dir/output_name.
+  /// output.dir/output.name.
   std::string run_dir() const;
   int effective_batch_size() const { return batch_size > 0 ? batch_size : parallelism; }
   int objective_index(const std::string& name) const;  // -1 when absent

@@ -21,8 +21,10 @@
 // The scheduler only decides; the Study (study.h) owns architectures, trials and the log. It
 // numbers architectures (entries) in the order they start and reports each finished evaluation.
 //
-// How to add a scheduler: a case in Scheduler's constructor (the name), its rule in
-// next_promotions()/admit(), and the name in kSchedulerNames; options are SchedulerConfig's.
+// How to add a scheduler: one SchedulerEntry in the table in scheduler.cpp (or register_scheduler
+// from your own code): its name, a line for --help, and either `asynchronous` (ASHA's rule) or a
+// `bracket` rule giving each new synchronous bracket's base rung and size. Options are
+// SchedulerConfig's (min/max fidelity, eta).
 //
 // Example:
 //   Scheduler s(SchedulerConfig::from_json({{"name", "asha"}, {"min_fidelity", 9}, {"max_fidelity", 243}}, "scheduler"));
@@ -30,6 +32,7 @@
 //   std::size_t e = s.start_entry(rung);  ...  s.finished(e, rung, true, {0.1, -0.8});
 //   for (auto job : s.next_promotions(4)) ...             // job.entry at rungs()[job.rung]
 #include <cstddef>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -40,7 +43,30 @@
 
 namespace hwnas {
 
-inline const std::vector<std::string> kSchedulerNames = {"sh", "hyperband", "asha"};
+/// The base rung and size of a synchronous bracket (successive halving within it).
+struct BracketPlan {
+  int s = 0;        // the bracket spans the top s+1 rungs: its base rung is top_rung - s
+  double n0 = 1;    // architectures at its base rung (each higher rung keeps 1/eta of them)
+};
+
+/// One scheduler kind: the registry's entry (the one place a scheduler is named).
+struct SchedulerEntry {
+  std::string name;
+  std::string summary;        // one line for --help and the docs
+  bool asynchronous = false;  // ASHA's rule: promote whenever an architecture is in its rung's best 1/eta
+  /// Synchronous schedulers: the plan of the `index`-th bracket opened (0, 1, ...), where s_max is
+  /// the top rung's index.
+  std::function<BracketPlan(int s_max, int eta, long long index)> bracket;
+};
+
+/// Registered scheduler names, built-ins first ("sh", "hyperband", "asha").
+std::vector<std::string> scheduler_names();
+/// The entry of `name`; unknown -> UserError "PATH.name: unknown scheduler 'x'; did you mean ...".
+SchedulerEntry find_scheduler(const std::string& name, const std::string& path = "scheduler");
+/// Adds (or replaces) a scheduler; for code outside the library and for tests. Thread-safe.
+void register_scheduler(SchedulerEntry entry);
+/// Removes a scheduler added by register_scheduler (tests).
+void unregister_scheduler(const std::string& name);
 
 struct SchedulerConfig {
   std::string name;        // empty: no scheduler (every evaluation at full fidelity)
@@ -50,7 +76,7 @@ struct SchedulerConfig {
 
   template <class S, class V>
   static void fields(S& o, V& v) {
-    v("name", o.name, opt::required());  // one of kSchedulerNames (validate)
+    v("name", o.name, opt::required());  // one of scheduler_names() (validate)
     v("min_fidelity", o.min_fidelity, opt::required());
     v("max_fidelity", o.max_fidelity);
     v("eta", o.eta);
@@ -117,6 +143,7 @@ class Scheduler {
   void promote_complete_rungs();
 
   SchedulerConfig cfg_;
+  SchedulerEntry kind_;
   std::vector<int> rungs_;
   std::vector<Entry> entries_;
   std::vector<std::vector<std::size_t>> rung_members_;  // asha: entries finished at each rung, in order
