@@ -2,9 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
-#include <mutex>
 
 #include "hwnas/core/error.h"
+#include "hwnas/core/named_table.h"
 #include "hwnas/core/json_reader.h"
 #include "hwnas/core/suggest.h"
 #include "hwnas/search/pareto.h"
@@ -13,15 +13,9 @@ namespace hwnas {
 
 namespace {
 
-struct Registry {
-  std::mutex mutex;
-  std::vector<SchedulerEntry> entries;  // built-ins first, then registered ones
-};
-
-Registry& registry() {
+NamedTable<SchedulerEntry>& registry() {
   // The built-in table (static registrars would be dropped by the linker from the static library).
-  static Registry r{
-      {},
+  static NamedTable<SchedulerEntry> r(
       {{"sh", "synchronous successive halving: brackets of eta^(R-1) architectures at the lowest rung", false,
         [](int s_max, int eta, long long) { return BracketPlan{s_max, std::pow(static_cast<double>(eta), s_max)}; }},
        {"hyperband", "brackets of successive halving starting at every rung in turn (Li et al. 2018)", false,
@@ -30,27 +24,16 @@ Registry& registry() {
           const int s = s_max - static_cast<int>(index % (s_max + 1));
           return BracketPlan{s, std::ceil(static_cast<double>(s_max + 1) / (s + 1) * std::pow(static_cast<double>(eta), s))};
         }},
-       {"asha", "asynchronous successive halving: promote without waiting for a rung (Li et al. 2020)", true, nullptr}}};
+       {"asha", "asynchronous successive halving: promote without waiting for a rung (Li et al. 2020)", true, nullptr}});
   return r;
 }
 
 }  // namespace
 
-std::vector<std::string> scheduler_names() {
-  Registry& r = registry();
-  std::lock_guard<std::mutex> lock(r.mutex);
-  std::vector<std::string> out;
-  for (const auto& e : r.entries) out.push_back(e.name);
-  return out;
-}
+std::vector<std::string> scheduler_names() { return registry().names(); }
 
 SchedulerEntry find_scheduler(const std::string& name, const std::string& path) {
-  {
-    Registry& r = registry();
-    std::lock_guard<std::mutex> lock(r.mutex);
-    for (const auto& e : r.entries)
-      if (e.name == name) return e;
-  }
+  if (auto e = registry().find(name)) return *e;
   const std::vector<std::string> names = scheduler_names();
   std::string known;
   for (const auto& n : names) known += (known.empty() ? "" : ", ") + n;
@@ -59,21 +42,10 @@ SchedulerEntry find_scheduler(const std::string& name, const std::string& path) 
 
 void register_scheduler(SchedulerEntry entry) {
   HWNAS_CHECK(entry.asynchronous || entry.bracket, "register_scheduler: a synchronous scheduler needs a bracket rule");
-  Registry& r = registry();
-  std::lock_guard<std::mutex> lock(r.mutex);
-  for (auto& e : r.entries)
-    if (e.name == entry.name) {
-      e = std::move(entry);
-      return;
-    }
-  r.entries.push_back(std::move(entry));
+  registry().add(std::move(entry));
 }
 
-void unregister_scheduler(const std::string& name) {
-  Registry& r = registry();
-  std::lock_guard<std::mutex> lock(r.mutex);
-  std::erase_if(r.entries, [&](const SchedulerEntry& e) { return e.name == name; });
-}
+void unregister_scheduler(const std::string& name) { registry().remove(name); }
 
 std::vector<int> SchedulerConfig::rungs() const {
   std::vector<int> r;

@@ -1,9 +1,9 @@
 #include "hwnas/search/strategy.h"
 
-#include <mutex>
 #include <utility>
 
 #include "hwnas/core/error.h"
+#include "hwnas/core/named_table.h"
 #include "hwnas/core/suggest.h"
 #include "hwnas/search/strategies.h"
 
@@ -18,28 +18,17 @@ StrategyEntry builtin(const char* name) {
           [] { return options_schema<Options>(); }};
 }
 
-struct Registry {
-  std::mutex mutex;
-  std::vector<StrategyEntry> entries;  // built-ins first, in this order, then registered ones
-};
-
-Registry& registry() {
+NamedTable<StrategyEntry>& registry() {
   // The built-in table (static registrars would be dropped by the linker from the static library).
-  static Registry r{{},
-                    {builtin<RandomOptions, make_random_strategy>("random"),
-                     builtin<EvolutionOptions, make_evolution_strategy>("evolution"),
-                     builtin<LocalOptions, make_local_strategy>("local"), builtin<BoOptions, make_bo_strategy>("bo"),
-                     builtin<MctsOptions, make_mcts_strategy>("mcts")}};
+  static NamedTable<StrategyEntry> r({builtin<RandomOptions, make_random_strategy>("random"),
+                                      builtin<EvolutionOptions, make_evolution_strategy>("evolution"),
+                                      builtin<LocalOptions, make_local_strategy>("local"),
+                                      builtin<BoOptions, make_bo_strategy>("bo"), builtin<MctsOptions, make_mcts_strategy>("mcts")});
   return r;
 }
 
 StrategyEntry find_strategy(const std::string& name) {
-  {
-    Registry& r = registry();
-    std::lock_guard<std::mutex> lock(r.mutex);
-    for (const auto& e : r.entries)
-      if (e.name == name) return e;
-  }
+  if (auto e = registry().find(name)) return *e;
   const std::vector<std::string> names = strategy_names();
   std::string known;
   for (const auto& n : names) known += (known.empty() ? "" : ", ") + n;
@@ -57,34 +46,15 @@ nlohmann::json resolve_strategy_options(const std::string& name, const nlohmann:
   return find_strategy(name).resolve(options, path);
 }
 
-std::vector<std::string> strategy_names() {
-  Registry& r = registry();
-  std::lock_guard<std::mutex> lock(r.mutex);
-  std::vector<std::string> out;
-  for (const auto& e : r.entries) out.push_back(e.name);
-  return out;
-}
+std::vector<std::string> strategy_names() { return registry().names(); }
 
 nlohmann::json strategy_options_schema(const std::string& name) {
   const StrategyEntry e = find_strategy(name);
   return e.schema ? e.schema() : nlohmann::json(nullptr);
 }
 
-void register_strategy(StrategyEntry entry) {
-  Registry& r = registry();
-  std::lock_guard<std::mutex> lock(r.mutex);
-  for (auto& e : r.entries)
-    if (e.name == entry.name) {
-      e = std::move(entry);
-      return;
-    }
-  r.entries.push_back(std::move(entry));
-}
+void register_strategy(StrategyEntry entry) { registry().add(std::move(entry)); }
 
-void unregister_strategy(const std::string& name) {
-  Registry& r = registry();
-  std::lock_guard<std::mutex> lock(r.mutex);
-  std::erase_if(r.entries, [&](const StrategyEntry& e) { return e.name == name; });
-}
+void unregister_strategy(const std::string& name) { registry().remove(name); }
 
 }  // namespace hwnas
