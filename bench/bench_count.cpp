@@ -14,6 +14,7 @@
 #include "hwnas/nas/spaces/mbv.h"
 #include "hwnas/nas/spaces/nb201.h"
 #include "bench_main.h"
+#include "hwnas/core/source_dir.h"
 
 using namespace hwnas;
 using Clock = std::chrono::steady_clock;

@@ -27,6 +27,7 @@
 #include "hwnas/core/csv.h"
 #include "hwnas/core/error.h"
 #include "hwnas/nas/spaces/nb201.h"
+#include "hwnas/core/source_dir.h"
 
 using namespace hwnas;
 using namespace hwnas::bench;

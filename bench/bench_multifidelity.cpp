@@ -10,6 +10,15 @@
 // the training steps each needed to reach the final hypervolume of full-fidelity search (the
 // issue's goal: <= 1/3). Also the rank correlation (Spearman) between each rung's accuracy and the
 // full-fidelity accuracy over the pool, so users can choose min_fidelity.
+//
+// --strategy NAME runs that strategy (bo, mcts, evolution, random) instead of the pool order; it
+// needs a table over the whole space, such as --write-synthetic's. --write-synthetic OUT.csv
+// writes one, made here: the full-fidelity accuracy of every nb201 cell is the strategy tests'
+// synthetic error (tests/search/nb201_problem.h) mapped to 0.55..0.90, and the accuracy at 9, 27
+// and 81 steps adds per-cell Gaussian noise of sd NOISE * log(243/f) / log(243/9) (NOISE at 9
+// steps, 0 at 243), so rank correlation with the full accuracy falls towards the lowest rung. It
+// is a simulation of training noise, not measured curves: it shows what a strategy gains from
+// modelling the higher rungs (bo's "fidelity": "highest", BOHB) when low rungs are noisy.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -27,6 +36,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bench_main.h"
+#include "bench_problems.h"
 #include "bench_stats.h"
 #include "hwnas/core/csv.h"
 #include "hwnas/core/error.h"
@@ -46,7 +56,9 @@ namespace {
 
 const char* kUsage =
     "Usage: bench_multifidelity [CURVES.csv] [--seeds N] [--budget FULL_TRAININGS] [--eta E] [--min-fidelity F]\n"
+    "                           [--strategy NAME [--options JSON]] [--methods full,sh,hyperband,asha]\n"
     "       bench_multifidelity --runs RUN_DIR...   (score finished searches, e.g. bench/multifidelity_train.sh's)\n"
+    "       bench_multifidelity --write-synthetic OUT.csv [--noise SD] [--seed S]   (a simulated table, all nb201 cells)\n"
     "  Full-fidelity search vs sh, hyperband and asha on a learning-curve table (arch_str,steps,val_accuracy),\n"
     "  default bench/data/nb201_fmnist_curves.csv; a step budget of FULL_TRAININGS (default 30) times the\n"
     "  table's full fidelity; N seeds (default 10).\n";
@@ -188,10 +200,59 @@ int score_runs(const std::vector<std::string>& dirs) {
   return 0;
 }
 
+// --write-synthetic: the simulated learning-curve table described at the top.
+int write_synthetic(const std::string& out, double noise, std::uint64_t seed) {
+  const hwnas::testing::Nb201Problem problem;
+  const auto& space = problem.space();
+  double lo = 1e300, hi = -1e300;
+  for (const auto& a : problem.all()) lo = std::min(lo, problem.error(a)), hi = std::max(hi, problem.error(a));
+  const int full = 243;
+  std::ofstream f(out);
+  if (!f) throw UserError(out + ": cannot write");
+  f << "arch_str,steps,val_accuracy\n";
+  std::vector<double> acc_full;
+  std::map<int, std::vector<double>> acc_at;
+  for (const auto& a : problem.all()) {
+    const double acc = 0.90 - 0.35 * (problem.error(a) - lo) / (hi - lo);
+    acc_full.push_back(acc);
+    // Noise per canonical class, so equivalent cells agree as trained ones would.
+    Rng rng(Rng::mix(seed ^ space.canonical_hash(a)));
+    for (int steps : {9, 27, 81, 243}) {
+      const double sd = noise * std::log(static_cast<double>(full) / steps) / std::log(static_cast<double>(full) / 9.0);
+      const double v = acc + sd * rng.normal();
+      acc_at[steps].push_back(v);
+      char line[64];
+      std::snprintf(line, sizeof line, ",%d,%.6f\n", steps, v);
+      f << space.to_string(a) << line;
+    }
+  }
+  if (!f.flush()) throw UserError(out + ": write failed");
+  std::printf("wrote %s: %zu cells x 4 levels; rank correlation with the accuracy at 243 steps (Spearman):", out.c_str(),
+              problem.all().size());
+  for (int steps : {9, 27, 81}) std::printf("  %d: %.3f", steps, spearman(acc_at[steps], acc_full));
+  std::printf("\n");
+  return 0;
+}
+
+std::vector<std::string> split_commas(const std::string& s) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start <= s.size()) {
+    const std::size_t end = std::min(s.find(',', start), s.size());
+    out.push_back(s.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
 int run(int argc, char** argv) {
   std::string curves = "bench/data/nb201_fmnist_curves.csv";
   int seeds = 10, eta = 3, min_f = 0;
-  double budget_full = 30;
+  double budget_full = 30, noise = 0.05;
+  std::string strategy = "pool", write_to;
+  std::uint64_t synthetic_seed = 0;
+  nlohmann::json strategy_options = nlohmann::json::object();
+  std::vector<std::string> methods = {"full", "sh", "hyperband", "asha"};
   if (argc > 1 && std::string(argv[1]) == "--runs") {
     if (argc < 3) throw UserError("--runs: expected run directories\n" + std::string(kUsage));
     return score_runs(std::vector<std::string>(argv + 2, argv + argc));
@@ -206,10 +267,25 @@ int run(int argc, char** argv) {
     else if (a == "--budget") budget_full = std::stod(next());
     else if (a == "--eta") eta = std::stoi(next());
     else if (a == "--min-fidelity") min_f = std::stoi(next());
+    else if (a == "--strategy") strategy = next();
+    else if (a == "--options") strategy_options = nlohmann::json::parse(next());
+    else if (a == "--methods") methods = split_commas(next());
+    else if (a == "--write-synthetic") write_to = next();
+    else if (a == "--noise") noise = std::stod(next());
+    else if (a == "--seed") synthetic_seed = std::stoull(next());
     else if (!a.empty() && a[0] != '-') curves = a;
     else throw UserError("unknown option " + a + "\n" + kUsage);
   }
+  if (!write_to.empty()) {
+    if (!(noise >= 0)) throw UserError("--noise: expected a number >= 0");
+    return write_synthetic(write_to, noise, synthetic_seed);
+  }
   if (seeds < 1 || budget_full <= 0) throw UserError("--seeds and --budget must be positive");
+  for (const auto& m : methods)
+    if (m != "full" && m != "sh" && m != "hyperband" && m != "asha")
+      throw UserError("--methods: unknown method '" + m + "' (known: full, sh, hyperband, asha)");
+  if (std::find(methods.begin(), methods.end(), "full") == methods.end())
+    throw UserError("--methods: include full (the others are measured against it)");
   curves = fs::absolute(curves).string();
 
   // The pool, its curves and the bounds of the objectives at full fidelity.
@@ -251,7 +327,9 @@ int run(int argc, char** argv) {
   const double budget = budget_full * full;
   const fs::path tmp = fs::temp_directory_path() / ("hwnas_bench_mf_" + std::to_string(::getpid()));
   fs::create_directories(tmp);
-  const std::vector<std::string> methods = {"full", "sh", "hyperband", "asha"};
+  if (strategy != "pool" && pool.size() < space->size())
+    throw UserError("--strategy " + strategy + ": the table covers " + std::to_string(pool.size()) +
+                    " cells, not the whole space; use a table such as --write-synthetic's");
   std::map<std::string, std::vector<Curve>> runs;
   for (int seed = 0; seed < seeds; ++seed)
     for (const auto& m : methods) {
@@ -260,7 +338,7 @@ int run(int argc, char** argv) {
           {"objectives",
            {{{"name", "acc"}, {"source", {{"table", {{"file", curves}, {"value", "val_accuracy"}, {"fidelity", "steps"}}}}}, {"direction", "maximize"}},
             {{"name", "params"}, {"source", "params"}, {"log", true}}}},
-          {"strategy", {{"name", "random"}}},
+          {"strategy", {{"name", strategy == "pool" ? "random" : strategy}, {"options", strategy_options}}},
           {"budget", {{"steps", budget}}},
           {"batch_size", 4},
           {"seed", seed},
@@ -273,7 +351,8 @@ int run(int argc, char** argv) {
       so.quiet = true;
       so.replace = true;
       so.run_dir = (tmp / m).string();
-      so.strategy_factory = [&pool, seed](const StrategyContext&) { return std::make_unique<PoolStrategy>(pool, 1000 + seed); };
+      if (strategy == "pool")
+        so.strategy_factory = [&pool, seed](const StrategyContext&) { return std::make_unique<PoolStrategy>(pool, 1000 + seed); };
       run_search(cfg, so);
       // Hypervolume of the full-fidelity front against the steps spent, record by record.
       const Curve c = curve_of(read_scored(so.run_dir), {lo_acc, lo_p}, {hi_acc, hi_p});
@@ -281,8 +360,8 @@ int run(int argc, char** argv) {
     }
   fs::remove_all(tmp);
 
-  std::printf("\nstep budget %.0f (%.0f full trainings of %d steps), %d seeds, eta %d, min_fidelity %d\n", budget, budget_full,
-              full, seeds, eta, min_f);
+  std::printf("\nstep budget %.0f (%.0f full trainings of %d steps), %d seeds, eta %d, min_fidelity %d, strategy %s %s\n", budget,
+              budget_full, full, seeds, eta, min_f, strategy.c_str(), strategy == "pool" ? "" : strategy_options.dump().c_str());
   report(runs, methods);
   return 0;
 }

@@ -32,6 +32,7 @@
 #include "hwnas/search/strategies.h"
 #include "bench_main.h"
 #include "bench_stats.h"
+#include "hwnas/core/source_dir.h"
 
 using namespace hwnas;
 using hwnas::bench::median;

@@ -30,6 +30,7 @@
 #include "hwnas/core/rank_stats.h"
 #include "hwnas/search/encoding.h"
 #include "hwnas/search/gp.h"
+#include "hwnas/core/source_dir.h"
 
 using namespace hwnas;
 using hwnas::bench::median;

@@ -13,6 +13,7 @@
 #include "hwnas/core/error.h"
 #include "hwnas/core/suggest.h"
 #include "hwnas/core/json_reader.h"
+#include "hwnas/core/source_dir.h"
 
 namespace hwnas {
 

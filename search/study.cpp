@@ -608,11 +608,12 @@ struct Study::Impl {
       obs.arch = it.arch;
       obs.ok = it.rec.status == EvalStatus::Ok;
       obs.objectives = obs.ok ? objectives->transform(it.rec.raw) : std::vector<double>(names.size(), NAN);
+      obs.fidelity = it.rec.fidelity;
       count(it.rec, obs);
       records.push_back(std::move(it.rec));
       told.push_back(std::move(obs));
     }
-    if (!told.empty() && !promotion) strategy->tell(told);
+    if (!told.empty() && (!promotion || strategy->models_fidelity())) strategy->tell(told);
     if (journaling && !replaying && b->second.has_trials) store->append_journal({{"commit", batch_no}});
     open.erase(b);
   }

@@ -38,11 +38,13 @@ class BoStrategy : public SearchStrategy {
   BoStrategy(const BoOptions& o, const StrategyContext& ctx)
       : opts_(o), ctx_(ctx), core_(ctx_, o.max_retries, o.enumerate_limit, 0x626fULL), surrogate_(o.gp, o.refit_every, *ctx.space, o.encoding) {
     use_ehvi_ = opts_.acquisition == "ehvi" || (opts_.acquisition == "auto" && ctx_.num_objectives <= 3);
+    if (models_fidelity()) core_.model_highest_fidelity(static_cast<std::size_t>(opts_.initial_random));
     Rng draws(Rng::mix(ctx_.seed ^ 0x647261777321ULL));
     z_.resize(static_cast<std::size_t>(opts_.mc_samples) * ctx_.num_objectives);
     for (double& z : z_) z = draws.normal();
   }
   std::string name() const override { return "bo"; }
+  bool models_fidelity() const override { return opts_.fidelity == "highest"; }
 
   std::vector<Architecture> ask(std::size_t n) override {
     return detail::model_based_ask(

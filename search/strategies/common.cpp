@@ -81,17 +81,54 @@ void StrategyCore::record(const std::vector<Observation>& results) {
     bool finite = true;
     for (double v : o.objectives) finite = finite && std::isfinite(v);
     if (!finite) continue;  // a non-finite score is a failed evaluation
-    obs_.push_back(o);
-    archive_.add(static_cast<std::int64_t>(obs_.size() - 1), o.objectives);
-    if (bounds_.lower.empty()) {
-      bounds_.lower = bounds_.upper = o.objectives;
-    } else {
-      for (std::size_t k = 0; k < o.objectives.size(); ++k) {
-        bounds_.lower[k] = std::min(bounds_.lower[k], o.objectives[k]);
-        bounds_.upper[k] = std::max(bounds_.upper[k], o.objectives[k]);
-      }
+    if (!has_level_) {
+      has_level_ = true;
+      model_fidelity_ = o.fidelity;
+    }
+    if (fidelity_threshold_ == 0 || o.fidelity == model_fidelity_) add(o);
+    else other_levels_[o.fidelity].push_back(o);
+  }
+  if (fidelity_threshold_ > 0) choose_model_fidelity();
+}
+
+void StrategyCore::add(const Observation& o) {
+  obs_.push_back(o);
+  archive_.add(static_cast<std::int64_t>(obs_.size() - 1), o.objectives);
+  if (bounds_.lower.empty()) {
+    bounds_.lower = bounds_.upper = o.objectives;
+  } else {
+    for (std::size_t k = 0; k < o.objectives.size(); ++k) {
+      bounds_.lower[k] = std::min(bounds_.lower[k], o.objectives[k]);
+      bounds_.upper[k] = std::max(bounds_.upper[k], o.objectives[k]);
     }
   }
+}
+
+void StrategyCore::choose_model_fidelity() {
+  if (other_levels_.empty()) return;
+  // Candidates in descending fidelity: the first with enough results wins; else the largest level.
+  int best = model_fidelity_;
+  std::size_t best_n = obs_.size();
+  bool enough = obs_.size() >= fidelity_threshold_;
+  for (auto it = other_levels_.rbegin(); it != other_levels_.rend(); ++it) {
+    const std::size_t n = it->second.size();
+    const bool it_enough = n >= fidelity_threshold_;
+    if (it_enough && (!enough || it->first > best)) {
+      best = it->first, best_n = n, enough = true;
+    } else if (!enough && (n > best_n || (n == best_n && it->first > best))) {
+      best = it->first, best_n = n;
+    }
+  }
+  if (best == model_fidelity_) return;
+  other_levels_[model_fidelity_] = std::move(obs_);
+  std::vector<Observation> level = std::move(other_levels_[best]);
+  other_levels_.erase(best);
+  obs_.clear();
+  archive_ = ParetoArchive();
+  bounds_ = ObjectiveBounds();
+  model_fidelity_ = best;
+  ++generation_;
+  for (const Observation& o : level) add(o);
 }
 
 std::vector<Point> StrategyCore::normalized_front() const {

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <map>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -47,6 +48,16 @@ class StrategyCore {
 
   /// Records results: marks them seen; successful ones join observations() and the archive.
   void record(const std::vector<Observation>& results);
+  /// Multi-fidelity modelling (BOHB, Falkner et al. 2018), off until called: successful results
+  /// are kept per Observation::fidelity, and observations(), archive() and bounds() hold one
+  /// level, the model fidelity: the highest fidelity with at least `min_observations` results, or
+  /// while none has that many, the one with the most (the higher on a tie). Off, every result joins
+  /// one level whatever its fidelity.
+  void model_highest_fidelity(std::size_t min_observations) { fidelity_threshold_ = min_observations; }
+  /// The fidelity observations() are at (that of the first result while modelling is off).
+  int model_fidelity() const { return model_fidelity_; }
+  /// Changes when observations() is rebuilt for another model fidelity (a surrogate refits whole).
+  int generation() const { return generation_; }
   const std::vector<Observation>& observations() const { return obs_; }
   /// Front of the successful observations; ids index observations().
   const ParetoArchive& archive() const { return archive_; }
@@ -63,7 +74,15 @@ class StrategyCore {
   std::unordered_set<std::uint64_t> seen_;
   std::unordered_set<std::uint64_t> in_flight_;  // handed out, not yet told
   std::unordered_map<std::uint64_t, std::optional<Point>> cheap_cache_;  // canonical hash -> ctx.cheap
+  void add(const Observation& o);  // joins obs_, the archive and the bounds
+  void choose_model_fidelity();
+
   std::vector<Observation> obs_;
+  std::size_t fidelity_threshold_ = 0;  // 0: one level (model_highest_fidelity)
+  int model_fidelity_ = 0;
+  bool has_level_ = false;
+  int generation_ = 0;
+  std::map<int, std::vector<Observation>> other_levels_;  // successful results at other fidelities
   ParetoArchive archive_;
   ObjectiveBounds bounds_;
   bool pool_built_ = false;

@@ -50,6 +50,13 @@ void Surrogate::update(const StrategyCore& core) {
     gps_.assign(modelled_.size(), GaussianProcess(gp_opts_));
     windows_.assign(modelled_.size(), {});
   }
+  if (core.generation() != generation_) {  // another model fidelity: refit from scratch
+    generation_ = core.generation();
+    gps_.assign(modelled_.size(), GaussianProcess(gp_opts_));
+    for (auto& w : windows_) w.clear();
+    seen_obs_ = 0;
+    grid_fit_at_ = 0;
+  }
   const auto& obs = core.observations();
   if (obs.size() == seen_obs_ || obs.empty()) return;
   // Hyperparameters are reselected every refit_every observations, and at least 20% apart.

@@ -22,7 +22,8 @@ class Surrogate {
   Surrogate(const GpOptions& gp, int refit_every, const SearchSpace& space, const std::string& encoding)
       : gp_opts_(gp), refit_every_(refit_every), encoder_(space, encoding) {}
 
-  /// Refits when observations arrived since the last call. Hyperparameters are reselected on the
+  /// Refits when observations arrived since the last call (whole when the core's model fidelity
+  /// changed: StrategyCore::generation). Hyperparameters are reselected on the
   /// grid every max(refit_every, 20% of the observations) new observations; in between new
   /// observations extend the Cholesky factor (O(n^2) each) until the window exceeds max_points by
   /// a quarter, when it is rebuilt (O(max_points^3)).
@@ -49,6 +50,7 @@ class Surrogate {
   std::size_t seen_obs_ = 0;
   std::size_t grid_fit_at_ = 0;
   bool initialized_ = false;
+  int generation_ = 0;  // StrategyCore::generation of the fit
   mutable Eigen::VectorXd row_;
 };
 

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "support/cli.h"
+#include "support/paths.h"
 
 namespace fs = std::filesystem;
 

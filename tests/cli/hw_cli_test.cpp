@@ -8,6 +8,7 @@
 
 #include "hwnas/core/csv.h"
 #include "support/cli.h"
+#include "support/paths.h"
 
 using hwnas::test::read_text;
 using hwnas::test::run_hwnas;

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "support/cli.h"
+#include "support/paths.h"
 
 using hwnas::test::read_text;
 using hwnas::test::run_hwnas;

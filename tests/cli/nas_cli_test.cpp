@@ -6,6 +6,7 @@
 
 #include "hwnas/core/csv.h"
 #include "support/cli.h"
+#include "support/paths.h"
 
 using hwnas::test::run_hwnas;
 

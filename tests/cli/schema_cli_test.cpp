@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "support/cli.h"
+#include "support/paths.h"
 
 namespace fs = std::filesystem;
 

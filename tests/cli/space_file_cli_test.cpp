@@ -10,6 +10,7 @@
 
 #include "hwnas/core/csv.h"
 #include "support/cli.h"
+#include "support/paths.h"
 
 namespace fs = std::filesystem;
 using hwnas::test::read_text;

@@ -12,6 +12,7 @@
 #include "hwnas/core/csv.h"
 #include "hwnas/core/rank_stats.h"
 #include "support/errors.h"
+#include "support/paths.h"
 
 namespace hwnas {
 namespace {

@@ -10,6 +10,7 @@
 
 #include "hwnas/core/json_reader.h"
 #include "support/errors.h"
+#include "support/paths.h"
 
 namespace hwnas {
 namespace {

@@ -12,6 +12,7 @@
 #include "hwnas/nas/cost.h"
 #include "support/cli.h"
 #include "support/errors.h"
+#include "support/paths.h"
 
 using hwnas::test::error_of;
 namespace fs = std::filesystem;

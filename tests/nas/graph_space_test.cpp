@@ -14,6 +14,7 @@
 #include "hwnas/nas/spaces/mbv.h"
 #include "hwnas/nas/spaces/nb201.h"
 #include "support/errors.h"
+#include "support/paths.h"
 
 using namespace hwnas;
 using hwnas::test::error_of;

@@ -135,3 +135,57 @@ TEST(BoStrategy, ProposalsPerRefreshIsChecked) {
       },
       UserError);
 }
+
+TEST(BoStrategy, FitsItsSurrogateAtTheHighestFidelityWithEnoughResults) {
+  // Multi-fidelity (BOHB): 40 cells told at fidelity 9, where the error is reversed, and 15 of
+  // them again at fidelity 81 with the true error. With fidelity "highest" (15 >= initial_random
+  // 10) the GP models fidelity 81 and the proposals have low true error; told only fidelity 9 (what
+  // a strategy hears of its own proposals), they chase the reversed error.
+  const auto& p = problem();
+  Rng rng(11);
+  std::vector<Architecture> cells;
+  for (int i = 0; i < 40; ++i) cells.push_back(p.space().sample(rng));
+  auto observations = [&](std::size_t n, int fidelity, bool reversed) {
+    std::vector<Observation> out;
+    for (std::size_t i = 0; i < n; ++i) {
+      Observation o;
+      o.arch = cells[i];
+      o.objectives = p.objectives(cells[i]);
+      if (reversed) o.objectives[0] = -o.objectives[0];
+      o.fidelity = fidelity;
+      out.push_back(o);
+    }
+    return out;
+  };
+  auto mean_error_proposed = [&](const std::string& fidelity, bool told_high) {
+    BoOptions o;
+    o.fidelity = fidelity;
+    auto s = make_bo_strategy(o, p.context(3));
+    EXPECT_EQ(s->models_fidelity(), fidelity == "highest");
+    s->tell(observations(40, 9, true));
+    if (told_high) s->tell(observations(15, 81, false));
+    const auto asked = s->ask(10);
+    EXPECT_EQ(asked.size(), 10u);
+    double sum = 0;
+    for (const auto& a : asked) sum += p.error(a);
+    return sum / static_cast<double>(asked.size());
+  };
+  double space_mean = 0;
+  for (const auto& a : p.all()) space_mean += p.error(a);
+  space_mean /= static_cast<double>(p.all().size());
+  const double highest = mean_error_proposed("highest", true);
+  const double low_only = mean_error_proposed("entry", false);
+  EXPECT_LT(highest, space_mean) << "highest " << highest << " low only " << low_only << " space " << space_mean;
+  // Told fidelity 9 alone, the proposals chase the reversed error (params, exact, still pulls them
+  // towards the front): clearly worse.
+  EXPECT_LT(highest, low_only - 0.05) << "highest " << highest << " low only " << low_only << " space " << space_mean;
+  // 9 results at fidelity 81 are fewer than initial_random: the model stays at fidelity 9, and so
+  // proposes as if told fidelity 9 alone.
+  BoOptions o;
+  auto few = make_bo_strategy(o, p.context(3));
+  auto alone = make_bo_strategy(o, p.context(3));
+  few->tell(observations(40, 9, true));
+  alone->tell(observations(40, 9, true));
+  few->tell(observations(9, 81, false));
+  EXPECT_EQ(few->ask(5), alone->ask(5));
+}

@@ -18,6 +18,7 @@
 #include "hwnas/search/strategy.h"
 #include "hwnas/nas/search_space.h"
 #endif
+#include "support/paths.h"
 
 using namespace hwnas;
 using hwnas::testing::config_from;

@@ -14,6 +14,7 @@
 #include "hwnas/core/json_reader.h"
 #include "support/errors.h"
 #include "hwnas/search/pareto.h"
+#include "support/paths.h"
 
 using namespace hwnas;
 using hwnas::testing::config_from;

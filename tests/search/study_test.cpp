@@ -19,6 +19,7 @@
 #include "hwnas/search/scheduler.h"
 #include "support/errors.h"
 #include "support/run_log.h"
+#include "support/paths.h"
 
 using namespace hwnas;
 using hwnas::testing::config_from;
@@ -414,6 +415,65 @@ TEST(StudyMultiFidelity, AToySchedulerRegisteredFromATestFileIsSearchedWith) {
   EXPECT_NE(user_error([&] { config_from(curve_config("second_rung", {{"evaluations", 26}}), dir); })
                 .find("scheduler.name: unknown scheduler 'second_rung'"),
             std::string::npos);
+}
+
+TEST(StudyMultiFidelity, PromotionsAreToldOnlyToAStrategyThatModelsFidelity) {
+  // A strategy that records the fidelities it is told; registered twice, with and without
+  // models_fidelity (bo and mcts say yes: BOHB-style surrogates).
+  struct Recorder : SearchStrategy {
+    Recorder(const StrategyContext& c, bool models, std::vector<int>* told) : rng(c.seed), space(c.space), models(models), told(told) {}
+    std::string name() const override { return "recorder"; }
+    std::vector<Architecture> ask(std::size_t n) override {
+      std::vector<Architecture> out;
+      for (std::size_t i = 0; i < n; ++i) out.push_back(space->sample(rng));
+      return out;
+    }
+    void tell(const std::vector<Observation>& results) override {
+      for (const auto& o : results) told->push_back(o.fidelity);
+    }
+    bool models_fidelity() const override { return models; }
+    Rng rng;
+    const SearchSpace* space;
+    bool models;
+    std::vector<int>* told;
+  };
+  std::map<bool, std::vector<int>> told;
+  for (bool models : {false, true}) {
+    register_strategy({"recorder", [](const nlohmann::json&, const std::string&) { return nlohmann::json::object(); },
+                       [&told, models](const nlohmann::json&, const std::string&, const StrategyContext& c) {
+                         return std::unique_ptr<SearchStrategy>(std::make_unique<Recorder>(c, models, &told[models]));
+                       }});
+    const std::string dir = hwnas::test::scratch_dir() + (models ? "/models" : "/entry");
+    const SearchSummary s = run_curves(curve_config("sh", {{"evaluations", 40}}, "recorder"), dir);
+    EXPECT_EQ(s.evaluations, 40);
+    unregister_strategy("recorder");
+  }
+  // One sh bracket (27 + 9 + 3 + 1) and 0 of the next: 40 results, of which 13 promotions.
+  EXPECT_EQ(told[false], std::vector<int>(27, 9));
+  std::map<int, int> per_fidelity;
+  for (int f : told[true]) ++per_fidelity[f];
+  EXPECT_EQ(per_fidelity, (std::map<int, int>{{9, 27}, {27, 9}, {81, 3}, {243, 1}}));
+}
+
+TEST(StudyMultiFidelity, BoAndMctsFitTheirSurrogateAtTheHighestRungWithEnoughResults) {
+  // On the curve table, err at 9 steps is a noisy version of err at 243 steps. bo told the
+  // promotions (fidelity "highest") must run as a search: deterministic, every rung logged, and
+  // its option accepted and written back resolved.
+  for (const std::string strategy : {"bo", "mcts"}) {
+    const std::string dir = hwnas::test::scratch_dir() + "/" + strategy;
+    nlohmann::json j = curve_config("asha", {{"evaluations", 60}}, strategy);
+    j["strategy"]["options"] = {{"initial_random", 6}};
+    const SearchSummary a = run_curves(j, dir + "/a");
+    const SearchSummary b = run_curves(j, dir + "/b");
+    EXPECT_EQ(log_of(dir + "/a/run"), log_of(dir + "/b/run")) << strategy;
+    EXPECT_EQ(a.evaluations, 60);
+    EXPECT_GT(a.rungs.at(1).second, 0) << strategy;
+    const auto config = nlohmann::json::parse(read(dir + "/a/run/config.json"));
+    EXPECT_EQ(config["strategy"]["options"]["fidelity"], "highest") << config.dump();
+    j["strategy"]["options"]["fidelity"] = "lowest";
+    EXPECT_NE(user_error([&] { config_from(j, dir); }).find("strategy.options.fidelity: expected \"highest\" or \"entry\", got \"lowest\""), std::string::npos)
+        << user_error([&] { config_from(j, dir); });
+  }
 }
 
 TEST(StudyMultiFidelity, AKilledRunResumesWithoutRedoingAFinishedRung) {

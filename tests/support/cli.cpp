@@ -1,4 +1,5 @@
 #include "support/cli.h"
+#include "support/paths.h"
 
 #include <fcntl.h>
 #include <sys/wait.h>

@@ -5,6 +5,7 @@
 #include "hwnas/nas/spaces/graph_space.h"
 #include "hwnas/nas/spaces/mbv.h"
 #include "hwnas/nas/spaces/nb201.h"
+#include "support/paths.h"
 
 using namespace hwnas;
 

@@ -16,6 +16,7 @@
 #include "support/cli.h"
 #include "support/torch_fixtures.h"
 #include "../../bench/bench_stats.h"
+#include "support/paths.h"
 
 using namespace hwnas;
 

@@ -38,6 +38,10 @@ void surrogate_fields(S& o, V& v) {
   v("proposals_per_refresh", o.proposals_per_refresh, opt::in(0, 1e6));
   proposal_fields(o, v);
   v("encoding", o.encoding);  // a name of encoding_names() (check)
+  v("fidelity", o.fidelity, opt::one_of({"highest", "entry"}),
+    opt::doc("Multi-fidelity runs: which results the surrogate is fitted to. highest: the highest fidelity "
+             "with at least initial_random results, promotions included (BOHB); entry: the strategy's own "
+             "proposals at the rung each entered."));
   v("gp", o.gp);
 }
 }  // namespace detail
@@ -101,6 +105,7 @@ struct BoOptions {
   double enumerate_limit = 2e6;
   std::string encoding = "layers"; // rows the GP sees: a name of encoding_names() (encoding.h);
                                    // default chosen on bench_strategies' synthetic table
+  std::string fidelity = "highest"; // multi-fidelity runs: "highest" (BOHB) or "entry" (surrogate_fields)
   GpOptions gp;
 
   template <class S, class V>
@@ -130,6 +135,7 @@ struct MctsOptions {
   int max_retries = 1000;
   double enumerate_limit = 2e6;
   std::string encoding = "onehot"; // as BoOptions::encoding; default chosen as bo's (one-hot won for mcts)
+  std::string fidelity = "highest"; // as BoOptions::fidelity
   GpOptions gp;
 
   template <class S, class V>

@@ -41,6 +41,7 @@ struct Observation {
   Architecture arch;
   std::vector<double> objectives;  // all minimized; size = StrategyContext::num_objectives
   bool ok = true;                  // false: failed evaluation (NaN network, build failure); objectives unused
+  int fidelity = 0;                // multi-fidelity runs: the level it was measured at (e.g. training steps); else 0
 };
 
 struct StrategyContext {
@@ -63,6 +64,11 @@ class SearchStrategy {
   virtual std::vector<Architecture> ask(std::size_t n) = 0;
   /// Results of earlier asks, in any order; also used to replay a resumed run's log.
   virtual void tell(const std::vector<Observation>& results) = 0;
+  /// Multi-fidelity runs (a scheduler): true to be told also the results of promotions, the same
+  /// architecture again at a higher fidelity (Observation::fidelity), as bo and mcts do to fit
+  /// their surrogate at the highest fidelity with enough results (BOHB). false (the default): told
+  /// only its own proposals' results, at the rung each entered.
+  virtual bool models_fidelity() const { return false; }
 };
 
 /// One strategy kind: its name, how its options are read (strictly; `path` names them in errors)

@@ -31,7 +31,8 @@
 // scheduler's promotions first (an architecture evaluated again at the next rung, continuing from
 // its checkpoint: Trial::from_fidelity), then new proposals of the strategy at the rung the
 // scheduler admits. The strategy is told each of its proposals' results at the fidelity it was
-// first evaluated at, in batches as above; promotions are not told to it. Only evaluations at the
+// first evaluated at, in batches as above; promotions are told only to a strategy that models
+// fidelity (SearchStrategy::models_fidelity: bo and mcts, BOHB-style). Only evaluations at the
 // highest fidelity enter the front. Resume replays logged (architecture, fidelity) results.
 //
 // Example (the user evaluates "acc", an external objective):
