@@ -4,12 +4,15 @@
 # the same step budget each; then bench_multifidelity --runs scores the hypervolume of each run's
 # full-fidelity front against the training steps spent.
 #   bench/multifidelity_train.sh build/hwnas 3 10          # 3 seeds, 10 full trainings of 81 steps
+#   STRATEGY=mcts bench/multifidelity_train.sh build/hwnas 3 10   # proposals by mcts (default random)
+# STRATEGY_OPTIONS (JSON, default {}) are the strategy's options, e.g. '{"initial_random": 5}'.
 set -euo pipefail
 if [ $# -lt 3 ]; then
   echo "Usage: bench/multifidelity_train.sh HWNAS SEEDS FULL_TRAININGS [STEPS] [OUT_DIR]" >&2
   exit 2
 fi
 hwnas=$1 seeds=$2 trainings=$3 steps=${4:-81} out=${5:-$(mktemp -d)}
+strategy=${STRATEGY:-random} strategy_options=${STRATEGY_OPTIONS:-\{\}}
 bench=$(dirname "$hwnas")/bench_multifidelity
 min=$((steps / 9))
 budget=$((trainings * steps))
@@ -25,7 +28,7 @@ for seed in $(seq 0 $((seeds - 1))); do
       "reduce": {"channels": 4, "cells_per_stage": 1, "input_size": 16}}}},
     {"name": "params", "source": "params", "log": true}
   ],
-  "strategy": {"name": "random"},
+  "strategy": {"name": "$strategy", "options": $strategy_options},
   "budget": {"steps": $budget},
   "parallelism": 2, "batch_size": 2, "seed": $seed
 }
