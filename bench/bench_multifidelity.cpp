@@ -234,17 +234,6 @@ int write_synthetic(const std::string& out, double noise, std::uint64_t seed) {
   return 0;
 }
 
-std::vector<std::string> split_commas(const std::string& s) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  while (start <= s.size()) {
-    const std::size_t end = std::min(s.find(',', start), s.size());
-    out.push_back(s.substr(start, end - start));
-    start = end + 1;
-  }
-  return out;
-}
-
 int run(int argc, char** argv) {
   std::string curves = "bench/data/nb201_fmnist_curves.csv";
   int seeds = 10, eta = 3, min_f = 0;
@@ -269,7 +258,7 @@ int run(int argc, char** argv) {
     else if (a == "--min-fidelity") min_f = std::stoi(next());
     else if (a == "--strategy") strategy = next();
     else if (a == "--options") strategy_options = nlohmann::json::parse(next());
-    else if (a == "--methods") methods = split_commas(next());
+    else if (a == "--methods") methods = bench::split_commas(next());
     else if (a == "--write-synthetic") write_to = next();
     else if (a == "--noise") noise = std::stod(next());
     else if (a == "--seed") synthetic_seed = std::stoull(next());

@@ -54,8 +54,6 @@ class StrategyCore {
   /// while none has that many, the one with the most (the higher on a tie). Off, every result joins
   /// one level whatever its fidelity.
   void model_highest_fidelity(std::size_t min_observations) { fidelity_threshold_ = min_observations; }
-  /// The fidelity observations() are at (that of the first result while modelling is off).
-  int model_fidelity() const { return model_fidelity_; }
   /// Changes when observations() is rebuilt for another model fidelity (a surrogate refits whole).
   int generation() const { return generation_; }
   const std::vector<Observation>& observations() const { return obs_; }
