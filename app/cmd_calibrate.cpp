@@ -82,6 +82,7 @@ void run_calibrate(const CalibrateArgs& args) {
                           "memory_bandwidth_gbs", "cache_bandwidth_gbs"})
       p.sources[f] = how;
     if (!p.corrections.empty()) p.sources["corrections"] = how;
+    if (!hwnas::all_ones(p.memory_efficiency)) p.sources["memory_efficiency"] = how;
     p.validate(args.samples + ": the profile adapted to these samples");  // no absurd value is written
     write_profile(p, out);
     std::cout << "few-shot adaptation of " << start.name << ": " << fit.report.brief() << "\nwritten to " << out << "\n";

@@ -24,7 +24,7 @@ struct HeldOutScore {
 
 struct FewShotReport {
   int shots = 0, draws = 0, held_out = 0;
-  HeldOutScore macs, profile, op_count, global, structure, automatic;
+  HeldOutScore macs, profile, op_count, global, terms, structure, automatic;
   std::map<std::string, int> chosen;  // model chosen by the default rule -> draws
 };
 
@@ -82,8 +82,9 @@ inline FewShotReport few_shot_draws(const DeviceProfile& base, const std::vector
     s.rho += spearman(pred, meas) / draws;
     if (with_mape) s.mape += mape(pred, meas) / draws;
   };
-  AdaptOptions global_opts, structure_opts;
+  AdaptOptions global_opts, terms_opts, structure_opts;
   global_opts.scales = AdaptOptions::Scales::Global;
+  terms_opts.scales = AdaptOptions::Scales::PerClassTerms;
   structure_opts.scales = AdaptOptions::Scales::Structure;
   for (int d = 0; d < draws; ++d) {
     std::vector<std::size_t> order(samples.size());
@@ -111,6 +112,7 @@ inline FewShotReport few_shot_draws(const DeviceProfile& base, const std::vector
     add(r.profile, predict(base), meas, true);
     add(r.op_count, op_count_fit(train, test), meas, true);
     add(r.global, predict(adapt_profile(base, train, batch, precision, global_opts).profile), meas, true);
+    add(r.terms, predict(adapt_profile(base, train, batch, precision, terms_opts).profile), meas, true);
     add(r.structure, predict(adapt_profile(base, train, batch, precision, structure_opts).profile), meas, true);
     const FitResult chosen = adapt_profile(base, train, batch, precision);
     add(r.automatic, predict(chosen.profile), meas, true);

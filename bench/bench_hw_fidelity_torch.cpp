@@ -1,11 +1,14 @@
 // Fidelity of the hardware latency models against latency measured on this machine with LibTorch
 // (1 thread, median of repeats): Kendall tau, Spearman rho and MAPE for the analytic host profile,
 // the calibrated profile (analytic and lookup table), few-shot adaptation from 10 networks (mean
-// over random draws, scored on the held-out rest), and MACs as the baseline. Not a test: it reports figures (docs/hardware.md has a table).
+// over random draws, scored on the held-out rest), and MACs as the baseline. Not a test: it
+// reports figures (docs/hardware.md has a table).
 //
 //   ./build/bench_hw_fidelity_torch [--archs 100] [--repeats 5] [--rounds 4] [--layer-archs 400] [--seed 11]
-//                                   [--draws 20] [--save DIR | --load DIR]
+//                                   [--draws 20] [--save DIR | --load DIR] [--keep-dead]
 //
+// --keep-dead measures, calibrates on and costs every network as built (a `none` edge runs as a
+// Zero op, dead branches run), as `hwnas measure --keep-dead` does; the default prunes dead edges.
 // --save DIR writes the measured networks as DIR/<space>.csv (arch_str,latency_ms: the format
 // `hwnas calibrate --samples` reads); --load DIR reuses such files instead of measuring again (the
 // architectures are still drawn from the seed and must match the files row by row).
@@ -54,7 +57,17 @@ int run(int argc, char** argv) {
   int archs = 100, repeats = 5, rounds = 4, layer_archs = 400, shots = 10, draws = 20;
   std::uint64_t seed = 11;
   std::string save_dir, load_dir;
-  for (int i = 1; i + 1 < argc; i += 2) {
+  DecodeOptions decode;  // --keep-dead: every network measured, calibrated on and costed as built
+  for (int i = 1; i < argc; i += 2) {
+    if (!std::strcmp(argv[i], "--keep-dead")) {
+      decode.prune_dead = false;
+      --i;
+      continue;
+    }
+    if (i + 1 >= argc) {
+      std::fprintf(stderr, "%s: expected a value\n", argv[i]);
+      return 2;
+    }
     if (!std::strcmp(argv[i], "--archs")) archs = std::atoi(argv[i + 1]);
     else if (!std::strcmp(argv[i], "--repeats")) repeats = std::atoi(argv[i + 1]);
     else if (!std::strcmp(argv[i], "--rounds")) rounds = std::atoi(argv[i + 1]);
@@ -85,7 +98,7 @@ int run(int argc, char** argv) {
     std::vector<ArchGraph> graphs;
     for (int i = 0; i < archs; ++i) {
       const Architecture a = space->sample(rng);
-      graphs.push_back(space->decode(a));
+      graphs.push_back(space->decode(a, decode));
       LatencySample s;
       s.arch = space->to_string(a);
       s.layers = count_costs(graphs.back());
@@ -94,7 +107,7 @@ int run(int argc, char** argv) {
     }
     if (!load_dir.empty()) {
       const std::string path = load_dir + "/" + cs.name + ".csv";
-      const std::vector<LatencySample> loaded = read_latency_samples(path, *space, archs);
+      const std::vector<LatencySample> loaded = read_latency_samples(path, *space, archs, decode);
       for (int i = 0; i < archs; ++i) {
         const auto k = static_cast<std::size_t>(i);
         if (loaded.at(k).arch != d.samples[k].arch)
@@ -142,6 +155,7 @@ int run(int argc, char** argv) {
   co.layer_sample_archs = layer_archs;
   co.seed = seed + 1000;
   co.rounds = rounds;
+  co.prune_dead = decode.prune_dead;
   MeasureOptions lo = mo;
   lo.repeats = std::max(repeats, 9);
   const CalibrationResult cal = calibrate_profile(
@@ -152,9 +166,9 @@ int run(int argc, char** argv) {
   calibrated.lookup_table = {};
 
   // 3. Table.
-  std::printf("\nhost latency fidelity: %d random architectures per space, LibTorch CPU, 1 thread, batch 1, "
+  std::printf("\nhost latency fidelity: %d random architectures per space (%s), LibTorch CPU, 1 thread, batch 1, "
               "fastest of %d interleaved rounds of the median of %d runs\n",
-              archs, rounds, repeats);
+              archs, decode.prune_dead ? "dead edges pruned" : "as built", rounds, repeats);
   std::printf("calibration: %d layers + %d networks timed in %.0f s\n\n", cal.layers_measured, cal.networks_measured,
               calib_s);
   std::printf("%-34s %-6s %8s %8s %8s %8s\n", "model", "space", "n", "kendall", "spearman", "MAPE%");
@@ -190,6 +204,7 @@ int run(int argc, char** argv) {
     held("  analytic host.json", f.profile, true);
     held("  op-count least squares", f.op_count, true);
     held("  few-shot, one time scale", f.global, true);
+    held("  few-shot, per-class terms", f.terms, true);
     held("  few-shot, structural", f.structure, true);
     held("  few-shot, chosen by leave-one-out", f.automatic, true);
   }
@@ -197,6 +212,6 @@ int run(int argc, char** argv) {
 }
 
 constexpr char kUsage[] =
-    "Usage: bench_hw_fidelity_torch [--archs 100] [--repeats 5] [--rounds 4] [--layer-archs 400] [--seed 11]\n                               [--draws 20] [--save DIR | --load DIR]\n  Hardware models against latency measured on this machine with LibTorch.\n";
+    "Usage: bench_hw_fidelity_torch [--archs 100] [--repeats 5] [--rounds 4] [--layer-archs 400] [--seed 11]\n                               [--draws 20] [--save DIR | --load DIR] [--keep-dead]\n  Hardware models against latency measured on this machine with LibTorch.\n";
 
 int main(int argc, char** argv) { return hwnas::bench::guarded_main(run, argc, argv, kUsage); }

@@ -6,9 +6,10 @@
 // Spearman rho and MAPE of the profile as shipped and of MACs (the baseline) on every network,
 // then per shot count (10, 30, 100 networks drawn at random, scored on the held-out rest, mean
 // over draws): MACs, the profile, ordinary least squares on op-kind counts (the baseline a
-// learned predictor must beat), few-shot adaptation with one time scale, the structural model,
-// and the default choice. The few-shot fits see only their drawn networks (the user's scenario);
-// nothing in the library is tuned to these tables. Not a test.
+// learned predictor must beat), few-shot adaptation with one time scale, compute, memory and
+// overhead multipliers per op class, the structural model, and the default choice. The few-shot
+// fits see only their drawn networks (the user's scenario); nothing in the library is tuned to
+// these tables. Not a test.
 //
 //   ./build/bench_hw_published [--data bench/data/hwnasbench_nb201.csv] [--shots 10,30,100] [--draws 20] [--seed 5]
 //
@@ -100,7 +101,7 @@ void score(const CsvTable& t, const Input& in, const Device& dev, bool prune, co
     if (shots + 10 > static_cast<int>(samples.size())) continue;
     const FewShotReport f = few_shot_draws(profile, samples, macs, shots, set.draws, set.seed, 1, prec);
     std::printf("%-14s %-8s %-14s %4d %4d-shot", "", "", "", f.held_out, shots);
-    for (const auto* h : {&f.macs, &f.profile, &f.op_count, &f.global, &f.structure, &f.automatic})
+    for (const auto* h : {&f.macs, &f.profile, &f.op_count, &f.global, &f.terms, &f.structure, &f.automatic})
       print_score(*h, h != &f.macs);
     std::string chosen;
     for (const auto& [name, count] : f.chosen) chosen += (chosen.empty() ? "" : ", ") + name + " " + std::to_string(count);
@@ -140,9 +141,9 @@ int run(int argc, char** argv) {
   // still runs the branches that feed it).
   for (bool prune : {true, false}) {
     std::printf("\ndead edges %s\n", prune ? "pruned" : "kept (networks as built)");
-    std::printf("%-14s %-8s %-14s %4s %8s | %-18s | %-18s | %-18s | %-18s | %-18s | %-18s | %s\n", "input", "device",
-                "profile", "n", "", "MACs", "profile (0-shot)", "op-count LSQ", "few-shot: scale", "few-shot: struct",
-                "few-shot: chosen", "chosen (draws)");
+    std::printf("%-14s %-8s %-14s %4s %8s | %-18s | %-18s | %-18s | %-18s | %-18s | %-18s | %-18s | %s\n", "input",
+                "device", "profile", "n", "", "MACs", "profile (0-shot)", "op-count LSQ", "few-shot: scale",
+                "few-shot: per-class", "few-shot: struct", "few-shot: chosen", "chosen (draws)");
     for (const Input& in : inputs)
       for (const Device& dev : devices) score(t, in, dev, prune, set);
   }

@@ -42,6 +42,22 @@ inline void apply_compute_multipliers(DeviceProfile& p, Precision prec, const Pe
   set_peak(p, prec, peak_of(p, prec) * raise);
 }
 
+// Divides every class's memory efficiency by its memory-time multiplier; efficiencies that would
+// exceed 1 are capped and both bandwidths (DRAM and cache, by one factor) raised so the fastest
+// class keeps its fitted speed.
+inline void apply_memory_multipliers(DeviceProfile& p, const PerOpClass& mult) {
+  double max_eff = 0;
+  PerOpClass eff;
+  for (OpClass c : kClasses) {
+    eff[c] = p.memory_efficiency[c] / std::max(mult[c], 1e-6);
+    max_eff = std::max(max_eff, eff[c]);
+  }
+  const double raise = std::max(1.0, max_eff);
+  for (OpClass c : kClasses) p.memory_efficiency[c] = std::clamp(eff[c] / raise, 1e-6, 1.0);
+  p.memory_bandwidth_gbs *= raise;
+  p.cache_bandwidth_gbs *= raise;
+}
+
 // The profile's analytic model (its lookup table, if any, set aside): what a fit adjusts.
 inline HardwareModel analytic_model(const DeviceProfile& p) {
   DeviceProfile analytic = p;

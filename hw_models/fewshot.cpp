@@ -132,11 +132,12 @@ void warn_large_scales(FitReport& r) {
   }
 }
 
-// adapt_profile with a fixed model (Global, Shared or PerClass) on the samples all[use[...]].
-// Without `report` only the profile is filled (the cross-validation folds).
+// adapt_profile with a fixed model (Global, Shared, PerClass or PerClassTerms) on the samples
+// all[use[...]]. Without `report` only the profile is filled (the cross-validation folds).
 FitResult adapt_fixed(const DeviceProfile& start, const std::vector<Prepared>& all, const std::vector<std::size_t>& use,
                       int batch, Precision precision, const AdaptOptions& opts, Scales model, bool report) {
-  const bool per_class = model == Scales::PerClass, global = model == Scales::Global;
+  const bool global = model == Scales::Global, terms_per_class = model == Scales::PerClassTerms;
+  const bool compute_per_class = model == Scales::PerClass || terms_per_class;
   FitResult res;
   res.profile = start;
   res.profile.lookup_table = {};
@@ -145,23 +146,38 @@ FitResult adapt_fixed(const DeviceProfile& start, const std::vector<Prepared>& a
   res.report.samples = static_cast<int>(use.size());
   if (report) res.report.mape_before = mape(predict_prepared(res.profile, all, use, batch, precision), measured);
   const double ref_overhead_ms = std::max(1e-3 * start.network_overhead_us, 0.02 * median(measured));
-  // Columns: compute multipliers (one per op class, or one shared), memory, kernel overhead,
-  // network overhead, and with per-class compute the shared scale g the classes are pulled to.
-  // Global: compute, memory and kernel overhead share column 0 (every layer's time scales alike).
-  const int nc = per_class ? kNumOpClasses : 1;
-  const int col_m = global ? 0 : nc, col_k = global ? 0 : nc + 1, col_o = global ? 1 : nc + 2, col_g = nc + 3;
-  const int cols = global ? 2 : per_class ? nc + 4 : nc + 3;
-  PerOpClass total_c;
-  for (OpClass c : kClasses) total_c[c] = 1;
-  double total_m = 1, total_k = 1;
+  // Three kinds of time multiplier (compute, memory, kernel overhead), each one column or one per
+  // op class, then the network overhead, then for each kind fitted per class the shared scale its
+  // classes are pulled to (so a class the samples say little about moves with the others).
+  // Global: the three kinds share column 0 (every layer's time scales alike).
+  enum Kind { kCompute, kMemory, kKernel, kKinds };
+  const std::array<bool, kKinds> per_class{compute_per_class, terms_per_class, terms_per_class};
+  std::array<std::array<int, kNumOpClasses>, kKinds> col{};
+  std::array<int, kKinds> group{-1, -1, -1};
+  int cols = 0;
+  for (int k = 0; k < kKinds; ++k) {
+    if (global && k > 0) {
+      col[k] = col[0];
+      continue;
+    }
+    for (int c = 0; c < kNumOpClasses; ++c) col[k][c] = per_class[k] ? cols + c : cols;
+    cols += per_class[k] ? kNumOpClasses : 1;
+  }
+  const int col_o = cols++;
+  for (int k = 0; k < kKinds; ++k)
+    if (per_class[k]) group[k] = cols++;
+  std::array<PerOpClass, kKinds> total;
+  for (auto& t : total)
+    for (OpClass c : kClasses) t[c] = 1;
   const auto n = static_cast<Eigen::Index>(use.size());
   Eigen::MatrixXd F(n, cols);
   for (int it = 0; it < opts.iterations; ++it) {
     const DeviceProfile& p = res.profile;
     const KernelTerms::Ratios ratios = all[use[0]].terms.ratios(p);
-    std::array<double, kNumOpClasses> efficiency{}, overhead_ms{};
+    std::array<double, kNumOpClasses> efficiency{}, memory_efficiency{}, overhead_ms{};
     for (int c = 0; c < kNumOpClasses; ++c) {
       efficiency[c] = p.efficiency[kClasses[c]];
+      memory_efficiency[c] = p.memory_efficiency[kClasses[c]];
       overhead_ms[c] = 1e-3 * (p.kernel_overhead_us + p.class_overhead_us[kClasses[c]]);
     }
     F.setZero();
@@ -170,34 +186,31 @@ FitResult adapt_fixed(const DeviceProfile& start, const std::vector<Prepared>& a
       for (std::size_t k = 0; k < kt.size(); ++k) {
         const LayerTerms t = kt.at(k, ratios);
         const int c = static_cast<int>(t.cls);
-        const double compute = t.peak_compute_ms / efficiency[c];
-        if (compute >= t.memory_ms) F(i, per_class ? c : 0) += compute;
-        else F(i, col_m) += t.memory_ms;
-        F(i, col_k) += t.kernels * overhead_ms[c];
+        const double compute = t.peak_compute_ms / efficiency[c], memory = t.memory_ms / memory_efficiency[c];
+        if (compute >= memory) F(i, col[kCompute][c]) += compute;
+        else F(i, col[kMemory][c]) += memory;
+        F(i, col[kKernel][c]) += t.kernels * overhead_ms[c];
       }
       F(i, col_o) = ref_overhead_ms;
     }
     // Relative errors of the samples, then the priors: every multiplier pulled towards its current
-    // value (1; the network overhead's current value relative to the reference), and with
-    // per-class compute each class pulled towards the shared scale g (so a class the samples say
-    // little about moves with the others).
+    // value (1; the network overhead's current value relative to the reference), and a kind fitted
+    // per class pulled with `class_weight` towards its shared scale, itself pulled towards 1.
     const double o_prior = 1e-3 * p.network_overhead_us / ref_overhead_ms;
     std::vector<std::pair<Eigen::VectorXd, double>> priors;
     auto prior = [&](std::initializer_list<std::pair<int, double>> terms, double weight, double target) {
       Eigen::VectorXd row = Eigen::VectorXd::Zero(cols);
-      for (auto [col, coef] : terms) row(col) = coef * weight;
+      for (auto [c, coef] : terms) row(c) = coef * weight;
       priors.emplace_back(row, target * weight);
     };
     const double w = opts.prior_weight;
-    if (per_class) {
-      prior({{col_g, 1}}, w, 1);
-      for (int c = 0; c < nc; ++c) prior({{c, 1}, {col_g, -1}}, opts.class_weight, 0);
-    } else {
-      prior({{0, 1}}, w, 1);
-    }
-    if (!global) {
-      prior({{col_m, 1}}, w, 1);
-      prior({{col_k, 1}}, w, 1);
+    for (int k = 0; k < (global ? 1 : kKinds); ++k) {
+      if (per_class[k]) {
+        prior({{group[k], 1}}, w, 1);
+        for (int c = 0; c < kNumOpClasses; ++c) prior({{col[k][c], 1}, {group[k], -1}}, opts.class_weight, 0);
+      } else {
+        prior({{col[k][0], 1}}, w, 1);
+      }
     }
     prior({{col_o, 1}}, w, o_prior);
     Eigen::MatrixXd A(n + static_cast<Eigen::Index>(priors.size()), cols);
@@ -211,36 +224,52 @@ FitResult adapt_fixed(const DeviceProfile& start, const std::vector<Prepared>& a
       b(n + static_cast<Eigen::Index>(j)) = priors[j].second;
     }
     const Eigen::VectorXd s = nnls(A, b);
-    PerOpClass mult;
-    for (OpClass c : kClasses) {
-      mult[c] = std::max(s(per_class ? static_cast<int>(c) : 0), 1e-3);
-      total_c[c] *= mult[c];
-    }
-    const double sm = std::max(s(col_m), 1e-3), sk = s(col_k);
+    std::array<PerOpClass, kKinds> mult;
+    for (int k = 0; k < kKinds; ++k)
+      for (int c = 0; c < kNumOpClasses; ++c) {
+        const double v = s(col[k][c]);
+        mult[k][kClasses[c]] = k == kKernel ? v : std::max(v, 1e-3);  // an overhead may fit 0
+        total[k][kClasses[c]] *= mult[k][kClasses[c]];
+      }
     DeviceProfile next = p;
-    apply_compute_multipliers(next, precision, mult, true);
-    next.memory_bandwidth_gbs /= sm;
-    next.cache_bandwidth_gbs /= sm;
-    next.kernel_overhead_us *= sk;
-    for (OpClass c : kClasses) next.class_overhead_us[c] *= sk;
+    apply_compute_multipliers(next, precision, mult[kCompute], true);
+    if (per_class[kMemory]) {
+      apply_memory_multipliers(next, mult[kMemory]);
+    } else {
+      next.memory_bandwidth_gbs /= mult[kMemory].conv_dense;
+      next.cache_bandwidth_gbs /= mult[kMemory].conv_dense;
+    }
+    if (per_class[kKernel]) {
+      // Each class's overhead per kernel, split into the smallest (shared) and the rest per class.
+      PerOpClass overhead_us;
+      double shared = std::numeric_limits<double>::infinity();
+      for (int c = 0; c < kNumOpClasses; ++c) {
+        overhead_us[kClasses[c]] = 1e3 * overhead_ms[c] * mult[kKernel][kClasses[c]];
+        shared = std::min(shared, overhead_us[kClasses[c]]);
+      }
+      next.kernel_overhead_us = shared;
+      for (OpClass c : kClasses) next.class_overhead_us[c] = overhead_us[c] - shared;
+    } else {
+      next.kernel_overhead_us *= mult[kKernel].conv_dense;
+      for (OpClass c : kClasses) next.class_overhead_us[c] *= mult[kKernel].conv_dense;
+    }
     next.network_overhead_us = 1e3 * s(col_o) * ref_overhead_ms;
-    total_m *= sm;
-    total_k *= sk;
     res.profile = std::move(next);
   }
   if (!report) return res;
   res.report.mape_after = mape(predict_prepared(res.profile, all, use, batch, precision), measured);
   if (global) {
-    res.report.parameters.push_back({"time_scale", total_c[OpClass::ConvDense]});
+    res.report.parameters.push_back({"time_scale", total[kCompute][OpClass::ConvDense]});
   } else {
-    if (per_class) {
+    const std::array<const char*, kKinds> names{"compute_time_scale", "memory_time_scale", "kernel_overhead_scale"};
+    for (int k = 0; k < kKinds; ++k) {
+      if (!per_class[k]) {
+        res.report.parameters.push_back({names[k], total[k][OpClass::ConvDense]});
+        continue;
+      }
       for (OpClass c : kClasses)
-        res.report.parameters.push_back({std::string("compute_time_scale.") + op_class_name(c), total_c[c]});
-    } else {
-      res.report.parameters.push_back({"compute_time_scale", total_c[OpClass::ConvDense]});
+        res.report.parameters.push_back({std::string(names[k]) + "." + op_class_name(c), total[k][c]});
     }
-    res.report.parameters.push_back({"memory_time_scale", total_m});
-    res.report.parameters.push_back({"kernel_overhead_scale", total_k});
   }
   res.report.parameters.push_back({"network_overhead_us", res.profile.network_overhead_us});
   warn_large_scales(res.report);
@@ -411,15 +440,18 @@ FitResult adapt_chosen(const DeviceProfile& start, const std::vector<LatencySamp
   // itself chosen by leave-one-out error on the samples).
   const bool exact = static_cast<int>(samples.size()) <= opts.exact_loo_max;
   const std::size_t folds = exact ? samples.size() : std::min(samples.size(), static_cast<std::size_t>(opts.cv_folds));
-  const std::array<std::pair<Scales, const char*>, 4> models{{{Scales::Global, "one time scale"},
-                                                               {Scales::Shared, "one compute scale"},
-                                                               {Scales::PerClass, "a compute scale per op class"},
-                                                               {Scales::Structure, "structural (layer kinds)"}}};
-  const std::array<const char*, 4> short_name{"one time scale", "one compute scale", "per op class", "structural"};
+  const std::array<std::pair<Scales, const char*>, 5> models{
+      {{Scales::Global, "one time scale"},
+       {Scales::Shared, "one compute scale"},
+       {Scales::PerClass, "a compute scale per op class"},
+       {Scales::PerClassTerms, "compute, memory and overhead scales per op class"},
+       {Scales::Structure, "structural (layer kinds)"}}};
+  const std::array<const char*, 5> short_name{"one time scale", "one compute scale", "per op class",
+                                              "all terms per op class", "structural"};
   std::vector<double> measured;
   for (const auto& s : samples) measured.push_back(s.latency_ms);
   const StructuralInputs in = structural_inputs(start, all, batch, precision);
-  std::array<HeldOutScore, 4> cv{};
+  std::array<HeldOutScore, 5> cv{};
   std::size_t best = 0;
   for (std::size_t k = 0; k < models.size(); ++k) {
     std::vector<double> pred;

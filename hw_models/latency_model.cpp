@@ -170,7 +170,8 @@ std::vector<LayerTerms> HardwareModel::terms(const LayerList& list, int batch, P
 double HardwareModel::layer_latency_ms(const LayerTerms& t) const {
   if (t.kernels == 0) return 0.0;
   const double compute = t.peak_compute_ms / p_.efficiency[t.cls];
-  return std::max(compute, t.memory_ms) + t.kernels * 1e-3 * (p_.kernel_overhead_us + p_.class_overhead_us[t.cls]);
+  const double memory = t.memory_ms / p_.memory_efficiency[t.cls];
+  return std::max(compute, memory) + t.kernels * 1e-3 * (p_.kernel_overhead_us + p_.class_overhead_us[t.cls]);
 }
 
 HwPrediction HardwareModel::predict(const LayerList& list, int batch, Precision precision, bool with_layers) const {
@@ -219,7 +220,7 @@ HwPrediction HardwareModel::predict(const LayerList& list, int batch, Precision 
       lp.from_lookup_table = from_lut;
       if (!from_lut && t.kernels > 0) {
         lp.compute_ms = t.peak_compute_ms / p_.efficiency[t.cls];
-        lp.memory_ms = t.memory_ms;
+        lp.memory_ms = t.memory_ms / p_.memory_efficiency[t.cls];
         lp.overhead_ms = latency - std::max(lp.compute_ms, lp.memory_ms);
       }
       out.layers.push_back(std::move(lp));

@@ -78,8 +78,9 @@ FitResult fit_layer_measurements(const DeviceProfile& start, const std::vector<L
       if (t.kernels == 0) continue;
       const int c = static_cast<int>(t.cls);
       const double compute = t.peak_compute_ms / p.efficiency[t.cls];
-      if (compute >= t.memory_ms) F(row, c) = compute;
-      else F(row, 2 * kNumOpClasses) = t.memory_ms;
+      const double memory = t.memory_ms / p.memory_efficiency[t.cls];
+      if (compute >= memory) F(row, c) = compute;
+      else F(row, 2 * kNumOpClasses) = memory;
       F(row, kNumOpClasses + c) = t.kernels * overhead_now[c];
     }
     const Eigen::VectorXd s = fit_multipliers(F, y, prior_weight);

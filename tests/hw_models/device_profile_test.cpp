@@ -213,6 +213,7 @@ nlohmann::json calibrated_json() {
   j["corrections"] = {{"batch", 1}, {"precision", "fp32"}, {"latency_us", {{"zero 16x32x32>16x32x32", -2.5}}}};
   j["measured_graph"] = "pruned";
   j["class_overhead_us"] = {{"pooling", 3.0}};
+  j["memory_efficiency"] = {{"pooling", 0.5}};
   j["sources"]["lookup_table"] = "measured";
   j["sources"]["corrections"] = "fitted";
   return j;
@@ -242,7 +243,8 @@ TEST(DeviceProfile, EveryProfileRoundTripsAndTheSchemaListsWhatItWrites) {
     EXPECT_EQ(back.lookup_table.latency_us, p.lookup_table.latency_us);
     EXPECT_EQ(back.measured_graph, p.measured_graph);
     for (const auto& [key, value] : j.items())
-      if (key != "class_overhead_us") EXPECT_EQ(written[key], value) << key;  // written in full (every class)
+      if (key != "class_overhead_us" && key != "memory_efficiency")
+        EXPECT_EQ(written[key], value) << key;  // those two are written in full (every class)
     expect_keys_in_schema(written, schema, "");
     for (const auto& [field, text] : p.sources) {
       const auto& allowed = DeviceProfile::may_be_sourced_fields();
@@ -255,6 +257,10 @@ TEST(DeviceProfile, EveryProfileRoundTripsAndTheSchemaListsWhatItWrites) {
     if (key != "description") EXPECT_TRUE(all.contains(key)) << key;
   EXPECT_DOUBLE_EQ(DeviceProfile::from_json(calibrated_json(), "c").class_overhead_us.pooling, 3.0);
   EXPECT_EQ(all["class_overhead_us"]["linear"], 0.0);
+  // A class memory_efficiency leaves out is 1 (the bandwidth as given); all ones is not written.
+  EXPECT_EQ(all["memory_efficiency"]["pooling"], 0.5);
+  EXPECT_EQ(all["memory_efficiency"]["linear"], 1.0);
+  EXPECT_FALSE(DeviceProfile::from_json(host_json(), "h").to_json().contains("memory_efficiency"));
 }
 
 TEST(DeviceProfile, CostingTheOtherGraphThanTheMeasuredOneWarns) {

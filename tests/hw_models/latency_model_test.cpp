@@ -72,6 +72,14 @@ TEST(LatencyModel, MemoryBoundReluAndCacheByHand) {
   p = HardwareModel(prof).predict(list_of({simple(OpKind::ReLU, "r.relu")}), 1, Precision::FP32, true);
   EXPECT_DOUBLE_EQ(p.layers[0].memory_ms, 1e3 * 131072 / 1000e9);
   EXPECT_DOUBLE_EQ(p.dynamic_energy_mj, 1e-9 * 16384);
+  // Half the bandwidth for its class (calibrated memory_efficiency) doubles its memory time;
+  // another class's efficiency and the energy are unchanged.
+  prof.memory_efficiency[OpClass::Conv1x1] = 0.25;
+  prof.memory_efficiency[OpClass::Elementwise] = 0.5;
+  p = HardwareModel(prof).predict(list_of({simple(OpKind::ReLU, "r.relu")}), 1, Precision::FP32, true);
+  EXPECT_DOUBLE_EQ(p.layers[0].memory_ms, 2e3 * 131072 / 1000e9);
+  EXPECT_DOUBLE_EQ(p.layers[0].latency_ms, 2e3 * 131072 / 1000e9 + 0.010);
+  EXPECT_DOUBLE_EQ(p.dynamic_energy_mj, 1e-9 * 16384);
 }
 
 TEST(LatencyModel, BatchAndPrecisionScaleAsDocumented) {

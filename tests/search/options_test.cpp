@@ -83,7 +83,7 @@ TEST(Options, EveryStructReadsExactlyWhatItWrites) {
                               [](const nlohmann::json& j) { return ProxySourceOptions::from_json(j, "p", 3).to_json(); });
   for (const char* device : {"a100-sxm", "raspberry-pi-4", "host"})
     expect_struct_reads_what_it_writes<DeviceProfile>(std::string("DeviceProfile ") + device, load_device(device).to_json(),
-                                                      {"corrections", "lookup_table"});  // a calibrated profile's
+                                                      {"corrections", "lookup_table", "memory_efficiency"});  // a calibrated profile's
   expect_reads_what_it_writes(
       "TrainSourceOptions", TrainSourceOptions::from_json(nullptr, "s", 3).to_json(),
       [](const nlohmann::json& j) { return TrainSourceOptions::from_json(j, "p", 3).to_json(); }, {"dataset"});

@@ -75,13 +75,16 @@ struct AdaptOptions {
   ///  - Shared: separate compute, memory and kernel-overhead multipliers;
   ///  - PerClass: as Shared with one compute multiplier per op class (each pulled towards a
   ///    shared scale with `class_weight`);
+  ///  - PerClassTerms: a compute, a memory and a kernel-overhead multiplier per op class, each
+  ///    pulled towards its kind's shared scale with `class_weight` (stored as efficiency,
+  ///    memory_efficiency and class_overhead_us). It can reorder architectures;
   ///  - Structure: the profile's prediction scaled, plus an intercept and a learned time per
   ///    layer kind (layer_key), ridge-regularised towards the profile (hw_models/structural_fit.h);
   ///    stored as the profile's `corrections`. It can reorder architectures;
   ///  - Auto: the one with the lowest leave-one-out error on the samples, relative error plus
   ///    rank error ((1 - Kendall tau) / 2), or the simplest within one standard error of it
   ///    (in the order above); Global with fewer than 3 samples.
-  enum class Scales { Auto, Global, Shared, PerClass, Structure };
+  enum class Scales { Auto, Global, Shared, PerClass, PerClassTerms, Structure };
   Scales scales = Scales::Auto;
   double class_weight = 0.1;
   /// Auto scores the models by exact leave-one-out error up to this many samples, and by

@@ -42,6 +42,11 @@ struct PerOpClass {
   double operator[](OpClass c) const;
 };
 
+inline bool all_ones(const PerOpClass& p) {
+  return p.conv_dense == 1 && p.conv_1x1 == 1 && p.conv_depthwise == 1 && p.pooling == 1 && p.elementwise == 1 &&
+         p.linear == 1;
+}
+
 /// Field checks of device numbers (DeviceProfile::fields()): a basic rule, "expected a positive
 /// number, got -1", then the range real devices fall in, "expected a value from 0 to 100000 W
 /// (outside that, no real device), got 1e+308". They apply to a number, to each value of a
@@ -159,6 +164,9 @@ struct DeviceProfile {
                                       // run proportionally slower (GPU waves); 1 = always full
   PerOpClass efficiency;              // achieved fraction of peak, in (0, 1]
   PerOpClass class_overhead_us;       // extra per-kernel overhead by class (>= 0), usually from calibration
+  /// Achieved fraction of the memory bandwidth by class, in (0, 1]; 1 unless few-shot
+  /// calibration learned a memory time per op class.
+  PerOpClass memory_efficiency{1, 1, 1, 1, 1, 1};
 
   double energy_pj_per_flop_fp32 = 0, energy_pj_per_flop_fp16 = 0, energy_pj_per_op_int8 = 0;
   double energy_pj_per_dram_byte = 0;
@@ -193,6 +201,8 @@ struct DeviceProfile {
     v("full_occupancy_outputs", o.full_occupancy_outputs, at_least_one(1e12, "outputs"), sourced());
     v("efficiency", o.efficiency, opt::required(), fraction_of_peak(), sourced());
     v("class_overhead_us", o.class_overhead_us, non_negative(1e6, "us"), may_be_sourced());
+    v("memory_efficiency", o.memory_efficiency, opt::written_if(!all_ones(o.memory_efficiency)), fraction_of_peak(),
+      may_be_sourced());
     v("energy_pj_per_flop_fp32", o.energy_pj_per_flop_fp32, opt::required(), non_negative(1e6, "pJ"), sourced());
     v("energy_pj_per_flop_fp16", o.energy_pj_per_flop_fp16, opt::required(), non_negative(1e6, "pJ"), sourced());
     v("energy_pj_per_op_int8", o.energy_pj_per_op_int8, opt::required(), non_negative(1e6, "pJ"), sourced());
