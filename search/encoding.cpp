@@ -19,13 +19,23 @@ constexpr int kWlIterations = 1;  // h; h = 2 measured worse on the synthetic ta
 constexpr int kVocabularySample = 500;
 constexpr std::uint64_t kVocabularySeed = 0x656e636f64696e67ULL;
 constexpr std::size_t kCacheLimit = 20000;  // rows kept per (space, encoding); then cleared
+const double kHalfRoot = std::sqrt(0.5);     // each part of a concatenated encoding
 
-// The registry: name -> whether it is a graph encoding (one table; names and checks read it).
+// The registry: name -> whether it is a graph encoding, and for a concatenation the graph
+// encoding joined to one-hot (one table; names and checks read it).
 struct EncodingEntry {
   const char* name;
   bool graph;
+  const char* with_onehot = nullptr;
 };
-constexpr EncodingEntry kEncodings[] = {{"onehot", false}, {"path", true}, {"wl", true}, {"layers", true}};
+constexpr EncodingEntry kEncodings[] = {
+    {"onehot", false}, {"path", true}, {"wl", true}, {"layers", true}, {"layers+onehot", false, "layers"}};
+
+const char* onehot_partner(const std::string& name) {
+  for (const auto& e : kEncodings)
+    if (name == e.name) return e.with_onehot;
+  return nullptr;
+}
 
 std::string label_of(OpKind kind, int in_channels, int out_channels, int kernel, int stride, int groups, int dilation) {
   const std::string k = std::to_string(kernel) + "x" + std::to_string(kernel);
@@ -326,6 +336,11 @@ ArchEncoder::ArchEncoder(const SearchSpace& space, std::string name) : space_(&s
   check_encoding_name("encoder", name_);
   if (!is_graph_encoding(name_)) {
     for (const auto& d : space.decisions()) width_ += static_cast<Eigen::Index>(d.choices.size());
+    if (const char* graph = onehot_partner(name_)) {
+      onehot_width_ = width_;
+      graph_part_ = std::make_shared<const ArchEncoder>(space, graph);
+      width_ += graph_part_->width();
+    }
     return;
   }
   static std::mutex mutex;
@@ -342,7 +357,7 @@ ArchEncoder::ArchEncoder(const SearchSpace& space, std::string name) : space_(&s
 
 const std::vector<std::string>& ArchEncoder::vocabulary() const {
   static const std::vector<std::string> none;
-  return shared_ ? shared_->vocab : none;
+  return shared_ ? shared_->vocab : graph_part_ ? graph_part_->vocabulary() : none;
 }
 
 ArchEncoder::Sparse ArchEncoder::row_of(const Architecture& a) const {
@@ -360,6 +375,17 @@ ArchEncoder::Sparse ArchEncoder::row_of(const Architecture& a) const {
 }
 
 void ArchEncoder::encode_into(const Architecture& a, Eigen::VectorXd& row) const {
+  if (graph_part_) {
+    // One-hot, then the graph encoding, each times sqrt(1/2): both parts are scaled to one-hot's
+    // mean squared distance, so the whole row keeps it.
+    Eigen::VectorXd part;
+    one_hot_into(*space_, a, part);
+    row.setZero(width_);
+    row.head(onehot_width_) = part * kHalfRoot;
+    graph_part_->encode_into(a, part);
+    row.tail(width_ - onehot_width_) = part * kHalfRoot;
+    return;
+  }
   if (!shared_) {
     one_hot_into(*space_, a, row);
     return;
@@ -369,6 +395,12 @@ void ArchEncoder::encode_into(const Architecture& a, Eigen::VectorXd& row) const
 }
 
 Eigen::MatrixXd ArchEncoder::encode(const std::vector<Architecture>& archs) const {
+  if (graph_part_) {
+    Eigen::MatrixXd X(static_cast<Eigen::Index>(archs.size()), width_);
+    X.leftCols(onehot_width_) = one_hot(*space_, archs) * kHalfRoot;
+    X.rightCols(width_ - onehot_width_) = graph_part_->encode(archs) * kHalfRoot;
+    return X;
+  }
   if (!shared_) return one_hot(*space_, archs);
   Eigen::MatrixXd X = Eigen::MatrixXd::Zero(static_cast<Eigen::Index>(archs.size()), width_);
   for (std::size_t i = 0; i < archs.size(); ++i)

@@ -79,7 +79,7 @@ TEST(CliSearch, BadSurrogateEncodingExitsWithCode2) {
   auto r = run_hwnas({"search", write_config(dir, j, "enc.json")});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("enc.json: strategy.options.encoding: unknown encoding \"wll\"; did you mean 'wl'? (known: onehot, "
-                       "path, wl, layers)"),
+                       "path, wl, layers, layers+onehot)"),
             std::string::npos)
       << r.err;
 }

@@ -49,7 +49,28 @@ const char* kTwoPaths = "|nor_conv_3x3~0|+|none~0|none~1|+|skip_connect~0|nor_co
 }  // namespace
 
 TEST(Encoding, NamesAreTheRegistry) {
-  EXPECT_EQ(encoding_names(), (std::vector<std::string>{"onehot", "path", "wl", "layers"}));
+  EXPECT_EQ(encoding_names(), (std::vector<std::string>{"onehot", "path", "wl", "layers", "layers+onehot"}));
+}
+
+TEST(Encoding, LayersPlusOnehotIsBothSideBySideAtOnehotsScale) {
+  const ArchEncoder both(nb201(), "layers+onehot"), onehot(nb201(), "onehot"), layers(nb201(), "layers");
+  ASSERT_EQ(both.width(), onehot.width() + layers.width());
+  EXPECT_EQ(both.vocabulary(), layers.vocabulary());
+  for (const char* cell : {kCellA, kCellASwapped, kDeadA, kTwoPaths}) {
+    const Eigen::VectorXd r = row(both, cell);
+    EXPECT_TRUE(r.head(onehot.width()).isApprox(row(onehot, cell) * std::sqrt(0.5))) << cell;
+    EXPECT_TRUE(r.tail(layers.width()).isApprox(row(layers, cell) * std::sqrt(0.5))) << cell;
+    // encode() and encode_into() agree.
+    const Eigen::MatrixXd X = both.encode({nb201().parse(cell)});
+    EXPECT_TRUE(X.row(0).transpose().isApprox(r)) << cell;
+  }
+  // Isomorphic cells: layers cannot tell them apart, the one-hot half can.
+  EXPECT_NE(row(both, kCellA), row(both, kCellASwapped));
+  // Squared distances are the mean of the two parts', so the scale stays one-hot's.
+  const double d_both = (row(both, kCellA) - row(both, kTwoPaths)).squaredNorm();
+  const double d_onehot = (row(onehot, kCellA) - row(onehot, kTwoPaths)).squaredNorm();
+  const double d_layers = (row(layers, kCellA) - row(layers, kTwoPaths)).squaredNorm();
+  EXPECT_NEAR(d_both, 0.5 * (d_onehot + d_layers), 1e-9);
 }
 
 TEST(Encoding, EquivalentNb201CellsEncodeIdentically) {
@@ -165,9 +186,9 @@ TEST(Encoding, BoAndMctsAreDeterministicWithEveryEncoding) {
 TEST(Encoding, BadEncodingNameIsAnError) {
   const auto ctx = problem().context(1);
   EXPECT_EQ(error_of([&] { make_strategy("bo", {{"encoding", "wll"}}, ctx); }),
-            "strategy.options.encoding: unknown encoding \"wll\"; did you mean 'wl'? (known: onehot, path, wl, layers)");
+            "strategy.options.encoding: unknown encoding \"wll\"; did you mean 'wl'? (known: onehot, path, wl, layers, layers+onehot)");
   EXPECT_EQ(error_of([&] { make_strategy("mcts", {{"encoding", "paths"}}, ctx); }),
-            "strategy.options.encoding: unknown encoding \"paths\"; did you mean 'path'? (known: onehot, path, wl, layers)");
+            "strategy.options.encoding: unknown encoding \"paths\"; did you mean 'path'? (known: onehot, path, wl, layers, layers+onehot)");
   EXPECT_EQ(resolve_strategy_options("bo", {{"encoding", "wl"}}, "strategy.options").at("encoding"), "wl");
 }
 

@@ -16,6 +16,9 @@
 //   layers  per-layer-kind counts over the whole graph (cells: kind, kernel, stride, depthwise,
 //           expansion; skeleton layers also by output size and channels): the macro-space
 //           features (mbv, whose blocks are cells of one path).
+//   layers+onehot  one-hot and layers side by side, each times sqrt(1/2): op counts (what
+//           layers sees) and the exact wiring (what it cannot tell apart), at one-hot's mean
+//           squared distance.
 //
 // Graph encodings are computed from space.decode(space.canonicalize(a)) with dead edges pruned,
 // so equivalent architectures (isomorphic or dead-edge nb201 cells) encode identically, and are
@@ -92,7 +95,10 @@ class ArchEncoder {
   const SearchSpace* space_;
   std::string name_;
   Eigen::Index width_ = 0;
-  std::shared_ptr<Shared> shared_;  // null for onehot
+  std::shared_ptr<Shared> shared_;  // null for onehot and concatenations
+  // A concatenation ("layers+onehot"): one-hot's width, and the graph encoding joined to it.
+  Eigen::Index onehot_width_ = 0;
+  std::shared_ptr<const ArchEncoder> graph_part_;
 };
 
 }  // namespace hwnas

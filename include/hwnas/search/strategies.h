@@ -103,8 +103,8 @@ struct BoOptions {
   int proposals_per_refresh = 0;   // proposals per model refresh; 0: max(1, in flight / 32) (model_based.h)
   int max_retries = 1000;
   double enumerate_limit = 2e6;
-  std::string encoding = "layers"; // rows the GP sees: a name of encoding_names() (encoding.h);
-                                   // default chosen on bench_strategies' synthetic table
+  std::string encoding = "layers+onehot"; // rows the GP sees: a name of encoding_names() (encoding.h);
+                                          // default chosen on bench_strategies' project-made suite
   std::string fidelity = "highest"; // multi-fidelity runs: "highest" (BOHB) or "entry" (surrogate_fields)
   GpOptions gp;
 
@@ -134,7 +134,7 @@ struct MctsOptions {
   int proposals_per_refresh = 0;  // as BoOptions::proposals_per_refresh
   int max_retries = 1000;
   double enumerate_limit = 2e6;
-  std::string encoding = "onehot"; // as BoOptions::encoding; default chosen as bo's (one-hot won for mcts)
+  std::string encoding = "layers+onehot"; // as BoOptions::encoding; default chosen as bo's
   std::string fidelity = "highest"; // as BoOptions::fidelity
   GpOptions gp;
 
