@@ -68,6 +68,14 @@ TEST(DeviceProfile, UnknownKeysAndBadValuesNameTheField) {
             "x.json: efficiency.conv_dense: expected a fraction of peak in (0, 1], got 1.5");
 
   j = host_json();
+  j["memory_efficiency"] = {{"pooling", 2.0}};
+  EXPECT_EQ(error_of([&] { DeviceProfile::from_json(j, "x.json"); }),
+            "x.json: memory_efficiency.pooling: expected a fraction of peak in (0, 1], got 2");
+  j["memory_efficiency"] = {{"pool", 0.5}};
+  EXPECT_NE(error_of([&] { DeviceProfile::from_json(j, "x.json"); }).find("x.json: memory_efficiency.pool: unknown key"),
+            std::string::npos);
+
+  j = host_json();
   j["efficiency"]["conv_3x3"] = 0.5;
   EXPECT_NE(error_of([&] { DeviceProfile::from_json(j, "x.json"); }).find("x.json: efficiency.conv_3x3: unknown key"),
             std::string::npos);
