@@ -78,11 +78,7 @@ void run_calibrate(const CalibrateArgs& args) {
     p.measured_graph = args.keep_dead ? hwnas::MeasuredGraph::AsBuilt : hwnas::MeasuredGraph::Pruned;
     const std::string how = "adapted: hwnas calibrate --samples " + args.samples + " (" +
                             std::to_string(samples.size()) + " networks)";
-    for (const char* f : {"efficiency", "kernel_overhead_us", "class_overhead_us", "network_overhead_us",
-                          "memory_bandwidth_gbs", "cache_bandwidth_gbs"})
-      p.sources[f] = how;
-    if (!p.corrections.empty()) p.sources["corrections"] = how;
-    if (!hwnas::all_ones(p.memory_efficiency)) p.sources["memory_efficiency"] = how;
+    hwnas::mark_calibrated_sources(p, how);
     p.validate(args.samples + ": the profile adapted to these samples");  // no absurd value is written
     write_profile(p, out);
     std::cout << "few-shot adaptation of " << start.name << ": " << fit.report.brief() << "\nwritten to " << out << "\n";

@@ -111,6 +111,14 @@ std::vector<double> fastest_of_rounds(const std::vector<ArchGraph>& graphs, int 
 
 }  // namespace
 
+void mark_calibrated_sources(DeviceProfile& p, const std::string& how) {
+  for (const char* f : {"efficiency", "class_overhead_us", "kernel_overhead_us", "network_overhead_us",
+                        "memory_bandwidth_gbs", "cache_bandwidth_gbs"})
+    p.sources[f] = how;
+  if (!p.corrections.empty()) p.sources["corrections"] = how;
+  if (!all_ones(p.memory_efficiency)) p.sources["memory_efficiency"] = how;
+}
+
 CalibrationResult calibrate_profile(const DeviceProfile& start, const CalibrationOptions& opts, const GraphTimer& time_ms,
                                     const std::function<void(const std::string&)>& progress) {
   opts.validate();
@@ -207,11 +215,8 @@ CalibrationResult calibrate_profile(const DeviceProfile& start, const Calibratio
   const std::string how = "measured: hwnas calibrate (" + std::to_string(res.layers_measured) + " layers, " +
                           std::to_string(res.networks_measured) + " networks, batch " + std::to_string(opts.batch) +
                           ", " + precision_name(opts.precision) + ")";
-  for (const char* f : {"efficiency", "class_overhead_us", "kernel_overhead_us", "network_overhead_us",
-                        "memory_bandwidth_gbs", "cache_bandwidth_gbs"})
-    res.profile.sources[f] = how;
+  mark_calibrated_sources(res.profile, how);
   if (opts.lookup_table) res.profile.sources["lookup_table"] = how;
-  if (!res.profile.corrections.empty()) res.profile.sources["corrections"] = how;
   res.profile.measured_graph = opts.prune_dead ? MeasuredGraph::Pruned : MeasuredGraph::AsBuilt;
   res.profile.validate("calibrated profile");
   return res;

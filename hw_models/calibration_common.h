@@ -26,34 +26,31 @@ inline void set_peak(DeviceProfile& p, Precision prec, double v) {
   (prec == Precision::FP32 ? p.peak_tflops_fp32 : prec == Precision::FP16 ? p.peak_tflops_fp16 : p.peak_tops_int8) = v;
 }
 
-// Divides every efficiency by its compute multiplier. With `raise_peak` (one multiplier shared by
-// all classes) efficiencies that would exceed 1 are capped and the precision's peak raised so the
-// fastest class keeps its fitted speed; otherwise (per-class multipliers, where a class whose time
-// is all overhead fits a multiplier near 0) they are capped at 1.
-inline void apply_compute_multipliers(DeviceProfile& p, Precision prec, const PerOpClass& mult, bool raise_peak) {
+// Divides each class's efficiency (compute or memory, a fraction of a peak) by its multiplier.
+// With `raise_peak`, efficiencies that would exceed 1 are capped and the returned factor (>= 1) is
+// what the peak must be multiplied by so the fastest class keeps its fitted speed; without it (per-
+// class multipliers, where a class whose time is all overhead fits a multiplier near 0) they are
+// capped at 1 and the factor is 1.
+inline double divide_efficiencies(PerOpClass& efficiency, const PerOpClass& mult, bool raise_peak) {
   double max_eff = 0;
   PerOpClass eff;
   for (OpClass c : kClasses) {
-    eff[c] = p.efficiency[c] / std::max(mult[c], 1e-6);
+    eff[c] = efficiency[c] / std::max(mult[c], 1e-6);
     max_eff = std::max(max_eff, eff[c]);
   }
   const double raise = raise_peak ? std::max(1.0, max_eff) : 1.0;
-  for (OpClass c : kClasses) p.efficiency[c] = std::clamp(eff[c] / raise, 1e-6, 1.0);
-  set_peak(p, prec, peak_of(p, prec) * raise);
+  for (OpClass c : kClasses) efficiency[c] = std::clamp(eff[c] / raise, 1e-6, 1.0);
+  return raise;
 }
 
-// Divides every class's memory efficiency by its memory-time multiplier; efficiencies that would
-// exceed 1 are capped and both bandwidths (DRAM and cache, by one factor) raised so the fastest
-// class keeps its fitted speed.
+// Compute-time multipliers: the efficiencies and the precision's peak FLOP rate.
+inline void apply_compute_multipliers(DeviceProfile& p, Precision prec, const PerOpClass& mult, bool raise_peak) {
+  set_peak(p, prec, peak_of(p, prec) * divide_efficiencies(p.efficiency, mult, raise_peak));
+}
+
+// Memory-time multipliers: the memory efficiencies and both bandwidths (DRAM and cache, by one factor).
 inline void apply_memory_multipliers(DeviceProfile& p, const PerOpClass& mult) {
-  double max_eff = 0;
-  PerOpClass eff;
-  for (OpClass c : kClasses) {
-    eff[c] = p.memory_efficiency[c] / std::max(mult[c], 1e-6);
-    max_eff = std::max(max_eff, eff[c]);
-  }
-  const double raise = std::max(1.0, max_eff);
-  for (OpClass c : kClasses) p.memory_efficiency[c] = std::clamp(eff[c] / raise, 1e-6, 1.0);
+  const double raise = divide_efficiencies(p.memory_efficiency, mult, true);
   p.memory_bandwidth_gbs *= raise;
   p.cache_bandwidth_gbs *= raise;
 }

@@ -370,6 +370,16 @@ TEST(Calibration, FewShotPerClassTermsFollowMemoryAndOverheadByClass) {
   // Stored in the profile's own fields, which round-trip through its JSON.
   EXPECT_LT(all_terms.profile.memory_efficiency.elementwise, 0.9);
   EXPECT_EQ(DeviceProfile::from_json(all_terms.profile.to_json(), "fit").to_json(), all_terms.profile.to_json());
+  // Both calibrate paths name where the fitted field came from (the one list of fitted fields).
+  DeviceProfile marked = all_terms.profile;
+  marked.sources.erase("memory_efficiency");
+  mark_calibrated_sources(marked, "adapted: test");
+  EXPECT_EQ(marked.sources.at("memory_efficiency"), "adapted: test");
+  EXPECT_EQ(marked.sources.at("class_overhead_us"), "adapted: test");
+  DeviceProfile unfitted = start;
+  unfitted.sources.erase("memory_efficiency");
+  mark_calibrated_sources(unfitted, "adapted: test");
+  EXPECT_EQ(unfitted.sources.count("memory_efficiency"), 0u);  // all ones: not written, so not sourced
   // The default choice scores it and prefers it to the compute scales (nb201 has so few layer
   // kinds that the structural model, scored too, fits these exactly).
   const std::string choice = adapt_profile(start, train, batch, Precision::FP32).report.choice;

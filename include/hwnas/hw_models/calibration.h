@@ -138,6 +138,11 @@ struct FitResult {
 FitResult adapt_profile(const DeviceProfile& start, const std::vector<LatencySample>& samples, int batch,
                         Precision precision, const AdaptOptions& opts = {});
 
+/// Records `how` in `p.sources` for every field the fits (adapt_profile, fit_layer_measurements) may
+/// change: the fixed ones always, `corrections` and `memory_efficiency` when set. The one list of
+/// those fields (calibrate_profile adds `lookup_table` when it measures one).
+void mark_calibrated_sources(DeviceProfile& p, const std::string& how);
+
 /// One single-layer micro-benchmark: the layer and its measured latency without the network overhead.
 struct LayerMeasurement {
   LayerCost layer;
