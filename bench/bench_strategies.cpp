@@ -16,7 +16,8 @@
 //                    [--max-evals 4000] [--strategies random,evolution,local,bo,mcts]
 //                    [--tables DIR] [--no-timing] [--no-quality] [--encoding wl] [--batch 1]
 // --batch: architectures per ask in the quality runs (told when the whole batch is evaluated).
-// --encoding sets the surrogate encoding of bo and mcts (strategies.h; default: their default).
+// --encoding sets the surrogate encoding of bo and mcts (strategies.h; default: their default);
+// --options '{...}' sets any other strategy option of theirs (run one of them at a time).
 // --tables writes each objective of an nb201 problem as DIR/<objective>.csv (arch_str,value; one
 // row per cell, all 15,625) for the Optuna script.
 #include <algorithm>
@@ -94,6 +95,7 @@ constexpr char kUsage[] =
     "Usage: bench_strategies [--problem synthetic|synflow|naswot-latency|synflow-latency-energy|mbv]\n"
     "         [--proxies bench/data/nb201_proxies.csv] [--seeds 10] [--max-evals 4000]\n"
     "         [--strategies random,evolution,local,bo,mcts] [--encoding onehot|path|wl|layers] [--batch 1]\n"
+    "         [--options '{\"initial_random\": 5}']\n"
     "         [--tables DIR] [--no-timing] [--no-quality]\n"
     "  Evaluations each strategy needs to reach 95%/99% of the true nb201 hypervolume, and ask() cost;\n"
     "  for mbv, the hypervolume after 50/100/200/400 evaluations.\n";
@@ -121,7 +123,16 @@ int main(int argc, char** argv) {
     else if (!std::strcmp(argv[i], "--proxies")) proxies = next();
     else if (!std::strcmp(argv[i], "--no-timing")) timing = false;
     else if (!std::strcmp(argv[i], "--no-quality")) quality = false;
-    else if (!std::strcmp(argv[i], "--encoding")) options = {{"encoding", next()}};
+    else if (!std::strcmp(argv[i], "--encoding")) options["encoding"] = next();
+    else if (!std::strcmp(argv[i], "--options")) {
+      const std::string text = next();
+      const nlohmann::json more = nlohmann::json::parse(text, nullptr, false);
+      if (!more.is_object()) {
+        std::fprintf(stderr, "--options: expected a JSON object, got %s\n", text.c_str());
+        return 2;
+      }
+      options.update(more);
+    }
     else if (!std::strcmp(argv[i], "--batch")) batch_size = std::stoi(next());
     else {
       std::fprintf(stderr, "unknown argument %s\n", argv[i]);

@@ -13,6 +13,7 @@
 //               measured as built): VALIDATION ONLY, never used to choose defaults
 //
 //   bench_surrogate_quality [--seeds 10] [--test 500] [--n 25,50,100] [--encodings onehot,path,wl,layers]
+//                           [--models gp,ensemble]   (the surrogate model: bo/mcts option "model")
 //                           [--data bench/data/hwnasbench_nb201.csv] [--latency cifar10_raspi4_latency]
 //                           [--proxies bench/data/nb201_proxies.csv]
 #include <algorithm>
@@ -26,6 +27,7 @@
 #include "bench_main.h"
 #include "bench_stats.h"
 #include "hwnas/core/csv.h"
+#include "hwnas/search/ensemble.h"
 #include "hwnas/core/error.h"
 #include "hwnas/core/rank_stats.h"
 #include "hwnas/search/encoding.h"
@@ -66,8 +68,8 @@ Table dedupe(const std::string& name, const SearchSpace& space, const std::vecto
   return t;
 }
 
-// Spearman's rho on `test` held-back architectures after fitting on `n`, one seed.
-double rho(const Table& t, const ArchEncoder& enc, int n, int test, std::uint64_t seed) {
+// Spearman's rho on `test` held-back architectures after fitting `model` (gp or ensemble) on `n`, one seed.
+double rho(const Table& t, const ArchEncoder& enc, const std::string& model, int n, int test, std::uint64_t seed) {
   std::vector<std::size_t> order(t.archs.size());
   for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
   Rng rng(Rng::mix(seed ^ 0x73757272ULL));
@@ -83,9 +85,16 @@ double rho(const Table& t, const ArchEncoder& enc, int n, int test, std::uint64_
     held.push_back(t.archs[order[i]]);
     truth.push_back(t.values[order[i]]);
   }
-  GaussianProcess gp;
-  gp.fit(enc.encode(train), y);
-  const GpPrediction p = gp.predict(enc.encode(held), false);
+  GpPrediction p;
+  if (model == "ensemble") {
+    MlpEnsemble e;
+    e.fit(enc.encode(train), y);
+    p = e.predict(enc.encode(held), false);
+  } else {
+    GaussianProcess gp;
+    gp.fit(enc.encode(train), y);
+    p = gp.predict(enc.encode(held), false);
+  }
   return spearman(std::vector<double>(p.mean.data(), p.mean.data() + p.mean.size()), truth);
 }
 
@@ -93,6 +102,7 @@ int run(int argc, char** argv) {
   int seeds = 10, test = 500;
   std::vector<int> ns{25, 50, 100};
   std::vector<std::string> encodings = encoding_names();
+  std::vector<std::string> models{"gp"};
   std::string data = std::string(HWNAS_SOURCE_DIR) + "/bench/data/hwnasbench_nb201.csv";
   std::string latency = "cifar10_raspi4_latency";
   std::string proxies = std::string(HWNAS_SOURCE_DIR) + "/bench/data/nb201_proxies.csv";
@@ -105,12 +115,15 @@ int run(int argc, char** argv) {
       ns.clear();
       for (const auto& x : split_commas(v)) ns.push_back(std::stoi(x));
     } else if (!std::strcmp(argv[i - 1], "--encodings")) encodings = split_commas(v);
+    else if (!std::strcmp(argv[i - 1], "--models")) models = split_commas(v);
     else if (!std::strcmp(argv[i - 1], "--data")) data = v;
     else if (!std::strcmp(argv[i - 1], "--latency")) latency = v;
     else if (!std::strcmp(argv[i - 1], "--proxies")) proxies = v;
     else throw UserError(std::string("unknown option ") + argv[i - 1]);
   }
   for (const auto& e : encodings) check_encoding_name("--encodings", e);
+  for (const auto& m : models)
+    if (m != "gp" && m != "ensemble") throw UserError("--models: unknown model '" + m + "' (gp, ensemble)");
 
   const hwnas::testing::Nb201Problem problem;
   const SearchSpace& space = problem.space();
@@ -147,19 +160,21 @@ int run(int argc, char** argv) {
 
   std::vector<std::unique_ptr<ArchEncoder>> encoders;
   for (const auto& e : encodings) encoders.push_back(std::make_unique<ArchEncoder>(space, e));
-  std::printf("Spearman rho of GP predictions on %d held-back nb201 classes, median of %d seeds (default GpOptions)\n", test,
+  std::printf("Spearman rho of surrogate predictions on %d held-back nb201 classes, median of %d seeds (default options)\n", test,
               seeds);
   for (const Table& t : tables) {
     std::printf("\n%s: %zu classes\n%-8s", t.name.c_str(), t.archs.size(), "n");
-    for (const auto& e : encodings) std::printf(" %9s", e.c_str());
+    for (const auto& m : models)
+      for (const auto& e : encodings) std::printf(" %9s", (models.size() > 1 ? m + ":" + e : e).c_str());
     std::printf("\n");
     for (int n : ns) {
       std::printf("%-8d", n);
-      for (const auto& enc : encoders) {
-        std::vector<double> r;
-        for (int s = 0; s < seeds; ++s) r.push_back(rho(t, *enc, n, test, static_cast<std::uint64_t>(s)));
-        std::printf(" %9.3f", median(r));
-      }
+      for (const auto& m : models)
+        for (const auto& enc : encoders) {
+          std::vector<double> r;
+          for (int s = 0; s < seeds; ++s) r.push_back(rho(t, *enc, m, n, test, static_cast<std::uint64_t>(s)));
+          std::printf(" %9.3f", median(r));
+        }
       std::printf("\n");
       std::fflush(stdout);
     }
@@ -171,6 +186,7 @@ int run(int argc, char** argv) {
 
 constexpr char kUsage[] =
     "Usage: bench_surrogate_quality [--seeds 10] [--test 500] [--n 25,50,100] [--encodings onehot,path,wl,layers]\n"
+    "         [--models gp,ensemble]\n"
     "                               [--data bench/data/hwnasbench_nb201.csv] [--latency cifar10_raspi4_latency]\n"
     "                               [--proxies bench/data/nb201_proxies.csv]\n"
     "  Spearman rho of the bo/mcts GP per encoding after n observations, on held-back nb201 architectures:\n"

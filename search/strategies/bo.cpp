@@ -36,7 +36,7 @@ namespace {
 class BoStrategy : public SearchStrategy {
  public:
   BoStrategy(const BoOptions& o, const StrategyContext& ctx)
-      : opts_(o), ctx_(ctx), core_(ctx_, o.max_retries, o.enumerate_limit, 0x626fULL), surrogate_(o.gp, o.refit_every, *ctx.space, o.encoding) {
+      : opts_(o), ctx_(ctx), core_(ctx_, o.max_retries, o.enumerate_limit, 0x626fULL), surrogate_(o, *ctx.space) {
     use_ehvi_ = opts_.acquisition == "ehvi" || (opts_.acquisition == "auto" && ctx_.num_objectives <= 3);
     if (models_fidelity()) core_.model_highest_fidelity(static_cast<std::size_t>(opts_.initial_random));
     Rng draws(Rng::mix(ctx_.seed ^ 0x647261777321ULL));

@@ -44,7 +44,7 @@ struct Node {
 class MctsStrategy : public SearchStrategy {
  public:
   MctsStrategy(const MctsOptions& o, const StrategyContext& ctx)
-      : opts_(o), ctx_(ctx), core_(ctx_, o.max_retries, o.enumerate_limit, 0x6d637473ULL), surrogate_(o.gp, o.refit_every, *ctx.space, o.encoding) {
+      : opts_(o), ctx_(ctx), core_(ctx_, o.max_retries, o.enumerate_limit, 0x6d637473ULL), surrogate_(o, *ctx.space) {
     if (models_fidelity()) core_.model_highest_fidelity(static_cast<std::size_t>(opts_.initial_random));
   }
   std::string name() const override { return "mcts"; }

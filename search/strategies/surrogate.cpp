@@ -47,12 +47,15 @@ void Surrogate::update(const StrategyCore& core) {
     initialized_ = true;
     for (int k = 0; k < core.num_objectives(); ++k)
       if (!core.cheap(k)) modelled_.push_back(k);
-    gps_.assign(modelled_.size(), GaussianProcess(gp_opts_));
     windows_.assign(modelled_.size(), {});
   }
-  if (core.generation() != generation_) {  // another model fidelity: refit from scratch
+  if (!initialized_models_ || core.generation() != generation_) {  // another model fidelity: refit from scratch
+    initialized_models_ = true;
     generation_ = core.generation();
-    gps_.assign(modelled_.size(), GaussianProcess(gp_opts_));
+    if (ensemble_)
+      nets_.assign(modelled_.size(), MlpEnsemble(ensemble_opts_));
+    else
+      gps_.assign(modelled_.size(), GaussianProcess(gp_opts_));
     for (auto& w : windows_) w.clear();
     seen_obs_ = 0;
     grid_fit_at_ = 0;
@@ -74,7 +77,7 @@ void Surrogate::update(const StrategyCore& core) {
     const int k = modelled_[g];
     std::vector<int>& w = windows_[g];
     const std::size_t added = obs.size() - first_new;
-    const bool append = !grid && gps_[g].fitted() && w.size() + added <= static_cast<std::size_t>(gp_opts_.max_points) + slack;
+    const bool append = !ensemble_ && !grid && gps_[g].fitted() && w.size() + added <= static_cast<std::size_t>(gp_opts_.max_points) + slack;
     if (append) {
       for (std::size_t i = first_new; i < obs.size(); ++i) w.push_back(static_cast<int>(i));
     } else {
@@ -92,6 +95,13 @@ void Surrogate::update(const StrategyCore& core) {
     std::vector<Architecture> archs;
     for (int i : w) archs.push_back(obs[i].arch);
     const Eigen::MatrixXd X = encoder_.encode(archs);
+    if (ensemble_) {  // trained from scratch when the GP would reselect hyperparameters, else warm-started
+      if (grid)
+        nets_[g].fit(X, y);
+      else
+        nets_[g].update(X, y);
+      continue;
+    }
     if (grid)
       gps_[g].fit(X, y);
     else
@@ -112,7 +122,7 @@ void Surrogate::predict(const StrategyCore& core, const std::vector<Architecture
   if (modelled_.empty() || m == 0) return;
   const Eigen::MatrixXd X = encoder_.encode(cands);
   for (std::size_t g = 0; g < modelled_.size(); ++g) {
-    const GpPrediction p = gps_[g].predict(X, true);
+    const GpPrediction p = ensemble_ ? nets_[g].predict(X, true) : gps_[g].predict(X, true);
     mean.col(modelled_[g]) = p.mean;
     sd.col(modelled_[g]) = p.variance.array().sqrt().matrix();
   }
@@ -126,7 +136,7 @@ void Surrogate::predict_one(const StrategyCore& core, const Architecture& a, con
   encoder_.encode_into(a, row_);
   for (std::size_t g = 0; g < modelled_.size(); ++g) {
     double var = 0;
-    mean[modelled_[g]] = gps_[g].predict_one(row_, &var);
+    mean[modelled_[g]] = ensemble_ ? nets_[g].predict_one(row_, &var) : gps_[g].predict_one(row_, &var);
     sd[modelled_[g]] = std::sqrt(var);
   }
 }

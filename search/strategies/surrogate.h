@@ -1,8 +1,8 @@
 #pragma once
-// The surrogate shared by `bo` and `mcts`: one Gaussian process per EXPENSIVE objective, fitted
-// to the normalized objective values (StrategyCore::bounds) of a window of the observations;
-// cheap objectives come exact from ctx.cheap. Architectures are encoded by ArchEncoder (one-hot,
-// path, WL or layer counts; encoding.h). The window keeps the GP at most
+// The surrogate shared by `bo` and `mcts`: one Gaussian process (or, with "model": "ensemble", one
+// deep ensemble: ensemble.h) per EXPENSIVE objective, fitted to the normalized objective values
+// (StrategyCore::bounds) of a window of the observations; cheap objectives come exact from
+// ctx.cheap. Architectures are encoded by ArchEncoder (one-hot, path, WL or layer counts; encoding.h). The window keeps the GP at most
 // GpOptions::max_points observations: all of them while they fit, else the current front, the
 // best observations of the objective, and the most recent ones (a subset-of-data approximation
 // whose fit is O(max_points^3) whatever the number of observations).
@@ -12,6 +12,7 @@
 
 #include "common.h"
 #include "hwnas/search/encoding.h"
+#include "hwnas/search/ensemble.h"
 #include "hwnas/search/gp.h"
 
 namespace hwnas::detail {
@@ -19,8 +20,12 @@ namespace hwnas::detail {
 class Surrogate {
  public:
   /// `encoding`: a name of encoding_names() (rows the GPs see; encoding.h).
-  Surrogate(const GpOptions& gp, int refit_every, const SearchSpace& space, const std::string& encoding)
-      : gp_opts_(gp), refit_every_(refit_every), encoder_(space, encoding) {}
+  /// `model`: "gp" (one GaussianProcess per modelled objective) or "ensemble" (one MlpEnsemble each,
+  /// trained from scratch when the GP would reselect its hyperparameters, warm-started in between).
+  template <class Options>  // BoOptions or MctsOptions (strategies.h: surrogate_fields)
+  Surrogate(const Options& o, const SearchSpace& space)
+      : gp_opts_(o.gp), ensemble_opts_(o.ensemble), ensemble_(o.model == "ensemble"), refit_every_(o.refit_every),
+        encoder_(space, o.encoding) {}
 
   /// Refits when observations arrived since the last call (whole when the core's model fidelity
   /// changed: StrategyCore::generation). Hyperparameters are reselected on the
@@ -42,14 +47,18 @@ class Surrogate {
   std::vector<int> window(const StrategyCore& core, int objective) const;
 
   GpOptions gp_opts_;
+  EnsembleOptions ensemble_opts_;
+  bool ensemble_ = false;
   int refit_every_;
   ArchEncoder encoder_;
   std::vector<int> modelled_;
-  std::vector<GaussianProcess> gps_;
+  std::vector<GaussianProcess> gps_;  // per modelled objective, model "gp"
+  std::vector<MlpEnsemble> nets_;     // per modelled objective, model "ensemble"
   std::vector<std::vector<int>> windows_;  // per GP: the observations it was fitted to, in order
   std::size_t seen_obs_ = 0;
   std::size_t grid_fit_at_ = 0;
   bool initialized_ = false;
+  bool initialized_models_ = false;
   int generation_ = 0;  // StrategyCore::generation of the fit
   mutable Eigen::VectorXd row_;
 };

@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "hwnas/core/options.h"
+#include "hwnas/search/ensemble.h"
 #include "hwnas/search/gp.h"
 #include "hwnas/search/strategy.h"
 
@@ -42,7 +43,11 @@ void surrogate_fields(S& o, V& v) {
     opt::doc("Multi-fidelity runs: which results the surrogate is fitted to. highest: the highest fidelity "
              "with at least initial_random results, promotions included (BOHB); entry: the strategy's own "
              "proposals at the rung each entered."));
+  v("model", o.model, opt::one_of({"gp", "ensemble"}),
+    opt::doc("The surrogate: gp (a Gaussian process per expensive objective, options in gp) or ensemble "
+             "(a deep ensemble of small ReLU networks as in BANANAS, options in ensemble)."));
   v("gp", o.gp);
+  v("ensemble", o.ensemble);
 }
 }  // namespace detail
 
@@ -106,7 +111,9 @@ struct BoOptions {
   std::string encoding = "layers+onehot"; // rows the GP sees: a name of encoding_names() (encoding.h);
                                           // default chosen on bench_strategies' project-made suite
   std::string fidelity = "highest"; // multi-fidelity runs: "highest" (BOHB) or "entry" (surrogate_fields)
+  std::string model = "gp";      // "gp" or "ensemble" (surrogate_fields)
   GpOptions gp;
+  EnsembleOptions ensemble;
 
   template <class S, class V>
   static void fields(S& o, V& v) {
@@ -136,7 +143,9 @@ struct MctsOptions {
   double enumerate_limit = 2e6;
   std::string encoding = "layers+onehot"; // as BoOptions::encoding; default chosen as bo's
   std::string fidelity = "highest"; // as BoOptions::fidelity
+  std::string model = "gp";      // "gp" or "ensemble" (surrogate_fields)
   GpOptions gp;
+  EnsembleOptions ensemble;
 
   template <class S, class V>
   static void fields(S& o, V& v) {
