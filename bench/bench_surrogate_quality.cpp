@@ -92,8 +92,13 @@ double rho(const Table& t, const ArchEncoder& enc, const std::string& model, int
     p = e.predict(enc.encode(held), false);
   } else {
     GaussianProcess gp;
-    gp.fit(enc.encode(train), y);
-    p = gp.predict(enc.encode(held), false);
+    if (enc.onehot_width() > 0) {  // as the strategies' surrogate: the one-hot share chosen too
+      const Eigen::RowVectorXd sc = fit_two_parts(gp, enc.encode(train), y, enc.onehot_width());
+      p = gp.predict((enc.encode(held).array().rowwise() * sc.array()).matrix(), false);
+    } else {
+      gp.fit(enc.encode(train), y);
+      p = gp.predict(enc.encode(held), false);
+    }
   }
   return spearman(std::vector<double>(p.mean.data(), p.mean.data() + p.mean.size()), truth);
 }

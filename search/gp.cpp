@@ -219,4 +219,31 @@ double GaussianProcess::predict_one(const Eigen::VectorXd& x, double* variance) 
   return mean;
 }
 
+Eigen::RowVectorXd two_part_scales(Eigen::Index width, Eigen::Index first_width, double share) {
+  // Each part arrives scaled to half the squared distance; a share s of it is sqrt(2 s).
+  Eigen::RowVectorXd sc(width);
+  sc.head(first_width).setConstant(std::sqrt(2.0 * share));
+  sc.tail(width - first_width).setConstant(std::sqrt(2.0 * (1.0 - share)));
+  return sc;
+}
+
+Eigen::RowVectorXd fit_two_parts(GaussianProcess& gp, const Eigen::MatrixXd& X, const Eigen::VectorXd& y,
+                                 Eigen::Index first_width) {
+  HWNAS_CHECK(first_width > 0 && first_width < X.cols(), "fit_two_parts needs two non-empty parts");
+  double best = -std::numeric_limits<double>::infinity();
+  Eigen::RowVectorXd chosen;
+  const std::vector<double> shares = gp.options().onehot_shares;  // a copy: gp is assigned below
+  for (double share : shares) {
+    const Eigen::RowVectorXd sc = two_part_scales(X.cols(), first_width, share);
+    GaussianProcess trial(gp.options());
+    trial.fit((X.array().rowwise() * sc.array()).matrix(), y);
+    if (trial.log_marginal_likelihood() > best + 1e-12) {
+      best = trial.log_marginal_likelihood();
+      chosen = sc;
+      gp = std::move(trial);
+    }
+  }
+  return chosen;
+}
+
 }  // namespace hwnas

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
 
 namespace hwnas::detail {
@@ -42,6 +43,11 @@ std::vector<int> Surrogate::window(const StrategyCore& core, int objective) cons
   return out;
 }
 
+Eigen::MatrixXd Surrogate::scaled(const Eigen::MatrixXd& X, std::size_t g) const {
+  if (scale_[g].size() == 0) return X;
+  return (X.array().rowwise() * scale_[g].array()).matrix();
+}
+
 void Surrogate::update(const StrategyCore& core) {
   if (!initialized_) {
     initialized_ = true;
@@ -56,6 +62,7 @@ void Surrogate::update(const StrategyCore& core) {
       nets_.assign(modelled_.size(), MlpEnsemble(ensemble_opts_));
     else
       gps_.assign(modelled_.size(), GaussianProcess(gp_opts_));
+    scale_.assign(modelled_.size(), Eigen::RowVectorXd());
     for (auto& w : windows_) w.clear();
     seen_obs_ = 0;
     grid_fit_at_ = 0;
@@ -89,7 +96,7 @@ void Surrogate::update(const StrategyCore& core) {
     if (append) {
       std::vector<Architecture> fresh;
       for (std::size_t i = first_new; i < obs.size(); ++i) fresh.push_back(obs[i].arch);
-      gps_[g].append(encoder_.encode(fresh), y);
+      gps_[g].append(scaled(encoder_.encode(fresh), g), y);
       continue;
     }
     std::vector<Architecture> archs;
@@ -102,10 +109,13 @@ void Surrogate::update(const StrategyCore& core) {
         nets_[g].update(X, y);
       continue;
     }
-    if (grid)
+    if (!grid) {
+      gps_[g].refit_same_hyperparameters(scaled(X, g), y);
+    } else if (encoder_.onehot_width() == 0) {
       gps_[g].fit(X, y);
-    else
-      gps_[g].refit_same_hyperparameters(X, y);
+    } else {  // the one-hot share is selected with the grid, by marginal likelihood
+      scale_[g] = fit_two_parts(gps_[g], X, y, encoder_.onehot_width());
+    }
   }
 }
 
@@ -122,7 +132,7 @@ void Surrogate::predict(const StrategyCore& core, const std::vector<Architecture
   if (modelled_.empty() || m == 0) return;
   const Eigen::MatrixXd X = encoder_.encode(cands);
   for (std::size_t g = 0; g < modelled_.size(); ++g) {
-    const GpPrediction p = ensemble_ ? nets_[g].predict(X, true) : gps_[g].predict(X, true);
+    const GpPrediction p = ensemble_ ? nets_[g].predict(X, true) : gps_[g].predict(scaled(X, g), true);
     mean.col(modelled_[g]) = p.mean;
     sd.col(modelled_[g]) = p.variance.array().sqrt().matrix();
   }
@@ -136,7 +146,14 @@ void Surrogate::predict_one(const StrategyCore& core, const Architecture& a, con
   encoder_.encode_into(a, row_);
   for (std::size_t g = 0; g < modelled_.size(); ++g) {
     double var = 0;
-    mean[modelled_[g]] = ensemble_ ? nets_[g].predict_one(row_, &var) : gps_[g].predict_one(row_, &var);
+    if (ensemble_) {
+      mean[modelled_[g]] = nets_[g].predict_one(row_, &var);
+    } else if (scale_[g].size() == 0) {
+      mean[modelled_[g]] = gps_[g].predict_one(row_, &var);
+    } else {
+      scaled_row_ = row_.cwiseProduct(scale_[g].transpose());
+      mean[modelled_[g]] = gps_[g].predict_one(scaled_row_, &var);
+    }
     sd[modelled_[g]] = std::sqrt(var);
   }
 }

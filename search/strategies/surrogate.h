@@ -54,13 +54,17 @@ class Surrogate {
   std::vector<int> modelled_;
   std::vector<GaussianProcess> gps_;  // per modelled objective, model "gp"
   std::vector<MlpEnsemble> nets_;     // per modelled objective, model "ensemble"
+  // Per GP: column scales of its rows (the one-hot share chosen for a concatenated encoding;
+  // empty: the rows as encoded).
+  std::vector<Eigen::RowVectorXd> scale_;
+  Eigen::MatrixXd scaled(const Eigen::MatrixXd& X, std::size_t g) const;
   std::vector<std::vector<int>> windows_;  // per GP: the observations it was fitted to, in order
   std::size_t seen_obs_ = 0;
   std::size_t grid_fit_at_ = 0;
   bool initialized_ = false;
   bool initialized_models_ = false;
   int generation_ = 0;  // StrategyCore::generation of the fit
-  mutable Eigen::VectorXd row_;
+  mutable Eigen::VectorXd row_, scaled_row_;
 };
 
 }  // namespace hwnas::detail

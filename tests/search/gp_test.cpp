@@ -125,3 +125,37 @@ TEST(Gp, OptionsAreReadStrictly) {
             "s.gp.length_scales: expected at least one value");
   EXPECT_EQ(GpOptions::from_json(nullptr, "s.gp").to_json(), GpOptions{}.to_json());
 }
+
+TEST(Gp, TwoPartRowsGetTheShareTheTargetNeeds) {
+  // Rows of two parts (as ArchEncoder's layers+onehot: each part scaled to half the squared
+  // distance). A target of the first part alone should be fitted with the largest share of the
+  // distance on it, a target of the second part alone with the smallest.
+  Rng rng(5);
+  const int n = 60, a = 6, b = 6;
+  Eigen::MatrixXd X(n, a + b);
+  for (int i = 0; i < X.size(); ++i) X.data()[i] = std::sqrt(0.5) * (rng.uniform() < 0.5 ? 0.0 : 1.0);
+  Eigen::VectorXd of_first(n), of_second(n);
+  for (int i = 0; i < n; ++i) {
+    of_first[i] = std::sin(3 * X(i, 0)) + X(i, 1) * X(i, 2) * 4 - X(i, 3);
+    of_second[i] = std::sin(3 * X(i, a)) + X(i, a + 1) * X(i, a + 2) * 4 - X(i, a + 3);
+  }
+  const auto share_of_first = [&](const Eigen::RowVectorXd& sc) { return sc[0] * sc[0] / 2; };
+  GaussianProcess g1, g2;
+  const Eigen::RowVectorXd s1 = fit_two_parts(g1, X, of_first, a);
+  const Eigen::RowVectorXd s2 = fit_two_parts(g2, X, of_second, a);
+  EXPECT_NEAR(share_of_first(s1), 0.9, 1e-12);
+  EXPECT_NEAR(share_of_first(s2), 0.1, 1e-12);
+  EXPECT_NEAR(s1[a] * s1[a] / 2, 0.1, 1e-12);
+  // The kept fit is the one on the scaled rows: refitting them with that share alone gives it.
+  GpOptions one;
+  one.onehot_shares = {0.9};
+  GaussianProcess again(one);
+  const Eigen::RowVectorXd s3 = fit_two_parts(again, X, of_first, a);
+  EXPECT_EQ(s3, s1);
+  EXPECT_EQ(again.log_marginal_likelihood(), g1.log_marginal_likelihood());
+  const Eigen::MatrixXd Xs = (X.array().rowwise() * s1.array()).matrix();
+  EXPECT_EQ(again.predict(Xs).mean, g1.predict(Xs).mean);
+  // Bad shares name the field.
+  EXPECT_EQ(error_of([] { GpOptions::from_json({{"onehot_shares", {0.5, 1.5}}}, "s.gp"); }),
+            "s.gp.onehot_shares[1]: expected a number in (0, 1], got 1.5");
+}

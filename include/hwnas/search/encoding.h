@@ -83,6 +83,9 @@ class ArchEncoder {
   Eigen::MatrixXd encode(const std::vector<Architecture>& archs) const;
   /// One architecture into `row` (resized).
   void encode_into(const Architecture& a, Eigen::VectorXd& row) const;
+  /// Columns of the one-hot part of a concatenation ("layers+onehot": the first ones, each part
+  /// times sqrt(1/2)); 0 for every other encoding.
+  Eigen::Index onehot_width() const { return graph_part_ ? onehot_width_ : 0; }
   /// The feature columns (names) of a graph encoding; empty for onehot.
   const std::vector<std::string>& vocabulary() const;
 

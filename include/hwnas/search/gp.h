@@ -37,6 +37,10 @@ struct GpOptions {
   std::vector<double> noise_ratios{1e-4, 1e-2, 1e-1};
   /// Largest number of observations a strategy gives one GP (the window); O(n^3) fit, O(n^2) per prediction.
   int max_points = 256;
+  /// Concatenated encodings ("layers+onehot"): the shares of the squared distance given to the
+  /// one-hot part, tried by the strategies' surrogate with the grid above; the share with the
+  /// highest marginal likelihood is kept per objective (two-group relevance determination).
+  std::vector<double> onehot_shares{0.5, 0.1, 0.25, 0.75, 0.9};
 
   template <class S, class V>
   static void fields(S& o, V& v) {
@@ -44,6 +48,9 @@ struct GpOptions {
     v("length_scales", o.length_scales, opt::non_empty(), opt::positive());
     v("noise_ratios", o.noise_ratios, opt::non_empty(), opt::at_least(1e-8));
     v("max_points", o.max_points, opt::in(8, 4096));
+    v("onehot_shares", o.onehot_shares, opt::non_empty(), opt::above(0, 1),
+      opt::doc("layers+onehot: shares of the one-hot part in the squared distance, tried at each "
+               "hyperparameter selection; the one of highest marginal likelihood is kept per objective"));
   }
   /// Throws UserError naming the field (prefixed by `path`).
   void validate(const std::string& path = "strategy.options.gp") const;
@@ -82,6 +89,7 @@ class GaussianProcess {
   /// Mean (and variance when `variance` is non-null) of one encoded point.
   double predict_one(const Eigen::VectorXd& x, double* variance = nullptr) const;
 
+  const GpOptions& options() const { return opts_; }
   double length_scale() const { return length_scale_; }
   double noise_ratio() const { return noise_ratio_; }
   /// Log marginal likelihood of the last fit (per observation).
@@ -107,5 +115,17 @@ class GaussianProcess {
   double lml_ = 0;
   std::vector<double> kernel_table_;  // kernel at squared distances 0, 1, 2, ...
 };
+
+/// Rows of two parts (ArchEncoder's concatenations: the first `first_width` columns, then the
+/// rest, each scaled to half the squared distance): the column scales that give the first part
+/// `share` of the squared distance and the rest 1 - share.
+Eigen::RowVectorXd two_part_scales(Eigen::Index width, Eigen::Index first_width, double share);
+
+/// gp.fit() on two-part rows with the share of the first part selected too: for every share of
+/// GpOptions::onehot_shares, the rows scaled by two_part_scales() are fitted on the grid, and the
+/// fit of highest marginal likelihood is kept (earlier shares win ties). Returns its column scales,
+/// which rows given to the GP later (append, refit, predict) must be multiplied by.
+Eigen::RowVectorXd fit_two_parts(GaussianProcess& gp, const Eigen::MatrixXd& X, const Eigen::VectorXd& y,
+                                 Eigen::Index first_width);
 
 }  // namespace hwnas
