@@ -27,10 +27,10 @@
 #include "bench_main.h"
 #include "bench_stats.h"
 #include "hwnas/core/csv.h"
-#include "hwnas/search/ensemble.h"
 #include "hwnas/core/error.h"
 #include "hwnas/core/rank_stats.h"
 #include "hwnas/search/encoding.h"
+#include "hwnas/search/ensemble.h"
 #include "hwnas/search/gp.h"
 #include "hwnas/core/source_dir.h"
 
@@ -91,14 +91,9 @@ double rho(const Table& t, const ArchEncoder& enc, const std::string& model, int
     e.fit(enc.encode(train), y);
     p = e.predict(enc.encode(held), false);
   } else {
-    GaussianProcess gp;
-    if (enc.onehot_width() > 0) {  // as the strategies' surrogate: the one-hot share chosen too
-      const Eigen::RowVectorXd sc = fit_two_parts(gp, enc.encode(train), y, enc.onehot_width());
-      p = gp.predict((enc.encode(held).array().rowwise() * sc.array()).matrix(), false);
-    } else {
-      gp.fit(enc.encode(train), y);
-      p = gp.predict(enc.encode(held), false);
-    }
+    GaussianProcess gp;  // as the strategies' surrogate: a concatenation's one-hot share chosen too
+    const Eigen::RowVectorXd sc = fit_two_parts(gp, enc.encode(train), y, enc.onehot_width());
+    p = gp.predict(scale_columns(enc.encode(held), sc), false);
   }
   return spearman(std::vector<double>(p.mean.data(), p.mean.data() + p.mean.size()), truth);
 }

@@ -219,6 +219,11 @@ double GaussianProcess::predict_one(const Eigen::VectorXd& x, double* variance) 
   return mean;
 }
 
+Eigen::MatrixXd scale_columns(const Eigen::MatrixXd& X, const Eigen::RowVectorXd& scales) {
+  if (scales.size() == 0) return X;
+  return (X.array().rowwise() * scales.array()).matrix();
+}
+
 Eigen::RowVectorXd two_part_scales(Eigen::Index width, Eigen::Index first_width, double share) {
   // Each part arrives scaled to half the squared distance; a share s of it is sqrt(2 s).
   Eigen::RowVectorXd sc(width);
@@ -229,6 +234,10 @@ Eigen::RowVectorXd two_part_scales(Eigen::Index width, Eigen::Index first_width,
 
 Eigen::RowVectorXd fit_two_parts(GaussianProcess& gp, const Eigen::MatrixXd& X, const Eigen::VectorXd& y,
                                  Eigen::Index first_width) {
+  if (first_width == 0) {
+    gp.fit(X, y);
+    return {};
+  }
   HWNAS_CHECK(first_width > 0 && first_width < X.cols(), "fit_two_parts needs two non-empty parts");
   double best = -std::numeric_limits<double>::infinity();
   Eigen::RowVectorXd chosen;
@@ -236,7 +245,7 @@ Eigen::RowVectorXd fit_two_parts(GaussianProcess& gp, const Eigen::MatrixXd& X, 
   for (double share : shares) {
     const Eigen::RowVectorXd sc = two_part_scales(X.cols(), first_width, share);
     GaussianProcess trial(gp.options());
-    trial.fit((X.array().rowwise() * sc.array()).matrix(), y);
+    trial.fit(scale_columns(X, sc), y);
     if (trial.log_marginal_likelihood() > best + 1e-12) {
       best = trial.log_marginal_likelihood();
       chosen = sc;

@@ -43,11 +43,6 @@ std::vector<int> Surrogate::window(const StrategyCore& core, int objective) cons
   return out;
 }
 
-Eigen::MatrixXd Surrogate::scaled(const Eigen::MatrixXd& X, std::size_t g) const {
-  if (scale_[g].size() == 0) return X;
-  return (X.array().rowwise() * scale_[g].array()).matrix();
-}
-
 void Surrogate::update(const StrategyCore& core) {
   if (!initialized_) {
     initialized_ = true;
@@ -96,7 +91,7 @@ void Surrogate::update(const StrategyCore& core) {
     if (append) {
       std::vector<Architecture> fresh;
       for (std::size_t i = first_new; i < obs.size(); ++i) fresh.push_back(obs[i].arch);
-      gps_[g].append(scaled(encoder_.encode(fresh), g), y);
+      gps_[g].append(scale_columns(encoder_.encode(fresh), scale_[g]), y);
       continue;
     }
     std::vector<Architecture> archs;
@@ -110,10 +105,8 @@ void Surrogate::update(const StrategyCore& core) {
       continue;
     }
     if (!grid) {
-      gps_[g].refit_same_hyperparameters(scaled(X, g), y);
-    } else if (encoder_.onehot_width() == 0) {
-      gps_[g].fit(X, y);
-    } else {  // the one-hot share is selected with the grid, by marginal likelihood
+      gps_[g].refit_same_hyperparameters(scale_columns(X, scale_[g]), y);
+    } else {  // a concatenated encoding's one-hot share is selected with the grid (gp.h)
       scale_[g] = fit_two_parts(gps_[g], X, y, encoder_.onehot_width());
     }
   }
@@ -132,7 +125,7 @@ void Surrogate::predict(const StrategyCore& core, const std::vector<Architecture
   if (modelled_.empty() || m == 0) return;
   const Eigen::MatrixXd X = encoder_.encode(cands);
   for (std::size_t g = 0; g < modelled_.size(); ++g) {
-    const GpPrediction p = ensemble_ ? nets_[g].predict(X, true) : gps_[g].predict(scaled(X, g), true);
+    const GpPrediction p = ensemble_ ? nets_[g].predict(X, true) : gps_[g].predict(scale_columns(X, scale_[g]), true);
     mean.col(modelled_[g]) = p.mean;
     sd.col(modelled_[g]) = p.variance.array().sqrt().matrix();
   }

@@ -57,7 +57,6 @@ class Surrogate {
   // Per GP: column scales of its rows (the one-hot share chosen for a concatenated encoding;
   // empty: the rows as encoded).
   std::vector<Eigen::RowVectorXd> scale_;
-  Eigen::MatrixXd scaled(const Eigen::MatrixXd& X, std::size_t g) const;
   std::vector<std::vector<int>> windows_;  // per GP: the observations it was fitted to, in order
   std::size_t seen_obs_ = 0;
   std::size_t grid_fit_at_ = 0;

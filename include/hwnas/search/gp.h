@@ -124,8 +124,11 @@ Eigen::RowVectorXd two_part_scales(Eigen::Index width, Eigen::Index first_width,
 /// gp.fit() on two-part rows with the share of the first part selected too: for every share of
 /// GpOptions::onehot_shares, the rows scaled by two_part_scales() are fitted on the grid, and the
 /// fit of highest marginal likelihood is kept (earlier shares win ties). Returns its column scales,
-/// which rows given to the GP later (append, refit, predict) must be multiplied by.
+/// which rows given to the GP later (append, refit, predict) must be multiplied by
+/// (scale_columns). With first_width == 0 (rows of one part) it is gp.fit() and returns no scales.
 Eigen::RowVectorXd fit_two_parts(GaussianProcess& gp, const Eigen::MatrixXd& X, const Eigen::VectorXd& y,
                                  Eigen::Index first_width);
+/// X with column j multiplied by scales[j]; X itself when `scales` is empty.
+Eigen::MatrixXd scale_columns(const Eigen::MatrixXd& X, const Eigen::RowVectorXd& scales);
 
 }  // namespace hwnas
