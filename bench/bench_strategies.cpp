@@ -16,6 +16,7 @@
 //                    [--max-evals 4000] [--strategies random,evolution,local,bo,mcts]
 //                    [--tables DIR] [--no-timing] [--no-quality] [--encoding wl] [--batch 1]
 // --batch: architectures per ask in the quality runs (told when the whole batch is evaluated).
+// --async P: P proposals in flight instead (asynchronous evaluators), the oldest finishing first.
 // --encoding sets the surrogate encoding of bo and mcts (strategies.h; default: their default);
 // --options '{...}' sets any other strategy option of theirs (run one of them at a time).
 // --tables writes each objective of an nb201 problem as DIR/<objective>.csv (arch_str,value; one
@@ -24,6 +25,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <deque>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -94,7 +96,7 @@ int run_mbv(const std::vector<std::string>& names, const nlohmann::json& options
 constexpr char kUsage[] =
     "Usage: bench_strategies [--problem synthetic|synflow|naswot-latency|synflow-latency-energy|mbv]\n"
     "         [--proxies bench/data/nb201_proxies.csv] [--seeds 10] [--max-evals 4000]\n"
-    "         [--strategies random,evolution,local,bo,mcts] [--encoding onehot|path|wl|layers] [--batch 1]\n"
+    "         [--strategies random,evolution,local,bo,mcts] [--encoding onehot|path|wl|layers] [--batch 1 | --async P]\n"
     "         [--options '{\"initial_random\": 5}']\n"
     "         [--tables DIR] [--no-timing] [--no-quality]\n"
     "  Evaluations each strategy needs to reach 95%/99% of the true nb201 hypervolume, and ask() cost;\n"
@@ -102,7 +104,7 @@ constexpr char kUsage[] =
 
 int main(int argc, char** argv) {
   if (hwnas::bench::wants_help(argc, argv, kUsage)) return 0;
-  int seeds = 10, max_evals = 4000, batch_size = 1;
+  int seeds = 10, max_evals = 4000, batch_size = 1, async = 0;
   bool timing = true, quality = true;
   std::string tables, problem_name = "synthetic", proxies = std::string(HWNAS_SOURCE_DIR) + "/bench/data/nb201_proxies.csv";
   nlohmann::json options;  // for bo and mcts: {"encoding": ...} from --encoding
@@ -134,6 +136,7 @@ int main(int argc, char** argv) {
       options.update(more);
     }
     else if (!std::strcmp(argv[i], "--batch")) batch_size = std::stoi(next());
+    else if (!std::strcmp(argv[i], "--async")) async = std::stoi(next());
     else {
       std::fprintf(stderr, "unknown argument %s\n", argv[i]);
       return 2;
@@ -197,22 +200,38 @@ int main(int argc, char** argv) {
                                problem.context(static_cast<std::uint64_t>(seed)));
         ParetoArchive archive;
         double r95 = max_evals + 1, r99 = max_evals + 1, h200 = 0;
-        // ask(batch) is evaluated one architecture at a time and told when all of it is done.
+        // Synchronous: ask(batch) is evaluated one architecture at a time and told when all of it
+        // is done. --async P: P proposals in flight (each asked alone), the oldest finishing first
+        // and told at once.
         std::vector<Architecture> pending;
+        std::deque<Architecture> flight;
         std::vector<Observation> done;
         std::size_t next = 0;
         for (int e = 0; e < max_evals; ++e) {
-          if (next == pending.size()) {
-            if (!done.empty()) s->tell(done);
-            done.clear();
-            pending = s->ask(static_cast<std::size_t>(batch_size));
-            next = 0;
-            if (pending.empty()) break;
+          Observation o;
+          if (async > 0) {
+            while (static_cast<int>(flight.size()) < async) {
+              auto asked = s->ask(1);
+              if (asked.empty()) break;
+              flight.push_back(asked[0]);
+            }
+            if (flight.empty()) break;
+            o = {flight.front(), problem.objectives(flight.front()), true};
+            flight.pop_front();
+            s->tell({o});
+          } else {
+            if (next == pending.size()) {
+              if (!done.empty()) s->tell(done);
+              done.clear();
+              pending = s->ask(static_cast<std::size_t>(batch_size));
+              next = 0;
+              if (pending.empty()) break;
+            }
+            o = {pending[next], problem.objectives(pending[next]), true};
+            ++next;
+            done.push_back(o);
           }
-          Observation o{pending[next], problem.objectives(pending[next]), true};
-          ++next;
           archive.add(e, o.objectives);
-          done.push_back(o);
           const double hv = problem.hypervolume(archive.front_points()) / problem.true_hypervolume();
           if (e + 1 == 200) h200 = hv;
           if (hv >= 0.95 && r95 > max_evals) r95 = e + 1;
@@ -234,7 +253,10 @@ int main(int argc, char** argv) {
   }
 
   if (timing) {
-    std::printf("\ntime per proposal (ask(1), excluding evaluation; mean of 50 asks, each followed by its tell)\n");
+    // --async P: each timed ask has P - 1 proposals pending (believed by bo and mcts).
+    const std::size_t keep = async > 1 ? static_cast<std::size_t>(async - 1) : 0;
+    std::printf("\ntime per proposal (ask(1), excluding evaluation; mean of 50 asks, each followed by its tell; %zu pending)\n",
+                keep);
     std::printf("%-10s %14s %14s %14s\n", "strategy", "100 obs (ms)", "1000 obs (ms)", "5000 obs (ms)");
     for (const std::string name : {"bo", "mcts"}) {
       std::printf("%-10s", name.c_str());
@@ -253,6 +275,12 @@ int main(int argc, char** argv) {
         }
         s->tell(obs);
         s->ask(1);  // the first ask after a bulk tell fits the hyperparameters on the grid
+        std::deque<Architecture> flight;
+        while (flight.size() < keep) {
+          auto b = s->ask(1);
+          if (b.empty()) break;
+          flight.push_back(b[0]);
+        }
         double total = 0;
         const int reps = 50;
         for (int r = 0; r < reps; ++r) {
@@ -260,7 +288,8 @@ int main(int argc, char** argv) {
           auto b = s->ask(1);
           total += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
           if (b.empty()) break;
-          s->tell({{b[0], problem.objectives(b[0]), true}});
+          flight.push_back(b[0]);
+          for (; flight.size() > keep; flight.pop_front()) s->tell({{flight.front(), problem.objectives(flight.front()), true}});
         }
         std::printf(" %14.2f", total / reps);
         std::fflush(stdout);

@@ -82,12 +82,14 @@ bool GaussianProcess::factorize(const Eigen::MatrixXd& sq, double ls, double noi
   Eigen::LLT<Eigen::MatrixXd> llt(C);
   if (llt.info() != Eigen::Success) return false;
   L_ = llt.matrixL();
+  n_ = static_cast<int>(n);
+  believed_ = 0;
   return true;
 }
 
 Eigen::VectorXd GaussianProcess::solve(const Eigen::VectorXd& b) const {
-  Eigen::VectorXd x = L_.triangularView<Eigen::Lower>().solve(b);
-  L_.triangularView<Eigen::Lower>().transpose().solveInPlace(x);
+  Eigen::VectorXd x = L().triangularView<Eigen::Lower>().solve(b);
+  L().transpose().triangularView<Eigen::Upper>().solveInPlace(x);
   return x;
 }
 
@@ -96,44 +98,78 @@ void GaussianProcess::set_targets(const Eigen::VectorXd& y) {
   y_mean_ = y.mean();
   const double var = (y.array() - y_mean_).square().sum() / static_cast<double>(n);
   y_scale_ = var > 1e-24 ? std::sqrt(var) : 1.0;
-  const Eigen::VectorXd ys = (y.array() - y_mean_) / y_scale_;
-  alpha_ = solve(ys);
-  signal_var_ = std::max(ys.dot(alpha_) / static_cast<double>(n), 1e-12);
+  ys_ = (y.array() - y_mean_) / y_scale_;
+  alpha_ = solve(ys_);
+  signal_var_ = std::max(ys_.dot(alpha_) / static_cast<double>(n), 1e-12);
+}
+
+bool GaussianProcess::grow(const Eigen::VectorXd& x) {
+  const double xn = x.squaredNorm();
+  Eigen::VectorXd k = (X_ * x) * -2.0;
+  k.array() += x_sq_norms_.array() + xn;
+  for (Eigen::Index i = 0; i < k.size(); ++i) k[i] = kernel(k[i]);
+  L().triangularView<Eigen::Lower>().solveInPlace(k);
+  const double d2 = kernel(0.0) + noise_ratio_ - k.squaredNorm();
+  if (!(d2 > 1e-10)) return false;
+  const Eigen::Index n = n_;
+  if (n + 1 > L_.rows()) {  // room for a quarter more rows, so that appends rarely copy the factor
+    Eigen::MatrixXd grown = Eigen::MatrixXd::Zero(n + std::max<Eigen::Index>(16, n / 4), n + std::max<Eigen::Index>(16, n / 4));
+    grown.topLeftCorner(n, n) = L();
+    L_.swap(grown);
+  }
+  L_.block(0, n, n, 1).setZero();
+  L_.block(n, 0, 1, n) = k.transpose();
+  L_(n, n) = std::sqrt(d2);
+  X_.conservativeResize(n + 1, Eigen::NoChange);
+  X_.row(n) = x.transpose();
+  x_sq_norms_.conservativeResize(n + 1);
+  x_sq_norms_[n] = xn;
+  ++n_;
+  return true;
 }
 
 void GaussianProcess::append(const Eigen::MatrixXd& X_new, const Eigen::VectorXd& y) {
+  forget_believed();
   HWNAS_CHECK(y.size() == n_ + X_new.rows(), "GP append: targets do not match the data");
   if (n_ == 0) {
     fit(X_new, y);
     return;
   }
   for (Eigen::Index r = 0; r < X_new.rows(); ++r) {
-    const Eigen::VectorXd x = X_new.row(r).transpose();
-    const double xn = x.squaredNorm();
-    Eigen::VectorXd k = (X_ * x) * -2.0;
-    k.array() += x_sq_norms_.array() + xn;
-    for (Eigen::Index i = 0; i < k.size(); ++i) k[i] = kernel(k[i]);
-    L_.triangularView<Eigen::Lower>().solveInPlace(k);
-    const double d2 = kernel(0.0) + noise_ratio_ - k.squaredNorm();
-    if (!(d2 > 1e-10)) {  // numerically singular: refit everything
+    if (!grow(X_new.row(r).transpose())) {  // numerically singular: refit everything
       const Eigen::Index rest = X_new.rows() - r;  // rows r.. are not in X_ yet
       Eigen::MatrixXd X(n_ + rest, X_.cols());
       X << X_, X_new.bottomRows(rest);
       refit_same_hyperparameters(X, y);
       return;
     }
-    const Eigen::Index n = n_;
-    L_.conservativeResize(n + 1, n + 1);
-    L_.block(0, n, n, 1).setZero();
-    L_.block(n, 0, 1, n) = k.transpose();
-    L_(n, n) = std::sqrt(d2);
-    X_.conservativeResize(n + 1, Eigen::NoChange);
-    X_.row(n) = x.transpose();
-    x_sq_norms_.conservativeResize(n + 1);
-    x_sq_norms_[n] = xn;
-    ++n_;
   }
   set_targets(y);
+}
+
+bool GaussianProcess::append_believed(const Eigen::VectorXd& x) {
+  HWNAS_CHECK(n_ > 0, "GP append_believed before fit");
+  const double mean = predict_one(x);
+  if (!grow(x)) return false;
+  // The believed target is the prediction k^T alpha, so alpha extended by 0 solves the grown
+  // system: the mean is unchanged everywhere, exactly.
+  ys_.conservativeResize(n_);
+  ys_[n_ - 1] = (mean - y_mean_) / y_scale_;
+  alpha_.conservativeResize(n_);
+  alpha_[n_ - 1] = 0.0;
+  ++believed_;
+  return true;
+}
+
+void GaussianProcess::forget_believed() {
+  if (believed_ == 0) return;
+  // The believed rows are the last ones and change none before them (alpha's included).
+  n_ -= believed_;
+  believed_ = 0;
+  X_.conservativeResize(n_, Eigen::NoChange);
+  x_sq_norms_.conservativeResize(n_);
+  ys_.conservativeResize(n_);
+  alpha_.conservativeResize(n_);
 }
 
 void GaussianProcess::fit(const Eigen::MatrixXd& X, const Eigen::VectorXd& y) {
@@ -156,7 +192,7 @@ void GaussianProcess::fit(const Eigen::MatrixXd& X, const Eigen::VectorXd& y) {
       // log p = -n/2 log(s^2) - 1/2 log|C| - n/2 (constants dropped).
       const Eigen::VectorXd a = solve(ys);
       const double s2 = std::max(ys.dot(a) / static_cast<double>(n), 1e-12);
-      const double logdet = 2.0 * L_.diagonal().array().log().sum();
+      const double logdet = 2.0 * L().diagonal().array().log().sum();
       const double lml = (-0.5 * static_cast<double>(n) * std::log(s2) - 0.5 * logdet) / static_cast<double>(n);
       if (lml > best + 1e-12) {
         best = lml;
@@ -198,7 +234,7 @@ GpPrediction GaussianProcess::predict(const Eigen::MatrixXd& Xs, bool with_varia
   K = K.unaryExpr([this](double d) { return kernel(d); });
   out.mean = (K.transpose() * alpha_).array() * y_scale_ + y_mean_;
   if (with_variance) {
-    L_.triangularView<Eigen::Lower>().solveInPlace(K);  // V = L^-1 K*
+    L().triangularView<Eigen::Lower>().solveInPlace(K);  // V = L^-1 K*
     const Eigen::VectorXd reduction = K.colwise().squaredNorm().transpose();
     out.variance = ((1.0 - reduction.array()).max(0.0) * signal_var_ * y_scale_ * y_scale_).matrix();
   }
@@ -213,7 +249,7 @@ double GaussianProcess::predict_one(const Eigen::VectorXd& x, double* variance) 
   for (Eigen::Index i = 0; i < k.size(); ++i) k[i] = kernel(k[i]);
   const double mean = k.dot(alpha_) * y_scale_ + y_mean_;
   if (variance) {
-    L_.triangularView<Eigen::Lower>().solveInPlace(k);
+    L().triangularView<Eigen::Lower>().solveInPlace(k);
     *variance = std::max(0.0, 1.0 - k.squaredNorm()) * signal_var_ * y_scale_ * y_scale_;
   }
   return mean;

@@ -4,8 +4,9 @@
 // three objectives; beyond, ParEGO's augmented Chebyshev scalarization with a random weight per
 // proposal and its expected improvement (same draws). The acquisition is maximized over the
 // discrete space by scoring random candidates and mutations of front members, then mutating the
-// best of them again (`local_steps`). A batch is chosen greedily, each pick's predicted mean
-// joining the front as if observed (the Kriging believer).
+// best of them again (`local_steps`). A batch is chosen greedily, each pick believed before the
+// next (the Kriging believer, model_based.h: its predicted mean joins the front, and the GPs are
+// conditioned on it).
 #include <algorithm>
 #include <cmath>
 #include <deque>
@@ -192,7 +193,7 @@ class BoStrategy : public SearchStrategy {
     return out;
   }
 
-  std::optional<Architecture> propose(detail::FastFront& front) {
+  std::optional<Architecture> propose(const detail::FastFront& front) {
     Scored s = gather(front, 1, false);
     const Candidates& c = s.c;
     const std::vector<double>& acq = s.acq;
@@ -202,13 +203,7 @@ class BoStrategy : public SearchStrategy {
       if (acq[i] > acq[best]) best = i;
     Architecture chosen = c.archs[best];
     core_.mark(chosen);
-    // Kriging believer: the pick's predicted mean joins the front for the rest of the batch.
-    Eigen::MatrixXd mean, sd;
-    surrogate_.predict(core_, {chosen}, {c.cheap[best]}, mean, sd);
-    Point m(ctx_.num_objectives);
-    for (int k = 0; k < ctx_.num_objectives; ++k) m[k] = mean(0, k);
-    front.add(m);
-    return chosen;
+    return chosen;  // believed by model_based_ask when more proposals follow
   }
 
   // q proposals from one candidate search: greedily the best acquisition, each pick's predicted

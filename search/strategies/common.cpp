@@ -1,5 +1,6 @@
 #include "common.h"
 
+#include <algorithm>
 #include <cmath>
 #include <sstream>
 
@@ -71,11 +72,26 @@ std::optional<Architecture> StrategyCore::random_new() {
   return std::nullopt;
 }
 
+void StrategyCore::handed_out(const Architecture& a) {
+  if (in_flight_.emplace(space().canonical_hash(a), handed_out_count_).second) flight_order_.emplace(handed_out_count_++, a);
+}
+
+std::vector<Architecture> StrategyCore::in_flight_archs(std::size_t most_recent) const {
+  std::vector<Architecture> out;
+  for (auto it = flight_order_.rbegin(); it != flight_order_.rend() && out.size() < most_recent; ++it)
+    out.push_back(it->second);
+  std::reverse(out.begin(), out.end());
+  return out;
+}
+
 void StrategyCore::record(const std::vector<Observation>& results) {
   for (const Observation& o : results) {
     const std::uint64_t h = space().canonical_hash(o.arch);
     seen_.insert(h);
-    in_flight_.erase(h);
+    if (auto it = in_flight_.find(h); it != in_flight_.end()) {
+      flight_order_.erase(it->second);
+      in_flight_.erase(it);
+    }
     if (!o.ok) continue;
     HWNAS_CHECK(static_cast<int>(o.objectives.size()) == ctx_.num_objectives, "observation has the wrong number of objectives");
     bool finite = true;

@@ -38,9 +38,11 @@ class StrategyCore {
   bool take(const Architecture& a, Point* values = nullptr);
   void mark(const Architecture& a) { seen_.insert(space().canonical_hash(a)); }
   /// `a` was handed out by ask; it is in flight until told (record).
-  void handed_out(const Architecture& a) { in_flight_.insert(space().canonical_hash(a)); }
+  void handed_out(const Architecture& a);
   /// Proposals handed out and not yet told.
   std::size_t in_flight() const { return in_flight_.size(); }
+  /// The `most_recent` last of them to be handed out, oldest first.
+  std::vector<Architecture> in_flight_archs(std::size_t most_recent) const;
 
   /// A new admissible architecture drawn uniformly (marked proposed), or nullopt when the space is
   /// exhausted (or too large to enumerate and every draw failed).
@@ -70,7 +72,9 @@ class StrategyCore {
   int max_retries_;
   double enumerate_limit_;
   std::unordered_set<std::uint64_t> seen_;
-  std::unordered_set<std::uint64_t> in_flight_;  // handed out, not yet told
+  std::unordered_map<std::uint64_t, std::uint64_t> in_flight_;  // handed out, not yet told: hash -> order
+  std::map<std::uint64_t, Architecture> flight_order_;           // order -> architecture
+  std::uint64_t handed_out_count_ = 0;
   std::unordered_map<std::uint64_t, std::optional<Point>> cheap_cache_;  // canonical hash -> ctx.cheap
   void add(const Observation& o);  // joins obs_, the archive and the bounds
   void choose_model_fidelity();

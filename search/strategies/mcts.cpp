@@ -99,7 +99,6 @@ class MctsStrategy : public SearchStrategy {
     double max_reward = 0.0;
     double best_reward = 0.0;
     std::optional<Architecture> best;
-    Point best_mean;
     struct Rollout {
       double reward;
       Architecture arch;
@@ -151,7 +150,6 @@ class MctsStrategy : public SearchStrategy {
       if (r > best_reward) {
         best_reward = r;
         best = a;
-        best_mean = mean;
       }
       if (q > 1 && r > 0.0 && found.emplace(core_.space().canonical_hash(a)).second) rollouts.push_back({r, a, mean});
       max_reward = std::max(max_reward, r);
@@ -160,9 +158,8 @@ class MctsStrategy : public SearchStrategy {
         p->reward_sum += r;
       }
     }
-    if (q == 1) {
+    if (q == 1) {  // believed by model_based_ask when more proposals follow
       if (!best || !core_.take(*best)) return {};
-      front.add(best_mean);  // Kriging believer for the rest of the batch
       return {*best};
     }
     std::stable_sort(rollouts.begin(), rollouts.end(), [](const Rollout& x, const Rollout& y) { return x.reward > y.reward; });

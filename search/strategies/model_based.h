@@ -10,6 +10,10 @@
 // with P results still pending then also misses at most P/32 results already told, and the
 // controller spends one model refresh per q proposals instead of one per proposal. With q = 1
 // (fewer than 64 in flight, and every synchronous round) this is the one-refresh-per-ask loop.
+//
+// Pending proposals are believed (Kriging believer): at each refresh the most recent kMaxBelieved
+// in flight, and within one ask each proposal before the next, count as observed at their
+// predicted means, on the front and in the surrogate's GPs (Surrogate::believe).
 #include <algorithm>
 #include <deque>
 #include <optional>
@@ -28,6 +32,19 @@ inline std::size_t proposals_per_refresh(int option, std::size_t in_flight) {
   return std::max<std::size_t>(1, in_flight / 32);
 }
 
+/// Pending proposals believed at a refresh, at most (each costs O(max_points^2)).
+constexpr std::size_t kMaxBelieved = 32;
+
+/// A pending proposal as if observed at its predicted mean (the Kriging believer of Ginsbourger
+/// et al. 2010): its mean joins the front, and the surrogate's GPs are conditioned on it.
+inline void believe(StrategyCore& core, Surrogate& surrogate, FastFront& front, const Architecture& a) {
+  Point cheap, mean, sd;
+  if (!core.admissible(a, &cheap)) return;
+  surrogate.predict_one(core, a, cheap, mean, sd);
+  front.add(mean);
+  surrogate.believe(a);
+}
+
 template <class Propose, class ProposeMany>
 std::vector<Architecture> model_based_ask(std::size_t n, int initial_random, int per_refresh, int num_objectives,
                                           StrategyCore& core, Surrogate& surrogate, std::deque<Architecture>& queue,
@@ -43,6 +60,9 @@ std::vector<Architecture> model_based_ask(std::size_t n, int initial_random, int
     if (model_ready) return;
     surrogate.update(core);
     front = FastFront(core.normalized_front(), Point(num_objectives, kHypervolumeReference));
+    // Proposals still being evaluated (asynchronous dispatch) count as observed at their predicted
+    // means, on the front and in the surrogate (the most recent kMaxBelieved of them).
+    for (const Architecture& a : core.in_flight_archs(kMaxBelieved)) believe(core, surrogate, front, a);
     model_ready = true;
   };
   const bool modelled = static_cast<int>(core.observations().size()) >= initial_random;
@@ -65,6 +85,8 @@ std::vector<Architecture> model_based_ask(std::size_t n, int initial_random, int
     if (!a) a = core.random_new();
     if (!a) break;
     out.push_back(std::move(*a));
+    // The next proposal of this refresh sees this one as observed at its predicted mean.
+    if (modelled && out.size() < n) believe(core, surrogate, front, out.back());
   }
   for (const Architecture& a : out) core.handed_out(a);
   return out;

@@ -44,6 +44,7 @@ std::vector<int> Surrogate::window(const StrategyCore& core, int objective) cons
 }
 
 void Surrogate::update(const StrategyCore& core) {
+  for (auto& gp : gps_) gp.forget_believed();  // their evaluations, or new beliefs, replace them
   if (!initialized_) {
     initialized_ = true;
     for (int k = 0; k < core.num_objectives(); ++k)
@@ -128,6 +129,20 @@ void Surrogate::predict(const StrategyCore& core, const std::vector<Architecture
     const GpPrediction p = ensemble_ ? nets_[g].predict(X, true) : gps_[g].predict(scale_columns(X, scale_[g]), true);
     mean.col(modelled_[g]) = p.mean;
     sd.col(modelled_[g]) = p.variance.array().sqrt().matrix();
+  }
+}
+
+void Surrogate::believe(const Architecture& a) {
+  if (ensemble_ || gps_.empty()) return;
+  encoder_.encode_into(a, row_);
+  for (std::size_t g = 0; g < gps_.size(); ++g) {
+    if (!gps_[g].fitted()) continue;
+    if (scale_[g].size() == 0) {
+      gps_[g].append_believed(row_);
+    } else {
+      scaled_row_ = row_.cwiseProduct(scale_[g].transpose());
+      gps_[g].append_believed(scaled_row_);
+    }
   }
 }
 

@@ -5,9 +5,22 @@
 #include "hwnas/core/error.h"
 #include "hwnas/search/strategies.h"
 #include "search/nb201_problem.h"
+#include "../../search/strategies/model_based.h"  // StrategyCore, Surrogate: private to the strategies
 
 using namespace hwnas;
 using namespace hwnas::testing;
+
+namespace {
+// Tells `core` n random new architectures of problem() drawn from rng.
+void observe_random(detail::StrategyCore& core, Rng& rng, std::size_t n) {
+  std::vector<Observation> obs;
+  while (obs.size() < n) {
+    const Architecture a = problem().space().sample(rng);
+    if (core.take(a)) obs.push_back({a, problem().objectives(a), true});
+  }
+  core.record(obs);
+}
+}  // namespace
 
 
 TEST(BoStrategy, BeatsRandomSearchOnAverage) {
@@ -35,6 +48,88 @@ TEST(BoStrategy, BatchProposalsAreDistinctAndDeterministic) {
   EXPECT_EQ(ta.proposals, tb.proposals);
   std::set<std::uint64_t> h;
   for (const auto& x : ta.proposals) EXPECT_TRUE(h.insert(problem().space().canonical_hash(x)).second);
+}
+
+TEST(BoStrategy, PendingProposalsAreBelievedUntilTheNextRefresh) {
+  // The surrogate conditioned on a pending proposal (Kriging believer): its variance collapses,
+  // its neighbours' shrinks, the mean stays; the next update() forgets it.
+  const StrategyContext ctx = problem().context(4);
+  detail::StrategyCore core(ctx, 1000, 2e6, 1);
+  detail::Surrogate surrogate(BoOptions{}, *ctx.space);
+  Rng rng(8);
+  observe_random(core, rng, 30);
+  surrogate.update(core);
+  Architecture pending;
+  do pending = ctx.space->sample(rng);
+  while (!core.is_new(pending));
+  Architecture near = pending;
+  near.choices[2] = (near.choices[2] + 1) % 5;
+  Point cheap_p, cheap_n;
+  ASSERT_TRUE(core.admissible(pending, &cheap_p) && core.admissible(near, &cheap_n));
+  auto predict = [&](const Architecture& a, const Point& cheap) {
+    Point mean, sd;
+    surrogate.predict_one(core, a, cheap, mean, sd);
+    return std::make_pair(mean[0], sd[0]);  // objective 0 is the expensive one
+  };
+  const auto p0 = predict(pending, cheap_p), n0 = predict(near, cheap_n);
+  ASSERT_GT(p0.second, 0.0);
+  surrogate.believe(pending);
+  const auto p1 = predict(pending, cheap_p), n1 = predict(near, cheap_n);
+  EXPECT_NEAR(p1.first, p0.first, 1e-9);
+  EXPECT_NEAR(n1.first, n0.first, 1e-9);
+  EXPECT_LT(p1.second, 0.7 * p0.second);  // the fantasy is as noisy as the fitted noise ratio says
+  EXPECT_LT(n1.second, n0.second);
+  surrogate.update(core);  // a refresh with nothing new told: the belief is dropped
+  const auto p2 = predict(pending, cheap_p);
+  EXPECT_EQ(p2.first, p0.first);
+  EXPECT_EQ(p2.second, p0.second);
+
+  // In flight: handed out and not told, most recent last; a tell removes it.
+  core.mark(pending);
+  const Architecture resubmitted = core.observations()[3].arch;  // handed out again
+  core.handed_out(resubmitted);
+  core.handed_out(pending);
+  core.handed_out(near);
+  EXPECT_EQ(core.in_flight(), 3u);
+  EXPECT_EQ(core.in_flight_archs(2), (std::vector<Architecture>{pending, near}));
+  core.record({{pending, problem().objectives(pending), true}});
+  EXPECT_EQ(core.in_flight_archs(5), (std::vector<Architecture>{resubmitted, near}));
+}
+
+TEST(BoStrategy, ARefreshBelievesTheProposalsStillInFlight) {
+  // Asynchronous dispatch: a proposal handed out and not told yet is believed when the model is
+  // refreshed, so the next proposal sees little uncertainty left at it.
+  const StrategyContext ctx = problem().context(6);
+  detail::StrategyCore core(ctx, 1000, 2e6, 1);
+  Rng rng(9);
+  observe_random(core, rng, 30);
+  Architecture pending;
+  do pending = ctx.space->sample(rng);
+  while (!core.take(pending));
+  core.handed_out(pending);
+  Point cheap;
+  ASSERT_TRUE(core.admissible(pending, &cheap));
+  auto sd_at_pending = [&](const detail::Surrogate& s) {
+    Point mean, sd;
+    s.predict_one(core, pending, cheap, mean, sd);
+    return sd[0];
+  };
+  detail::Surrogate plain(BoOptions{}, *ctx.space);
+  plain.update(core);
+  detail::Surrogate surrogate(BoOptions{}, *ctx.space);
+  std::deque<Architecture> queue;
+  double seen = -1;
+  const auto out = detail::model_based_ask(
+      1, 10, 0, ctx.num_objectives, core, surrogate, queue,
+      [&](detail::FastFront&) -> std::optional<Architecture> {
+        seen = sd_at_pending(surrogate);
+        return std::nullopt;  // a random new architecture instead
+      },
+      [](detail::FastFront&, std::size_t) { return std::vector<Architecture>{}; });
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(core.in_flight(), 2u);
+  ASSERT_GT(sd_at_pending(plain), 0.0);
+  EXPECT_LT(seen, 0.7 * sd_at_pending(plain)) << "with it believed " << seen << ", without " << sd_at_pending(plain);
 }
 
 TEST(BoStrategy, AllObjectivesCheapNeedsNoGp) {

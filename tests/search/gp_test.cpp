@@ -25,6 +25,19 @@ double target(const Architecture& a) {
   for (std::size_t e = 0; e < a.choices.size(); ++e) s += w[a.choices[e]] * (1.0 + 0.1 * e);
   return s;
 }
+
+// n random architectures drawn from rng, and their targets.
+struct Data {
+  std::vector<Architecture> archs;
+  Eigen::VectorXd y;
+};
+Data sampled_with_targets(const SearchSpace& space, Rng& rng, int n) {
+  Data d;
+  for (int i = 0; i < n; ++i) d.archs.push_back(space.sample(rng));
+  d.y.resize(n);
+  for (int i = 0; i < n; ++i) d.y[i] = target(d.archs[i]);
+  return d;
+}
 }  // namespace
 
 TEST(Gp, OneHotEncodesEveryDecision) {
@@ -83,13 +96,51 @@ TEST(Gp, AppendEqualsRefit) {
   EXPECT_LT((pa.variance - pb.variance).cwiseAbs().maxCoeff(), 1e-8);
 }
 
+TEST(Gp, BelievedPointKeepsTheMeanAndShrinksTheVarianceNearIt) {
+  Nb201Space space(Nb201Options{});
+  Rng rng(3);
+  const auto [archs, y] = sampled_with_targets(space, rng, 40);
+  GaussianProcess gp;
+  gp.fit(one_hot(space, archs), y);
+  const Architecture pending = space.sample(rng);
+  Architecture near = pending, far;
+  near.choices[0] = (near.choices[0] + 1) % 5;  // one decision apart
+  for (std::size_t e = 0; e < pending.choices.size(); ++e) far.choices.push_back((pending.choices[e] + 2) % 5);
+  const Eigen::MatrixXd Xs = one_hot(space, {pending, near, far});
+  const GpPrediction before = gp.predict(Xs);
+  Eigen::VectorXd row;
+  one_hot_into(space, pending, row);
+  ASSERT_TRUE(gp.append_believed(row));
+  EXPECT_EQ(gp.size(), 41);
+  const GpPrediction after = gp.predict(Xs);
+  // Conditioning on the predicted value moves the mean nowhere.
+  EXPECT_LT((after.mean - before.mean).cwiseAbs().maxCoeff(), 1e-9);
+  // The variance collapses at the pending point, shrinks next to it, and less far away.
+  EXPECT_LT(after.variance[0], 0.01 * before.variance[0]);
+  EXPECT_LT(after.variance[1], 0.9 * before.variance[1]);
+  EXPECT_LT(before.variance[1] - after.variance[1], before.variance[0] - after.variance[0]);
+  EXPECT_LE(after.variance[2], before.variance[2] + 1e-12);
+  EXPECT_GT(after.variance[2], 0.9 * before.variance[2]);
+  // Forgetting it gives back the GP it was, exactly; real data then appends as before.
+  EXPECT_EQ(gp.believed(), 1);
+  gp.forget_believed();
+  EXPECT_EQ(gp.size(), 40);
+  const GpPrediction again = gp.predict(Xs);
+  EXPECT_EQ(again.mean, before.mean);
+  EXPECT_EQ(again.variance, before.variance);
+  ASSERT_TRUE(gp.append_believed(row));
+  Eigen::VectorXd y41(41);
+  y41 << y, target(pending);
+  gp.append(one_hot(space, {pending}), y41);  // drops the belief first
+  EXPECT_EQ(gp.size(), 41);
+  EXPECT_EQ(gp.believed(), 0);
+  EXPECT_NEAR(gp.predict(Xs).mean[0], target(pending), 0.05);
+}
+
 TEST(Gp, FitIsDeterministicAndPicksFromTheGrid) {
   Nb201Space space(Nb201Options{});
   Rng rng(3);
-  std::vector<Architecture> archs;
-  for (int i = 0; i < 50; ++i) archs.push_back(space.sample(rng));
-  Eigen::VectorXd y(50);
-  for (int i = 0; i < 50; ++i) y[i] = target(archs[i]);
+  const auto [archs, y] = sampled_with_targets(space, rng, 50);
   GpOptions o;
   GaussianProcess a(o), b(o);
   a.fit(one_hot(space, archs), y);

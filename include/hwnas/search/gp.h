@@ -82,6 +82,15 @@ class GaussianProcess {
   /// one row each, O(n^2) per row instead of O(n^3). `y` holds the targets of ALL points (old ones
   /// first), since a caller's normalization may have changed them.
   void append(const Eigen::MatrixXd& X_new, const Eigen::VectorXd& y);
+  /// Conditions on x as if it had been observed at the current predicted mean (the Kriging
+  /// believer of Ginsbourger et al. 2010, for a proposal still pending): the mean stays where it
+  /// is everywhere, the variance near x shrinks. Hyperparameters and target scaling are kept;
+  /// O(n^2). Returns false, changing nothing, when x duplicates a point numerically.
+  bool append_believed(const Eigen::VectorXd& x);
+  /// Drops the believed points (append calls it first; fit and refit drop them too).
+  void forget_believed();
+  /// Believed points held (append_believed).
+  int believed() const { return believed_; }
 
   bool fitted() const { return n_ > 0; }
   int size() const { return n_; }
@@ -103,6 +112,8 @@ class GaussianProcess {
   void set_targets(const Eigen::VectorXd& y);              // standardizes y, computes alpha_
   // Factorizes C + noise I for the given hyperparameters; false when not positive definite.
   bool factorize(const Eigen::MatrixXd& sq, double ls, double noise);
+  // Grows the Cholesky factor and the data by the row x; false when numerically singular.
+  bool grow(const Eigen::VectorXd& x);
 
   GpOptions opts_;
   int n_ = 0;
@@ -110,7 +121,11 @@ class GaussianProcess {
   Eigen::VectorXd x_sq_norms_;
   double y_mean_ = 0, y_scale_ = 1;
   double length_scale_ = 0, noise_ratio_ = 0, signal_var_ = 1;  // signal_var_ of the standardized y
-  Eigen::MatrixXd L_;      // lower Cholesky factor of C + noise I
+  // Lower Cholesky factor of C + noise I: the top-left n_ x n_ block of L_ (which has room to grow).
+  Eigen::MatrixXd L_;
+  auto L() const { return L_.topLeftCorner(n_, n_); }
+  int believed_ = 0;  // the last believed_ of the n_ points are believed (append_believed)
+  Eigen::VectorXd ys_;     // y_standardized
   Eigen::VectorXd alpha_;  // (C + noise I)^{-1} y_standardized
   double lml_ = 0;
   std::vector<double> kernel_table_;  // kernel at squared distances 0, 1, 2, ...
