@@ -38,11 +38,8 @@ constexpr std::size_t kMaxBelieved = 32;
 /// A pending proposal as if observed at its predicted mean (the Kriging believer of Ginsbourger
 /// et al. 2010): its mean joins the front, and the surrogate's GPs are conditioned on it.
 inline void believe(StrategyCore& core, Surrogate& surrogate, FastFront& front, const Architecture& a) {
-  Point cheap, mean, sd;
-  if (!core.admissible(a, &cheap)) return;
-  surrogate.predict_one(core, a, cheap, mean, sd);
-  front.add(mean);
-  surrogate.believe(a);
+  Point cheap;
+  if (core.admissible(a, &cheap)) front.add(surrogate.believe(core, a, cheap));
 }
 
 template <class Propose, class ProposeMany>

@@ -132,18 +132,20 @@ void Surrogate::predict(const StrategyCore& core, const std::vector<Architecture
   }
 }
 
-void Surrogate::believe(const Architecture& a) {
-  if (ensemble_ || gps_.empty()) return;
+Point Surrogate::believe(const StrategyCore& core, const Architecture& a, const Point& cheap_raw) {
+  Point mean = core.normalized(cheap_raw);
+  if (modelled_.empty()) return mean;
   encoder_.encode_into(a, row_);
-  for (std::size_t g = 0; g < gps_.size(); ++g) {
-    if (!gps_[g].fitted()) continue;
-    if (scale_[g].size() == 0) {
-      gps_[g].append_believed(row_);
-    } else {
-      scaled_row_ = row_.cwiseProduct(scale_[g].transpose());
-      gps_[g].append_believed(scaled_row_);
+  for (std::size_t g = 0; g < modelled_.size(); ++g) {
+    if (ensemble_) {
+      mean[modelled_[g]] = nets_[g].predict_one(row_);
+      continue;
     }
+    const Eigen::VectorXd& x = scale_[g].size() == 0 ? row_ : (scaled_row_ = row_.cwiseProduct(scale_[g].transpose()));
+    mean[modelled_[g]] = gps_[g].predict_one(x);
+    gps_[g].append_believed(x);
   }
+  return mean;
 }
 
 void Surrogate::predict_one(const StrategyCore& core, const Architecture& a, const Point& cheap_raw, Point& mean,

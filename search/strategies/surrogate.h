@@ -40,11 +40,12 @@ class Surrogate {
   /// rows = candidates, columns = objectives; sd is 0 for exact objectives.
   void predict(const StrategyCore& core, const std::vector<Architecture>& cands, const std::vector<Point>& cheap_raw,
                Eigen::MatrixXd& mean, Eigen::MatrixXd& sd) const;
-  /// Kriging believer (Ginsbourger et al. 2010) for a proposal still pending in this refresh: each
-  /// GP is conditioned on `a` as if observed at its predicted mean, so the next proposals see the
-  /// variance near it shrink (the mean is unchanged). Undone by the next update(). The ensemble
-  /// model is not conditioned (the strategies' front believer still applies).
-  void believe(const Architecture& a);
+  /// Kriging believer (Ginsbourger et al. 2010) for a proposal still pending in this refresh:
+  /// returns its normalized predicted point (cheap objectives exact, as predict_one's mean) and
+  /// conditions each GP on it as if observed there, so the next proposals see the variance near it
+  /// shrink (the mean is unchanged). Undone by the next update(). The ensemble model is not
+  /// conditioned (the point still joins the caller's front).
+  Point believe(const StrategyCore& core, const Architecture& a, const Point& cheap_raw);
   /// One candidate (used inside MCTS rollouts).
   void predict_one(const StrategyCore& core, const Architecture& a, const Point& cheap_raw, Point& mean, Point& sd) const;
 

@@ -73,7 +73,8 @@ TEST(BoStrategy, PendingProposalsAreBelievedUntilTheNextRefresh) {
   };
   const auto p0 = predict(pending, cheap_p), n0 = predict(near, cheap_n);
   ASSERT_GT(p0.second, 0.0);
-  surrogate.believe(pending);
+  const Point believed = surrogate.believe(core, pending, cheap_p);
+  EXPECT_NEAR(believed[0], p0.first, 1e-12);
   const auto p1 = predict(pending, cheap_p), n1 = predict(near, cheap_n);
   EXPECT_NEAR(p1.first, p0.first, 1e-9);
   EXPECT_NEAR(n1.first, n0.first, 1e-9);
