@@ -103,17 +103,22 @@ void GaussianProcess::set_targets(const Eigen::VectorXd& y) {
   signal_var_ = std::max(ys_.dot(alpha_) / static_cast<double>(n), 1e-12);
 }
 
-bool GaussianProcess::grow(const Eigen::VectorXd& x) {
-  const double xn = x.squaredNorm();
+Eigen::VectorXd GaussianProcess::kernel_vector(const Eigen::VectorXd& x) const {
   Eigen::VectorXd k = (X_ * x) * -2.0;
-  k.array() += x_sq_norms_.array() + xn;
+  k.array() += x_sq_norms_.array() + x.squaredNorm();
   for (Eigen::Index i = 0; i < k.size(); ++i) k[i] = kernel(k[i]);
+  return k;
+}
+
+bool GaussianProcess::grow(const Eigen::VectorXd& x, Eigen::VectorXd k) {
+  const double xn = x.squaredNorm();
   L().triangularView<Eigen::Lower>().solveInPlace(k);
   const double d2 = kernel(0.0) + noise_ratio_ - k.squaredNorm();
   if (!(d2 > 1e-10)) return false;
   const Eigen::Index n = n_;
   if (n + 1 > L_.rows()) {  // room for a quarter more rows, so that appends rarely copy the factor
-    Eigen::MatrixXd grown = Eigen::MatrixXd::Zero(n + std::max<Eigen::Index>(16, n / 4), n + std::max<Eigen::Index>(16, n / 4));
+    const Eigen::Index room = n + std::max<Eigen::Index>(16, n / 4);
+    Eigen::MatrixXd grown = Eigen::MatrixXd::Zero(room, room);
     grown.topLeftCorner(n, n) = L();
     L_.swap(grown);
   }
@@ -136,7 +141,8 @@ void GaussianProcess::append(const Eigen::MatrixXd& X_new, const Eigen::VectorXd
     return;
   }
   for (Eigen::Index r = 0; r < X_new.rows(); ++r) {
-    if (!grow(X_new.row(r).transpose())) {  // numerically singular: refit everything
+    const Eigen::VectorXd x = X_new.row(r).transpose();
+    if (!grow(x, kernel_vector(x))) {  // numerically singular: refit everything
       const Eigen::Index rest = X_new.rows() - r;  // rows r.. are not in X_ yet
       Eigen::MatrixXd X(n_ + rest, X_.cols());
       X << X_, X_new.bottomRows(rest);
@@ -147,10 +153,12 @@ void GaussianProcess::append(const Eigen::MatrixXd& X_new, const Eigen::VectorXd
   set_targets(y);
 }
 
-bool GaussianProcess::append_believed(const Eigen::VectorXd& x) {
+bool GaussianProcess::append_believed(const Eigen::VectorXd& x, double* mean_out) {
   HWNAS_CHECK(n_ > 0, "GP append_believed before fit");
-  const double mean = predict_one(x);
-  if (!grow(x)) return false;
+  Eigen::VectorXd k = kernel_vector(x);
+  const double mean = k.dot(alpha_) * y_scale_ + y_mean_;  // as predict_one
+  if (mean_out) *mean_out = mean;
+  if (!grow(x, std::move(k))) return false;
   // The believed target is the prediction k^T alpha, so alpha extended by 0 solves the grown
   // system: the mean is unchanged everywhere, exactly.
   ys_.conservativeResize(n_);
@@ -243,10 +251,7 @@ GpPrediction GaussianProcess::predict(const Eigen::MatrixXd& Xs, bool with_varia
 
 double GaussianProcess::predict_one(const Eigen::VectorXd& x, double* variance) const {
   HWNAS_CHECK(n_ > 0, "GP predict before fit");
-  const double xn = x.squaredNorm();
-  Eigen::VectorXd k = (X_ * x) * -2.0;
-  k.array() += x_sq_norms_.array() + xn;
-  for (Eigen::Index i = 0; i < k.size(); ++i) k[i] = kernel(k[i]);
+  Eigen::VectorXd k = kernel_vector(x);
   const double mean = k.dot(alpha_) * y_scale_ + y_mean_;
   if (variance) {
     L().triangularView<Eigen::Lower>().solveInPlace(k);

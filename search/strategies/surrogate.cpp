@@ -142,8 +142,7 @@ Point Surrogate::believe(const StrategyCore& core, const Architecture& a, const 
       continue;
     }
     const Eigen::VectorXd& x = scale_[g].size() == 0 ? row_ : (scaled_row_ = row_.cwiseProduct(scale_[g].transpose()));
-    mean[modelled_[g]] = gps_[g].predict_one(x);
-    gps_[g].append_believed(x);
+    gps_[g].append_believed(x, &mean[modelled_[g]]);
   }
   return mean;
 }

@@ -85,8 +85,9 @@ class GaussianProcess {
   /// Conditions on x as if it had been observed at the current predicted mean (the Kriging
   /// believer of Ginsbourger et al. 2010, for a proposal still pending): the mean stays where it
   /// is everywhere, the variance near x shrinks. Hyperparameters and target scaling are kept;
-  /// O(n^2). Returns false, changing nothing, when x duplicates a point numerically.
-  bool append_believed(const Eigen::VectorXd& x);
+  /// O(n^2). Returns false, changing nothing, when x duplicates a point numerically. The
+  /// predicted mean (predict_one's) is written to `mean` when given, in either case.
+  bool append_believed(const Eigen::VectorXd& x, double* mean = nullptr);
   /// Drops the believed points (append calls it first; fit and refit drop them too).
   void forget_believed();
   /// Believed points held (append_believed).
@@ -112,8 +113,11 @@ class GaussianProcess {
   void set_targets(const Eigen::VectorXd& y);              // standardizes y, computes alpha_
   // Factorizes C + noise I for the given hyperparameters; false when not positive definite.
   bool factorize(const Eigen::MatrixXd& sq, double ls, double noise);
-  // Grows the Cholesky factor and the data by the row x; false when numerically singular.
-  bool grow(const Eigen::VectorXd& x);
+  // Kernel values between x and the data (n_ of them).
+  Eigen::VectorXd kernel_vector(const Eigen::VectorXd& x) const;
+  // Grows the Cholesky factor and the data by the row x, whose kernel_vector is k; false when
+  // numerically singular.
+  bool grow(const Eigen::VectorXd& x, Eigen::VectorXd k);
 
   GpOptions opts_;
   int n_ = 0;
