@@ -21,6 +21,8 @@ using namespace calibration_detail;
 
 namespace {
 
+constexpr double kMaxBandwidthMove = 8.0;
+
 // Weighted multiplier fit: minimise sum_i ((y_i - F_i s) / y_i)^2 + w^2 sum_j (s_j - 1)^2, s >= 0.
 Eigen::VectorXd fit_multipliers(const Eigen::MatrixXd& F, const Eigen::VectorXd& y, double prior_weight) {
   const Eigen::Index n = F.rows(), m = F.cols();
@@ -92,7 +94,11 @@ FitResult fit_layer_measurements(const DeviceProfile& start, const std::vector<L
       overhead_us[kClasses[c]] = 1e3 * s(kNumOpClasses + c) * overhead_now[c];
     }
     apply_compute_multipliers(next, precision, mult, false);
-    const double sm = std::max(s(2 * kNumOpClasses), 1e-3);
+    // The bandwidths move by one factor, kept within kMaxBandwidthMove of the starting profile's:
+    // where per-kernel overhead explains the layers' times (small layers on a GPU), the memory
+    // column carries no information and an unbounded factor would drift without limit.
+    const double moved = start.memory_bandwidth_gbs / p.memory_bandwidth_gbs;  // the factor so far
+    const double sm = std::clamp(s(2 * kNumOpClasses) * moved, 1.0 / kMaxBandwidthMove, kMaxBandwidthMove) / moved;
     next.memory_bandwidth_gbs /= sm;
     next.cache_bandwidth_gbs /= sm;
     double base = overhead_us[kClasses[0]];
@@ -125,6 +131,14 @@ FitResult fit_layer_measurements(const DeviceProfile& start, const std::vector<L
       res.report.warnings.push_back(std::string("efficiency.") + op_class_name(c) +
                                     " hit its bound of 1.0: the measured layers ran faster than the profile's " +
                                     precision_name(precision) + " peak allows (peak too low?), and the fit is suspect");
+  const double moved = res.profile.memory_bandwidth_gbs / start.memory_bandwidth_gbs;
+  if (moved >= kMaxBandwidthMove * (1 - 1e-9) || moved <= (1 + 1e-9) / kMaxBandwidthMove) {
+    std::ostringstream w;
+    w << "memory_bandwidth_gbs hit its bound (" << kMaxBandwidthMove << "x " << (moved > 1 ? "above" : "below")
+      << " the profile's " << start.memory_bandwidth_gbs << " GB/s): the layers' times do not follow the bytes they "
+      << "move (per-kernel overhead dominates them?), and the fitted bandwidth is suspect";
+    res.report.warnings.push_back(w.str());
+  }
   return res;
 }
 

@@ -479,6 +479,35 @@ TEST(Calibration, LayerFitAtItsBoundWarnsThatItIsSuspect) {
   EXPECT_TRUE(fit_layer_measurements(start, fine, 1, Precision::FP32).report.warnings.empty());
 }
 
+TEST(Calibration, LayerFitOfOverheadBoundLayersKeepsTheBandwidthWithinItsBoundAndWarns) {
+  // As an H200 measured them through PyTorch (calibrate --torch-device cuda): every small layer
+  // takes its launch and dispatch time, 15 us per kernel, whatever bytes it moves. The memory
+  // column then carries nothing; before the bound, five rounds drove the bandwidth to 3.6e8 GB/s,
+  // which the profile's own validation refused, and `calibrate` wrote nothing.
+  const DeviceProfile start = load_device("h200");
+  HardwareModel sm(start);
+  std::vector<LayerMeasurement> ms;
+  auto space = make_space("nb201");
+  Rng rng(5);
+  for (int i = 0; i < 10; ++i)
+    for (const LayerCost& l : count_costs(space->decode(space->sample(rng))).layers) {
+      LayerList one;
+      one.layers.push_back(l);
+      const LayerTerms t = sm.terms(one, 1, Precision::FP32)[0];
+      if (t.kernels > 0) ms.push_back({l, 15.0 * t.kernels});
+    }
+  const FitResult fit = fit_layer_measurements(start, ms, 1, Precision::FP32);
+  EXPECT_NO_THROW(fit.profile.validate("fitted"));
+  EXPECT_LE(fit.profile.memory_bandwidth_gbs, 8 * start.memory_bandwidth_gbs * (1 + 1e-9));
+  EXPECT_GE(fit.profile.memory_bandwidth_gbs, start.memory_bandwidth_gbs / 8 * (1 - 1e-9));
+  EXPECT_DOUBLE_EQ(fit.profile.cache_bandwidth_gbs / fit.profile.memory_bandwidth_gbs,
+                   start.cache_bandwidth_gbs / start.memory_bandwidth_gbs);
+  EXPECT_LT(fit.report.mape_after, 5.0) << fit.report.brief();
+  bool warned = false;
+  for (const auto& w : fit.report.warnings) warned |= w.rfind("memory_bandwidth_gbs hit its bound", 0) == 0;
+  EXPECT_TRUE(warned);
+}
+
 TEST(Calibration, AdaptationThatScalesTimesByMoreThan8xWarns) {
   const DeviceProfile start = load_device("raspberry-pi-4");
   auto train = synthetic_networks(HardwareModel(start), "nb201", 10, 3);
