@@ -12,6 +12,11 @@
 // these tables. Not a test.
 //
 //   ./build/bench_hw_published [--data bench/data/hwnasbench_nb201.csv] [--shots 10,30,100] [--draws 20] [--seed 5]
+//                              [--h200 bench/data/gpu/h200]
+//
+// Then the same columns for this project's own measurements on an NVIDIA H200 (bench/data/gpu/h200:
+// 160 nb201 networks timed with LibTorch and from Python, pruned and as built, batch 1, 32, 256),
+// against the h200 profile.
 //
 // Every figure is given twice: with dead edges pruned and with the networks as built.
 // Networks whose cell has no path from input to output are left out: they compute a constant,
@@ -19,8 +24,12 @@
 // file and its provenance: bench/data/README.md.
 #include <cstdio>
 #include <cstring>
+#include <fstream>
+#include <map>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "bench_fewshot.h"
 #include "bench_main.h"
@@ -64,42 +73,24 @@ void print_score(const HeldOutScore& h, bool with_mape) {
   else std::printf(" | %5.3f %5.3f %6s", h.tau, h.rho, "-");
 }
 
-// One device and input: the profile as shipped and MACs on every network, then per shot count the
-// held-out means of MACs, the profile, the op-count fit and few-shot adaptation.
-void score(const CsvTable& t, const Input& in, const Device& dev, bool prune, const Settings& set) {
-  Nb201Options o;
-  o.input_size = in.size;
-  o.num_classes = in.classes;
-  const Nb201Space space(o);
-  DecodeOptions decode;
-  decode.prune_dead = prune;
-  const std::size_t arch_col = t.require_column("arch_str");
-  const std::size_t col = t.require_column(std::string(in.prefix) + "_" + dev.column + "_latency");
-  const DeviceProfile profile = load_device(dev.profile);
-  const Precision prec = parse_precision(dev.precision);
+// One set of measured networks: the profile as shipped and MACs on every network, then per shot
+// count the held-out means of MACs, the profile, the op-count fit and few-shot adaptation.
+void score_samples(const char* c1, const char* c2, const char* c3, const std::vector<LatencySample>& samples,
+                   const DeviceProfile& profile, int batch, Precision prec, const Settings& set) {
   const HardwareModel model(profile);
-  std::vector<LatencySample> samples;
   std::vector<double> macs, meas, pred;
-  for (std::size_t r = 0; r < t.rows.size(); ++r) {
-    if (t.rows[r][col].empty()) continue;  // not in HW-NAS-Bench
-    LatencySample s;
-    s.arch = t.rows[r][arch_col];
-    const Architecture a = space.parse(s.arch);
-    if (disconnected(space.layers(a))) continue;
-    s.layers = space.layers(a, decode);
-    s.latency_ms = t.number(r, col);
+  for (const auto& s : samples) {
     macs.push_back(static_cast<double>(s.layers.totals.macs));
     meas.push_back(s.latency_ms);
-    pred.push_back(model.predict(s.layers, 1, prec).latency_ms);
-    samples.push_back(std::move(s));
+    pred.push_back(model.predict(s.layers, batch, prec).latency_ms);
   }
-  std::printf("%-14s %-8s %-14s %4zu all%4s", in.prefix, dev.column, dev.profile, samples.size(), "");
+  std::printf("%-14s %-8s %-14s %4zu all%4s", c1, c2, c3, samples.size(), "");
   print_score({kendall(macs, meas), spearman(macs, meas), 0}, false);
   print_score({kendall(pred, meas), spearman(pred, meas), mape(pred, meas)}, true);
   std::printf("\n");
   for (int shots : set.shots) {
     if (shots + 10 > static_cast<int>(samples.size())) continue;
-    const FewShotReport f = few_shot_draws(profile, samples, macs, shots, set.draws, set.seed, 1, prec);
+    const FewShotReport f = few_shot_draws(profile, samples, macs, shots, set.draws, set.seed, batch, prec);
     std::printf("%-14s %-8s %-14s %4d %4d-shot", "", "", "", f.held_out, shots);
     for (const auto* h : {&f.macs, &f.profile, &f.op_count, &f.global, &f.terms, &f.structure, &f.automatic})
       print_score(*h, h != &f.macs);
@@ -110,8 +101,65 @@ void score(const CsvTable& t, const Input& in, const Device& dev, bool prune, co
   }
 }
 
+// One HW-NAS-Bench device and input.
+void score(const CsvTable& t, const Input& in, const Device& dev, bool prune, const Settings& set) {
+  Nb201Options o;
+  o.input_size = in.size;
+  o.num_classes = in.classes;
+  const Nb201Space space(o);
+  DecodeOptions decode;
+  decode.prune_dead = prune;
+  const std::size_t arch_col = t.require_column("arch_str");
+  const std::size_t col = t.require_column(std::string(in.prefix) + "_" + dev.column + "_latency");
+  std::vector<LatencySample> samples;
+  for (std::size_t r = 0; r < t.rows.size(); ++r) {
+    if (t.rows[r][col].empty()) continue;  // not in HW-NAS-Bench
+    LatencySample s;
+    s.arch = t.rows[r][arch_col];
+    const Architecture a = space.parse(s.arch);
+    if (disconnected(space.layers(a))) continue;
+    s.layers = space.layers(a, decode);
+    s.latency_ms = t.number(r, col);
+    samples.push_back(std::move(s));
+  }
+  score_samples(in.prefix, dev.column, dev.profile, samples, load_device(dev.profile), 1, parse_precision(dev.precision), set);
+}
+
+// This project's H200 measurements (bench/data/gpu/h200, JSON lines of hwnas measure or
+// scripts/gpu_torch_measure.py): per graph and batch, fp32 (TF32 convolutions) only.
+void score_h200(const std::string& dir, const Settings& set) {
+  const Nb201Space space{Nb201Options{}};
+  const DeviceProfile profile = load_device("h200");
+  for (const auto& [file, label] : {std::pair<const char*, const char*>{"nb201_libtorch.jsonl", "libtorch"},
+                                    {"nb201_python_run2.jsonl", "python"}}) {
+    std::map<std::pair<bool, int>, std::vector<LatencySample>> sets;  // (pruned, batch)
+    std::ifstream in(dir + "/" + file);
+    if (!in) {
+      std::printf("(%s/%s not found: skipped)\n", dir.c_str(), file);
+      continue;
+    }
+    for (std::string line; std::getline(in, line);) {
+      const nlohmann::json j = nlohmann::json::parse(line);
+      if (!j.contains("arch") || j.value("variant", "fp32") != "fp32" || j.value("precision", "fp32") != "fp32") continue;
+      const bool pruned = j.contains("prune_dead") ? j["prune_dead"].get<bool>() : j["graph"] == "pruned";
+      DecodeOptions decode;
+      decode.prune_dead = pruned;
+      LatencySample s;
+      s.arch = j["arch"].get<std::string>();
+      s.layers = space.layers(space.parse(s.arch), decode);
+      s.latency_ms = j["latency_ms"].get<double>();
+      sets[{pruned, j["batch"].get<int>()}].push_back(std::move(s));
+    }
+    for (const auto& [key, samples] : sets) {
+      const std::string graph = std::string(key.first ? "pruned" : "built") + " b" + std::to_string(key.second);
+      score_samples(label, graph.c_str(), "h200", samples, profile, key.second, Precision::FP32, set);
+    }
+  }
+}
+
 int run(int argc, char** argv) {
   std::string data = std::string(HWNAS_SOURCE_DIR) + "/bench/data/hwnasbench_nb201.csv";
+  std::string h200 = std::string(HWNAS_SOURCE_DIR) + "/bench/data/gpu/h200";
   Settings set;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!std::strcmp(argv[i], "--data")) data = argv[i + 1];
@@ -125,6 +173,7 @@ int run(int argc, char** argv) {
       }
     } else if (!std::strcmp(argv[i], "--draws")) set.draws = std::atoi(argv[i + 1]);
     else if (!std::strcmp(argv[i], "--seed")) set.seed = std::strtoull(argv[i + 1], nullptr, 10);
+    else if (!std::strcmp(argv[i], "--h200")) h200 = argv[i + 1];
     else throw UserError(std::string("unknown option ") + argv[i]);
   }
   const CsvTable t = read_csv_file(data);
@@ -147,12 +196,19 @@ int run(int argc, char** argv) {
     for (const Input& in : inputs)
       for (const Device& dev : devices) score(t, in, dev, prune, set);
   }
+  std::printf("\nThis project's measurements on an NVIDIA H200 (%s; 160 nb201 networks, CIFAR-10 size, fp32 with TF32 "
+              "convolutions; the h200 profile's per-kernel costs came from calibrate on the same GPU): graph and batch\n",
+              h200.c_str());
+  score_h200(h200, set);
   return 0;
 }
 
 }  // namespace
 
 constexpr char kUsage[] =
-    "Usage: bench_hw_published [--data bench/data/hwnasbench_nb201.csv] [--shots 10,30,100] [--draws 20] [--seed 5]\n  Device profiles against published HW-NAS-Bench latencies (validation only).\n";
+    "Usage: bench_hw_published [--data bench/data/hwnasbench_nb201.csv] [--shots 10,30,100] [--draws 20] [--seed 5]\n"
+    "                          [--h200 bench/data/gpu/h200]\n"
+    "  Device profiles against published HW-NAS-Bench latencies (validation only), then against this\n"
+    "  project's H200 measurements.\n";
 
 int main(int argc, char** argv) { return hwnas::bench::guarded_main(run, argc, argv, kUsage); }

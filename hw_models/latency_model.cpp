@@ -159,9 +159,16 @@ std::vector<LayerTerms> HardwareModel::terms(const LayerList& list, int batch, P
     const double bytes = bpe * (act_elems + static_cast<double>(l.weight_elements));
     const double dram_fraction = bytes <= cache_bytes ? 0.0 : 1.0 - cache_bytes / bytes;
     const double occupancy = std::min(1.0, B * static_cast<double>(l.output_elements) / p_.full_occupancy_outputs);
+    double tile_use = 1.0;  // of the arithmetic: memory traffic does not depend on it
+    if (t.cls == OpClass::ConvDense || t.cls == OpClass::Conv1x1) {
+      // Implicit GEMM: a group's output channels are the N side of the matrix unit's tile; a narrow
+      // layer leaves most of each tile idle, whatever the batch.
+      const double per_group = static_cast<double>(l.output.c) / std::max(1, l.groups);
+      tile_use = std::min(1.0, per_group / p_.conv_channel_tile);
+    }
     t.flops = flops;
     t.dram_bytes = bytes * dram_fraction;
-    t.peak_compute_ms = 1e3 * flops / (peak * occupancy);
+    t.peak_compute_ms = 1e3 * flops / (peak * occupancy * tile_use);
     t.memory_ms = 1e3 * bytes * (dram_fraction / dram_bps + (1.0 - dram_fraction) / cache_bps) / occupancy;
   }
   return out;

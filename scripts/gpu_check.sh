@@ -12,12 +12,14 @@
 # Options: --torch-device D (cuda), --n N networks (100), --batches B1,B2 (1,256), --repeats K
 # (timed runs per network, median; 20), --hwnas BIN (use this binary, skip the build),
 # --build-dir DIR (build-gpu), --out DIR (runs/gpu-check; measurements and results as CSV/JSON),
-# --train-archs N (networks for the training-proxy timing; 2, 0 skips it). Needs the build
-# dependencies of scripts/setup.sh but libtorch-dev, and a PyTorch wheel (CUDA) for python3.
+# --train-archs N (networks for the training-proxy timing; 2, 0 skips it), --deps DIR (the
+# unpacked bundle of scripts/gpu_deps_bundle.sh, for a machine without the Debian -dev packages).
+# Needs the build dependencies of scripts/setup.sh but libtorch-dev (or --deps), and a PyTorch
+# wheel (CUDA) for python3.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DEVICE=cuda N=100 BATCHES=1,256 REPEATS=20 HWNAS="" BUILD_DIR=build-gpu OUT=runs/gpu-check TRAIN_ARCHS=2
+DEVICE=cuda N=100 BATCHES=1,256 REPEATS=20 HWNAS="" BUILD_DIR=build-gpu OUT=runs/gpu-check TRAIN_ARCHS=2 DEPS=
 while [ $# -gt 0 ]; do
   case "$1" in
     --torch-device) DEVICE=$2; shift 2 ;;
@@ -28,7 +30,8 @@ while [ $# -gt 0 ]; do
     --build-dir) BUILD_DIR=$2; shift 2 ;;
     --out) OUT=$2; shift 2 ;;
     --train-archs) TRAIN_ARCHS=$2; shift 2 ;;
-    -h|--help) sed -n 2,16p "$0"; exit 0 ;;
+    --deps) DEPS=$(cd "$2" && pwd); shift 2 ;;
+    -h|--help) sed -n 2,18p "$0"; exit 0 ;;
     *) echo "gpu_check: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -41,13 +44,19 @@ if [ -z "$HWNAS" ]; then
   TORCH_DIR=$(python3 -c "import torch; print(torch.utils.cmake_prefix_path)")/Torch
   ABI=$(python3 -c "import torch; print(int(torch.compiled_with_cxx11_abi()))")
   echo "gpu_check: building against $TORCH_DIR (torch $(python3 -c 'import torch; print(torch.__version__, "cuda", torch.version.cuda)'), cxx11 abi $ABI)"
-  GEN=()
+  GEN=() DEPFLAGS=()
   command -v ninja >/dev/null && GEN=(-G Ninja)
-  cmake -S . -B "$BUILD_DIR" "${GEN[@]}" -DCMAKE_BUILD_TYPE=Release -DTorch_DIR="$TORCH_DIR" -DHWNAS_MPI=OFF \
+  if [ -n "$DEPS" ]; then
+    DEPFLAGS=(-DEigen3_DIR="$DEPS/cmake/Eigen3" -DBoost_DIR="$DEPS/cmake/Boost" -DTBB_DIR="$DEPS/cmake/TBB"
+              -Dnlohmann_json_DIR="$DEPS/cmake/nlohmann_json" -DCLI11_DIR="$DEPS/cmake/CLI11"
+              -DZLIB_INCLUDE_DIR="$DEPS/include" -DZLIB_LIBRARY="$DEPS/lib/libz.so")
+  fi
+  cmake -S . -B "$BUILD_DIR" "${GEN[@]}" -DCMAKE_BUILD_TYPE=Release -DTorch_DIR="$TORCH_DIR" -DHWNAS_MPI=OFF "${DEPFLAGS[@]}" \
         -DHWNAS_BUILD_TESTS=OFF -DHWNAS_PYTHON=OFF -DCMAKE_CXX_FLAGS="-D_GLIBCXX_USE_CXX11_ABI=$ABI"
   cmake --build "$BUILD_DIR" -j "$(nproc)" --target hwnas
   HWNAS=$BUILD_DIR/hwnas
 fi
+[ -n "$DEPS" ] && export LD_LIBRARY_PATH=$DEPS/lib:${LD_LIBRARY_PATH:-}
 "$HWNAS" devices >/dev/null
 mkdir -p "$OUT"
 python3 - "$HWNAS" "$DEVICE" "$N" "$BATCHES" "$REPEATS" "$OUT" "$TRAIN_ARCHS" <<'PY'

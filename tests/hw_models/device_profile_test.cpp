@@ -113,6 +113,11 @@ TEST(DeviceProfile, UnknownKeysAndBadValuesNameTheField) {
   j["full_occupancy_outputs"] = 0.5;
   EXPECT_EQ(error_of([&] { DeviceProfile::from_json(j, "x.json"); }),
             "x.json: full_occupancy_outputs: expected a number >= 1, got 0.5");
+
+  j = host_json();
+  j["conv_channel_tile"] = 0;
+  EXPECT_EQ(error_of([&] { DeviceProfile::from_json(j, "x.json"); }),
+            "x.json: conv_channel_tile: expected a number >= 1, got 0");
 }
 
 TEST(DeviceProfile, AbsurdValuesAreRejectedNamingFileAndField) {
@@ -222,6 +227,7 @@ nlohmann::json calibrated_json() {
   j["measured_graph"] = "pruned";
   j["class_overhead_us"] = {{"pooling", 3.0}};
   j["memory_efficiency"] = {{"pooling", 0.5}};
+  j["conv_channel_tile"] = 128;
   j["sources"]["lookup_table"] = "measured";
   j["sources"]["corrections"] = "fitted";
   return j;

@@ -109,6 +109,33 @@ TEST(LatencyModel, OccupancySlowsSmallKernels) {
   EXPECT_DOUBLE_EQ(p4.layers[0].compute_ms, 4 * 0.009437184);
 }
 
+TEST(LatencyModel, NarrowConvolutionsLeaveTheChannelTileIdle) {
+  DeviceProfile prof = round_profile();
+  prof.conv_channel_tile = 64;  // a 16-channel output fills a quarter of the tile's width
+  const HwPrediction p = HardwareModel(prof).predict(list_of({conv3x3()}), 1, Precision::FP32, true);
+  EXPECT_DOUBLE_EQ(p.layers[0].compute_ms, 4 * 0.009437184);
+  EXPECT_DOUBLE_EQ(p.layers[0].memory_ms, 0.00140288);  // the bytes moved do not depend on it
+  // Not with a larger batch: the tile is across channels, not samples.
+  const HwPrediction p4 = HardwareModel(prof).predict(list_of({conv3x3()}), 4, Precision::FP32, true);
+  EXPECT_DOUBLE_EQ(p4.layers[0].compute_ms, 4 * 4 * 0.009437184);
+  // 64 channels and more fill it: no penalty.
+  HardwareModel wide(prof), off(round_profile());
+  const LayerList w = list_of({conv3x3(64, 8)});
+  EXPECT_DOUBLE_EQ(wide.predict(w, 1, Precision::FP32, true).layers[0].compute_ms,
+                   off.predict(w, 1, Precision::FP32, true).layers[0].compute_ms);
+  // Elementwise layers, pooling and depthwise convolutions have no channel tile.
+  const LayerList r = list_of({simple(OpKind::ReLU, "r.relu")});
+  EXPECT_DOUBLE_EQ(wide.predict(r, 1, Precision::FP32).latency_ms, off.predict(r, 1, Precision::FP32).latency_ms);
+  OpEdge dw;
+  dw.kind = OpKind::Conv2d;
+  dw.in_channels = dw.out_channels = dw.groups = 16;
+  dw.kernel = 3;
+  dw.padding = 1;
+  dw.name = "d.conv";
+  const LayerList d = list_of({edge_cost(dw, {16, 32, 32})});
+  EXPECT_DOUBLE_EQ(wide.predict(d, 1, Precision::FP32).latency_ms, off.predict(d, 1, Precision::FP32).latency_ms);
+}
+
 TEST(LatencyModel, FusionChangesKernelCountsAsDocumented) {
   LayerCost add = add_cost({16, 32, 32}, 3, 0, "n.add");
   const LayerList l = list_of({simple(OpKind::ReLU, "a.relu"), conv3x3(), simple(OpKind::BatchNorm, "a.bn"),

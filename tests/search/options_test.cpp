@@ -81,9 +81,11 @@ TEST(Options, EveryStructReadsExactlyWhatItWrites) {
   expect_struct_reads_what_it_writes<SchedulerConfig>("SchedulerConfig", asha.to_json());
   expect_reads_what_it_writes("ProxySourceOptions", ProxySourceOptions::from_json({{"name", "naswot"}}, "s", 3).to_json(),
                               [](const nlohmann::json& j) { return ProxySourceOptions::from_json(j, "p", 3).to_json(); });
+  // Written when set: a calibrated profile's corrections, table and memory efficiencies; a GPU's tile.
   for (const char* device : {"a100-sxm", "raspberry-pi-4", "host"})
-    expect_struct_reads_what_it_writes<DeviceProfile>(std::string("DeviceProfile ") + device, load_device(device).to_json(),
-                                                      {"corrections", "lookup_table", "memory_efficiency"});  // a calibrated profile's
+    expect_struct_reads_what_it_writes<DeviceProfile>(
+        std::string("DeviceProfile ") + device, load_device(device).to_json(),
+        {"corrections", "lookup_table", "memory_efficiency", "conv_channel_tile"});
   expect_reads_what_it_writes(
       "TrainSourceOptions", TrainSourceOptions::from_json(nullptr, "s", 3).to_json(),
       [](const nlohmann::json& j) { return TrainSourceOptions::from_json(j, "p", 3).to_json(); }, {"dataset"});

@@ -162,6 +162,8 @@ struct DeviceProfile {
   double network_overhead_us = 0;   // once per inference (framework entry, synchronisation)
   double full_occupancy_outputs = 1;  // output elements a kernel needs to fill the device; fewer
                                       // run proportionally slower (GPU waves); 1 = always full
+  double conv_channel_tile = 1;  // output channels (per group) a dense or 1x1 convolution needs to fill
+                                 // the matrix unit's tile; fewer run proportionally slower; 1 = off
   PerOpClass efficiency;              // achieved fraction of peak, in (0, 1]
   PerOpClass class_overhead_us;       // extra per-kernel overhead by class (>= 0), usually from calibration
   /// Achieved fraction of the memory bandwidth by class, in (0, 1]; 1 unless few-shot
@@ -199,6 +201,8 @@ struct DeviceProfile {
     v("kernel_overhead_us", o.kernel_overhead_us, opt::required(), non_negative(1e6, "us"), sourced());
     v("network_overhead_us", o.network_overhead_us, opt::required(), non_negative(1e8, "us"), sourced());
     v("full_occupancy_outputs", o.full_occupancy_outputs, at_least_one(1e12, "outputs"), sourced());
+    v("conv_channel_tile", o.conv_channel_tile, opt::written_if(o.conv_channel_tile != 1), at_least_one(1e5, "channels"),
+      may_be_sourced());
     v("efficiency", o.efficiency, opt::required(), fraction_of_peak(), sourced());
     v("class_overhead_us", o.class_overhead_us, non_negative(1e6, "us"), may_be_sourced());
     v("memory_efficiency", o.memory_efficiency, opt::written_if(!all_ones(o.memory_efficiency)), fraction_of_peak(),
