@@ -457,20 +457,30 @@ TEST(Calibration, StructuralModelHandlesManySamplesQuickly) {
   EXPECT_GT(fit.report.mape_before, 10.0);
 }
 
+// The layers of `archs` nb201 architectures (seed 5), each "measured" as us(layer, its terms on
+// `p` at batch 1, fp32) microseconds; a negative time leaves the layer out.
+std::vector<LayerMeasurement> timed_layers(const DeviceProfile& p, int archs,
+                                           const std::function<double(const LayerCost&, const LayerTerms&)>& us) {
+  const HardwareModel m(p);
+  auto space = make_space("nb201");
+  Rng rng(5);
+  std::vector<LayerMeasurement> out;
+  for (int i = 0; i < archs; ++i)
+    for (const LayerCost& l : count_costs(space->decode(space->sample(rng))).layers) {
+      LayerList one;
+      one.layers.push_back(l);
+      const double t = us(l, m.terms(one, 1, Precision::FP32)[0]);
+      if (t >= 0) out.push_back({l, t});
+    }
+  return out;
+}
+
 TEST(Calibration, LayerFitAtItsBoundWarnsThatItIsSuspect) {
   // The layers ran 30x faster than the profile's peak allows: efficiency caps at 1.
   const DeviceProfile start = load_device("host");
-  HardwareModel sm(start);
-  std::vector<LayerMeasurement> ms;
-  auto space = make_space("nb201");
-  Rng rng(5);
-  for (const LayerCost& l : count_costs(space->decode(space->sample(rng))).layers) {
-    if (l.kind != OpKind::Conv2d) continue;
-    LayerList one;
-    one.layers.push_back(l);
-    const LayerTerms t = sm.terms(one, 1, Precision::FP32)[0];
-    ms.push_back({l, 1e3 * t.peak_compute_ms / 30.0});
-  }
+  const std::vector<LayerMeasurement> ms = timed_layers(start, 1, [](const LayerCost& l, const LayerTerms& t) {
+    return l.kind == OpKind::Conv2d ? 1e3 * t.peak_compute_ms / 30.0 : -1.0;
+  });
   const FitResult fit = fit_layer_measurements(start, ms, 1, Precision::FP32);
   ASSERT_FALSE(fit.report.warnings.empty());
   EXPECT_EQ(fit.report.warnings[0].rfind("efficiency.conv_dense hit its bound of 1.0: the measured layers ran faster than the "
@@ -490,17 +500,8 @@ TEST(Calibration, LayerFitOfOverheadBoundLayersKeepsTheBandwidthWithinItsBoundAn
   // column then carries nothing; before the bound, five rounds drove the bandwidth to 3.6e8 GB/s,
   // which the profile's own validation refused, and `calibrate` wrote nothing.
   const DeviceProfile start = load_device("h200");
-  HardwareModel sm(start);
-  std::vector<LayerMeasurement> ms;
-  auto space = make_space("nb201");
-  Rng rng(5);
-  for (int i = 0; i < 10; ++i)
-    for (const LayerCost& l : count_costs(space->decode(space->sample(rng))).layers) {
-      LayerList one;
-      one.layers.push_back(l);
-      const LayerTerms t = sm.terms(one, 1, Precision::FP32)[0];
-      if (t.kernels > 0) ms.push_back({l, 15.0 * t.kernels});
-    }
+  const std::vector<LayerMeasurement> ms = timed_layers(
+      start, 10, [](const LayerCost&, const LayerTerms& t) { return t.kernels > 0 ? 15.0 * t.kernels : -1.0; });
   const FitResult fit = fit_layer_measurements(start, ms, 1, Precision::FP32);
   EXPECT_NO_THROW(fit.profile.validate("fitted"));
   EXPECT_LE(fit.profile.memory_bandwidth_gbs, 8 * start.memory_bandwidth_gbs * (1 + 1e-9));
