@@ -4,7 +4,7 @@
 # Sets: nb201 (CIFAR size, 160 networks) timed from Python (PyTorch eager) twice and from C++
 # (`hwnas measure`, LibTorch), pruned and as built, at batch 1, 32 and 256; nb201 at 64 channels
 # (60 networks, batch 32 and 256); mbv (40 networks, batch 1 and 64). Also prints how well two
-# Python runs of the same networks agree: the ceiling for any model's rank correlation.
+# Python runs of the same networks agree: a measure of the noise in one run's figures.
 # Not a test; needs SciPy (Debian's python3-scipy) and a built hwnas:
 #
 #   /usr/bin/python3 bench/gpu_fidelity.py build/hwnas [--device h200 ...] [--device old.json]

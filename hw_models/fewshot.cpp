@@ -36,8 +36,8 @@ KernelTerms::KernelTerms(const HardwareModel& base, const LayerList& layers, int
 
 KernelTerms::Ratios KernelTerms::ratios(const DeviceProfile& now) const {
   HWNAS_CHECK(now.cache_mb == base_.cache_mb && now.full_occupancy_outputs == base_.full_occupancy_outputs &&
-                  now.runtime == base_.runtime,
-              "kernel terms rescaled to a profile with another cache size, occupancy or runtime");
+                  now.conv_channel_tile == base_.conv_channel_tile && now.runtime == base_.runtime,
+              "kernel terms rescaled to a profile with another cache size, occupancy, channel tile or runtime");
   Ratios r;
   r.compute = peak_of(base_, precision_) / peak_of(now, precision_);
   r.memory = base_.memory_bandwidth_gbs / now.memory_bandwidth_gbs;

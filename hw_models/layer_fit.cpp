@@ -97,8 +97,11 @@ FitResult fit_layer_measurements(const DeviceProfile& start, const std::vector<L
     // The bandwidths move by one factor, kept within kMaxBandwidthMove of the starting profile's:
     // where per-kernel overhead explains the layers' times (small layers on a GPU), the memory
     // column carries no information and an unbounded factor would drift without limit.
+    // No memory-bound layer: nothing to fit, the bandwidth stays.
     const double moved = start.memory_bandwidth_gbs / p.memory_bandwidth_gbs;  // the factor so far
-    const double sm = std::clamp(s(2 * kNumOpClasses) * moved, 1.0 / kMaxBandwidthMove, kMaxBandwidthMove) / moved;
+    const double sm = F.col(2 * kNumOpClasses).isZero()
+                          ? 1.0
+                          : std::clamp(s(2 * kNumOpClasses) * moved, 1.0 / kMaxBandwidthMove, kMaxBandwidthMove) / moved;
     next.memory_bandwidth_gbs /= sm;
     next.cache_bandwidth_gbs /= sm;
     double base = overhead_us[kClasses[0]];

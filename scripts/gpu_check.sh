@@ -17,6 +17,7 @@
 # Needs the build dependencies of scripts/setup.sh but libtorch-dev (or --deps), and a PyTorch
 # wheel (CUDA) for python3.
 set -euo pipefail
+CALLER=$PWD  # relative paths given to --deps are the caller's
 cd "$(dirname "$0")/.."
 
 DEVICE=cuda N=100 BATCHES=1,256 REPEATS=20 HWNAS="" BUILD_DIR=build-gpu OUT=runs/gpu-check TRAIN_ARCHS=2 DEPS=
@@ -30,7 +31,7 @@ while [ $# -gt 0 ]; do
     --build-dir) BUILD_DIR=$2; shift 2 ;;
     --out) OUT=$2; shift 2 ;;
     --train-archs) TRAIN_ARCHS=$2; shift 2 ;;
-    --deps) DEPS=$(cd "$2" && pwd); shift 2 ;;
+    --deps) DEPS=$(cd "$CALLER" && cd "$2" && pwd); shift 2 ;;
     -h|--help) sed -n 2,18p "$0"; exit 0 ;;
     *) echo "gpu_check: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac

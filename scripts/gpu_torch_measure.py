@@ -17,6 +17,10 @@ record (versions, GPU, clocks), "micro" records (CUDA events) and one per networ
 """
 import glob, importlib.util, json, os, shutil, statistics, subprocess, sys, tempfile, time
 
+if len(sys.argv) < 2 or sys.argv[1] in ('-h', '--help') or (sys.argv[1] != 'export' and len(sys.argv) < 5):
+    print(__doc__)
+    sys.exit(0 if len(sys.argv) > 1 and sys.argv[1] in ('-h', '--help') else 2)
+
 if len(sys.argv) > 1 and sys.argv[1] == 'export':
     import argparse
     ap = argparse.ArgumentParser(prog='gpu_torch_measure.py export')

@@ -510,8 +510,29 @@ TEST(Calibration, LayerFitOfOverheadBoundLayersKeepsTheBandwidthWithinItsBoundAn
                    start.cache_bandwidth_gbs / start.memory_bandwidth_gbs);
   EXPECT_LT(fit.report.mape_after, 5.0) << fit.report.brief();
   bool warned = false;
-  for (const auto& w : fit.report.warnings) warned |= w.rfind("memory_bandwidth_gbs hit its bound", 0) == 0;
+  for (const auto& w : fit.report.warnings) warned |= w.rfind("memory_bandwidth_gbs hit its bound (8x above", 0) == 0;
   EXPECT_TRUE(warned);
+  // The other way: memory-bound layers 100x slower than the bandwidth allows stop at 1/8 of it.
+  const FitResult slow = fit_layer_measurements(
+      start, timed_layers(start, 10, [&](const LayerCost&, const LayerTerms& t) {
+        const bool memory_bound = t.kernels > 0 && t.memory_ms > t.peak_compute_ms / start.efficiency[t.cls];
+        return memory_bound ? 100 * 1e3 * t.memory_ms : -1.0;
+      }),
+      1, Precision::FP32);
+  EXPECT_DOUBLE_EQ(slow.profile.memory_bandwidth_gbs, start.memory_bandwidth_gbs / 8);
+  warned = false;
+  for (const auto& w : slow.report.warnings) warned |= w.rfind("memory_bandwidth_gbs hit its bound (8x below", 0) == 0;
+  EXPECT_TRUE(warned);
+  // And layers none of which is memory-bound leave it as it was, with no warning.
+  const DeviceProfile host = load_device("host");
+  const std::vector<LayerMeasurement> convs = timed_layers(host, 3, [&](const LayerCost& l, const LayerTerms& t) {
+    const bool compute_bound = t.peak_compute_ms / host.efficiency[t.cls] > t.memory_ms;
+    return l.kind == OpKind::Conv2d && compute_bound ? 2e3 * t.peak_compute_ms : -1.0;
+  });
+  ASSERT_GE(convs.size(), 5u);
+  const FitResult none = fit_layer_measurements(host, convs, 1, Precision::FP32, 0.0);
+  EXPECT_DOUBLE_EQ(none.profile.memory_bandwidth_gbs, host.memory_bandwidth_gbs);
+  for (const auto& w : none.report.warnings) EXPECT_EQ(w.find("memory_bandwidth_gbs"), std::string::npos) << w;
 }
 
 TEST(Calibration, AdaptationThatScalesTimesByMoreThan8xWarns) {

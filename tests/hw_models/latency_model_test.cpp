@@ -123,6 +123,17 @@ TEST(LatencyModel, NarrowConvolutionsLeaveTheChannelTileIdle) {
   const LayerList w = list_of({conv3x3(64, 8)});
   EXPECT_DOUBLE_EQ(wide.predict(w, 1, Precision::FP32, true).layers[0].compute_ms,
                    off.predict(w, 1, Precision::FP32, true).layers[0].compute_ms);
+  // A grouped convolution fills the tile with one group's outputs: 64 in 2 groups run at half rate.
+  OpEdge g;
+  g.kind = OpKind::Conv2d;
+  g.in_channels = g.out_channels = 64;
+  g.groups = 2;
+  g.kernel = 3;
+  g.padding = 1;
+  g.name = "g.conv";
+  const LayerList gl = list_of({edge_cost(g, {64, 8, 8})});
+  EXPECT_DOUBLE_EQ(wide.predict(gl, 1, Precision::FP32, true).layers[0].compute_ms,
+                   2 * off.predict(gl, 1, Precision::FP32, true).layers[0].compute_ms);
   // Elementwise layers, pooling and depthwise convolutions have no channel tile.
   const LayerList r = list_of({simple(OpKind::ReLU, "r.relu")});
   EXPECT_DOUBLE_EQ(wide.predict(r, 1, Precision::FP32).latency_ms, off.predict(r, 1, Precision::FP32).latency_ms);

@@ -109,7 +109,7 @@ class KernelTerms {
   KernelTerms(const HardwareModel& base, const LayerList& layers, int batch, Precision precision);
   /// How `now` scales compute (base peak / now's peak) and memory time (base bandwidth / now's).
   /// InternalError when `now` changed what rescaling cannot follow (cache size, occupancy,
-  /// runtime, or DRAM and cache bandwidth by different factors).
+  /// channel tile, runtime, or DRAM and cache bandwidth by different factors).
   struct Ratios {
     double compute = 1, memory = 1;
   };

@@ -54,7 +54,7 @@ std::string layer_key(const LayerCost& l);
 struct LayerTerms {
   OpClass cls = OpClass::Elementwise;
   int kernels = 0;            // 0: fused or free
-  double peak_compute_ms = 0; // FLOPs at 100% of peak (occupancy included)
+  double peak_compute_ms = 0; // FLOPs at 100% of peak (occupancy and channel tile included)
   double memory_ms = 0;       // bytes at cache/DRAM bandwidth (occupancy included)
   double flops = 0, dram_bytes = 0;
   bool fused = false;
