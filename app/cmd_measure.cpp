@@ -4,6 +4,7 @@
 #include "command.h"
 #include "torch_plugin.h"
 #include "hwnas/core/error.h"
+#include "hwnas/hw_models/calibration.h"
 #include "hwnas/hw_models/measure.h"
 #include "space_cli.h"
 
@@ -18,9 +19,11 @@ struct MeasureArgs {
   bool json = false;
   bool keep_dead = false;
   std::string torch_device = "cpu";
+  int rounds = 1;
 };
 
 void run_measure(const MeasureArgs& args) {
+  if (args.rounds < 1) throw hwnas::UserError("--rounds: expected a positive integer, got " + std::to_string(args.rounds));
   hwnas::MeasureOptions opts = args.opts;
   // The device string first (fp16 is validated against it); that the device is there, later.
   opts.device = hwnas::parse_torch_device(args.torch_device, "--torch-device");
@@ -30,20 +33,26 @@ void run_measure(const MeasureArgs& args) {
   hwnas::DecodeOptions decode;
   decode.prune_dead = !args.keep_dead;
   opts.device = hwnas::cli::torch_device_from_cli(args.torch_device);
-  for (const auto& a : archs) {
-    const double ms = hwnas::cli::torch_plugin().measure_latency_ms(space->decode(a, decode), opts);
-    const nlohmann::json j{{"space", space->name()},      {"arch", space->to_string(a)},
-                           {"latency_ms", ms},            {"batch", opts.batch},
-                           {"repeats", opts.repeats},     {"threads", opts.threads},
-                           {"prune_dead", decode.prune_dead}, {"torch_device", opts.device.str()},
-                           {"precision", opts.precision}, {"channels_last", opts.channels_last}};
-    if (!args.arch_file.empty())
-      std::cout << j.dump() << std::endl;  // one line per network, as soon as it is measured
-    else if (args.json)
-      std::cout << j.dump(2) << "\n";
-    else
-      std::cout << "latency_ms " << ms << "\n";
-  }
+  std::vector<hwnas::ArchGraph> graphs;
+  for (const auto& a : archs) graphs.push_back(space->decode(a, decode));
+  // Every network once per round; each reports its fastest round as soon as its last is timed.
+  hwnas::fastest_of_rounds(
+      graphs, args.rounds,
+      [&](const hwnas::ArchGraph& g) { return hwnas::cli::torch_plugin().measure_latency_ms(g, opts); }, nullptr,
+      [&](std::size_t i, double ms) {
+        const nlohmann::json j{{"space", space->name()},      {"arch", space->to_string(archs[i])},
+                               {"latency_ms", ms},            {"batch", opts.batch},
+                               {"repeats", opts.repeats},     {"rounds", args.rounds},
+                               {"threads", opts.threads},     {"prune_dead", decode.prune_dead},
+                               {"torch_device", opts.device.str()}, {"precision", opts.precision},
+                               {"channels_last", opts.channels_last}};
+        if (!args.arch_file.empty())
+          std::cout << j.dump() << std::endl;  // one line per network, as soon as it is measured
+        else if (args.json)
+          std::cout << j.dump(2) << "\n";
+        else
+          std::cout << "latency_ms " << ms << "\n";
+      });
 }
 
 void setup_measure(CLI::App& root) {
@@ -58,6 +67,10 @@ void setup_measure(CLI::App& root) {
   cmd->add_option("--batch", args->opts.batch, "batch size")->capture_default_str();
   cmd->add_option("--repeats", args->opts.repeats, "timed runs (the median is reported)")->capture_default_str();
   cmd->add_option("--warmup", args->opts.warmup, "untimed runs first")->capture_default_str();
+  cmd->add_option("--rounds", args->rounds,
+                  "time every network once per round, rounds one after the other, and report each one's fastest "
+                  "(noisy machines: interference only adds time)")
+      ->capture_default_str();
   cmd->add_option("--threads", args->opts.threads, "LibTorch intra-op threads")->capture_default_str();
   cmd->add_option("--torch-device", args->torch_device,
                   "cpu, cuda or cuda:N (CUDA: synchronized around each timed run)")->capture_default_str();

@@ -93,23 +93,19 @@ void CalibrationOptions::validate() const {
   if (batch < 1) throw UserError("calibration: batch: expected a positive integer, got " + std::to_string(batch));
 }
 
-namespace {
-
-// Times every graph once per round, rounds one after the other, and keeps each graph's fastest
-// time: interference from other processes only adds time, and a slow stretch of the machine hits
-// a different graph in each round. `progress` (may be null) gets the count of timings done.
 std::vector<double> fastest_of_rounds(const std::vector<ArchGraph>& graphs, int rounds, const GraphTimer& time_ms,
-                                      const std::function<void(std::size_t done, std::size_t total)>& progress) {
+                                      const std::function<void(std::size_t done, std::size_t total)>& progress,
+                                      const std::function<void(std::size_t graph, double ms)>& finished) {
+  if (rounds < 1) throw UserError("rounds: expected a positive integer, got " + std::to_string(rounds));
   std::vector<double> best(graphs.size(), std::numeric_limits<double>::infinity());
   for (int round = 0; round < rounds; ++round)
     for (std::size_t i = 0; i < graphs.size(); ++i) {
       best[i] = std::min(best[i], time_ms(graphs[i]));
       if (progress) progress(static_cast<std::size_t>(round) * graphs.size() + i + 1, rounds * graphs.size());
+      if (finished && round == rounds - 1) finished(i, best[i]);
     }
   return best;
 }
-
-}  // namespace
 
 void mark_calibrated_sources(DeviceProfile& p, const std::string& how) {
   for (const char* f : {"efficiency", "class_overhead_us", "kernel_overhead_us", "network_overhead_us",

@@ -185,15 +185,21 @@ TEST(CliHw, MeasurePrintsALatency) {
   EXPECT_NE(bad.err.find("--repeats: expected a positive integer, got 0"), std::string::npos) << bad.err;
 }
 
+// One JSON object per line of `out`.
+std::vector<nlohmann::json> json_lines(const std::string& out) {
+  std::istringstream in(out);
+  std::vector<nlohmann::json> lines;
+  for (std::string l; std::getline(in, l);) lines.push_back(nlohmann::json::parse(l));
+  return lines;
+}
+
 TEST(CliHw, MeasureArchFileGivesOneJsonLinePerNetwork) {
   const std::string dir = scratch_dir();
   const std::string other = "|nor_conv_1x1~0|+|none~0|none~1|+|skip_connect~0|none~1|none~2|";
   write_text(dir + "/archs.txt", std::string(kArch) + "\n\n" + other + "\n");
   auto r = run_hwnas({"measure", "--space-options", kTiny, "--arch-file", dir + "/archs.txt", "--repeats", "2"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  std::istringstream in(r.out);
-  std::vector<nlohmann::json> lines;
-  for (std::string l; std::getline(in, l);) lines.push_back(nlohmann::json::parse(l));
+  const std::vector<nlohmann::json> lines = json_lines(r.out);
   ASSERT_EQ(lines.size(), 2u) << r.out;
   EXPECT_EQ(lines[0]["arch"], kArch);
   EXPECT_EQ(lines[1]["arch"], other);
@@ -207,6 +213,26 @@ TEST(CliHw, MeasureArchFileGivesOneJsonLinePerNetwork) {
   EXPECT_EQ(both.exit_code, 2);
   EXPECT_NE(both.err.find("--arch: give one architecture with --arch, or a file of them with --arch-file (exactly one of the two)"),
             std::string::npos) << both.err;
+}
+
+TEST(CliHw, MeasureRoundsReportEachNetworkOnceWithItsRounds) {
+  const std::string dir = scratch_dir();
+  const std::string other = "|nor_conv_1x1~0|+|none~0|none~1|+|skip_connect~0|none~1|none~2|";
+  write_text(dir + "/archs.txt", std::string(kArch) + "\n" + other + "\n");
+  auto r = run_hwnas({"measure", "--space-options", kTiny, "--arch-file", dir + "/archs.txt", "--repeats", "1",
+                      "--warmup", "0", "--rounds", "3"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::vector<nlohmann::json> lines = json_lines(r.out);
+  ASSERT_EQ(lines.size(), 2u) << r.out;
+  EXPECT_EQ(lines[0]["arch"], kArch);
+  EXPECT_EQ(lines[1]["arch"], other);
+  for (const auto& j : lines) {
+    EXPECT_EQ(j["rounds"], 3);
+    EXPECT_GT(j["latency_ms"].get<double>(), 0);
+  }
+  auto bad = run_hwnas({"measure", "--arch", kArch, "--rounds", "0"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("--rounds: expected a positive integer, got 0"), std::string::npos) << bad.err;
 }
 
 TEST(CliHw, MeasureAndCalibrateTakeATorchDevice) {

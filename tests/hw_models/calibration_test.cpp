@@ -475,6 +475,32 @@ std::vector<LayerMeasurement> timed_layers(const DeviceProfile& p, int archs,
   return out;
 }
 
+TEST(Calibration, FastestOfRoundsKeepsEachGraphsFastestAndReportsItAfterItsLastRound) {
+  auto space = make_space("nb201");
+  Rng rng(3);
+  const std::vector<ArchGraph> graphs{space->decode(space->sample(rng)), space->decode(space->sample(rng))};
+  // Calls in order: round 0 graph 0, 1; round 1 graph 0, 1; round 2 graph 0, 1.
+  const std::vector<double> times{5, 9, 3, 12, 4, 8};
+  std::size_t call = 0, last_done = 0;
+  std::vector<std::pair<std::size_t, double>> finished;
+  const std::vector<double> best = fastest_of_rounds(
+      graphs, 3, [&](const ArchGraph&) { return times.at(call++); },
+      [&](std::size_t done, std::size_t total) {
+        EXPECT_EQ(done, last_done + 1);
+        EXPECT_EQ(total, 6u);
+        last_done = done;
+      },
+      [&](std::size_t g, double ms) {
+        EXPECT_EQ(call, 5 + g);  // right after the graph's third timing
+        finished.emplace_back(g, ms);
+      });
+  EXPECT_EQ(best, (std::vector<double>{3, 8}));
+  EXPECT_EQ(finished, (std::vector<std::pair<std::size_t, double>>{{0, 3.0}, {1, 8.0}}));
+  EXPECT_EQ(last_done, 6u);
+  EXPECT_EQ(test::error_of([&] { fastest_of_rounds(graphs, 0, [](const ArchGraph&) { return 1.0; }); }),
+            "rounds: expected a positive integer, got 0");
+}
+
 TEST(Calibration, LayerFitAtItsBoundWarnsThatItIsSuspect) {
   // The layers ran 30x faster than the profile's peak allows: efficiency caps at 1.
   const DeviceProfile start = load_device("host");

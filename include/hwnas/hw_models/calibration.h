@@ -178,6 +178,14 @@ struct CalibrationOptions {
 /// Times a graph, in ms (LibTorch in the CLI; the model itself in tests).
 using GraphTimer = std::function<double(const ArchGraph&)>;
 
+/// Times every graph once per round, rounds one after the other, and returns each graph's fastest
+/// time: interference from other processes only adds time, and a slow stretch of the machine hits
+/// a different graph in each round. `progress` (may be null) gets the count of timings done;
+/// `finished` (may be null) each graph's fastest time as soon as its last round is timed.
+std::vector<double> fastest_of_rounds(const std::vector<ArchGraph>& graphs, int rounds, const GraphTimer& time_ms,
+                                      const std::function<void(std::size_t done, std::size_t total)>& progress = nullptr,
+                                      const std::function<void(std::size_t graph, double ms)>& finished = nullptr);
+
 struct CalibrationResult {
   DeviceProfile profile;
   int layers_measured = 0, networks_measured = 0;
