@@ -24,18 +24,18 @@
 // file and its provenance: bench/data/README.md.
 #include <cstdio>
 #include <cstring>
-#include <fstream>
+#include <filesystem>
 #include <map>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "bench_fewshot.h"
 #include "bench_main.h"
 #include "bench_stats.h"
 #include "hwnas/core/csv.h"
 #include "hwnas/core/error.h"
+#include "hwnas/core/jsonl.h"
+#include "hwnas/core/read_file.h"
 #include "hwnas/nas/spaces/nb201.h"
 #include "hwnas/core/source_dir.h"
 
@@ -133,13 +133,13 @@ void score_h200(const std::string& dir, const Settings& set) {
   for (const auto& [file, label] : {std::pair<const char*, const char*>{"nb201_libtorch.jsonl", "libtorch"},
                                     {"nb201_python_run2.jsonl", "python"}}) {
     std::map<std::pair<bool, int>, std::vector<LatencySample>> sets;  // (pruned, batch)
-    std::ifstream in(dir + "/" + file);
-    if (!in) {
-      std::printf("(%s/%s not found: skipped)\n", dir.c_str(), file);
+    const std::string path = dir + "/" + file;
+    if (!std::filesystem::exists(path)) {
+      std::printf("(%s not found: skipped)\n", path.c_str());
       continue;
     }
-    for (std::string line; std::getline(in, line);) {
-      const nlohmann::json j = nlohmann::json::parse(line);
+    for (const JsonlLine& l : parse_jsonl(read_whole_file(path), path).lines) {
+      const nlohmann::json& j = l.value;
       if (!j.contains("arch") || j.value("variant", "fp32") != "fp32" || j.value("precision", "fp32") != "fp32") continue;
       const bool pruned = j.contains("prune_dead") ? j["prune_dead"].get<bool>() : j["graph"] == "pruned";
       DecodeOptions decode;
