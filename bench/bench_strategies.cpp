@@ -15,6 +15,8 @@
 //   bench_strategies [--problem synthetic] [--proxies bench/data/nb201_proxies.csv] [--seeds 10]
 //                    [--max-evals 4000] [--strategies random,evolution,local,bo,mcts]
 //                    [--tables DIR] [--no-timing] [--no-quality] [--encoding wl] [--batch 1]
+//                    [--obs 100,1000,5000] [--reps 50]   (the timing: observations, asks timed; bo and mcts
+//                    of --strategies)
 // --batch: architectures per ask in the quality runs (told when the whole batch is evaluated).
 // --async P: P proposals in flight instead (asynchronous evaluators), the oldest finishing first.
 // --encoding sets the surrogate encoding of bo and mcts (strategies.h; default: their default);
@@ -98,7 +100,7 @@ constexpr char kUsage[] =
     "         [--proxies bench/data/nb201_proxies.csv] [--seeds 10] [--max-evals 4000]\n"
     "         [--strategies random,evolution,local,bo,mcts] [--encoding onehot|path|wl|layers] [--batch 1 | --async P]\n"
     "         [--options '{\"initial_random\": 5}']\n"
-    "         [--tables DIR] [--no-timing] [--no-quality]\n"
+    "         [--tables DIR] [--no-timing] [--no-quality] [--obs 100,1000,5000] [--reps 50]\n"
     "  Evaluations each strategy needs to reach 95%/99% of the true nb201 hypervolume, and ask() cost;\n"
     "  for mbv, the hypervolume after 50/100/200/400 evaluations.\n";
 
@@ -106,6 +108,8 @@ int main(int argc, char** argv) {
   if (hwnas::bench::wants_help(argc, argv, kUsage)) return 0;
   int seeds = 10, max_evals = 4000, batch_size = 1, async = 0;
   bool timing = true, quality = true;
+  std::vector<int> timing_obs{100, 1000, 5000};
+  int timing_reps = 50;
   std::string tables, problem_name = "synthetic", proxies = std::string(HWNAS_SOURCE_DIR) + "/bench/data/nb201_proxies.csv";
   nlohmann::json options;  // for bo and mcts: {"encoding": ...} from --encoding
   std::vector<std::string> names{"random", "evolution", "local", "bo", "mcts"};
@@ -137,6 +141,10 @@ int main(int argc, char** argv) {
     }
     else if (!std::strcmp(argv[i], "--batch")) batch_size = std::stoi(next());
     else if (!std::strcmp(argv[i], "--async")) async = std::stoi(next());
+    else if (!std::strcmp(argv[i], "--obs")) {
+      timing_obs.clear();
+      for (const auto& v : split_commas(next())) timing_obs.push_back(std::stoi(v));
+    } else if (!std::strcmp(argv[i], "--reps")) timing_reps = std::stoi(next());
     else {
       std::fprintf(stderr, "unknown argument %s\n", argv[i]);
       return 2;
@@ -255,12 +263,15 @@ int main(int argc, char** argv) {
   if (timing) {
     // --async P: each timed ask has P - 1 proposals pending (believed by bo and mcts).
     const std::size_t keep = async > 1 ? static_cast<std::size_t>(async - 1) : 0;
-    std::printf("\ntime per proposal (ask(1), excluding evaluation; mean of 50 asks, each followed by its tell; %zu pending)\n",
-                keep);
-    std::printf("%-10s %14s %14s %14s\n", "strategy", "100 obs (ms)", "1000 obs (ms)", "5000 obs (ms)");
+    std::printf("\ntime per proposal (ask(1), excluding evaluation; mean of %d asks, each followed by its tell; %zu pending)\n",
+                timing_reps, keep);
+    std::printf("%-10s", "strategy");
+    for (int n_obs : timing_obs) std::printf(" %14s", (std::to_string(n_obs) + " obs (ms)").c_str());
+    std::printf("\n");
     for (const std::string name : {"bo", "mcts"}) {
+      if (std::find(names.begin(), names.end(), name) == names.end()) continue;
       std::printf("%-10s", name.c_str());
-      for (int n_obs : {100, 1000, 5000}) {
+      for (int n_obs : timing_obs) {
         auto s = make_strategy(name, options, problem.context(1));
         // Feed n_obs random distinct observations.
         Rng rng(99);
@@ -282,7 +293,7 @@ int main(int argc, char** argv) {
           flight.push_back(b[0]);
         }
         double total = 0;
-        const int reps = 50;
+        const int reps = timing_reps;
         for (int r = 0; r < reps; ++r) {
           const auto t0 = std::chrono::steady_clock::now();
           auto b = s->ask(1);

@@ -1,6 +1,7 @@
 #include "hwnas/search/encoding.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <functional>
 #include <mutex>
@@ -264,27 +265,69 @@ double wl_kernel(const ArchGraph& a, const ArchGraph& b) {
   return unit_dot(graph_features("wl", a), graph_features("wl", b));
 }
 
+namespace {
+// What names a layer's "layers" feature (layer_key of label_of): kind, input and output channels,
+// kernel, stride, groups, dilation, and for a skeleton layer its output height and channels.
+using LayerFields = std::array<int, 9>;
+struct LayerFieldsHash {
+  std::size_t operator()(const LayerFields& f) const {
+    std::uint64_t h = 0x6c61796572ULL;
+    for (int v : f) h = Rng::mix(h ^ static_cast<std::uint32_t>(v));
+    return static_cast<std::size_t>(h);
+  }
+};
+LayerFields fields_of(const LayerCost& l) {
+  const bool skeleton = l.cell < 0;
+  return {static_cast<int>(l.kind), l.input.c,  l.output.c, l.kernel, l.stride, l.groups, l.dilation,
+          skeleton ? l.output.h : -1, skeleton ? l.output.c : -1};
+}
+}  // namespace
+
 struct ArchEncoder::Shared {
   std::vector<std::string> vocab;
   std::unordered_map<std::string, int> column;
   double scale = 1.0;
   std::mutex mutex;                                  // guards cache
   std::unordered_map<std::uint64_t, Sparse> cache;  // canonical hash -> scaled row
+  // "layers": a layer's fields -> its feature's column (-1 outside the vocabulary), so that rows
+  // are built without making the feature names again (guarded by fields_mutex).
+  std::mutex fields_mutex;
+  std::unordered_map<LayerFields, int, LayerFieldsHash> layer_column;
 };
 
 namespace {
 
+// The columns of a "layers" row with their counts: layer_features(layers) in the vocabulary's
+// columns, with each distinct layer's name made once per process.
+std::map<int, double> layer_columns(ArchEncoder::Shared& sh, const LayerList& layers) {
+  std::map<int, double> f;
+  std::lock_guard<std::mutex> lock(sh.fields_mutex);
+  for (const LayerCost& l : layers.layers) {
+    if (l.kind == OpKind::Add) continue;
+    auto [it, fresh] = sh.layer_column.try_emplace(fields_of(l), -1);
+    if (fresh) {
+      const auto c = sh.column.find(
+          layer_key(label_of(l.kind, l.input.c, l.output.c, l.kernel, l.stride, l.groups, l.dilation), l.cell, l.output));
+      if (c != sh.column.end()) it->second = c->second;
+    }
+    if (it->second >= 0) f[it->second] += 1.0;
+  }
+  return f;
+}
+
 // Unscaled row of a graph encoding in the vocabulary's columns (WL rows of unit length).
 std::vector<std::pair<int, double>> unscaled_row(const SearchSpace& space, const std::string& encoding,
-                                                 const std::unordered_map<std::string, int>& column,
-                                                 const Architecture& a) {
+                                                 ArchEncoder::Shared& sh, const Architecture& a) {
   // "layers" from the space's per-layer fast path (equal to the graph walk; tested).
   const Architecture c = space.canonicalize(a);
-  const auto f = encoding == "layers" ? layer_features(space.layers(c)) : graph_features(encoding, space.decode(c));
   std::vector<std::pair<int, double>> row;
   double norm = 0;
-  for (const auto& [k, v] : f)
-    if (auto it = column.find(k); it != column.end()) {
+  if (encoding == "layers") {
+    for (const auto& [col, v] : layer_columns(sh, space.layers(c))) row.emplace_back(col, v);  // sorted by column
+    return row;
+  }
+  for (const auto& [k, v] : graph_features(encoding, space.decode(c)))
+    if (auto it = sh.column.find(k); it != sh.column.end()) {
       row.emplace_back(it->second, v);
       norm += v * v;
     }
@@ -318,7 +361,7 @@ std::shared_ptr<ArchEncoder::Shared> build_shared(const SearchSpace& space, cons
   Eigen::VectorXd prev, cur;
   for (std::size_t i = 0; i < sample.size(); ++i) {
     cur.setZero(static_cast<Eigen::Index>(sh->vocab.size()));
-    for (const auto& [c, v] : unscaled_row(space, encoding, sh->column, sample[i])) cur[c] = v;
+    for (const auto& [c, v] : unscaled_row(space, encoding, *sh, sample[i])) cur[c] = v;
     if (i > 0) {
       for (std::size_t k = 0; k < sample[i].choices.size(); ++k)
         sq_onehot += sample[i].choices[k] != sample[i - 1].choices[k] ? 2.0 : 0.0;
@@ -366,7 +409,7 @@ ArchEncoder::Sparse ArchEncoder::row_of(const Architecture& a) const {
     std::lock_guard<std::mutex> lock(shared_->mutex);
     if (auto it = shared_->cache.find(h); it != shared_->cache.end()) return it->second;
   }
-  Sparse row = unscaled_row(*space_, name_, shared_->column, a);
+  Sparse row = unscaled_row(*space_, name_, *shared_, a);
   for (auto& [c, v] : row) v *= shared_->scale;
   std::lock_guard<std::mutex> lock(shared_->mutex);
   if (shared_->cache.size() >= kCacheLimit) shared_->cache.clear();

@@ -1,5 +1,6 @@
 #include "hwnas/search/gp.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -37,28 +38,56 @@ Eigen::MatrixXd one_hot(const SearchSpace& space, const std::vector<Architecture
   return X;
 }
 
-GaussianProcess::GaussianProcess(GpOptions opts) : opts_(std::move(opts)) { opts_.validate(); }
-
-double GaussianProcess::kernel_exact(double sq_dist) const {
-  sq_dist = std::max(0.0, sq_dist);
-  if (opts_.kernel == "rbf") return std::exp(-0.5 * sq_dist / (length_scale_ * length_scale_));
-  const double r = std::sqrt(5.0 * sq_dist) / length_scale_;
-  return (1.0 + r + r * r / 3.0) * std::exp(-r);
+GaussianProcess::GaussianProcess(GpOptions opts) : opts_(std::move(opts)) {
+  opts_.validate();
+  rbf_ = opts_.kernel == "rbf";
 }
 
-void GaussianProcess::set_length_scale(double ls) {
-  length_scale_ = ls;
-  // One-hot encodings are 2 * (number of differing decisions) apart squared: integer distances
-  // are looked up instead of calling exp() n^2 times.
-  kernel_table_.resize(257);
-  for (std::size_t i = 0; i < kernel_table_.size(); ++i) kernel_table_[i] = kernel_exact(static_cast<double>(i));
+namespace {
+using Packet = Eigen::internal::packet_traits<double>::type;
+constexpr int kLanes = Eigen::internal::unpacket_traits<Packet>::size;
+
+// The kernel of n squared distances, in place. Every entry goes through the same vectorized
+// arithmetic (Eigen's packet exp; the tail through a padded packet), so that a distance gives the
+// same value wherever it stands: the diagonal of C and kernel(0) agree exactly, as do the two
+// triangles of C.
+template <bool Rbf>
+void kernel_packets(double* d, Eigen::Index n, double length_scale) {
+  namespace ei = Eigen::internal;
+  const Packet zero = ei::pset1<Packet>(0.0), one = ei::pset1<Packet>(1.0), third = ei::pset1<Packet>(1.0 / 3.0);
+  const Packet rbf = ei::pset1<Packet>(-0.5 / (length_scale * length_scale));
+  const Packet matern = ei::pset1<Packet>(std::sqrt(5.0) / length_scale);
+  auto apply = [&](Packet x) {
+    x = ei::pmax(x, zero);
+    if constexpr (Rbf) {
+      return ei::pexp(ei::pmul(x, rbf));
+    } else {
+      const Packet r = ei::pmul(ei::psqrt(x), matern);  // sqrt(5 d) / length scale
+      const Packet poly = ei::padd(ei::padd(one, r), ei::pmul(ei::pmul(r, r), third));
+      return ei::pmul(poly, ei::pexp(ei::pnegate(r)));
+    }
+  };
+  Eigen::Index i = 0;
+  for (; i + kLanes <= n; i += kLanes) ei::pstoreu(d + i, apply(ei::ploadu<Packet>(d + i)));
+  if (i < n) {
+    double buf[kLanes] = {};
+    std::copy(d + i, d + n, buf);
+    ei::pstoreu(buf, apply(ei::ploadu<Packet>(buf)));
+    std::copy(buf, buf + (n - i), d + i);
+  }
+}
+}  // namespace
+
+void GaussianProcess::kernel_in_place(double* sq_dist, Eigen::Index n) const {
+  if (rbf_)
+    kernel_packets<true>(sq_dist, n, length_scale_);
+  else
+    kernel_packets<false>(sq_dist, n, length_scale_);
 }
 
 double GaussianProcess::kernel(double sq_dist) const {
-  const double r = std::nearbyint(sq_dist);
-  if (std::fabs(sq_dist - r) < 1e-9 && r >= 0 && r < static_cast<double>(kernel_table_.size()))
-    return kernel_table_[static_cast<std::size_t>(r)];
-  return kernel_exact(sq_dist);
+  kernel_in_place(&sq_dist, 1);
+  return sq_dist;
 }
 
 namespace {
@@ -72,12 +101,11 @@ Eigen::MatrixXd squared_distances(const Eigen::MatrixXd& A, const Eigen::VectorX
 }  // namespace
 
 bool GaussianProcess::factorize(const Eigen::MatrixXd& sq, double ls, double noise) {
-  if (ls != length_scale_ || kernel_table_.empty()) set_length_scale(ls);
+  length_scale_ = ls;
   noise_ratio_ = noise;
   const Eigen::Index n = sq.rows();
-  Eigen::MatrixXd C(n, n);
-  for (Eigen::Index j = 0; j < n; ++j)
-    for (Eigen::Index i = 0; i < n; ++i) C(i, j) = kernel(sq(i, j));
+  Eigen::MatrixXd C = sq;
+  kernel_in_place(C.data(), C.size());
   C.diagonal().array() += noise;
   Eigen::LLT<Eigen::MatrixXd> llt(C);
   if (llt.info() != Eigen::Success) return false;
@@ -106,7 +134,7 @@ void GaussianProcess::set_targets(const Eigen::VectorXd& y) {
 Eigen::VectorXd GaussianProcess::kernel_vector(const Eigen::VectorXd& x) const {
   Eigen::VectorXd k = (X_ * x) * -2.0;
   k.array() += x_sq_norms_.array() + x.squaredNorm();
-  for (Eigen::Index i = 0; i < k.size(); ++i) k[i] = kernel(k[i]);
+  kernel_in_place(k.data(), k.size());
   return k;
 }
 
@@ -238,12 +266,14 @@ GpPrediction GaussianProcess::predict(const Eigen::MatrixXd& Xs, bool with_varia
   HWNAS_CHECK(n_ > 0, "GP predict before fit");
   GpPrediction out;
   const Eigen::VectorXd s_norms = Xs.rowwise().squaredNorm();
-  Eigen::MatrixXd K = squared_distances(X_, x_sq_norms_, Xs, s_norms);  // n x m
-  K = K.unaryExpr([this](double d) { return kernel(d); });
-  out.mean = (K.transpose() * alpha_).array() * y_scale_ + y_mean_;
+  // K*^T, m x n: the variance's triangular solve from the right is about a third faster than
+  // L^-1 K* from the left (Eigen's blocking, measured at n = 256, m = 300).
+  Eigen::MatrixXd K = squared_distances(Xs, s_norms, X_, x_sq_norms_);
+  kernel_in_place(K.data(), K.size());
+  out.mean = (K * alpha_).array() * y_scale_ + y_mean_;
   if (with_variance) {
-    L().triangularView<Eigen::Lower>().solveInPlace(K);  // V = L^-1 K*
-    const Eigen::VectorXd reduction = K.colwise().squaredNorm().transpose();
+    L().transpose().triangularView<Eigen::Upper>().solveInPlace<Eigen::OnTheRight>(K);  // V^T = K*^T L^-T
+    const Eigen::VectorXd reduction = K.rowwise().squaredNorm();
     out.variance = ((1.0 - reduction.array()).max(0.0) * signal_var_ * y_scale_ * y_scale_).matrix();
   }
   return out;

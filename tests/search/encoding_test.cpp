@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <map>
 #include <set>
 
 #include "hwnas/nas/spaces/mbv.h"
@@ -203,6 +204,30 @@ TEST(Encoding, LayerCountsFastPathEqualsTheGraphWalk) {
   for (int i = 0; i < 100; ++i) {
     const Architecture a = mbv.canonicalize(mbv.sample(rng));
     ASSERT_EQ(layer_features(mbv.layers(a)), graph_features("layers", mbv.decode(a))) << mbv.to_string(a);
+  }
+}
+
+TEST(Encoding, LayersRowsAreTheCountsOfTheVocabularysFeatures) {
+  // The encoder builds "layers" rows from each layer's fields, naming a feature once per process;
+  // a row must be layer_features() in the vocabulary's columns, times one scale.
+  const MbvSpace mbv{MbvOptions{}};
+  for (const SearchSpace* space : {static_cast<const SearchSpace*>(&nb201()), static_cast<const SearchSpace*>(&mbv)}) {
+    const ArchEncoder enc(*space, "layers");
+    std::map<std::string, int> column;
+    for (std::size_t c = 0; c < enc.vocabulary().size(); ++c) column[enc.vocabulary()[c]] = static_cast<int>(c);
+    Rng rng(12);
+    double scale = 0;
+    for (int i = 0; i < 200; ++i) {
+      const Architecture a = space->sample(rng);
+      Eigen::VectorXd row;
+      enc.encode_into(a, row);
+      Eigen::VectorXd counts = Eigen::VectorXd::Zero(enc.width());
+      for (const auto& [k, v] : layer_features(space->layers(space->canonicalize(a))))
+        if (column.count(k)) counts[column[k]] = v;
+      ASSERT_GT(counts.sum(), 0);
+      if (scale == 0) scale = row.sum() / counts.sum();
+      EXPECT_LT((row - counts * scale).cwiseAbs().maxCoeff(), 1e-12) << space->to_string(a);
+    }
   }
 }
 

@@ -169,6 +169,49 @@ TEST(Gp, ConstantTargetsAndRbfKernel) {
   EXPECT_TRUE(std::isfinite(p.variance[0]));
 }
 
+TEST(Gp, MatchesTheTextbookFormulasForBothKernels) {
+  // The vectorized kernel (every entry, the odd tail included, through Eigen's packet exp) and the
+  // right-hand triangular solve against a plain reference: K from the kernel's formula, C = K +
+  // noise I, mean = k^T C^-1 ys, variance = (1 - k^T C^-1 k) s^2 with s^2 = ys^T C^-1 ys / n,
+  // in the units of y. 37 points, 11 predictions: both odd.
+  Nb201Space space(Nb201Options{});
+  Rng rng(6);
+  const auto [archs, y] = sampled_with_targets(space, rng, 48);
+  const Eigen::MatrixXd X = one_hot(space, archs) * 0.83;  // non-integer squared distances
+  const Eigen::MatrixXd train = X.topRows(37), test = X.bottomRows(11);
+  const Eigen::VectorXd yt = y.head(37);
+  for (const std::string kernel : {"matern52", "rbf"}) {
+    GpOptions o;
+    o.kernel = kernel;
+    o.length_scales = {1.7};
+    o.noise_ratios = {1e-2};
+    GaussianProcess gp(o);
+    gp.fit(train, yt);
+    auto k = [&](const Eigen::VectorXd& a, const Eigen::VectorXd& b) {
+      const double d2 = (a - b).squaredNorm();
+      if (kernel == "rbf") return std::exp(-0.5 * d2 / (1.7 * 1.7));
+      const double r = std::sqrt(5.0 * d2) / 1.7;
+      return (1.0 + r + r * r / 3.0) * std::exp(-r);
+    };
+    const int n = 37;
+    Eigen::MatrixXd C(n, n);
+    for (int i = 0; i < n; ++i)
+      for (int j = 0; j < n; ++j) C(i, j) = k(train.row(i), train.row(j)) + (i == j ? 1e-2 : 0.0);
+    const double mean = yt.mean(), sd = std::sqrt((yt.array() - mean).square().mean());
+    const Eigen::VectorXd ys = (yt.array() - mean) / sd;
+    const Eigen::LLT<Eigen::MatrixXd> llt(C);
+    const Eigen::VectorXd alpha = llt.solve(ys);
+    const double s2 = ys.dot(alpha) / n;
+    const GpPrediction p = gp.predict(test);
+    for (int t = 0; t < 11; ++t) {
+      Eigen::VectorXd ks(n);
+      for (int i = 0; i < n; ++i) ks[i] = k(test.row(t), train.row(i));
+      EXPECT_NEAR(p.mean[t], ks.dot(alpha) * sd + mean, 1e-9) << kernel << " " << t;
+      EXPECT_NEAR(p.variance[t], (1.0 - ks.dot(llt.solve(ks))) * s2 * sd * sd, 1e-9) << kernel << " " << t;
+    }
+  }
+}
+
 TEST(Gp, OptionsAreReadStrictly) {
   EXPECT_EQ(error_of([] { GpOptions::from_json({{"max_points", 2}}, "s.gp"); }),
             "s.gp.max_points: expected an integer in 8..4096, got 2");

@@ -107,8 +107,9 @@ class GaussianProcess {
 
  private:
   double kernel(double sq_dist) const;
-  double kernel_exact(double sq_dist) const;
-  void set_length_scale(double ls);
+  // The kernel of n squared distances, in place (vectorized; a distance gives the same value
+  // wherever it stands).
+  void kernel_in_place(double* sq_dist, Eigen::Index n) const;
   Eigen::VectorXd solve(const Eigen::VectorXd& b) const;  // (C + noise I)^-1 b
   void set_targets(const Eigen::VectorXd& y);              // standardizes y, computes alpha_
   // Factorizes C + noise I for the given hyperparameters; false when not positive definite.
@@ -132,7 +133,7 @@ class GaussianProcess {
   Eigen::VectorXd ys_;     // y_standardized
   Eigen::VectorXd alpha_;  // (C + noise I)^{-1} y_standardized
   double lml_ = 0;
-  std::vector<double> kernel_table_;  // kernel at squared distances 0, 1, 2, ...
+  bool rbf_ = false;  // opts_.kernel == "rbf" (else Matern-5/2)
 };
 
 /// Rows of two parts (ArchEncoder's concatenations: the first `first_width` columns, then the
