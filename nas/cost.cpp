@@ -13,6 +13,15 @@ CostTotals& CostTotals::operator+=(const LayerCost& l) {
   return *this;
 }
 
+CostTotals& CostTotals::operator+=(const CostTotals& o) {
+  params += o.params;
+  macs += o.macs;
+  flops += o.flops;
+  activation_bytes += o.activation_bytes;
+  weight_bytes += o.weight_bytes;
+  return *this;
+}
+
 nlohmann::json CostTotals::to_json() const {
   return {{"params", params},
           {"macs", macs},

@@ -44,8 +44,11 @@ GaussianProcess::GaussianProcess(GpOptions opts) : opts_(std::move(opts)) {
 }
 
 namespace {
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wignored-attributes"  // Eigen's SIMD packet types as template arguments
 using Packet = Eigen::internal::packet_traits<double>::type;
 constexpr int kLanes = Eigen::internal::unpacket_traits<Packet>::size;
+#pragma GCC diagnostic pop
 
 // The kernel of n squared distances, in place. Every entry goes through the same vectorized
 // arithmetic (Eigen's packet exp; the tail through a padded packet), so that a distance gives the

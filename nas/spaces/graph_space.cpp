@@ -4,6 +4,7 @@
 #include <cctype>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <optional>
 #include <cstdio>
 
@@ -931,7 +932,7 @@ GraphSpace::GraphSpace(const nlohmann::json& spec_json, const std::string& path,
 }
 
 CostTotals GraphSpace::count(const Architecture& a, const DecodeOptions& dopts) const {
-  if (spec_.blocks()) return SearchSpace::count(a, dopts);  // the graph walk (no tables for blocks yet)
+  if (spec_.blocks()) return layers(a, dopts).totals;  // the kept pieces (no graph)
   validate(a);
   CostTotals total = skeleton_;
   static constexpr std::int64_t CostTotals::*kFields[] = {&CostTotals::params, &CostTotals::macs, &CostTotals::flops,
@@ -1362,32 +1363,107 @@ Architecture GraphSpace::block_parse(std::string_view text) const {
   return a;
 }
 
-ArchGraph GraphSpace::block_decode(const Architecture& a) const {
+void GraphSpace::block_walk(const Architecture& a, const std::function<void(const BlockStep&)>& f) const {
   const int res = choice_value(a, spec_.resolution, resolution_decision_);
-  const Width w{width_mult(a), spec_.width_mults.empty() ? 0 : spec_.width_divisor};
-  ArchGraph g;
-  NodeId x = g.add_node({spec_.input_channels, res, res}, "input");
-  g.set_input(x);
-  x = append_block(g, x, spec_.stem, w(spec_.stages[0].channels), "stem", w);
-  int id = 0;
+  BlockStep step;
+  step.width_mult = width_mult(a);
+  step.width_divisor = spec_.width_mults.empty() ? 0 : spec_.width_divisor;
+  const Width w{step.width_mult, step.width_divisor};
+  step.input = {spec_.input_channels, res, res};
+  f(step);
+  step.kind = BlockStep::Block;
   for (std::size_t st = 0; st < spec_.stages.size(); ++st) {
     const auto& stage = spec_.stages[st];
     const BlockDecisions& bd = block_decisions_[st];
     const int depth = choice_value(a, stage.depth, bd.depth);
-    for (int b = 0; b < depth; ++b, ++id) {
+    for (int b = 0; b < depth; ++b, ++step.id) {
       const auto bb = static_cast<std::size_t>(b);
-      const InvertedResidual block{choice_value(a, stage.kernel, bd.kernel[bb]),
-                                   choice_value(a, stage.expand, bd.expand[bb]),
-                                   b == 0 ? stage.stride : 1,
-                                   w(stage.channels),
-                                   activation_of(a, stage, bd.activation[bb]),
-                                   choice_value(a, stage.se, bd.se[bb]) == 1};
-      x = append_inverted_residual(g, x, block, "blocks." + std::to_string(id), id);
+      step.block = {choice_value(a, stage.kernel, bd.kernel[bb]),
+                    choice_value(a, stage.expand, bd.expand[bb]),
+                    b == 0 ? stage.stride : 1,
+                    w(stage.channels),
+                    activation_of(a, stage, bd.activation[bb]),
+                    choice_value(a, stage.se, bd.se[bb]) == 1};
+      f(step);
     }
   }
-  x = append_block(g, x, spec_.head, spec_.num_classes, "head", w);
+  step.kind = BlockStep::Head;
+  f(step);
+}
+
+ArchGraph GraphSpace::block_decode(const Architecture& a) const {
+  ArchGraph g;
+  NodeId x = 0;
+  block_walk(a, [&](const BlockStep& s) {
+    const Width w{s.width_mult, s.width_divisor};
+    if (s.kind == BlockStep::Stem) {
+      x = g.add_node(s.input, "input");
+      g.set_input(x);
+      x = append_block(g, x, spec_.stem, w(spec_.stages[0].channels), "stem", w);
+    } else if (s.kind == BlockStep::Block) {
+      x = append_inverted_residual(g, x, s.block, "blocks." + std::to_string(s.id), s.id);
+    } else {
+      x = append_block(g, x, spec_.head, spec_.num_classes, "head", w);
+    }
+  });
   g.set_output(x);
   return g;
+}
+
+const GraphSpace::Piece& GraphSpace::block_piece(const BlockStep& s, const TensorShape& input) const {
+  std::int64_t width_bits = 0;
+  static_assert(sizeof(width_bits) == sizeof(s.width_mult));
+  std::memcpy(&width_bits, &s.width_mult, sizeof(width_bits));
+  const bool block = s.kind == BlockStep::Block;
+  const std::array<std::int64_t, 12> key{s.kind,           input.c,
+                                         input.h,          input.w,
+                                         block ? s.block.kernel : 0,
+                                         block ? s.block.expand : 0,
+                                         block ? s.block.stride : 0,
+                                         block ? s.block.out : 0,
+                                         block ? static_cast<int>(s.block.activation) : 0,
+                                         block ? s.block.se : 0,
+                                         block ? 0 : width_bits,
+                                         block ? 0 : s.width_divisor};
+  std::lock_guard<std::mutex> lock(pieces_mutex_);
+  auto& piece = pieces_[key];
+  if (!piece) {
+    // The piece alone, on its input: the same appends as block_decode(), with a block's prefix
+    // left out (block_layers() adds it) and its cell 0.
+    ArchGraph g;
+    NodeId x = g.add_node(input, "input");
+    g.set_input(x);
+    const Width w{s.width_mult, s.width_divisor};
+    if (s.kind == BlockStep::Stem)
+      x = append_block(g, x, spec_.stem, w(spec_.stages[0].channels), "stem", w);
+    else if (block)
+      x = append_inverted_residual(g, x, s.block, "", 0);
+    else
+      x = append_block(g, x, spec_.head, spec_.num_classes, "head", w);
+    piece = std::make_unique<Piece>(Piece{count_costs(g), g.node(x).shape});
+  }
+  return *piece;
+}
+
+LayerList GraphSpace::layers(const Architecture& a, const DecodeOptions& dopts) const {
+  if (!spec_.blocks()) return SearchSpace::layers(a, dopts);
+  validate(a);  // no zero ops: nothing to prune
+  LayerList list;
+  TensorShape shape;
+  block_walk(a, [&](const BlockStep& s) {
+    const Piece& piece = block_piece(s, s.kind == BlockStep::Stem ? s.input : shape);
+    shape = piece.output;
+    const std::size_t first = list.layers.size();
+    list.layers.insert(list.layers.end(), piece.layers.layers.begin(), piece.layers.layers.end());
+    list.totals += piece.layers.totals;
+    if (s.kind != BlockStep::Block) return;
+    const std::string prefix = "blocks." + std::to_string(s.id);
+    for (std::size_t i = first; i < list.layers.size(); ++i) {
+      list.layers[i].name.insert(0, prefix);
+      list.layers[i].cell = s.id;
+    }
+  });
+  return list;
 }
 
 bool is_space_file(const std::string& name) {

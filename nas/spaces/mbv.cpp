@@ -50,6 +50,8 @@ Architecture MbvSpace::parse(std::string_view text) const { return graph_->parse
 Architecture MbvSpace::canonicalize(const Architecture& a) const { return graph_->canonicalize(a); }
 
 ArchGraph MbvSpace::decode(const Architecture& a, const DecodeOptions& opts) const { return graph_->decode(a, opts); }
+LayerList MbvSpace::layers(const Architecture& a, const DecodeOptions& opts) const { return graph_->layers(a, opts); }
+CostTotals MbvSpace::count(const Architecture& a, const DecodeOptions& opts) const { return graph_->count(a, opts); }
 
 nlohmann::json mbv_description(const MbvOptions& o) {
   using nlohmann::json;

@@ -310,6 +310,44 @@ TEST(GraphSpace, MbvFileFollowsOptionsLikeTheNativeSpace) {
   EXPECT_EQ(again->count(a), native.count(a));
 }
 
+TEST(GraphSpace, BlockSpaceLayersEqualTheGraphWalkLayerByLayer) {
+  // Block spaces cost a network from kept per-piece layer lists (stem, each block, head) without
+  // building its graph; it must be count_costs(decode(a)), every field of every layer, in order.
+  // Spaces: mbv (native and as a file), mbv with width multipliers and two resolutions, and a
+  // small block space with squeeze-excite and activation decisions.
+  nlohmann::json se = small_block_spec();
+  se["stages"][1]["block"]["se"] = {false, true};
+  se["stages"][1]["block"]["activation"] = {"relu6", "hswish"};
+  MbvOptions wide;
+  wide.resolutions = {64, 96};
+  wide.width_mults = {0.5, 1.5};
+  std::vector<std::unique_ptr<SearchSpace>> spaces;
+  spaces.push_back(std::make_unique<MbvSpace>(MbvOptions{}));
+  spaces.push_back(make_space_from_file(kMbvFile));
+  spaces.push_back(std::make_unique<MbvSpace>(wide));
+  spaces.push_back(std::make_unique<GraphSpace>(se, "se.json: "));
+  for (const auto& space : spaces) {
+    Rng rng(13);
+    for (int i = 0; i < 300; ++i) {
+      const Architecture a = space->sample(rng);
+      const std::string s = space->to_string(a);
+      const LayerList fast = space->layers(a), walk = count_costs(space->decode(a));
+      ASSERT_EQ(fast.totals, walk.totals) << s;
+      ASSERT_EQ(space->count(a), walk.totals) << s;
+      ASSERT_EQ(fast.layers.size(), walk.layers.size()) << s;
+      for (std::size_t k = 0; k < walk.layers.size(); ++k) {
+        const LayerCost &x = fast.layers[k], &y = walk.layers[k];
+        ASSERT_TRUE(x.kind == y.kind && x.name == y.name && x.cell == y.cell && x.input == y.input &&
+                    x.output == y.output && x.kernel == y.kernel && x.stride == y.stride && x.groups == y.groups &&
+                    x.dilation == y.dilation && x.num_inputs == y.num_inputs && x.params == y.params &&
+                    x.macs == y.macs && x.flops == y.flops && x.input_elements == y.input_elements &&
+                    x.output_elements == y.output_elements && x.weight_elements == y.weight_elements)
+            << s << " layer " << k << " " << x.name << " vs " << y.name;
+      }
+    }
+  }
+}
+
 TEST(GraphSpace, BlockStagesWithFixedValuesAndDepthOnlyStrings) {
   auto s = std::make_unique<GraphSpace>(small_block_spec(), "my.json: ");
   // resolution, then stage 0: depth, block0 kernel, block1 kernel; stage 1: block0/1 expand.

@@ -48,6 +48,7 @@ struct CostTotals {
   std::int64_t activation_bytes = 0, weight_bytes = 0;
   friend bool operator==(const CostTotals&, const CostTotals&) = default;
   CostTotals& operator+=(const LayerCost& l);
+  CostTotals& operator+=(const CostTotals& o);
   nlohmann::json to_json() const;
 };
 

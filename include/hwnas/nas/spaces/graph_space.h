@@ -18,7 +18,11 @@
 //   Architecture a = space->parse("|nor_conv_3x3~0|+|skip_connect~0|none~1|+|skip_connect~0|none~1|none~2|");
 //   CostTotals c = space->count(a);   // identical to make_space("nb201")->count(a)
 #include <array>
+#include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -136,6 +140,11 @@ class GraphSpace : public SearchSpace {
   /// count_costs() use. Equal to count_costs(decode(a)).totals (tested over all of nb201.json in
   /// both prune modes and on sampled architectures of the other spaces).
   CostTotals count(const Architecture& a, const DecodeOptions& opts = {}) const override;
+  /// Block spaces (mbv-like): the layers from the stem's, each block's and the head's layer
+  /// lists, each costed once (count_costs() of a graph of that piece alone) and kept, keyed by
+  /// what shapes it; no graph is built. Equal to count_costs(decode(a)) (tested). Cell spaces:
+  /// the graph walk.
+  LayerList layers(const Architecture& a, const DecodeOptions& opts = {}) const override;
   /// Fast path: the cell output keeps a live input in every stage (pruned layout). Equal to the
   /// decoded graph's answer (tested).
   bool output_depends_on_input(const Architecture& a) const override;
@@ -182,6 +191,26 @@ class GraphSpace : public SearchSpace {
   std::string block_string(const Architecture& a) const;
   Architecture block_parse(std::string_view text) const;
   ArchGraph block_decode(const Architecture& a) const;
+  // One piece of a block space's network: the stem, a block, or the head.
+  struct BlockStep {
+    enum Kind { Stem, Block, Head } kind = Stem;
+    TensorShape input;        // the stem's input
+    InvertedResidual block;   // a block, numbered id
+    int id = 0;
+    double width_mult = 1;    // the width (stem and head)
+    int width_divisor = 0;
+  };
+  // The pieces of a's network in order: what block_decode() builds and block_layers() costs.
+  void block_walk(const Architecture& a, const std::function<void(const BlockStep&)>& f) const;
+  // A piece's layers (names without a block's prefix, cells -1 or 0) and its output shape, from
+  // count_costs() of a graph of that piece alone on `input`; kept per key.
+  struct Piece {
+    LayerList layers;
+    TensorShape output;
+  };
+  const Piece& block_piece(const BlockStep& step, const TensorShape& input) const;
+  mutable std::mutex pieces_mutex_;
+  mutable std::map<std::array<std::int64_t, 12>, std::unique_ptr<Piece>> pieces_;
 
   nlohmann::json json_;
   SpaceSpec spec_;

@@ -72,6 +72,9 @@ class MbvSpace : public SearchSpace {
   std::string to_string(const Architecture& a) const override;
   Architecture parse(std::string_view text) const override;
   ArchGraph decode(const Architecture& a, const DecodeOptions& opts = {}) const override;
+  /// The block space's fast paths (GraphSpace::layers): no graph is built.
+  LayerList layers(const Architecture& a, const DecodeOptions& opts = {}) const override;
+  CostTotals count(const Architecture& a, const DecodeOptions& opts = {}) const override;
   Architecture canonicalize(const Architecture& a) const override;
   /// Always true: every block is a convolution chain (with a residual sum), there is no zero op,
   /// so every network's output depends on its input (tested against the decoded graph).
