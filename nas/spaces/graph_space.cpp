@@ -932,7 +932,7 @@ GraphSpace::GraphSpace(const nlohmann::json& spec_json, const std::string& path,
 }
 
 CostTotals GraphSpace::count(const Architecture& a, const DecodeOptions& dopts) const {
-  if (spec_.blocks()) return layers(a, dopts).totals;  // the kept pieces (no graph)
+  if (spec_.blocks()) return block_layers(a, nullptr);  // the kept pieces (no graph)
   validate(a);
   CostTotals total = skeleton_;
   static constexpr std::int64_t CostTotals::*kFields[] = {&CostTotals::params, &CostTotals::macs, &CostTotals::flops,
@@ -1445,24 +1445,31 @@ const GraphSpace::Piece& GraphSpace::block_piece(const BlockStep& s, const Tenso
   return *piece;
 }
 
-LayerList GraphSpace::layers(const Architecture& a, const DecodeOptions& dopts) const {
-  if (!spec_.blocks()) return SearchSpace::layers(a, dopts);
+CostTotals GraphSpace::block_layers(const Architecture& a, LayerList* list) const {
   validate(a);  // no zero ops: nothing to prune
-  LayerList list;
+  CostTotals totals;
   TensorShape shape;
   block_walk(a, [&](const BlockStep& s) {
     const Piece& piece = block_piece(s, s.kind == BlockStep::Stem ? s.input : shape);
     shape = piece.output;
-    const std::size_t first = list.layers.size();
-    list.layers.insert(list.layers.end(), piece.layers.layers.begin(), piece.layers.layers.end());
-    list.totals += piece.layers.totals;
+    totals += piece.layers.totals;
+    if (!list) return;
+    const std::size_t first = list->layers.size();
+    list->layers.insert(list->layers.end(), piece.layers.layers.begin(), piece.layers.layers.end());
     if (s.kind != BlockStep::Block) return;
     const std::string prefix = "blocks." + std::to_string(s.id);
-    for (std::size_t i = first; i < list.layers.size(); ++i) {
-      list.layers[i].name.insert(0, prefix);
-      list.layers[i].cell = s.id;
+    for (std::size_t i = first; i < list->layers.size(); ++i) {
+      list->layers[i].name.insert(0, prefix);
+      list->layers[i].cell = s.id;
     }
   });
+  return totals;
+}
+
+LayerList GraphSpace::layers(const Architecture& a, const DecodeOptions& dopts) const {
+  if (!spec_.blocks()) return SearchSpace::layers(a, dopts);
+  LayerList list;
+  list.totals = block_layers(a, &list);
   return list;
 }
 

@@ -209,6 +209,8 @@ class GraphSpace : public SearchSpace {
     TensorShape output;
   };
   const Piece& block_piece(const BlockStep& step, const TensorShape& input) const;
+  // A block space's totals from the kept pieces, and its layers into `list` when given.
+  CostTotals block_layers(const Architecture& a, LayerList* list) const;
   mutable std::mutex pieces_mutex_;
   mutable std::map<std::array<std::int64_t, 12>, std::unique_ptr<Piece>> pieces_;
 
