@@ -52,8 +52,7 @@ constexpr int kLanes = Eigen::internal::unpacket_traits<Packet>::size;
 
 // The kernel of n squared distances, in place. Every entry goes through the same vectorized
 // arithmetic (Eigen's packet exp; the tail through a padded packet), so that a distance gives the
-// same value wherever it stands: the diagonal of C and kernel(0) agree exactly, as do the two
-// triangles of C.
+// same value wherever it stands: the diagonal of C and kernel(0) agree exactly, whatever n is.
 template <bool Rbf>
 void kernel_packets(double* d, Eigen::Index n, double length_scale) {
   namespace ei = Eigen::internal;
