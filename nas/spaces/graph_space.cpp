@@ -1391,20 +1391,23 @@ void GraphSpace::block_walk(const Architecture& a, const std::function<void(cons
   f(step);
 }
 
+NodeId GraphSpace::append_step(ArchGraph& g, NodeId x, const BlockStep& s, bool named) const {
+  const Width w{s.width_mult, s.width_divisor};
+  if (s.kind == BlockStep::Stem) return append_block(g, x, spec_.stem, w(spec_.stages[0].channels), "stem", w);
+  if (s.kind == BlockStep::Head) return append_block(g, x, spec_.head, spec_.num_classes, "head", w);
+  return named ? append_inverted_residual(g, x, s.block, "blocks." + std::to_string(s.id), s.id)
+               : append_inverted_residual(g, x, s.block, "", 0);
+}
+
 ArchGraph GraphSpace::block_decode(const Architecture& a) const {
   ArchGraph g;
   NodeId x = 0;
   block_walk(a, [&](const BlockStep& s) {
-    const Width w{s.width_mult, s.width_divisor};
     if (s.kind == BlockStep::Stem) {
       x = g.add_node(s.input, "input");
       g.set_input(x);
-      x = append_block(g, x, spec_.stem, w(spec_.stages[0].channels), "stem", w);
-    } else if (s.kind == BlockStep::Block) {
-      x = append_inverted_residual(g, x, s.block, "blocks." + std::to_string(s.id), s.id);
-    } else {
-      x = append_block(g, x, spec_.head, spec_.num_classes, "head", w);
     }
+    x = append_step(g, x, s, true);
   });
   g.set_output(x);
   return g;
@@ -1428,18 +1431,12 @@ const GraphSpace::Piece& GraphSpace::block_piece(const BlockStep& s, const Tenso
   std::lock_guard<std::mutex> lock(pieces_mutex_);
   auto& piece = pieces_[key];
   if (!piece) {
-    // The piece alone, on its input: the same appends as block_decode(), with a block's prefix
-    // left out (block_layers() adds it) and its cell 0.
+    // The piece alone, on its input, as block_decode() appends it, with a block's prefix left
+    // out (block_layers() adds it) and its cell 0.
     ArchGraph g;
     NodeId x = g.add_node(input, "input");
     g.set_input(x);
-    const Width w{s.width_mult, s.width_divisor};
-    if (s.kind == BlockStep::Stem)
-      x = append_block(g, x, spec_.stem, w(spec_.stages[0].channels), "stem", w);
-    else if (block)
-      x = append_inverted_residual(g, x, s.block, "", 0);
-    else
-      x = append_block(g, x, spec_.head, spec_.num_classes, "head", w);
+    x = append_step(g, x, s, false);
     piece = std::make_unique<Piece>(Piece{count_costs(g), g.node(x).shape});
   }
   return *piece;

@@ -202,6 +202,9 @@ class GraphSpace : public SearchSpace {
   };
   // The pieces of a's network in order: what block_decode() builds and block_layers() costs.
   void block_walk(const Architecture& a, const std::function<void(const BlockStep&)>& f) const;
+  // Appends one piece at x; a block is named "blocks.<id>" with cell id when `named`, else
+  // unnamed with cell 0 (block_piece()).
+  NodeId append_step(ArchGraph& g, NodeId x, const BlockStep& s, bool named) const;
   // A piece's layers (names without a block's prefix, cells -1 or 0) and its output shape, from
   // count_costs() of a graph of that piece alone on `input`; kept per key.
   struct Piece {
