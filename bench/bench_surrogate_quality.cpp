@@ -15,7 +15,7 @@
 //   bench_surrogate_quality [--seeds 10] [--test 500] [--n 25,50,100] [--encodings onehot,path,wl,layers]
 //                           [--models gp,ensemble]   (the surrogate model: bo/mcts option "model")
 //                           [--data bench/data/hwnasbench_nb201.csv] [--latency cifar10_raspi4_latency]
-//                           [--proxies bench/data/nb201_proxies.csv]
+//                           [--proxies bench/data/nb201_proxies.csv] [--gp '{"linear_weights": [0]}']
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
@@ -69,7 +69,8 @@ Table dedupe(const std::string& name, const SearchSpace& space, const std::vecto
 }
 
 // Spearman's rho on `test` held-back architectures after fitting `model` (gp or ensemble) on `n`, one seed.
-double rho(const Table& t, const ArchEncoder& enc, const std::string& model, int n, int test, std::uint64_t seed) {
+double rho(const Table& t, const ArchEncoder& enc, const std::string& model, const GpOptions& gp_opts, int n, int test,
+           std::uint64_t seed) {
   std::vector<std::size_t> order(t.archs.size());
   for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
   Rng rng(Rng::mix(seed ^ 0x73757272ULL));
@@ -91,7 +92,7 @@ double rho(const Table& t, const ArchEncoder& enc, const std::string& model, int
     e.fit(enc.encode(train), y);
     p = e.predict(enc.encode(held), false);
   } else {
-    GaussianProcess gp;  // as the strategies' surrogate: a concatenation's one-hot share chosen too
+    GaussianProcess gp(gp_opts);  // as the strategies' surrogate: a concatenation's one-hot share chosen too
     const Eigen::RowVectorXd sc = fit_two_parts(gp, enc.encode(train), y, enc.onehot_width());
     p = gp.predict(scale_columns(enc.encode(held), sc), false);
   }
@@ -106,6 +107,7 @@ int run(int argc, char** argv) {
   std::string data = std::string(HWNAS_SOURCE_DIR) + "/bench/data/hwnasbench_nb201.csv";
   std::string latency = "cifar10_raspi4_latency";
   std::string proxies = std::string(HWNAS_SOURCE_DIR) + "/bench/data/nb201_proxies.csv";
+  GpOptions gp_opts;
   for (int i = 1; i < argc; ++i) {
     if (i + 1 >= argc) throw UserError(std::string(argv[i]) + " needs a value");
     const std::string v = argv[++i];
@@ -119,7 +121,11 @@ int run(int argc, char** argv) {
     else if (!std::strcmp(argv[i - 1], "--data")) data = v;
     else if (!std::strcmp(argv[i - 1], "--latency")) latency = v;
     else if (!std::strcmp(argv[i - 1], "--proxies")) proxies = v;
-    else throw UserError(std::string("unknown option ") + argv[i - 1]);
+    else if (!std::strcmp(argv[i - 1], "--gp")) {
+      const nlohmann::json j = nlohmann::json::parse(v, nullptr, false);
+      if (j.is_discarded()) throw UserError("--gp: expected a JSON object, got " + v);
+      gp_opts = GpOptions::from_json(j, "--gp");
+    } else throw UserError(std::string("unknown option ") + argv[i - 1]);
   }
   for (const auto& e : encodings) check_encoding_name("--encodings", e);
   for (const auto& m : models)
@@ -172,7 +178,7 @@ int run(int argc, char** argv) {
       for (const auto& m : models)
         for (const auto& enc : encoders) {
           std::vector<double> r;
-          for (int s = 0; s < seeds; ++s) r.push_back(rho(t, *enc, m, n, test, static_cast<std::uint64_t>(s)));
+          for (int s = 0; s < seeds; ++s) r.push_back(rho(t, *enc, m, gp_opts, n, test, static_cast<std::uint64_t>(s)));
           std::printf(" %9.3f", median(r));
         }
       std::printf("\n");
@@ -188,7 +194,7 @@ constexpr char kUsage[] =
     "Usage: bench_surrogate_quality [--seeds 10] [--test 500] [--n 25,50,100] [--encodings onehot,path,wl,layers]\n"
     "         [--models gp,ensemble]\n"
     "                               [--data bench/data/hwnasbench_nb201.csv] [--latency cifar10_raspi4_latency]\n"
-    "                               [--proxies bench/data/nb201_proxies.csv]\n"
+    "                               [--proxies bench/data/nb201_proxies.csv] [--gp JSON (GpOptions)]\n"
     "  Spearman rho of the bo/mcts GP per encoding after n observations, on held-back nb201 architectures:\n"
     "  synthetic, FLOPs, log-synflow and naswot tables (project-made) and a published HW-NAS-Bench latency column (validation only).\n";
 

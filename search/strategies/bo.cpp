@@ -40,6 +40,7 @@ class BoStrategy : public SearchStrategy {
       : opts_(o), ctx_(ctx), core_(ctx_, o.max_retries, o.enumerate_limit, 0x626fULL), surrogate_(o, *ctx.space) {
     use_ehvi_ = opts_.acquisition == "ehvi" || (opts_.acquisition == "auto" && ctx_.num_objectives <= 3);
     if (models_fidelity()) core_.model_highest_fidelity(static_cast<std::size_t>(opts_.initial_random));
+    core_.normalize_cheap_over_space();
     Rng draws(Rng::mix(ctx_.seed ^ 0x647261777321ULL));
     z_.resize(static_cast<std::size_t>(opts_.mc_samples) * ctx_.num_objectives);
     for (double& z : z_) z = draws.normal();

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <sstream>
 
 namespace hwnas::detail {
@@ -105,6 +106,41 @@ void StrategyCore::record(const std::vector<Observation>& results) {
     else other_levels_[o.fidelity].push_back(o);
   }
   if (fidelity_threshold_ > 0) choose_model_fidelity();
+  widen_cheap_bounds();
+}
+
+void StrategyCore::see_cheap(const Point& v) {
+  if (cheap_seen_.lower.empty()) {
+    cheap_seen_.lower.assign(v.size(), std::numeric_limits<double>::infinity());
+    cheap_seen_.upper.assign(v.size(), -std::numeric_limits<double>::infinity());
+  }
+  for (std::size_t k = 0; k < v.size(); ++k) {
+    if (!cheap(static_cast<int>(k)) || !std::isfinite(v[k])) continue;
+    cheap_seen_.lower[k] = std::min(cheap_seen_.lower[k], v[k]);
+    cheap_seen_.upper[k] = std::max(cheap_seen_.upper[k], v[k]);
+  }
+}
+
+void StrategyCore::widen_cheap_bounds() {
+  if (!cheap_over_space_) return;
+  if (!range_drawn_ && !bounds_.lower.empty()) {
+    range_drawn_ = true;
+    bool any = false;
+    for (int k = 0; k < ctx_.num_objectives; ++k) any = any || cheap(k);
+    if (any) {
+      // Uniform draws from their own stream, so the strategy's other draws are unchanged.
+      Rng draws(Rng::mix(ctx_.seed ^ 0x72616e6765ULL));
+      Point v;
+      for (int i = 0; i < kCheapRangeDraws; ++i)
+        if (admissible(space().sample(draws), &v)) see_cheap(v);
+    }
+  }
+  if (bounds_.lower.empty() || cheap_seen_.lower.size() != bounds_.lower.size()) return;
+  for (std::size_t k = 0; k < bounds_.lower.size(); ++k) {
+    if (!cheap(static_cast<int>(k)) || !(cheap_seen_.lower[k] <= cheap_seen_.upper[k])) continue;
+    bounds_.lower[k] = std::min(bounds_.lower[k], cheap_seen_.lower[k]);
+    bounds_.upper[k] = std::max(bounds_.upper[k], cheap_seen_.upper[k]);
+  }
 }
 
 void StrategyCore::add(const Observation& o) {

@@ -18,6 +18,9 @@
 
 namespace hwnas::detail {
 
+/// Uniform draws from the space whose cheap objectives set those objectives' range (bounds()).
+constexpr int kCheapRangeDraws = 1000;
+
 class StrategyCore {
  public:
   StrategyCore(const StrategyContext& ctx, int max_retries, double enumerate_limit, std::uint64_t stream);
@@ -56,12 +59,19 @@ class StrategyCore {
   /// while none has that many, the one with the most (the higher on a tie). Off, every result joins
   /// one level whatever its fidelity.
   void model_highest_fidelity(std::size_t min_observations) { fidelity_threshold_ = min_observations; }
+  /// The model-based strategies' normalization: bounds() of the cheap objectives span the space
+  /// (below). Off until called.
+  void normalize_cheap_over_space() { cheap_over_space_ = true; }
   /// Changes when observations() is rebuilt for another model fidelity (a surrogate refits whole).
   int generation() const { return generation_; }
   const std::vector<Observation>& observations() const { return obs_; }
   /// Front of the successful observations; ids index observations().
   const ParetoArchive& archive() const { return archive_; }
-  /// Componentwise min/max over the successful observations.
+  /// Componentwise min/max over the successful observations; once normalize_cheap_over_space()
+  /// was called, for a cheap objective also over kCheapRangeDraws uniform draws from the space (the admissible ones; drawn once, at the first
+  /// record(), from a stream of their own): cheap values are exact without an evaluation, so the
+  /// normalized front and its reference point span the cheap objectives' range over the space,
+  /// and a proposal that extends the front beyond the observed extremes can improve it.
   const ObjectiveBounds& bounds() const { return bounds_; }
   Point normalized(const Point& p) const { return normalize(p, bounds_.lower, bounds_.upper); }
   std::vector<Point> normalized_front() const;
@@ -77,6 +87,11 @@ class StrategyCore {
   std::uint64_t handed_out_count_ = 0;
   std::unordered_map<std::uint64_t, std::optional<Point>> cheap_cache_;  // canonical hash -> ctx.cheap
   void add(const Observation& o);  // joins obs_, the archive and the bounds
+  void see_cheap(const Point& v);   // widens cheap_seen_ by v's cheap objectives
+  void widen_cheap_bounds();        // bounds_ of the cheap objectives cover cheap_seen_
+  ObjectiveBounds cheap_seen_;      // min/max of the cheap objectives over the range draws
+  bool cheap_over_space_ = false;
+  bool range_drawn_ = false;
   void choose_model_fidelity();
 
   std::vector<Observation> obs_;

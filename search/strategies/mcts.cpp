@@ -46,6 +46,7 @@ class MctsStrategy : public SearchStrategy {
   MctsStrategy(const MctsOptions& o, const StrategyContext& ctx)
       : opts_(o), ctx_(ctx), core_(ctx_, o.max_retries, o.enumerate_limit, 0x6d637473ULL), surrogate_(o, *ctx.space) {
     if (models_fidelity()) core_.model_highest_fidelity(static_cast<std::size_t>(opts_.initial_random));
+    core_.normalize_cheap_over_space();
   }
   std::string name() const override { return "mcts"; }
   bool models_fidelity() const override { return opts_.fidelity == "highest"; }

@@ -23,6 +23,46 @@ void observe_random(detail::StrategyCore& core, Rng& rng, std::size_t n) {
 }  // namespace
 
 
+TEST(BoStrategy, CheapObjectivesAreNormalizedOverTheSpace) {
+  // bo and mcts normalize a cheap objective over the space (uniform draws made at the first
+  // record()), not only over the observations: the acquisition's reference point then lies beyond
+  // the space's extremes, and a proposal that extends the front past the observed ones counts.
+  // Expensive objectives span the observations only. Off by default (other strategies).
+  const StrategyContext ctx = problem().context(3);
+  double space_lo = 1e300, space_hi = -1e300;
+  for (const auto& a : problem().all()) space_lo = std::min(space_lo, problem().params(a)), space_hi = std::max(space_hi, problem().params(a));
+  auto run = [&](bool over_space) {
+    detail::StrategyCore core(ctx, 1000, 2e6, 1);
+    if (over_space) core.normalize_cheap_over_space();
+    Rng rng(9);
+    observe_random(core, rng, 10);
+    return core;
+  };
+  const detail::StrategyCore plain = run(false), spanned = run(true);
+  double lo = 1e300, hi = -1e300, lo0 = 1e300, hi0 = -1e300;
+  for (const auto& o : plain.observations()) {
+    lo = std::min(lo, o.objectives[1]), hi = std::max(hi, o.objectives[1]);
+    lo0 = std::min(lo0, o.objectives[0]), hi0 = std::max(hi0, o.objectives[0]);
+  }
+  EXPECT_EQ(plain.bounds().lower[1], lo);
+  EXPECT_EQ(plain.bounds().upper[1], hi);
+  // 1,000 draws reach beyond 10 observations, and no further than the space.
+  EXPECT_GT(spanned.bounds().upper[1], hi);
+  EXPECT_LT(spanned.bounds().lower[1], lo);
+  EXPECT_LE(spanned.bounds().upper[1], space_hi);
+  EXPECT_GE(spanned.bounds().lower[1], space_lo);
+  EXPECT_GT(spanned.bounds().upper[1] - spanned.bounds().lower[1], 0.75 * (space_hi - space_lo));  // 0.95 here
+  EXPECT_EQ(spanned.bounds().lower[0], lo0);
+  EXPECT_EQ(spanned.bounds().upper[0], hi0);
+  // Deterministic, and kept as results come in.
+  EXPECT_EQ(run(true).bounds().upper, spanned.bounds().upper);
+  detail::StrategyCore more = run(true);
+  Rng rng(10);
+  observe_random(more, rng, 5);
+  EXPECT_EQ(more.bounds().upper[1], spanned.bounds().upper[1]);
+  EXPECT_EQ(more.bounds().lower[1], spanned.bounds().lower[1]);
+}
+
 TEST(BoStrategy, BeatsRandomSearchOnAverage) {
   const int n = 60, seeds = 5;
   const double bo = mean_hypervolume(problem(), [](const StrategyContext& c) { return make_bo_strategy({}, c); }, n, seeds);

@@ -170,9 +170,10 @@ TEST(Gp, ConstantTargetsAndRbfKernel) {
 }
 
 TEST(Gp, MatchesTheTextbookFormulasForBothKernels) {
-  // The vectorized kernel (every entry, the odd tail included, through Eigen's packet exp) and the
-  // right-hand triangular solve against a plain reference: K from the kernel's formula, C = K +
-  // noise I, mean = k^T C^-1 ys, variance = (1 - k^T C^-1 k) s^2 with s^2 = ys^T C^-1 ys / n,
+  // The vectorized kernel (every entry, the odd tail included, through Eigen's packet exp), the
+  // linear trend and the right-hand triangular solve against a plain reference: K from the
+  // kernel's formula plus w (x - c).(x' - c) / mean |x_i - c|^2 (c the mean training row), C = K +
+  // noise I, mean = k^T C^-1 ys, variance = (k(x, x) - k^T C^-1 k) s^2 with s^2 = ys^T C^-1 ys / n,
   // in the units of y. 37 points, 11 predictions: both odd.
   Nb201Space space(Nb201Options{});
   Rng rng(6);
@@ -180,36 +181,92 @@ TEST(Gp, MatchesTheTextbookFormulasForBothKernels) {
   const Eigen::MatrixXd X = one_hot(space, archs) * 0.83;  // non-integer squared distances
   const Eigen::MatrixXd train = X.topRows(37), test = X.bottomRows(11);
   const Eigen::VectorXd yt = y.head(37);
+  const int n = 37;
+  const Eigen::VectorXd c = train.colwise().mean().transpose();
+  double spread = 0;
+  for (int i = 0; i < n; ++i) spread += (train.row(i).transpose() - c).squaredNorm() / n;
   for (const std::string kernel : {"matern52", "rbf"}) {
-    GpOptions o;
-    o.kernel = kernel;
-    o.length_scales = {1.7};
-    o.noise_ratios = {1e-2};
-    GaussianProcess gp(o);
-    gp.fit(train, yt);
-    auto k = [&](const Eigen::VectorXd& a, const Eigen::VectorXd& b) {
-      const double d2 = (a - b).squaredNorm();
-      if (kernel == "rbf") return std::exp(-0.5 * d2 / (1.7 * 1.7));
-      const double r = std::sqrt(5.0 * d2) / 1.7;
-      return (1.0 + r + r * r / 3.0) * std::exp(-r);
-    };
-    const int n = 37;
-    Eigen::MatrixXd C(n, n);
-    for (int i = 0; i < n; ++i)
-      for (int j = 0; j < n; ++j) C(i, j) = k(train.row(i), train.row(j)) + (i == j ? 1e-2 : 0.0);
-    const double mean = yt.mean(), sd = std::sqrt((yt.array() - mean).square().mean());
-    const Eigen::VectorXd ys = (yt.array() - mean) / sd;
-    const Eigen::LLT<Eigen::MatrixXd> llt(C);
-    const Eigen::VectorXd alpha = llt.solve(ys);
-    const double s2 = ys.dot(alpha) / n;
-    const GpPrediction p = gp.predict(test);
-    for (int t = 0; t < 11; ++t) {
-      Eigen::VectorXd ks(n);
-      for (int i = 0; i < n; ++i) ks[i] = k(test.row(t), train.row(i));
-      EXPECT_NEAR(p.mean[t], ks.dot(alpha) * sd + mean, 1e-9) << kernel << " " << t;
-      EXPECT_NEAR(p.variance[t], (1.0 - ks.dot(llt.solve(ks))) * s2 * sd * sd, 1e-9) << kernel << " " << t;
+    for (const double w : {0.0, 0.7}) {
+      GpOptions o;
+      o.kernel = kernel;
+      o.length_scales = {1.7};
+      o.noise_ratios = {1e-2};
+      o.linear_weights = {w};
+      GaussianProcess gp(o);
+      gp.fit(train, yt);
+      EXPECT_EQ(gp.linear_weight(), w);
+      auto k = [&](const Eigen::VectorXd& a, const Eigen::VectorXd& b) {
+        const double d2 = (a - b).squaredNorm();
+        const double lin = w * (a - c).dot(b - c) / spread;
+        if (kernel == "rbf") return std::exp(-0.5 * d2 / (1.7 * 1.7)) + lin;
+        const double r = std::sqrt(5.0 * d2) / 1.7;
+        return (1.0 + r + r * r / 3.0) * std::exp(-r) + lin;
+      };
+      Eigen::MatrixXd C(n, n);
+      for (int i = 0; i < n; ++i)
+        for (int j = 0; j < n; ++j) C(i, j) = k(train.row(i), train.row(j)) + (i == j ? 1e-2 : 0.0);
+      const double mean = yt.mean(), sd = std::sqrt((yt.array() - mean).square().mean());
+      const Eigen::VectorXd ys = (yt.array() - mean) / sd;
+      const Eigen::LLT<Eigen::MatrixXd> llt(C);
+      const Eigen::VectorXd alpha = llt.solve(ys);
+      const double s2 = ys.dot(alpha) / n;
+      const GpPrediction p = gp.predict(test);
+      for (int t = 0; t < 11; ++t) {
+        Eigen::VectorXd ks(n);
+        for (int i = 0; i < n; ++i) ks[i] = k(test.row(t), train.row(i));
+        const double prior = k(test.row(t), test.row(t));
+        EXPECT_NEAR(p.mean[t], ks.dot(alpha) * sd + mean, 1e-9) << kernel << " w " << w << " " << t;
+        EXPECT_NEAR(p.variance[t], (prior - ks.dot(llt.solve(ks))) * s2 * sd * sd, 1e-9) << kernel << " w " << w << " " << t;
+        double one_var = 0;
+        EXPECT_NEAR(gp.predict_one(test.row(t).transpose(), &one_var), p.mean[t], 1e-9);
+        EXPECT_NEAR(one_var, p.variance[t], 1e-9);
+      }
     }
   }
+}
+
+TEST(Gp, ALinearTrendCarriesThePredictionBeyondTheData) {
+  // A target that grows with the number of conv3x3 edges, fitted on cells with at most two of
+  // them: far from the data the stationary kernel falls back to the mean, the linear trend (chosen
+  // by the marginal likelihood) follows the trend to cells with five or six.
+  Nb201Space space(Nb201Options{});
+  Rng rng(12);
+  const auto convs = [](const Architecture& a) {
+    return static_cast<double>(std::count(a.choices.begin(), a.choices.end(), 3));
+  };
+  std::vector<Architecture> train, far;
+  while (train.size() < 40 || far.size() < 20) {
+    const Architecture a = space.sample(rng);
+    if (convs(a) <= 2 && train.size() < 40) train.push_back(a);
+    if (convs(a) >= 5 && far.size() < 20) far.push_back(a);
+    if (train.size() == 40 && far.size() < 20) {  // rare by sampling: make some
+      Architecture b = space.sample(rng);
+      for (int e = 0; e < 5; ++e) b.choices[static_cast<std::size_t>(e)] = 3;
+      far.push_back(b);
+    }
+  }
+  Eigen::VectorXd y(40);
+  for (int i = 0; i < 40; ++i) y[i] = target(train[static_cast<std::size_t>(i)]) + 2.0 * convs(train[static_cast<std::size_t>(i)]);
+  auto error_far = [&](const GpOptions& o, double* weight) {
+    GaussianProcess gp(o);
+    gp.fit(one_hot(space, train), y);
+    *weight = gp.linear_weight();
+    const GpPrediction p = gp.predict(one_hot(space, far));
+    double e = 0;
+    for (std::size_t i = 0; i < far.size(); ++i)
+      e += std::abs(p.mean[static_cast<Eigen::Index>(i)] - (target(far[i]) + 2.0 * convs(far[i]))) / far.size();
+    return e;
+  };
+  GpOptions with, without;
+  without.linear_weights = {0.0};
+  double w_with = -1, w_without = -1;
+  const double e_with = error_far(with, &w_with), e_without = error_far(without, &w_without);
+  EXPECT_EQ(w_with, 1.0);
+  EXPECT_EQ(w_without, 0.0);
+  EXPECT_LT(e_with, 0.5 * e_without) << e_with << " vs " << e_without;
+  // Bad weights name the field.
+  EXPECT_EQ(error_of([] { GpOptions::from_json({{"linear_weights", {0, -1}}}, "s.gp"); }),
+            "s.gp.linear_weights[1]: expected a number >= 0, got -1");
 }
 
 TEST(Gp, OptionsAreReadStrictly) {

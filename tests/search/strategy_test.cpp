@@ -46,7 +46,7 @@ TEST(Strategy, UnknownOptionKeyIsAnError) {
             "strategy.options.populaton: unknown key; did you mean 'population'? (expected one of: enumerate_limit, max_retries, population, "
             "sample_size)");
   EXPECT_EQ(error_of([&] { make_strategy("bo", {{"gp", {{"kernal", "rbf"}}}}, ctx); }),
-            "strategy.options.gp.kernal: unknown key; did you mean 'kernel'? (expected one of: kernel, length_scales, max_points, noise_ratios, onehot_shares)");
+            "strategy.options.gp.kernal: unknown key; did you mean 'kernel'? (expected one of: kernel, length_scales, linear_weights, max_points, noise_ratios, onehot_shares)");
 }
 
 TEST(Strategy, BadOptionValuesNameTheField) {

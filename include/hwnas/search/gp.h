@@ -5,9 +5,11 @@
 // they differ in, and the other encodings are scaled to the same mean distance.
 //
 // Model: y = m + f(x) + noise, with the targets standardized (m = mean, unit variance), f a
-// Matern-5/2 (or RBF) kernel of one length scale, and the signal variance profiled out of the
-// marginal likelihood. The length scale and the noise ratio are chosen by maximizing the
-// marginal likelihood over a fixed grid: deterministic, and cheap because every grid point is one
+// Matern-5/2 (or RBF) kernel of one length scale plus, with weight w, a linear kernel on the
+// centred rows (a Bayesian linear trend, so the mean follows a trend away from the data instead of
+// falling back to m: "universal kriging"), and the signal variance profiled out of the marginal
+// likelihood. The length scale, the noise ratio and w are chosen by maximizing the marginal
+// likelihood over a fixed grid: deterministic, and cheap because every grid point is one
 // Cholesky factorization. Fitting is O(n^3): callers keep n <= GpOptions::max_points (the
 // strategies use a window of the front plus the best and the most recent observations).
 //
@@ -41,6 +43,9 @@ struct GpOptions {
   /// one-hot part, tried by the strategies' surrogate with the grid above; the share with the
   /// highest marginal likelihood is kept per objective (two-group relevance determination).
   std::vector<double> onehot_shares{0.5, 0.1, 0.25, 0.75, 0.9};
+  /// Weights of the linear kernel tried when fitting, relative to the stationary kernel's variance
+  /// (1): w (x - c).(x' - c) / mean |x_i - c|^2, c the mean of the fitted rows; 0 is none.
+  std::vector<double> linear_weights{0.0, 1.0};
 
   template <class S, class V>
   static void fields(S& o, V& v) {
@@ -51,6 +56,9 @@ struct GpOptions {
     v("onehot_shares", o.onehot_shares, opt::non_empty(), opt::above(0, 1),
       opt::doc("layers+onehot: shares of the one-hot part in the squared distance, tried at each "
                "hyperparameter selection; the one of highest marginal likelihood is kept per objective"));
+    v("linear_weights", o.linear_weights, opt::non_empty(), opt::at_least(0.0),
+      opt::doc("weights of a linear trend in the encoding (a linear kernel on the centred rows, relative "
+               "to the stationary kernel's variance), tried with the grid; 0 is none"));
   }
   /// Throws UserError naming the field (prefixed by `path`).
   void validate(const std::string& path = "strategy.options.gp") const;
@@ -102,6 +110,7 @@ class GaussianProcess {
   const GpOptions& options() const { return opts_; }
   double length_scale() const { return length_scale_; }
   double noise_ratio() const { return noise_ratio_; }
+  double linear_weight() const { return linear_weight_; }
   /// Log marginal likelihood of the last fit (per observation).
   double log_marginal_likelihood() const { return lml_; }
 
@@ -112,8 +121,17 @@ class GaussianProcess {
   void kernel_in_place(double* sq_dist, Eigen::Index n) const;
   Eigen::VectorXd solve(const Eigen::VectorXd& b) const;  // (C + noise I)^-1 b
   void set_targets(const Eigen::VectorXd& y);              // standardizes y, computes alpha_
-  // Factorizes C + noise I for the given hyperparameters; false when not positive definite.
-  bool factorize(const Eigen::MatrixXd& sq, double ls, double noise);
+  // Factorizes C + noise I for the given hyperparameters (C = kernel(sq) + w lin); false when not
+  // positive definite.
+  bool factorize(const Eigen::MatrixXd& sq, const Eigen::MatrixXd& lin, double ls, double noise, double w);
+  // The centring and scale of the linear kernel, from the rows of X (fit() sets them; refits and
+  // appends keep them, as the other hyperparameters).
+  void set_linear_frame(const Eigen::MatrixXd& X);
+  // Covariances (without the signal variance) between the rows of A and the data: m x n_, from
+  // the inner products P = A X_^T and the rows' squared norms. Adds the linear kernel's term.
+  void covariances(Eigen::MatrixXd& P, const Eigen::VectorXd& a_norms, const Eigen::VectorXd& a_dot_center) const;
+  // Prior variance (without the signal variance) of a row with these statistics.
+  double prior_variance(double sq_norm, double dot_center) const;
   // Kernel values between x and the data (n_ of them).
   Eigen::VectorXd kernel_vector(const Eigen::VectorXd& x) const;
   // Grows the Cholesky factor and the data by the row x, whose kernel_vector is k; false when
@@ -126,6 +144,11 @@ class GaussianProcess {
   Eigen::VectorXd x_sq_norms_;
   double y_mean_ = 0, y_scale_ = 1;
   double length_scale_ = 0, noise_ratio_ = 0, signal_var_ = 1;  // signal_var_ of the standardized y
+  double linear_weight_ = 0;
+  Eigen::VectorXd center_;       // c: the mean row when fit() ran
+  double center_sq_ = 0;         // c.c
+  double linear_scale_ = 0;      // 1 / mean |x_i - c|^2 (0 when the rows were all equal)
+  Eigen::VectorXd x_dot_center_;  // X_ rows . c
   // Lower Cholesky factor of C + noise I: the top-left n_ x n_ block of L_ (which has room to grow).
   Eigen::MatrixXd L_;
   auto L() const { return L_.topLeftCorner(n_, n_); }
