@@ -85,6 +85,7 @@ class PoolStrategy : public SearchStrategy {
 
 struct Curve {
   std::vector<double> steps, hv;  // hypervolume of the full-fidelity front after each record
+  std::vector<double> seconds;    // --runs: cumulative evaluation seconds ("eval_s") after each record
 };
 
 // One finished search: its method (config.json's scheduler, or "full"), the steps it spent and
@@ -92,6 +93,7 @@ struct Curve {
 struct Scored {
   std::string method;
   std::vector<double> steps;          // cumulative cost after each record
+  std::vector<double> seconds;        // cumulative evaluation seconds (the records' "eval_s")
   std::vector<std::optional<Point>> top;  // the record's point when it is an ok evaluation at full fidelity
 };
 
@@ -104,10 +106,12 @@ Scored read_scored(const std::string& dir) {
     s.method = run.config["scheduler"].at("name").get<std::string>();
     full = run.config["scheduler"].at("max_fidelity").get<int>();
   }
-  double spent = 0;
+  double spent = 0, seconds = 0;
   for (const auto& e : run.evaluations) {
     spent += e.record.value("cost", 0.0);
+    seconds += e.record.value("eval_s", 0.0);
     s.steps.push_back(spent);
+    s.seconds.push_back(seconds);
     std::optional<Point> p;
     if (e.status == "ok" && e.record.value("fidelity", 0) == full) {
       Point x;
@@ -121,6 +125,7 @@ Scored read_scored(const std::string& dir) {
 
 Curve curve_of(const Scored& s, const Point& lower, const Point& upper) {
   Curve c;
+  c.seconds = s.seconds;
   std::vector<Point> front;
   for (std::size_t i = 0; i < s.steps.size(); ++i) {
     if (s.top[i]) {
@@ -138,18 +143,19 @@ Curve curve_of(const Scored& s, const Point& lower, const Point& upper) {
 // Final hypervolume per method, and the steps each needed to reach full-fidelity search's final
 // hypervolume of the same seed (runs[m][seed]).
 void report(const std::map<std::string, std::vector<Curve>>& runs, const std::vector<std::string>& methods) {
-  auto steps_to = [](const Curve& c, double target) -> double {
+  auto spent_to = [](const Curve& c, const std::vector<double>& spent, double target) -> double {
     for (std::size_t i = 0; i < c.hv.size(); ++i)
-      if (c.hv[i] >= target - 1e-12) return c.steps[i];
+      if (c.hv[i] >= target - 1e-12) return spent[i];
     return INFINITY;
   };
+  auto steps_to = [&](const Curve& c, double target) { return spent_to(c, c.steps, target); };
   const std::vector<Curve>& full = runs.at("full");
   std::printf("%-10s %6s %10s %8s %12s %24s %10s\n", "method", "seeds", "final HV", "HV sd", "steps spent", "steps to full's final HV",
               "reached");
   for (const auto& m : methods) {
     if (!runs.count(m)) continue;
     const std::vector<Curve>& rs = runs.at(m);
-    std::vector<double> hv, ratio, spent;
+    std::vector<double> hv, ratio, spent, seconds, seconds_ratio;
     int reached = 0;
     for (std::size_t s = 0; s < rs.size() && s < full.size(); ++s) {
       const Curve& c = rs[s];
@@ -161,6 +167,11 @@ void report(const std::map<std::string, std::vector<Curve>>& runs, const std::ve
         ++reached;
         ratio.push_back(st / steps_to(full[s], target));
       }
+      if (!c.seconds.empty() && c.seconds.back() > 0) {
+        seconds.push_back(c.seconds.back());
+        const double sec = spent_to(c, c.seconds, target);
+        if (std::isfinite(sec)) seconds_ratio.push_back(sec / spent_to(full[s], full[s].seconds, target));
+      }
     }
     const double mean = std::accumulate(hv.begin(), hv.end(), 0.0) / static_cast<double>(hv.size());
     double var = 0;
@@ -170,6 +181,10 @@ void report(const std::map<std::string, std::vector<Curve>>& runs, const std::ve
     else std::snprintf(r, sizeof r, "%.3fx (median)", bench::median(ratio));
     std::printf("%-10s %6zu %10.4f %8.4f %12.0f %24s %6d of %zu\n", m.c_str(), hv.size(), mean, std::sqrt(var / hv.size()),
                 std::accumulate(spent.begin(), spent.end(), 0.0) / static_cast<double>(spent.size()), r, reached, hv.size());
+    if (!seconds.empty())  // runs that logged their evaluation times (--runs)
+      std::printf("%-10s %6s evaluation seconds spent %.1f (mean); to full's final HV: %s\n", "", "",
+                  std::accumulate(seconds.begin(), seconds.end(), 0.0) / static_cast<double>(seconds.size()),
+                  seconds_ratio.empty() ? "never" : (std::to_string(bench::median(seconds_ratio)).substr(0, 5) + "x (median)").c_str());
   }
   std::printf("(steps to full's final HV: the steps a method spent until its full-fidelity front reached the hypervolume that\n"
               " full-fidelity search has at the end, over the steps full-fidelity search spent to get there; median over the\n"

@@ -6,6 +6,8 @@
 #   bench/multifidelity_train.sh build/hwnas 3 10          # 3 seeds, 10 full trainings of 81 steps
 #   STRATEGY=mcts bench/multifidelity_train.sh build/hwnas 3 10   # proposals by mcts (default random)
 # STRATEGY_OPTIONS (JSON, default {}) are the strategy's options, e.g. '{"initial_random": 5}'.
+# GPU_SECONDS=S gives every run a device-time budget of S seconds (budget.gpu_seconds: the
+# evaluations' own time, summed) instead of the step budget. Either way the scores count both.
 set -euo pipefail
 if [ $# -lt 3 ]; then
   echo "Usage: bench/multifidelity_train.sh HWNAS SEEDS FULL_TRAININGS [STEPS] [OUT_DIR]" >&2
@@ -15,7 +17,8 @@ hwnas=$1 seeds=$2 trainings=$3 steps=${4:-81} out=${5:-$(mktemp -d)}
 strategy=${STRATEGY:-random} strategy_options=${STRATEGY_OPTIONS:-\{\}}
 bench=$(dirname "$hwnas")/bench_multifidelity
 min=$((steps / 9))
-budget=$((trainings * steps))
+budget="{\"steps\": $((trainings * steps))}"
+if [ -n "${GPU_SECONDS:-}" ]; then budget="{\"gpu_seconds\": $GPU_SECONDS}"; fi
 mkdir -p "$out"
 dirs=()
 for seed in $(seq 0 $((seeds - 1))); do
@@ -29,7 +32,7 @@ for seed in $(seq 0 $((seeds - 1))); do
     {"name": "params", "source": "params", "log": true}
   ],
   "strategy": {"name": "$strategy", "options": $strategy_options},
-  "budget": {"steps": $budget},
+  "budget": $budget,
   "parallelism": 2, "batch_size": 2, "seed": $seed
 }
 JSON

@@ -142,6 +142,7 @@ class PyStudy {
     d["duplicates"] = c.duplicates;
     d["pending"] = c.pending;
     if (c.steps > 0) d["steps"] = c.steps;  // fidelity units spent (multi-fidelity, or a train objective)
+    if (c.eval_s > 0) d["eval_s"] = c.eval_s;  // seconds the expensive objectives took (budget.gpu_seconds)
     return d;
   }
 

@@ -76,8 +76,8 @@ void ConstraintConfig::check(const std::string& path) const {
 }
 
 void BudgetConfig::check(const std::string& path) const {
-  if (!evaluations && !seconds && !steps)
-    throw UserError(path + ": expected at least one of \"evaluations\", \"seconds\" and \"steps\"");
+  if (!evaluations && !seconds && !steps && !gpu_seconds)
+    throw UserError(path + ": expected at least one of \"evaluations\", \"seconds\", \"steps\" and \"gpu_seconds\"");
 }
 
 void OutputConfig::check(const std::string& path) const {
@@ -257,6 +257,19 @@ SearchConfig SearchConfig::from_json(const nlohmann::json& j, const std::string&
   if (c.budget.steps && fidelity_objective < 0)
     throw UserError(root + "budget.steps: no objective reports steps; \"steps\" needs a {\"train\": {...}} objective "
                     "or a learning-curve table ({\"table\": {..., \"fidelity\": COLUMN}})");
+  // budget: "gpu_seconds" times the expensive objectives hwnas computes; a told value's time is unknown
+  if (c.budget.gpu_seconds) {
+    bool timed = false;
+    for (const auto& o : c.objectives) {
+      if (o.kind == "external")
+        throw UserError(root + "budget.gpu_seconds: objective '" + o.name + "' is external, and hwnas cannot time what your "
+                        "own code computes; use \"evaluations\" or \"seconds\" (wall clock) with external objectives");
+      timed = timed || !o.cheap;
+    }
+    if (!timed)
+      throw UserError(root + "budget.gpu_seconds: every objective is cheap (computed exactly, in microseconds), so there is "
+                      "no evaluation to time; \"gpu_seconds\" needs an expensive objective such as {\"train\": {...}} or {\"proxy\": NAME}");
+  }
   r.finish();
   return c;
 }

@@ -32,6 +32,7 @@ std::string to_string(StopReason r) {
     case StopReason::StrategyStalled: return "the strategy kept proposing evaluated architectures";
     case StopReason::Interrupted: return "interrupted";
     case StopReason::StepBudget: return "step budget reached";
+    case StopReason::GpuSecondsBudget: return "GPU-second budget reached";
   }
   return "?";
 }
@@ -87,6 +88,7 @@ class Run {
     summary_.duplicates = c.duplicates;
     summary_.replayed = c.replayed;
     summary_.steps = c.steps;
+    summary_.eval_s = c.eval_s;
     summary_.rungs = study.rungs();
     summary_.front = study.front();
     summary_.hypervolume = study.hypervolume();
@@ -110,6 +112,10 @@ class Run {
       }
       if (study.steps_spent()) {
         summary_.stop_reason = StopReason::StepBudget;
+        return;
+      }
+      if (study.gpu_seconds_spent()) {
+        summary_.stop_reason = StopReason::GpuSecondsBudget;
         return;
       }
       const Study::Asked asked = study.ask(batch);
@@ -177,6 +183,7 @@ class Run {
           no_more = asked.exhausted      ? StopReason::SpaceExhausted
                     : asked.stalled      ? StopReason::StrategyStalled
                     : study.steps_spent() ? StopReason::StepBudget
+                    : study.gpu_seconds_spent() ? StopReason::GpuSecondsBudget
                                          : StopReason::EvaluationBudget;
           break;
         }
@@ -276,6 +283,7 @@ std::string SearchSummary::full() const {
     << ", duplicates skipped " << duplicates;
   if (replayed > 0) s << ", replayed from the log " << replayed;
   if (steps > 0) s << ", steps " << num(steps, 10);
+  if (eval_s > 0) s << ", evaluation time " << num(eval_s, 4) << " s, wall";
   s << ", " << num(seconds, 4) << " s\n";
   if (!rungs.empty()) {
     s << "rungs (fidelity: evaluations):";

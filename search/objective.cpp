@@ -1,5 +1,6 @@
 #include "hwnas/search/objective.h"
 
+#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <map>
@@ -376,11 +377,15 @@ std::string ObjectiveSet::cheap_rejection(const Result& r) const {
 ObjectiveSet::Result ObjectiveSet::evaluate_expensive(const Candidate& c, const Result& cheap, int fidelity, int from) const {
   Result r = cheap;
   r.fidelity = fidelity;
+  const auto start = std::chrono::steady_clock::now();
+  bool ran = false;
   for (std::size_t i = 0; i < sources_.size(); ++i)
     if (!sources_[i]->cheap() && !sources_[i]->external()) {
       const bool leveled = fidelity > 0 && sources_[i]->full_fidelity() > 0;
       r.cost += evaluate_into(*sources_[i], cfg_->objectives[i], c, r.raw[i], r.failure, leveled ? fidelity : 0, leveled ? from : 0);
+      ran = true;
     }
+  if (ran) r.eval_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return r;
 }
 

@@ -44,6 +44,7 @@ nlohmann::json EvaluationRecord::to_json(const std::vector<std::string>& names) 
   if (degenerate) j["degenerate"] = true;
   if (fidelity > 0) j["fidelity"] = fidelity;
   if (cost > 0) j["cost"] = cost;
+  if (eval_s > 0) j["eval_s"] = eval_s;
   return j;
 }
 
@@ -81,6 +82,8 @@ EvaluationRecord EvaluationRecord::from_json(const nlohmann::json& j, const std:
   if (r.fidelity < 0) throw UserError(x.child("fidelity") + ": expected a positive integer, got " + std::to_string(r.fidelity));
   r.cost = x.get<double>("cost", 0.0);
   if (!(r.cost >= 0) || !std::isfinite(r.cost)) throw UserError(x.child("cost") + ": expected a non-negative number");
+  r.eval_s = x.get<double>("eval_s", 0.0);
+  if (!(r.eval_s >= 0) || !std::isfinite(r.eval_s)) throw UserError(x.child("eval_s") + ": expected a non-negative number");
   x.finish();
   if (r.status == EvalStatus::Ok)
     for (std::size_t i = 0; i < names.size(); ++i)

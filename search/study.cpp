@@ -49,6 +49,24 @@ void parallel_indices(tbb::task_arena& arena, int threads, std::size_t n, F&& f)
 }  // namespace
 
 struct Study::Impl {
+  // What evaluations spend of the budgets in compute: budget.steps and budget.gpu_seconds.
+  struct Spend {
+    double steps = 0;    // fidelity units (EvaluationRecord::cost)
+    double seconds = 0;  // seconds the expensive objectives took (EvaluationRecord::eval_s)
+    Spend& operator+=(const Spend& o) {
+      steps += o.steps;
+      seconds += o.seconds;
+      return *this;
+    }
+    Spend& operator-=(const Spend& o) {
+      steps -= o.steps;
+      seconds -= o.seconds;
+      return *this;
+    }
+    bool some_left() const { return steps > 0 && seconds > 0; }  // as a budget left: both
+  };
+  static Spend spent(const EvaluationRecord& r) { return {r.cost, r.eval_s}; }
+
   // One proposal of an open batch that is not a duplicate.
   struct Item {
     Architecture arch;
@@ -62,7 +80,7 @@ struct Study::Impl {
     int from = 0;             // a promotion: the level it finished before
     int rung = -1;            // with a scheduler: index of `fidelity` in its rungs
     std::size_t entry = kNoEntry;  // its scheduler entry (trials and replayed evaluations)
-    double expected_cost = 0; // what a pending trial is expected to spend (budget.steps)
+    Spend expected;           // what a pending trial is expected to spend (budget.steps, budget.gpu_seconds)
   };
   static constexpr std::size_t kNoEntry = static_cast<std::size_t>(-1);
   struct OpenBatch {
@@ -114,7 +132,7 @@ struct Study::Impl {
   std::set<LogKey> replayed_keys;
   std::unique_ptr<Scheduler> scheduler;                   // multi-fidelity (cfg.scheduler)
   std::vector<Entry> entries;                             // by scheduler entry number
-  double open_steps = 0;                                  // expected cost of pending trials
+  Spend open_spend;                                       // expected spend of pending trials
   bool strategy_exhausted = false;
   struct Finished {
     std::size_t entry;
@@ -224,6 +242,7 @@ struct Study::Impl {
     rec.degenerate = r.degenerate;
     rec.fidelity = it.fidelity;
     rec.cost = r.cost;
+    rec.eval_s = r.eval_s;
     if (std::string why = objectives->cheap_rejection(r); r.failure.empty() && !why.empty()) {
       rec.status = EvalStatus::Rejected;
       rec.message = why;
@@ -252,18 +271,26 @@ struct Study::Impl {
     return t;
   }
 
-  // What evaluating at `fidelity` from `from` is expected to spend: the difference with a
-  // scheduler, else the fidelity source's full level (0 without one).
-  double expected_cost(int fidelity, int from) const {
-    if (fidelity > 0) return fidelity - from;
-    const int i = objectives->fidelity_objective();
-    return i < 0 ? 0.0 : cfg.objectives[static_cast<std::size_t>(i)].full_fidelity;
+  // What evaluating at `fidelity` from `from` is expected to spend. Steps: the difference with a
+  // scheduler, else the fidelity source's full level (0 without one). Seconds: the time per step
+  // so far times those steps, or without steps the time per evaluation so far (0 before any).
+  Spend expected_cost(int fidelity, int from) const {
+    Spend s;
+    if (fidelity > 0) {
+      s.steps = fidelity - from;
+    } else if (const int i = objectives->fidelity_objective(); i >= 0) {
+      s.steps = cfg.objectives[static_cast<std::size_t>(i)].full_fidelity;
+    }
+    if (s.steps > 0 && counts.steps > 0) s.seconds = counts.eval_s / counts.steps * s.steps;
+    else if (counts.evaluations > 0) s.seconds = counts.eval_s / static_cast<double>(counts.evaluations);
+    return s;
   }
 
-  // budget.steps left, counting pending trials' expected cost (infinity without one).
-  double steps_left() const {
-    if (!cfg.budget.steps) return std::numeric_limits<double>::infinity();
-    return *cfg.budget.steps - counts.steps - open_steps;
+  // The compute budgets left, counting pending trials' expected spend (infinity for one not set).
+  Spend budget_left() const {
+    constexpr double inf = std::numeric_limits<double>::infinity();
+    return {cfg.budget.steps ? *cfg.budget.steps - counts.steps - open_spend.steps : inf,
+            cfg.budget.gpu_seconds ? *cfg.budget.gpu_seconds - counts.eval_s - open_spend.seconds : inf};
   }
 
   // A tracked architecture finished a rung: the scheduler ranks it (minimized objectives). A told
@@ -353,23 +380,23 @@ struct Study::Impl {
     });
     for (std::size_t i : need_cheap) cheap_memo.erase(ObjectiveSet::memo_key(items[i].arch));  // never needed again
 
-    // Keep the prefix of the batch that fits the evaluation budget.
-    // and budget.steps (a trial is handed out while some is left: the last may overshoot).
+    // Keep the prefix of the batch that fits the evaluation budget, budget.steps and
+    // budget.gpu_seconds (a trial is handed out while some is left: the last may overshoot).
     long long left = std::numeric_limits<long long>::max();
     if (auto r = remaining()) left = *r;
-    double steps = steps_left();
+    Spend spend_left = budget_left();
     long long counted = 0;
     std::size_t keep = 0;
     for (; keep < items.size(); ++keep) {
       bool c = false;
       if (kind[keep] == Kind::Replay) c = counts_as_evaluation(log_records[log_index[keep]]);
       else if (kind[keep] == Kind::Fresh) c = items[keep].trial || !items[keep].cheap.failure.empty();
-      if (c && (counted == left || steps <= 0)) break;
+      if (c && (counted == left || !spend_left.some_left())) break;
       if (c) {
         ++counted;
-        steps -= kind[keep] == Kind::Replay ? log_records[log_index[keep]].cost
-                 : items[keep].trial        ? expected_cost(fidelity, 0)
-                                            : 0.0;
+        spend_left -= kind[keep] == Kind::Replay ? spent(log_records[log_index[keep]])
+                      : items[keep].trial        ? expected_cost(fidelity, 0)
+                                                 : Spend{};
       }
     }
 
@@ -420,7 +447,7 @@ struct Study::Impl {
         ++counts.replayed;
         if (counts_as_evaluation(it.rec)) {
           ++open_counted;
-          open_steps += it.rec.cost;
+          open_spend += spent(it.rec);
           // The scheduler tracks what was a trial: not a candidate whose cheap objectives failed
           // (it counts, but never ran at a fidelity). Their exact values say which it was.
           if (scheduler) {
@@ -437,8 +464,8 @@ struct Study::Impl {
         if (counts_as_evaluation(it.rec)) ++open_counted;
       } else {
         ++open_counted;
-        it.expected_cost = expected_cost(fidelity, 0);
-        open_steps += it.expected_cost;
+        it.expected = expected_cost(fidelity, 0);
+        open_spend += it.expected;
         if (scheduler) track(it, rung);
       }
       // A journaled trial that is logged now was told after this ask: it still belongs to the
@@ -516,14 +543,14 @@ struct Study::Impl {
       it.finished = it.logged = true;
       replayed_keys.insert(l->first);
       ++counts.replayed;
-      open_steps += it.rec.cost;
+      open_spend += spent(it.rec);
       batch.has_trials = journal != nullptr;  // a journaled trial commits where the journal says
       scheduler_finished(it, true, l->second);
     } else {
       if (!journal) id = next_id++;
       next_id = std::max(next_id, id + 1);
-      it.expected_cost = expected_cost(it.fidelity, it.from);
-      open_steps += it.expected_cost;
+      it.expected = expected_cost(it.fidelity, it.from);
+      open_spend += it.expected;
       batch.has_trials = true;
       batch.unfinished = 1;
       pending[id] = {batch_no, 0};
@@ -547,7 +574,7 @@ struct Study::Impl {
   Batch ask_promotions(std::size_t n) {
     Batch out;
     if (auto r = remaining()) n = std::min<std::size_t>(n, static_cast<std::size_t>(*r));
-    while (out.counted < static_cast<long long>(n) && steps_left() > 0) {
+    while (out.counted < static_cast<long long>(n) && budget_left().some_left()) {
       const std::vector<Scheduler::Job> jobs = scheduler->next_promotions(1);
       if (jobs.empty()) break;
       if (auto t = promote(jobs[0], nullptr)) out.trials.push_back(std::move(*t));
@@ -565,7 +592,7 @@ struct Study::Impl {
     flush_deferred();
     while (asked < n) {
       if (auto r = remaining(); r && *r == 0) break;
-      if (steps_left() <= 0) break;
+      if (!budget_left().some_left()) break;
       Batch p = ask_promotions(n - asked);
       asked += static_cast<std::size_t>(p.counted);
       for (auto& t : p.trials) out.trials.push_back(std::move(t));
@@ -593,7 +620,7 @@ struct Study::Impl {
     }
     out.exhausted = strategy_exhausted && out.trials.empty() && pending.empty();
     out.waiting = out.trials.empty() && !pending.empty() && !out.exhausted && !out.stalled &&
-                  !(remaining() && *remaining() == 0) && steps_left() > 0;
+                  !(remaining() && *remaining() == 0) && budget_left().some_left();
     return out;
   }
 
@@ -623,7 +650,8 @@ struct Study::Impl {
       --open_counted;
       ++counts.evaluations;
       counts.steps += rec.cost;
-      open_steps -= rec.cost;
+      counts.eval_s += rec.eval_s;
+      open_spend -= spent(rec);
       if (rec.status == EvalStatus::Failed) ++counts.failed;
       if (rec.status == EvalStatus::Rejected) ++counts.infeasible;
     } else {
@@ -670,8 +698,9 @@ struct Study::Impl {
     it.logged = true;
     pending.erase(id);
     --counts.pending;
-    // The expected cost leaves the pending sum; the spent one joins counts.steps at commit.
-    open_steps += it.rec.cost - it.expected_cost;
+    // The expected spend leaves the pending sum; the real one joins the counts at commit.
+    open_spend += spent(it.rec);
+    open_spend -= it.expected;
     scheduler_finished(it);
     log_in_order(b);
     EvaluationRecord rec = it.rec;  // commit moves it
@@ -791,7 +820,8 @@ const std::vector<std::string>& Study::warnings() const { return impl_->warnings
 const StudyCounts& Study::counts() const { return impl_->counts; }
 const std::vector<EvaluationRecord>& Study::records() const { return impl_->records; }
 std::optional<long long> Study::remaining() const { return impl_->remaining(); }
-bool Study::steps_spent() const { return impl_->steps_left() <= 0; }
+bool Study::steps_spent() const { return impl_->budget_left().steps <= 0; }
+bool Study::gpu_seconds_spent() const { return impl_->budget_left().seconds <= 0; }
 
 std::vector<std::pair<int, long long>> Study::rungs() const {
   std::vector<std::pair<int, long long>> out;
@@ -814,7 +844,7 @@ Study::Asked Study::ask(std::size_t n) {
   std::size_t asked = 0;  // evaluations asked for so far
   while (asked < n) {
     if (auto r = remaining(); r && *r == 0) break;
-    if (steps_spent()) break;
+    if (!impl_->budget_left().some_left()) break;
     Batch b = ask_batch(n - asked);
     asked += static_cast<std::size_t>(b.counted);
     if (b.exhausted) {
@@ -883,7 +913,7 @@ EvaluationRecord Study::tell_values(std::int64_t id, const std::map<std::string,
     if (m.objectives->is_external(i)) m.objectives->accept_told(i, values.at(m.names[i]), r);
   // An external objective with fidelity levels: the user trained fidelity - from_fidelity steps.
   if (const int f = m.objectives->fidelity_objective(); f >= 0 && m.objectives->is_external(static_cast<std::size_t>(f)))
-    r.cost += m.open.at(batch_no).items[idx].expected_cost;
+    r.cost += m.open.at(batch_no).items[idx].expected.steps;
   return m.tell(id, r);
 }
 
@@ -955,6 +985,7 @@ void Study::write_front(bool force) {
   for (const auto& r : members) {
     nlohmann::json j = r.to_json(m.names);
     j.erase("elapsed_s");  // the front of a run must not depend on timing
+    j.erase("eval_s");
     j.erase("status");
     j.erase("message");
     fr.push_back(j);

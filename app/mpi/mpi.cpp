@@ -109,6 +109,7 @@ class MpiBackend : public EvaluationBackend {
           r.degenerate = j.value("degenerate", false);
           r.fidelity = j.value("fidelity", 0);
           r.cost = j.value("cost", 0.0);
+          r.eval_s = j.value("eval_s", 0.0);
           f.result = std::move(r);
         }
         --load_[static_cast<std::size_t>(st.MPI_SOURCE)];
@@ -186,6 +187,7 @@ void mpi_serve(const SearchConfig& cfg) {
         j["degenerate"] = f.result->degenerate;
         j["fidelity"] = f.result->fidelity;
         j["cost"] = f.result->cost;
+        j["eval_s"] = f.result->eval_s;
       }
       send_json(j, 0, kResult);
     }

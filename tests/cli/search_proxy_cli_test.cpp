@@ -153,6 +153,52 @@ TEST(CliSearchProxy, AshaContinuesTrainingAndAResumedRunContinuesFromItsCheckpoi
   EXPECT_GE(promotions, 3);
   EXPECT_GE(across_the_cut, 1);
 }
+
+// budget.gpu_seconds with real training under ASHA: every evaluation logs the seconds its
+// training took ("eval_s"), the search stops once their sum reaches the budget, and a resumed run
+// counts the logged seconds instead of training again.
+TEST(CliSearchProxy, AGpuSecondBudgetStopsATrainingSearch) {
+  const std::string dir = hwnas::test::scratch_dir();
+  nlohmann::json cfg = base_config(dir);
+  cfg["objectives"] = {
+      {{"name", "acc"},
+       {"source",
+        {{"train",
+          {{"steps", 27}, {"batch_size", 8}, {"reduce", nlohmann::json::object()}, {"validation_images", 50},
+           {"dataset", {{"name", "synthetic"}, {"synthetic_size", 120}, {"synthetic_resolution", 16}}}}}}},
+       {"direction", "maximize"}},
+      {{"name", "params"}, {"source", "params"}, {"log", true}}};
+  cfg["scheduler"] = {{"name", "asha"}, {"min_fidelity", 3}, {"eta", 3}};
+  cfg["parallelism"] = 1;
+  cfg["budget"] = {{"gpu_seconds", 1.0}, {"evaluations", 5000}};  // the evaluation cap only guards the test
+  hwnas::test::write_text(dir + "/c.json", cfg.dump(2));
+  auto r = run_hwnas({"search", dir + "/c.json", "--out", dir + "/a"});
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  EXPECT_NE(r.out.find("GPU-second budget reached"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("evaluation time "), std::string::npos) << r.out;
+  double sum = 0, last = 0;
+  int trained = 0;
+  for (const auto& rec : log_of(dir + "/a")) {
+    if (rec["status"] == "rejected" && rec.value("degenerate", false)) {
+      EXPECT_FALSE(rec.contains("eval_s")) << rec;  // not trained, not timed
+      continue;
+    }
+    ASSERT_TRUE(rec.contains("eval_s")) << rec;
+    EXPECT_GT(rec["eval_s"].get<double>(), 0.0) << rec;
+    EXPECT_GT(rec["fidelity"].get<int>(), 0) << rec;
+    last = rec["eval_s"].get<double>();
+    sum += last;
+    ++trained;
+  }
+  EXPECT_GE(sum, 1.0);
+  EXPECT_LT(sum - last, 1.0);  // one at a time: nothing was handed out after the budget was spent
+  EXPECT_GE(trained, 2);
+  const std::size_t lines = log_of(dir + "/a").size();
+  r = run_hwnas({"search", dir + "/c.json", "--resume", dir + "/a"});
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  EXPECT_NE(r.out.find("GPU-second budget reached"), std::string::npos) << r.out;
+  EXPECT_EQ(log_of(dir + "/a").size(), lines);  // nothing trained again
+}
 #endif  // HWNAS_WITH_TORCH
 
 TEST(CliSearchProxy, BadProxyOptionsNameTheField) {

@@ -159,7 +159,7 @@ TEST(SearchConfig, BadConfigsNameTheFileAndTheJsonPath) {
       {[](auto& j) { j["strategy"] = {{"name", "evolution"}, {"options", {{"populaton", 5}}}}; },
        "bad.json: strategy.options.populaton: unknown key"},
       {[](auto& j) { j.erase("budget"); }, "bad.json: budget: required field is missing"},
-      {[](auto& j) { j["budget"] = nlohmann::json::object(); }, "bad.json: budget: expected at least one of \"evaluations\", \"seconds\" and \"steps\""},
+      {[](auto& j) { j["budget"] = nlohmann::json::object(); }, "bad.json: budget: expected at least one of \"evaluations\", \"seconds\", \"steps\" and \"gpu_seconds\""},
       {[](auto& j) { j["budget"] = {{"evaluations", 0}}; }, "bad.json: budget.evaluations: expected an integer >= 1, got 0"},
       {[](auto& j) { j["budget"] = {{"evaluations", 2.5}}; }, "bad.json: budget.evaluations: expected an integer"},
       {[](auto& j) { j["budget"] = {{"seconds", -1}}; }, "bad.json: budget.seconds: expected a number > 0, got -1"},

@@ -2,12 +2,14 @@
 // Fixtures shared by the config, objective, controller and run-store tests: a table objective
 // over all NAS-Bench-201 cells (the synthetic error of nb201_problem.h, written to CSV), configs
 // written to scratch files, and an expensive objective kind that counts its calls.
+#include <chrono>
 #include <atomic>
 #include <filesystem>
 #include <map>
 #include <mutex>
 #include <set>
 #include <string>
+#include <thread>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -98,15 +100,17 @@ std::string user_error(F&& f) {
 
 /// An expensive objective kind "counting": value = number of decisions equal to 3 (conv3x3) plus
 /// 0.01 * decision 0; counts calls and remembers the architectures it saw. Registered while alive.
-/// {"counting": {"cheap": true}} makes it a cheap one.
+/// {"counting": {"cheap": true}} makes it a cheap one; {"counting": {"sleep_ms": 20}} makes each
+/// evaluation take at least that long (a stand-in for training, for budget.gpu_seconds).
 class CountingObjective {
  public:
   CountingObjective() {
     register_objective_source("counting", [this](const nlohmann::json& spec, const std::string& path, const ObjectiveContext&) {
       JsonReader r(spec, path);
       const bool cheap = r.get("cheap", false);
+      const int sleep_ms = r.get("sleep_ms", 0);
       r.finish();
-      return std::make_unique<Source>(this, cheap);
+      return std::make_unique<Source>(this, cheap, sleep_ms);
     });
   }
   ~CountingObjective() { unregister_objective_source("counting"); }
@@ -119,12 +123,18 @@ class CountingObjective {
  private:
   class Source : public ObjectiveSource {
    public:
-    Source(CountingObjective* owner, bool cheap) : owner_(owner), cheap_(cheap) {}
+    Source(CountingObjective* owner, bool cheap, int sleep_ms) : owner_(owner), cheap_(cheap), sleep_ms_(sleep_ms) {}
     std::string kind() const override { return "counting"; }
     bool cheap() const override { return cheap_; }
-    nlohmann::json resolved_spec() const override { return cheap_ ? nlohmann::json{{"cheap", true}} : nlohmann::json::object(); }
+    nlohmann::json resolved_spec() const override {
+      nlohmann::json j = nlohmann::json::object();
+      if (cheap_) j["cheap"] = true;
+      if (sleep_ms_ > 0) j["sleep_ms"] = sleep_ms_;
+      return j;
+    }
     ObjectiveValue evaluate(const Candidate& c) const override {
       ++owner_->calls_;
+      if (sleep_ms_ > 0) std::this_thread::sleep_for(std::chrono::milliseconds(sleep_ms_));
       {
         std::lock_guard<std::mutex> l(owner_->mutex_);
         owner_->seen_.insert(c.arch().choices);
@@ -137,6 +147,7 @@ class CountingObjective {
    private:
     CountingObjective* owner_;
     bool cheap_;
+    int sleep_ms_;
   };
   std::atomic<int> calls_{0};
   mutable std::mutex mutex_;

@@ -103,7 +103,7 @@ std::vector<nlohmann::json> log_lines(const std::string& run_dir, bool drop_elap
   std::string line;
   while (std::getline(f, line)) {
     auto j = nlohmann::json::parse(line);
-    if (drop_elapsed) j.erase("elapsed_s");
+    if (drop_elapsed) j.erase("elapsed_s"), j.erase("eval_s");
     out.push_back(j);
   }
   return out;

@@ -49,6 +49,11 @@ TEST(RunStore, RecordRoundTripsExactly) {
   EXPECT_EQ(back.hash, r.hash);
   EXPECT_EQ(back.raw, r.raw);  // bit-exact through the text form
   EXPECT_EQ(back.elapsed_s, 0.75);
+  EXPECT_FALSE(j.contains("eval_s"));  // nothing expensive ran: left out
+  EvaluationRecord timed = record(5);
+  timed.eval_s = 1.0 / 3;
+  const nlohmann::json tj = timed.to_json(kNames);
+  EXPECT_EQ(EvaluationRecord::from_json(nlohmann::json::parse(tj.dump()), kNames, "log:1").eval_s, 1.0 / 3);
   const EvaluationRecord f = EvaluationRecord::from_json(record(4, EvalStatus::Failed).to_json(kNames), kNames, "log:2");
   EXPECT_EQ(f.status, EvalStatus::Failed);
   EXPECT_EQ(f.message, "why 4");
@@ -69,6 +74,13 @@ TEST(RunStore, BadRecordsNameTheLine) {
   j["objectives"]["latency"] = 3;
   EXPECT_NE(user_error([&] { EvaluationRecord::from_json(j, kNames, "e.jsonl:4"); }).find("e.jsonl:4.objectives.latency: unknown key"),
             std::string::npos);
+  for (const nlohmann::json bad : {nlohmann::json(-1.0), nlohmann::json("fast")}) {
+    j = record(1).to_json(kNames);
+    j["eval_s"] = bad;
+    EXPECT_NE(user_error([&] { EvaluationRecord::from_json(j, kNames, "e.jsonl:4"); }).find("e.jsonl:4.eval_s: expected"),
+              std::string::npos)
+        << user_error([&] { EvaluationRecord::from_json(j, kNames, "e.jsonl:4"); });
+  }
 }
 
 TEST(RunStore, AppendsAndReadsBackAndToleratesATruncatedLastLine) {

@@ -1,5 +1,5 @@
 #pragma once
-// A run's evaluations.jsonl as JSON records without their wall-clock field (elapsed_s), for tests
+// A run's evaluations.jsonl as JSON records without their wall-clock fields (elapsed_s, eval_s), for tests
 // that compare two runs record by record.
 #include <fstream>
 #include <string>
@@ -15,6 +15,7 @@ inline std::vector<nlohmann::json> log_records_without_times(const std::string& 
   for (std::string line; std::getline(f, line);) {
     auto j = nlohmann::json::parse(line);
     j.erase("elapsed_s");
+    j.erase("eval_s");
     out.push_back(std::move(j));
   }
   return out;

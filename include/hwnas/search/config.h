@@ -12,7 +12,7 @@
 //                      "direction": "minimize", "log": false}],
 //     "constraints": [{"objective": "lat", "max": 20}],
 //     "strategy":    {"name": "evolution", "options": {}},
-//     "budget":      {"evaluations": 300, "seconds": 600},      // or "steps" (training steps)
+//     "budget":      {"evaluations": 300, "seconds": 600},      // or "steps" (training steps), "gpu_seconds"
 //     "scheduler":   {"name": "asha", "min_fidelity": 9, "eta": 3},   // optional (scheduler.h)
 //     "parallelism": 2, "batch_size": 2, "seed": 0,
 //     "output":      {"dir": "runs", "name": "my-run"}
@@ -98,6 +98,7 @@ struct BudgetConfig {
   std::optional<long long> evaluations;
   std::optional<double> seconds;  // wall clock: not deterministic
   std::optional<double> steps;    // fidelity units (training steps) spent
+  std::optional<double> gpu_seconds;  // seconds the expensive objectives took, summed (EvaluationRecord::eval_s)
   template <class S, class V>
   static void fields(S& o, V& v) {
     v("evaluations", o.evaluations, opt::at_least(1),
@@ -106,6 +107,8 @@ struct BudgetConfig {
       opt::doc("Wall-clock limit, checked between rounds. Not deterministic: where a run stops depends on the machine."));
     v("steps", o.steps, opt::positive(),
       opt::doc("Fidelity units spent, e.g. training steps: what each evaluation's source reports (its \"cost\" in the log; a promotion that continues from a checkpoint spends the difference). Needs a train objective or a learning-curve table. Trials are handed out while some is left, so the last may overshoot by one evaluation."));
+    v("gpu_seconds", o.gpu_seconds, opt::positive(),
+      opt::doc("Device time spent: the seconds each evaluation's expensive objectives took (its \"eval_s\" in the log), summed over evaluations, so parallel workers and MPI ranks each count, as on a GPU you pay for by the hour. Measured on whatever device the sources run on (the CPU without a GPU). Pending trials count at the mean time per step (or per evaluation) so far; the last may overshoot. Not deterministic. Not with external objectives, whose time hwnas cannot see."));
   }
   void check(const std::string& path) const;  // at least one limit
 };

@@ -59,7 +59,7 @@ struct SearchOptions {
   std::function<std::unique_ptr<EvaluationBackend>(const Study&)> backend;
 };
 
-enum class StopReason { EvaluationBudget, TimeBudget, SpaceExhausted, StrategyStalled, Interrupted, StepBudget };
+enum class StopReason { EvaluationBudget, TimeBudget, SpaceExhausted, StrategyStalled, Interrupted, StepBudget, GpuSecondsBudget };
 std::string to_string(StopReason r);
 
 struct SearchSummary {
@@ -77,6 +77,7 @@ struct SearchSummary {
   double seconds = 0;             // wall time of this session
   std::vector<std::string> warnings;
   double steps = 0;               // fidelity units spent (training steps), when a source reports them
+  double eval_s = 0;              // seconds the expensive objectives took, summed (budget.gpu_seconds)
   std::vector<std::pair<int, long long>> rungs;  // with a scheduler: (fidelity, evaluations) per rung
 
   /// One line: why it stopped, evaluations, front size, hypervolume.

@@ -145,6 +145,7 @@ class ObjectiveSet {
     bool degenerate = false;            // Candidate::degenerate (set by evaluate_cheap)
     int fidelity = 0;                   // the level the fidelity source ran at (0: full, no scheduler)
     double cost = 0;                    // fidelity units the sources spent (ObjectiveValue::cost)
+    double eval_s = 0;                  // seconds evaluate_expensive spent in its sources (wall clock)
   };
 
   std::size_t size() const { return sources_.size(); }

@@ -51,6 +51,7 @@ struct EvaluationRecord {
   bool degenerate = false;         // the output does not depend on the input ("degenerate": true)
   int fidelity = 0;                // multi-fidelity runs: the level it was evaluated at ("fidelity")
   double cost = 0;                 // fidelity units spent, e.g. training steps ("cost"; 0: left out)
+  double eval_s = 0;               // seconds the expensive objectives took ("eval_s"; 0: left out): wall clock, not deterministic
 
   /// `names` are the objective names in config order.
   nlohmann::json to_json(const std::vector<std::string>& names) const;

@@ -93,6 +93,7 @@ struct StudyCounts {
   long long replayed = 0;     // results taken from a resumed run's log
   long long pending = 0;      // asked, not yet told
   double steps = 0;           // fidelity units spent by counted evaluations (EvaluationRecord::cost)
+  double eval_s = 0;          // seconds their expensive objectives took (EvaluationRecord::eval_s; budget.gpu_seconds)
 };
 
 class Study {
@@ -137,6 +138,8 @@ class Study {
   std::optional<long long> remaining() const;
   /// Whether budget.steps is spent (counting what pending trials are expected to spend).
   bool steps_spent() const;
+  /// Whether budget.gpu_seconds is spent (counting what pending trials are expected to take).
+  bool gpu_seconds_spent() const;
   /// With a scheduler: (fidelity, evaluations finished at it) per rung, lowest first; else empty.
   std::vector<std::pair<int, long long>> rungs() const;
 
