@@ -50,7 +50,7 @@ class BoStrategy : public SearchStrategy {
 
   std::vector<Architecture> ask(std::size_t n) override {
     return detail::model_based_ask(
-        n, opts_.initial_random, opts_.proposals_per_refresh, ctx_.num_objectives, core_, surrogate_, queue_,
+        n, opts_.initial_random, opts_.initial_design == "spread", opts_.proposals_per_refresh, ctx_.num_objectives, core_, surrogate_, queue_,
         [&](detail::FastFront& front) { return propose(front); },
         [&](detail::FastFront& front, std::size_t b) { return propose_many(front, b); });
   }

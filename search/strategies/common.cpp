@@ -73,6 +73,50 @@ std::optional<Architecture> StrategyCore::random_new() {
   return std::nullopt;
 }
 
+std::optional<Architecture> StrategyCore::spread_new(int candidates) {
+  std::vector<std::size_t> dims;
+  for (int k = 0; k < ctx_.num_objectives; ++k)
+    if (cheap(k)) dims.push_back(static_cast<std::size_t>(k));
+  if (dims.empty() || candidates <= 1 || pool_built_) return random_new();
+  std::vector<std::pair<Architecture, Point>> pool;
+  std::unordered_set<std::uint64_t> pooled;
+  Point v;
+  for (int tries = 0; static_cast<int>(pool.size()) < candidates && tries < 4 * candidates; ++tries) {
+    Architecture a = space().sample(rng_);
+    const std::uint64_t h = space().canonical_hash(a);
+    if (seen_.count(h) || !pooled.insert(h).second || !admissible(a, &v)) continue;
+    bool finite = true;
+    for (std::size_t k : dims) finite = finite && std::isfinite(v[k]);
+    if (finite) pool.emplace_back(std::move(a), v);
+  }
+  if (pool.empty()) return random_new();
+  std::size_t best = 0;
+  if (!design_.empty()) {
+    Point lo(dims.size(), std::numeric_limits<double>::infinity()), hi(dims.size(), -std::numeric_limits<double>::infinity());
+    auto widen = [&](const Point& p) {
+      for (std::size_t d = 0; d < dims.size(); ++d) lo[d] = std::min(lo[d], p[dims[d]]), hi[d] = std::max(hi[d], p[dims[d]]);
+    };
+    for (const auto& [a, p] : pool) widen(p);
+    for (const Point& p : design_) widen(p);
+    double best_gap = -1;
+    for (std::size_t i = 0; i < pool.size(); ++i) {
+      double gap = std::numeric_limits<double>::infinity();
+      for (const Point& q : design_) {
+        double d2 = 0;
+        for (std::size_t d = 0; d < dims.size(); ++d) {
+          const double span = hi[d] - lo[d];
+          if (span > 0) d2 += std::pow((pool[i].second[dims[d]] - q[dims[d]]) / span, 2);
+        }
+        gap = std::min(gap, d2);
+      }
+      if (gap > best_gap) best_gap = gap, best = i;
+    }
+  }
+  mark(pool[best].first);
+  design_.push_back(pool[best].second);
+  return std::move(pool[best].first);
+}
+
 void StrategyCore::handed_out(const Architecture& a) {
   if (in_flight_.emplace(space().canonical_hash(a), handed_out_count_).second) flight_order_.emplace(handed_out_count_++, a);
 }

@@ -50,6 +50,11 @@ class StrategyCore {
   /// A new admissible architecture drawn uniformly (marked proposed), or nullopt when the space is
   /// exhausted (or too large to enumerate and every draw failed).
   std::optional<Architecture> random_new();
+  /// A space-filling initial design over the cheap objectives: of `candidates` new admissible
+  /// uniform draws, the one whose cheap values lie farthest (normalized Euclidean distance) from
+  /// those of every earlier spread_new pick (marked proposed). random_new() when there is no cheap
+  /// objective, candidates <= 1, or no draw is new.
+  std::optional<Architecture> spread_new(int candidates);
 
   /// Records results: marks them seen; successful ones join observations() and the archive.
   void record(const std::vector<Observation>& results);
@@ -92,6 +97,7 @@ class StrategyCore {
   ObjectiveBounds cheap_seen_;      // min/max of the cheap objectives over the range draws
   bool cheap_over_space_ = false;
   bool range_drawn_ = false;
+  std::vector<Point> design_;       // cheap values of the spread_new picks
   void choose_model_fidelity();
 
   std::vector<Observation> obs_;

@@ -53,7 +53,7 @@ class MctsStrategy : public SearchStrategy {
 
   std::vector<Architecture> ask(std::size_t n) override {
     return detail::model_based_ask(
-        n, opts_.initial_random, opts_.proposals_per_refresh, ctx_.num_objectives, core_, surrogate_, queue_,
+        n, opts_.initial_random, opts_.initial_design == "spread", opts_.proposals_per_refresh, ctx_.num_objectives, core_, surrogate_, queue_,
         [&](detail::FastFront& front) -> std::optional<Architecture> {
           std::vector<Architecture> one = search(front, 1);
           if (one.empty()) return std::nullopt;

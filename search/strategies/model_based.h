@@ -1,7 +1,8 @@
 #pragma once
-// The ask loop shared by the model-based strategies (bo, mcts): random proposals until
-// `initial_random` observations, then the surrogate is refreshed once per ask and the strategy's
-// own proposal is taken, falling back to a random new architecture when it has none.
+// The ask loop shared by the model-based strategies (bo, mcts): an initial design until
+// `initial_random` observations (uniform draws, or with `spread` the space-filling design over the
+// cheap objectives of StrategyCore::spread_new), then the surrogate is refreshed once per ask and
+// the strategy's own proposal is taken, falling back to a random new architecture when it has none.
 //
 // Many proposals in flight (asynchronous dispatch to hundreds or thousands of evaluators): one
 // refresh of the model serves q = proposals_per_refresh proposals (0: automatic, q = in flight /
@@ -32,6 +33,9 @@ inline std::size_t proposals_per_refresh(int option, std::size_t in_flight) {
   return std::max<std::size_t>(1, in_flight / 32);
 }
 
+/// Uniform draws per pick of the "spread" initial design (StrategyCore::spread_new).
+constexpr int kDesignCandidates = 100;
+
 /// Pending proposals believed at a refresh, at most (each costs O(max_points^2)).
 constexpr std::size_t kMaxBelieved = 32;
 
@@ -43,7 +47,7 @@ inline void believe(StrategyCore& core, Surrogate& surrogate, FastFront& front, 
 }
 
 template <class Propose, class ProposeMany>
-std::vector<Architecture> model_based_ask(std::size_t n, int initial_random, int per_refresh, int num_objectives,
+std::vector<Architecture> model_based_ask(std::size_t n, int initial_random, bool spread, int per_refresh, int num_objectives,
                                           StrategyCore& core, Surrogate& surrogate, std::deque<Architecture>& queue,
                                           Propose&& propose, ProposeMany&& propose_many) {
   std::vector<Architecture> out;
@@ -79,7 +83,7 @@ std::vector<Architecture> model_based_ask(std::size_t n, int initial_random, int
       refresh();
       a = propose(front);
     }
-    if (!a) a = core.random_new();
+    if (!a) a = modelled || !spread ? core.random_new() : core.spread_new(kDesignCandidates);
     if (!a) break;
     out.push_back(std::move(*a));
     // The next proposal of this refresh sees this one as observed at its predicted mean.

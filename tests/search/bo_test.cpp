@@ -1,9 +1,12 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <set>
+#include <tuple>
 
 #include "hwnas/core/error.h"
 #include "hwnas/search/strategies.h"
+#include "support/errors.h"
 #include "search/nb201_problem.h"
 #include "../../search/strategies/model_based.h"  // StrategyCore, Surrogate: private to the strategies
 
@@ -61,6 +64,50 @@ TEST(BoStrategy, CheapObjectivesAreNormalizedOverTheSpace) {
   observe_random(more, rng, 5);
   EXPECT_EQ(more.bounds().upper[1], spanned.bounds().upper[1]);
   EXPECT_EQ(more.bounds().lower[1], spanned.bounds().lower[1]);
+}
+
+TEST(BoStrategy, TheSpreadInitialDesignCoversTheCheapObjectivesRange) {
+  // spread_new: of 100 uniform draws, the one whose cheap values are farthest from the earlier
+  // picks'. Ten picks then reach at least as far towards both ends of params' range, and their
+  // closest pair is farther apart, than ten uniform draws; on every seed here. Without a cheap objective
+  // it is random_new (the same draws).
+  const StrategyContext ctx = problem().context(3);
+  double space_lo = 1e300, space_hi = -1e300;
+  for (const auto& a : problem().all()) space_lo = std::min(space_lo, problem().params(a)), space_hi = std::max(space_hi, problem().params(a));
+  auto picks = [&](std::uint64_t seed, bool spread) {
+    detail::StrategyCore core(ctx, 1000, 2e6, seed);
+    std::vector<double> p;
+    std::set<std::uint64_t> hashes;
+    for (int i = 0; i < 10; ++i) {
+      const auto a = spread ? core.spread_new(detail::kDesignCandidates) : core.random_new();
+      EXPECT_TRUE(a.has_value());
+      EXPECT_FALSE(core.is_new(*a));  // marked proposed
+      EXPECT_TRUE(hashes.insert(problem().space().canonical_hash(*a)).second);  // new each time
+      p.push_back(problem().params(*a));
+    }
+    std::sort(p.begin(), p.end());
+    double gap = 1e300;
+    for (std::size_t i = 1; i < p.size(); ++i) gap = std::min(gap, p[i] - p[i - 1]);
+    return std::make_tuple(p.front(), p.back(), gap);
+  };
+  for (std::uint64_t seed = 1; seed <= 5; ++seed) {
+    const auto [lo, hi, gap] = picks(seed, true);
+    const auto [rlo, rhi, rgap] = picks(seed, false);
+    EXPECT_LE(lo, rlo) << seed;  // many cells share the smallest size
+    EXPECT_GT(hi, rhi) << seed;
+    EXPECT_GT(gap, rgap) << seed;
+    EXPECT_GT(hi - lo, 0.6 * (space_hi - space_lo)) << seed;  // 0.67-0.69 here; the largest cell is one in 15,625
+    EXPECT_EQ(picks(seed, true), std::make_tuple(lo, hi, gap));  // deterministic
+  }
+  // No cheap objective: uniform draws, as random_new.
+  StrategyContext expensive = ctx;
+  expensive.is_cheap = {false, false};
+  detail::StrategyCore a(expensive, 1000, 2e6, 4), b(expensive, 1000, 2e6, 4);
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(a.spread_new(detail::kDesignCandidates)->choices, b.random_new()->choices);
+  // The option is validated and named in errors.
+  EXPECT_NE(hwnas::test::error_of([] { BoOptions::from_json({{"initial_design", "sobol"}}, "strategy.options"); }).find("strategy.options.initial_design"),
+            std::string::npos)
+      << hwnas::test::error_of([] { BoOptions::from_json({{"initial_design", "sobol"}}, "strategy.options"); });
 }
 
 TEST(BoStrategy, BeatsRandomSearchOnAverage) {
@@ -161,7 +208,7 @@ TEST(BoStrategy, ARefreshBelievesTheProposalsStillInFlight) {
   std::deque<Architecture> queue;
   double seen = -1;
   const auto out = detail::model_based_ask(
-      1, 10, 0, ctx.num_objectives, core, surrogate, queue,
+      1, 10, true, 0, ctx.num_objectives, core, surrogate, queue,
       [&](detail::FastFront&) -> std::optional<Architecture> {
         seen = sd_at_pending(surrogate);
         return std::nullopt;  // a random new architecture instead

@@ -35,6 +35,10 @@ void proposal_fields(S& o, V& v) {
 template <class S, class V>
 void surrogate_fields(S& o, V& v) {
   v("initial_random", o.initial_random, opt::in(1, 1e9));
+  v("initial_design", o.initial_design, opt::one_of({"spread", "random"}),
+    opt::doc("The first initial_random proposals. spread: each is, of 100 uniform draws, the one whose cheap "
+             "objectives (params, FLOPs, latency...) lie farthest from the earlier ones', so the first results "
+             "cover the cheap objectives' range; random: uniform draws. Without a cheap objective both are uniform."));
   v("refit_every", o.refit_every, opt::in(1, 1e9));
   v("proposals_per_refresh", o.proposals_per_refresh, opt::in(0, 1e6));
   proposal_fields(o, v);
@@ -98,7 +102,8 @@ struct LocalOptions {
 };
 
 struct BoOptions {
-  int initial_random = 10;         // random proposals before the GP is used
+  int initial_random = 10;         // initial-design proposals before the GP is used
+  std::string initial_design = "spread";  // "spread" (over the cheap objectives) or "random" (surrogate_fields)
   std::string acquisition = "auto";  // "auto" (EHVI for <= 3 objectives, else ParEGO), "ehvi", "parego"
   int mc_samples = 32;             // Monte Carlo samples of EHVI (fixed draws)
   int random_candidates = 100;     // random candidates per proposal
@@ -131,7 +136,8 @@ struct BoOptions {
 };
 
 struct MctsOptions {
-  int initial_random = 10;       // random proposals before the surrogate is used
+  int initial_random = 10;       // initial-design proposals before the surrogate is used
+  std::string initial_design = "spread";  // as BoOptions::initial_design
   int simulations = 200;         // UCT simulations per proposal
   double exploration = 0.7;      // UCT constant c in mean + c sqrt(ln N / n)
   double widening_c = 1.5;       // progressive widening: a node has at most ceil(c * visits^alpha) children
