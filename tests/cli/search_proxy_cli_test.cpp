@@ -22,6 +22,20 @@ nlohmann::json base_config(const std::string& dir) {
           {"seed", 5},
           {"output", {{"dir", dir}, {"name", "run"}}}};
 }
+// ASHA over a 27-step train objective on synthetic data (rungs 3, 9, 27), and params.
+[[maybe_unused]] nlohmann::json asha_train_config(const std::string& dir) {
+  nlohmann::json cfg = base_config(dir);
+  cfg["objectives"] = {
+      {{"name", "acc"},
+       {"source",
+        {{"train",
+          {{"steps", 27}, {"batch_size", 8}, {"reduce", nlohmann::json::object()}, {"validation_images", 50},
+           {"dataset", {{"name", "synthetic"}, {"synthetic_size", 120}, {"synthetic_resolution", 16}}}}}}},
+       {"direction", "maximize"}},
+      {{"name", "params"}, {"source", "params"}, {"log", true}}};
+  cfg["scheduler"] = {{"name", "asha"}, {"min_fidelity", 3}, {"eta", 3}};
+  return cfg;
+}
 std::vector<nlohmann::json> log_of(const std::string& run) {
   std::istringstream in(hwnas::test::read_text(run + "/evaluations.jsonl"));
   std::vector<nlohmann::json> out;
@@ -93,16 +107,7 @@ TEST(CliSearchProxy, ZeroCostAndTrainingObjectives) {
 // start. Both log the same accuracies as the uninterrupted run.
 TEST(CliSearchProxy, AshaContinuesTrainingAndAResumedRunContinuesFromItsCheckpoints) {
   const std::string dir = hwnas::test::scratch_dir();
-  nlohmann::json cfg = base_config(dir);
-  cfg["objectives"] = {
-      {{"name", "acc"},
-       {"source",
-        {{"train",
-          {{"steps", 27}, {"batch_size", 8}, {"reduce", nlohmann::json::object()}, {"validation_images", 50},
-           {"dataset", {{"name", "synthetic"}, {"synthetic_size", 120}, {"synthetic_resolution", 16}}}}}}},
-       {"direction", "maximize"}},
-      {{"name", "params"}, {"source", "params"}, {"log", true}}};
-  cfg["scheduler"] = {{"name", "asha"}, {"min_fidelity", 3}, {"eta", 3}};
+  nlohmann::json cfg = asha_train_config(dir);
   cfg["batch_size"] = 4;
   cfg["budget"] = {{"evaluations", 16}};
   hwnas::test::write_text(dir + "/c.json", cfg.dump(2));
@@ -159,16 +164,7 @@ TEST(CliSearchProxy, AshaContinuesTrainingAndAResumedRunContinuesFromItsCheckpoi
 // counts the logged seconds instead of training again.
 TEST(CliSearchProxy, AGpuSecondBudgetStopsATrainingSearch) {
   const std::string dir = hwnas::test::scratch_dir();
-  nlohmann::json cfg = base_config(dir);
-  cfg["objectives"] = {
-      {{"name", "acc"},
-       {"source",
-        {{"train",
-          {{"steps", 27}, {"batch_size", 8}, {"reduce", nlohmann::json::object()}, {"validation_images", 50},
-           {"dataset", {{"name", "synthetic"}, {"synthetic_size", 120}, {"synthetic_resolution", 16}}}}}}},
-       {"direction", "maximize"}},
-      {{"name", "params"}, {"source", "params"}, {"log", true}}};
-  cfg["scheduler"] = {{"name", "asha"}, {"min_fidelity", 3}, {"eta", 3}};
+  nlohmann::json cfg = asha_train_config(dir);
   cfg["parallelism"] = 1;
   cfg["budget"] = {{"gpu_seconds", 1.0}, {"evaluations", 5000}};  // the evaluation cap only guards the test
   hwnas::test::write_text(dir + "/c.json", cfg.dump(2));
