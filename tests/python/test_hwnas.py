@@ -118,6 +118,10 @@ def test_bad_input_raises_hwnas_error_with_the_message(tmp):
     bad["budget"]["evaluations"] = "many"
     with pytest.raises(hwnas.Error, match=r"<dict>: budget.evaluations: expected an integer"):
         hwnas.Study(bad, run_dir=os.path.join(tmp, "bad"))
+    timed = config({"external": {}})
+    timed["budget"] = {"gpu_seconds": 10}  # hwnas cannot time what your code computes
+    with pytest.raises(hwnas.Error, match=r"budget.gpu_seconds: objective 'acc' is external"):
+        hwnas.Study(timed, run_dir=os.path.join(tmp, "timed"))
     s = hwnas.Study(config({"external": {}}), run_dir=os.path.join(tmp, "run"))
     t = s.ask(1)[0]
     with pytest.raises(ValueError, match=r"'ac' is not an external objective of this study; did you mean 'acc'\?"):
