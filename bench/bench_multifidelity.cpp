@@ -11,6 +11,11 @@
 // issue's goal: <= 1/3). Also the rank correlation (Spearman) between each rung's accuracy and the
 // full-fidelity accuracy over the pool, so users can choose min_fidelity.
 //
+// --runs scores finished searches (bench/multifidelity_train.sh's) the same way, in training steps
+// and in evaluation seconds. With --remeasured FILE.csv, each run's front (chosen by the values
+// the search saw) is scored by the values in the file, measured again with another training seed:
+// where the seed decides much of the ranking, a front of lucky draws no longer scores twice.
+//
 // --strategy NAME runs that strategy (bo, mcts, evolution, random) instead of the pool order; it
 // needs a table over the whole space, such as --write-synthetic's. --write-synthetic OUT.csv
 // writes one, made here: the full-fidelity accuracy of every nb201 cell is the strategy tests'
@@ -57,7 +62,8 @@ namespace {
 const char* kUsage =
     "Usage: bench_multifidelity [CURVES.csv] [--seeds N] [--budget FULL_TRAININGS] [--eta E] [--min-fidelity F]\n"
     "                           [--strategy NAME [--options JSON]] [--methods full,sh,hyperband,asha]\n"
-    "       bench_multifidelity --runs RUN_DIR...   (score finished searches, e.g. bench/multifidelity_train.sh's)\n"
+    "       bench_multifidelity --runs RUN_DIR... [--remeasured FILE.csv]   (score finished searches, e.g.\n"
+    "         bench/multifidelity_train.sh's; with --remeasured, each front scored by values measured again)\n"
     "       bench_multifidelity --write-synthetic OUT.csv [--noise SD] [--seed S]   (a simulated table, all nb201 cells)\n"
     "  Full-fidelity search vs sh, hyperband and asha on a learning-curve table (arch_str,steps,val_accuracy),\n"
     "  default bench/data/nb201_fmnist_curves.csv; a step budget of FULL_TRAININGS (default 30) times the\n"
@@ -88,6 +94,21 @@ struct Curve {
   std::vector<double> seconds;    // --runs: cumulative evaluation seconds ("eval_s") after each record
 };
 
+// --remeasured FILE.csv: arch_str and one column per objective measured again (e.g. `acc`, trained
+// with another seed); arch_str -> objective name -> raw value.
+using Remeasured = std::map<std::string, std::map<std::string, double>>;
+
+Remeasured read_remeasured(const std::string& path) {
+  const CsvTable t = read_csv_file(path);
+  const std::size_t ac = t.require_column("arch_str");
+  if (t.header.size() < 2) throw UserError(path + ": expected arch_str and at least one objective column");
+  Remeasured out;
+  for (std::size_t r = 0; r < t.rows.size(); ++r)
+    for (std::size_t c = 0; c < t.header.size(); ++c)
+      if (c != ac) out[t.rows[r][ac]][t.header[c]] = t.number(r, c);
+  return out;
+}
+
 // One finished search: its method (config.json's scheduler, or "full"), the steps it spent and
 // its full-fidelity evaluations (minimized objective vectors, in log order).
 struct Scored {
@@ -95,9 +116,13 @@ struct Scored {
   std::vector<double> steps;          // cumulative cost after each record
   std::vector<double> seconds;        // cumulative evaluation seconds (the records' "eval_s")
   std::vector<std::optional<Point>> top;  // the record's point when it is an ok evaluation at full fidelity
+  // The point the front is scored by: `top`, or with --remeasured the values measured again. The
+  // front is still chosen by `top` (what the search saw), so a value that was lucky once does not
+  // count twice.
+  std::vector<std::optional<Point>> scored_as;
 };
 
-Scored read_scored(const std::string& dir) {
+Scored read_scored(const std::string& dir, const Remeasured* again = nullptr, const std::string& again_file = "") {
   const RunData run = read_run_dir(dir);
   Scored s;
   int full = 0;
@@ -112,13 +137,26 @@ Scored read_scored(const std::string& dir) {
     seconds += e.record.value("eval_s", 0.0);
     s.steps.push_back(spent);
     s.seconds.push_back(seconds);
-    std::optional<Point> p;
+    std::optional<Point> p, q;
     if (e.status == "ok" && e.record.value("fidelity", 0) == full) {
-      Point x;
-      for (const auto& o : run.objectives) x.push_back(o.transform(e.objectives.at(o.name).get<double>()));
+      Point x, y;
+      const std::map<std::string, double>* row = nullptr;
+      if (again) {
+        const auto it = again->find(e.arch);
+        if (it == again->end()) throw UserError(again_file + ": no row for " + e.arch + " (evaluated in " + dir + ")");
+        row = &it->second;
+      }
+      for (const auto& o : run.objectives) {
+        const double raw = e.objectives.at(o.name).get<double>();
+        x.push_back(o.transform(raw));
+        const auto v = row ? row->find(o.name) : std::map<std::string, double>::const_iterator{};
+        y.push_back(o.transform(row && v != row->end() ? v->second : raw));
+      }
       p = x;
+      q = y;
     }
     s.top.push_back(p);
+    s.scored_as.push_back(q);
   }
   return s;
 }
@@ -126,14 +164,19 @@ Scored read_scored(const std::string& dir) {
 Curve curve_of(const Scored& s, const Point& lower, const Point& upper) {
   Curve c;
   c.seconds = s.seconds;
-  std::vector<Point> front;
+  std::vector<std::size_t> members;  // the front as the search saw it (by `top`), scored by `scored_as`
   for (std::size_t i = 0; i < s.steps.size(); ++i) {
     if (s.top[i]) {
-      front.push_back(*s.top[i]);
-      std::vector<Point> nd;
-      for (int k : non_dominated_indices(front)) nd.push_back(front[static_cast<std::size_t>(k)]);
-      front = nd;
+      members.push_back(i);
+      std::vector<Point> seen;
+      for (std::size_t m : members) seen.push_back(*s.top[m]);
+      std::vector<std::size_t> nd;
+      for (int k : non_dominated_indices(seen)) nd.push_back(members[static_cast<std::size_t>(k)]);
+      members = nd;
     }
+    std::vector<Point> as, front;  // re-measured values may dominate each other
+    for (std::size_t m : members) as.push_back(*s.scored_as[m]);
+    for (int k : non_dominated_indices(as)) front.push_back(as[static_cast<std::size_t>(k)]);
     c.steps.push_back(s.steps[i]);
     c.hv.push_back(front.empty() ? 0.0 : normalized_hypervolume(front, lower, upper));
   }
@@ -192,13 +235,15 @@ void report(const std::map<std::string, std::vector<Curve>>& runs, const std::ve
 }
 
 // --runs: score finished searches against each other; bounds over all their full-fidelity points.
-int score_runs(const std::vector<std::string>& dirs) {
+int score_runs(const std::vector<std::string>& dirs, const std::string& remeasured) {
   std::vector<std::pair<Scored, int>> scored;
   std::map<std::string, int> seeds;
   Point lower, upper;
+  const std::optional<Remeasured> again =
+      remeasured.empty() ? std::nullopt : std::optional<Remeasured>(read_remeasured(remeasured));
   for (const auto& d : dirs) {
-    Scored s = read_scored(d);
-    for (const auto& p : s.top)
+    Scored s = read_scored(d, again ? &*again : nullptr, remeasured);
+    for (const auto& p : s.scored_as)
       if (p) {
         if (lower.empty()) lower = upper = *p;
         for (std::size_t k = 0; k < p->size(); ++k) lower[k] = std::min(lower[k], (*p)[k]), upper[k] = std::max(upper[k], (*p)[k]);
@@ -210,7 +255,8 @@ int score_runs(const std::vector<std::string>& dirs) {
   std::map<std::string, std::vector<Curve>> runs;
   for (const auto& [s, seed] : scored) runs[s.method].push_back(curve_of(s, lower, upper));
   if (!runs.count("full")) throw UserError("--runs: give at least one full-fidelity run (a config without a scheduler)");
-  std::printf("%zu runs; runs of a method pair with full-fidelity runs in the order given\n", dirs.size());
+  std::printf("%zu runs; runs of a method pair with full-fidelity runs in the order given%s\n", dirs.size(),
+              again ? "; fronts scored by the values in --remeasured" : "");
   report(runs, {"full", "sh", "hyperband", "asha"});
   return 0;
 }
@@ -258,8 +304,15 @@ int run(int argc, char** argv) {
   nlohmann::json strategy_options = nlohmann::json::object();
   std::vector<std::string> methods = {"full", "sh", "hyperband", "asha"};
   if (argc > 1 && std::string(argv[1]) == "--runs") {
-    if (argc < 3) throw UserError("--runs: expected run directories\n" + std::string(kUsage));
-    return score_runs(std::vector<std::string>(argv + 2, argv + argc));
+    std::vector<std::string> dirs;
+    std::string remeasured;
+    for (int i = 2; i < argc; ++i) {
+      if (std::string(argv[i]) != "--remeasured") dirs.push_back(argv[i]);
+      else if (i + 1 < argc) remeasured = argv[++i];
+      else throw UserError("--remeasured: expected a CSV file");
+    }
+    if (dirs.empty()) throw UserError("--runs: expected run directories\n" + std::string(kUsage));
+    return score_runs(dirs, remeasured);
   }
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];

@@ -8,6 +8,10 @@
 # STRATEGY_OPTIONS (JSON, default {}) are the strategy's options, e.g. '{"initial_random": 5}'.
 # GPU_SECONDS=S gives every run a device-time budget of S seconds (budget.gpu_seconds: the
 # evaluations' own time, summed) instead of the step budget. Either way the scores count both.
+# REMEASURE=SEED trains every architecture that some run evaluated at full fidelity once more,
+# with training seed SEED (the runs use seeds 0..SEEDS-1), and scores the runs a second time with
+# each front judged by those values (bench_multifidelity --remeasured): a front of lucky draws
+# then no longer scores twice (bench/train_repeatability.py measures how much the seed decides).
 set -euo pipefail
 if [ $# -lt 3 ]; then
   echo "Usage: bench/multifidelity_train.sh HWNAS SEEDS FULL_TRAININGS [STEPS] [OUT_DIR]" >&2
@@ -49,3 +53,27 @@ PY
   done
 done
 "$bench" --runs "${dirs[@]}"
+if [ -n "${REMEASURE:-}" ]; then
+  /usr/bin/python3 - "$hwnas" "$REMEASURE" "$out/remeasured.csv" "${dirs[@]}" <<'PY'
+import json, os, subprocess, sys
+hwnas, seed, out, dirs = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4:]
+archs, train = [], None
+for d in dirs:
+    config = json.load(open(d + ".json"))  # the config as written above
+    train = next(o["source"]["train"] for o in config["objectives"] if o["name"] == "acc")
+    full = config.get("scheduler", {}).get("max_fidelity", train["steps"])
+    for line in open(os.path.join(d, "evaluations.jsonl")):
+        r = json.loads(line)
+        if r.get("status", "ok") == "ok" and r.get("fidelity", full) == full and r["arch"] not in archs:
+            archs.append(r["arch"])
+with open(out, "w") as f:
+    f.write("arch_str,acc\n")
+    for a in archs:
+        j = json.loads(subprocess.run([hwnas, "proxy", "--arch", a, "--proxy", "train", "--train",
+                                       json.dumps(dict(train, seed=seed)), "--json"],
+                                      capture_output=True, text=True, check=True).stdout)
+        f.write('"%s",%s\n' % (a, j["train"]))
+print("re-measured %d architectures with training seed %d: %s" % (len(archs), seed, out))
+PY
+  "$bench" --runs "${dirs[@]}" --remeasured "$out/remeasured.csv"
+fi
