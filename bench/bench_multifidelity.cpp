@@ -62,8 +62,7 @@ namespace {
 const char* kUsage =
     "Usage: bench_multifidelity [CURVES.csv] [--seeds N] [--budget FULL_TRAININGS] [--eta E] [--min-fidelity F]\n"
     "                           [--strategy NAME [--options JSON]] [--methods full,sh,hyperband,asha]\n"
-    "       bench_multifidelity --runs RUN_DIR... [--remeasured FILE.csv]   (score finished searches, e.g.\n"
-    "         bench/multifidelity_train.sh's; with --remeasured, each front scored by values measured again)\n"
+    "       bench_multifidelity --runs RUN_DIR... [--remeasured FILE.csv]   (score bench/multifidelity_train.sh's runs)\n"
     "       bench_multifidelity --write-synthetic OUT.csv [--noise SD] [--seed S]   (a simulated table, all nb201 cells)\n"
     "  Full-fidelity search vs sh, hyperband and asha on a learning-curve table (arch_str,steps,val_accuracy),\n"
     "  default bench/data/nb201_fmnist_curves.csv; a step budget of FULL_TRAININGS (default 30) times the\n"
