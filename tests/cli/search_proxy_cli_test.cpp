@@ -22,16 +22,20 @@ nlohmann::json base_config(const std::string& dir) {
           {"seed", 5},
           {"output", {{"dir", dir}, {"name", "run"}}}};
 }
+// An `acc` objective: `steps` of training on a small synthetic data set, validated on 50 images.
+[[maybe_unused]] nlohmann::json train_acc_objective(int steps) {
+  return {{"name", "acc"},
+          {"source",
+           {{"train",
+             {{"steps", steps}, {"batch_size", 8}, {"reduce", nlohmann::json::object()}, {"validation_images", 50},
+              {"dataset", {{"name", "synthetic"}, {"synthetic_size", 120}, {"synthetic_resolution", 16}}}}}}},
+          {"direction", "maximize"}};
+}
 // ASHA over a 27-step train objective on synthetic data (rungs 3, 9, 27), and params.
 [[maybe_unused]] nlohmann::json asha_train_config(const std::string& dir) {
   nlohmann::json cfg = base_config(dir);
   cfg["objectives"] = {
-      {{"name", "acc"},
-       {"source",
-        {{"train",
-          {{"steps", 27}, {"batch_size", 8}, {"reduce", nlohmann::json::object()}, {"validation_images", 50},
-           {"dataset", {{"name", "synthetic"}, {"synthetic_size", 120}, {"synthetic_resolution", 16}}}}}}},
-       {"direction", "maximize"}},
+      train_acc_objective(27),
       {{"name", "params"}, {"source", "params"}, {"log", true}}};
   cfg["scheduler"] = {{"name", "asha"}, {"min_fidelity", 3}, {"eta", 3}};
   return cfg;
@@ -52,12 +56,7 @@ TEST(CliSearchProxy, ZeroCostAndTrainingObjectives) {
   nlohmann::json cfg = base_config(dir);
   cfg["objectives"] = {
       {{"name", "synflow"}, {"source", {{"proxy", "synflow"}}}, {"direction", "maximize"}, {"log", true}},
-      {{"name", "acc"},
-       {"source",
-        {{"train",
-          {{"steps", 4}, {"batch_size", 8}, {"reduce", nlohmann::json::object()}, {"validation_images", 50},
-           {"dataset", {{"name", "synthetic"}, {"synthetic_size", 120}, {"synthetic_resolution", 16}}}}}}},
-       {"direction", "maximize"}},
+      train_acc_objective(4),
       {{"name", "params"}, {"source", "params"}}};
   hwnas::test::write_text(dir + "/c.json", cfg.dump(2));
   auto r = run_hwnas({"search", dir + "/c.json", "--quiet"});
