@@ -28,7 +28,7 @@
 
 namespace hwnas::bench {
 
-inline const char* kProblems = "synthetic, synflow, naswot-latency, synflow-latency-energy, mbv";
+inline const char* kProblems = "synthetic, synflow, naswot-latency, synflow-latency-energy, synflow-latency-as-built, mbv";
 
 /// Proxy scores by canonical hash, from a CSV with an arch_str column and one column per proxy.
 class ProxyTable {
@@ -64,10 +64,11 @@ class ProxyTable {
 /// A cheap hardware objective of hwnas (the search's own source), e.g. ("latency", raspberry-pi-4).
 /// `space` must outlive the function.
 inline std::function<double(const Architecture&)> hardware_column(const SearchSpace& space, const std::string& kind,
-                                                                  const std::string& device) {
+                                                                  const std::string& device, bool as_built = false) {
   ObjectiveContext ctx;
   ctx.space = &space;
-  std::shared_ptr<ObjectiveSource> src = make_objective_source(kind, {{"device", device}}, "bench." + kind, ctx);
+  std::shared_ptr<ObjectiveSource> src =
+      make_objective_source(kind, {{"device", device}, {"prune_dead", !as_built}}, "bench." + kind, ctx);
   return [src, sp = &space](const Architecture& a) {
     const ObjectiveValue v = src->evaluate(Candidate(*sp, a));
     if (!v.ok) throw UserError("bench: " + v.message);
@@ -76,7 +77,9 @@ inline std::function<double(const Architecture&)> hardware_column(const SearchSp
 }
 
 /// An nb201 problem of the suite; `proxies` is needed by every problem but "synthetic".
-inline std::unique_ptr<testing::Nb201Problem> make_nb201_problem(const std::string& name, const std::string& proxies_csv) {
+/// `pruned_identity`: for synflow-latency-as-built, strategies meet one member per pruned class.
+inline std::unique_ptr<testing::Nb201Problem> make_nb201_problem(const std::string& name, const std::string& proxies_csv,
+                                                                 bool pruned_identity = false) {
   using Column = testing::Nb201Problem::Column;
   if (name == "synthetic") return std::make_unique<testing::Nb201Problem>();
   // The columns are evaluated while the problem is built; the space they share lives as long as they do.
@@ -89,8 +92,8 @@ inline std::unique_ptr<testing::Nb201Problem> make_nb201_problem(const std::stri
     };
   };
   auto params = [space](const Architecture& c) { return static_cast<double>(space->count(c).params); };
-  auto hardware = [space](const std::string& kind, const std::string& device) {
-    auto f = hardware_column(*space, kind, device);
+  auto hardware = [space](const std::string& kind, const std::string& device, bool as_built = false) {
+    auto f = hardware_column(*space, kind, device, as_built);
     return [space, f](const Architecture& c) { return f(c); };
   };
   std::vector<Column> cols;
@@ -103,6 +106,10 @@ inline std::unique_ptr<testing::Nb201Problem> make_nb201_problem(const std::stri
     cols = {{"neg_log_synflow", false, proxy("synflow", true)},
             {"latency_ms", true, hardware("latency", "jetson-nano")},
             {"energy_mj", true, hardware("energy", "jetson-nano")}};
+  } else if (name == "synflow-latency-as-built") {
+    // Latency costed as built (dead edges run): cells that deploy the same network differ.
+    cols = {{"neg_log_synflow", false, proxy("synflow", true)}, {"latency_ms", true, hardware("latency", "raspberry-pi-4", true)}};
+    return std::make_unique<testing::Nb201Problem>(cols, true, pruned_identity);
   } else {
     throw UserError("--problem: unknown nb201 problem '" + name + "' (known: " + kProblems + ")");
   }

@@ -21,6 +21,9 @@
 // --async P: P proposals in flight instead (asynchronous evaluators), the oldest finishing first.
 // --encoding sets the surrogate encoding of bo and mcts (strategies.h; default: their default);
 // --options '{...}' sets any other strategy option of theirs (run one of them at a time).
+// synflow-latency-as-built costs latency as built (dead edges run; cells that deploy the same
+// network differ), so its strategies tell such cells apart (SearchSpace::set_as_built);
+// --pruned-identity makes them meet one member per pruned class instead, as searches did before.
 // --tables writes each objective of an nb201 problem as DIR/<objective>.csv (arch_str,value; one
 // row per cell, all 15,625) for the Optuna script.
 #include <algorithm>
@@ -96,8 +99,8 @@ int run_mbv(const std::vector<std::string>& names, const nlohmann::json& options
 }  // namespace
 
 constexpr char kUsage[] =
-    "Usage: bench_strategies [--problem synthetic|synflow|naswot-latency|synflow-latency-energy|mbv]\n"
-    "         [--proxies bench/data/nb201_proxies.csv] [--seeds 10] [--max-evals 4000]\n"
+    "Usage: bench_strategies [--problem synthetic|synflow|naswot-latency|synflow-latency-energy|synflow-latency-as-built|mbv]\n"
+    "         [--proxies bench/data/nb201_proxies.csv] [--seeds 10] [--max-evals 4000] [--pruned-identity]\n"
     "         [--strategies random,evolution,local,bo,mcts] [--encoding onehot|path|wl|layers] [--batch 1 | --async P]\n"
     "         [--options '{\"initial_random\": 5}']\n"
     "         [--tables DIR] [--no-timing] [--no-quality] [--obs 100,1000,5000] [--reps 50]\n"
@@ -107,7 +110,7 @@ constexpr char kUsage[] =
 int main(int argc, char** argv) {
   if (hwnas::bench::wants_help(argc, argv, kUsage)) return 0;
   int seeds = 10, max_evals = 4000, batch_size = 1, async = 0;
-  bool timing = true, quality = true;
+  bool timing = true, quality = true, pruned_identity = false;
   std::vector<int> timing_obs{100, 1000, 5000};
   int timing_reps = 50;
   std::string tables, problem_name = "synthetic", proxies = std::string(HWNAS_SOURCE_DIR) + "/bench/data/nb201_proxies.csv";
@@ -128,6 +131,7 @@ int main(int argc, char** argv) {
     else if (!std::strcmp(argv[i], "--problem")) problem_name = next();
     else if (!std::strcmp(argv[i], "--proxies")) proxies = next();
     else if (!std::strcmp(argv[i], "--no-timing")) timing = false;
+    else if (!std::strcmp(argv[i], "--pruned-identity")) pruned_identity = true;
     else if (!std::strcmp(argv[i], "--no-quality")) quality = false;
     else if (!std::strcmp(argv[i], "--encoding")) options["encoding"] = next();
     else if (!std::strcmp(argv[i], "--options")) {
@@ -154,7 +158,7 @@ int main(int argc, char** argv) {
   if (problem_name == "mbv") return run_mbv(names, options, seeds, batch_size);
   std::unique_ptr<Nb201Problem> made;
   try {
-    made = hwnas::bench::make_nb201_problem(problem_name, proxies);
+    made = hwnas::bench::make_nb201_problem(problem_name, proxies, pruned_identity);
   } catch (const UserError& e) {
     std::fprintf(stderr, "%s\n", e.what());
     return 2;
@@ -281,7 +285,7 @@ int main(int argc, char** argv) {
         std::unordered_set<std::uint64_t> used;
         for (const auto& a : order) {
           if (static_cast<int>(obs.size()) >= n_obs) break;
-          if (!used.insert(problem.space().canonical_hash(a)).second) continue;
+          if (!used.insert(problem.space().identity_hash(a)).second) continue;
           obs.push_back({a, problem.objectives(a), true});
         }
         s->tell(obs);

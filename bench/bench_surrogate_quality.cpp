@@ -9,6 +9,8 @@
 //   flops       hwnas's FLOP count of the deployed (pruned) network; project-made
 //   synflow, naswot  zero-cost proxy scores of every class (bench/data/nb201_proxies.csv, made by
 //               `hwnas proxy`; log(1 + synflow)); project-made
+//   latency     hwnas's predicted latency on its raspberry-pi-4 and jetson-nano profiles (the
+//               `latency` source of a search); project-made
 //   hwnasbench  a published HW-NAS-Bench latency column (bench/data/hwnasbench_nb201.csv,
 //               measured as built): VALIDATION ONLY, never used to choose defaults
 //
@@ -151,6 +153,12 @@ int run(int argc, char** argv) {
       }
       tables.push_back(dedupe(p == "synflow" ? "log synflow" : p, space, problem.all(), v));
     }
+    for (const std::string dev : {"raspberry-pi-4", "jetson-nano"}) {
+      const auto f = hwnas::bench::hardware_column(space, "latency", dev);
+      std::vector<double> v;
+      for (const auto& a : problem.all()) v.push_back(f(a));
+      tables.push_back(dedupe("hwnas " + dev + " latency", space, problem.all(), v));
+    }
   }
   {
     const CsvTable csv = read_csv_file(data);
@@ -196,6 +204,6 @@ constexpr char kUsage[] =
     "                               [--data bench/data/hwnasbench_nb201.csv] [--latency cifar10_raspi4_latency]\n"
     "                               [--proxies bench/data/nb201_proxies.csv] [--gp JSON (GpOptions)]\n"
     "  Spearman rho of the bo/mcts GP per encoding after n observations, on held-back nb201 architectures:\n"
-    "  synthetic, FLOPs, log-synflow and naswot tables (project-made) and a published HW-NAS-Bench latency column (validation only).\n";
+    "  synthetic, FLOPs, log-synflow, naswot and predicted-latency tables (project-made) and a published HW-NAS-Bench latency column (validation only).\n";
 
 int main(int argc, char** argv) { return hwnas::bench::guarded_main(run, argc, argv, kUsage); }

@@ -35,6 +35,11 @@ std::uint64_t SearchSpace::canonical_hash(const Architecture& a) const {
   return Rng::mix(canonicalize(a).hash() ^ options_hash());
 }
 
+std::uint64_t SearchSpace::identity_hash(const Architecture& a) const {
+  if (!as_built_) return canonical_hash(a);
+  return Rng::mix(as_built_form(a).hash() ^ options_hash() ^ 0x6173206275696c74ULL);  // "as built"
+}
+
 void SearchSpace::validate(const Architecture& a) const {
   const auto& d = decisions();
   if (a.choices.size() != d.size())
@@ -59,7 +64,7 @@ Architecture SearchSpace::mutate(const Architecture& a, Rng& rng) const {
   for (std::size_t i = 0; i < d.size(); ++i)
     if (d[i].choices.size() > 1) mutable_idx.push_back(static_cast<int>(i));
   if (mutable_idx.empty()) return a;
-  const Architecture canon = canonicalize(a);
+  const Architecture canon = identity_form(a);
   Architecture out;
   // Prefer a change that alters the network (not only a dead edge or an unused decision).
   for (int attempt = 0; attempt < 32; ++attempt) {
@@ -67,7 +72,7 @@ Architecture SearchSpace::mutate(const Architecture& a, Rng& rng) const {
     const int i = mutable_idx[rng.uniform_index(mutable_idx.size())];
     const int n = static_cast<int>(d[i].choices.size());
     out.choices[i] = (a.choices[i] + 1 + static_cast<int>(rng.uniform_index(n - 1))) % n;
-    if (canonicalize(out) != canon) return out;
+    if (identity_form(out) != canon) return out;
   }
   return out;
 }

@@ -68,6 +68,12 @@ int SearchConfig::objective_index(const std::string& name) const {
   return -1;
 }
 
+bool SearchConfig::costs_as_built() const {
+  for (const auto& o : objectives)
+    if (o.spec.is_object() && o.spec.contains("prune_dead") && o.spec["prune_dead"] == false) return true;
+  return false;
+}
+
 std::string SearchConfig::run_dir() const { return (fs::path(output.dir) / output.name).string(); }
 
 void ConstraintConfig::check(const std::string& path) const {

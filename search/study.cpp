@@ -164,6 +164,7 @@ struct Study::Impl {
 
   Impl(SearchConfig c, const StudyOptions& o) : cfg(std::move(c)), opts(o), arena(std::max(1, cfg.parallelism)) {
     space = make_space(cfg.space, cfg.space_options);
+    space->set_as_built(cfg.costs_as_built());
     objectives = std::make_unique<ObjectiveSet>(cfg, *space, RunStore::checkpoint_dir(opts.dir));
     for (const auto& ob : cfg.objectives) names.push_back(ob.name);
     journaling = objectives->has_external() || cfg.dispatch == "asynchronous";
@@ -193,7 +194,7 @@ struct Study::Impl {
       try {
         const Architecture a = space->parse(r.arch);
         if (a.choices != r.decisions) why = "its decisions do not match its arch";
-        else if (space->canonical_hash(a) != r.hash) why = "its hash is not this space's hash of its arch";
+        else if (space->identity_hash(a) != r.hash) why = "its hash is not this space's hash of its arch";
       } catch (const UserError& e) {
         why = std::string("its arch is not of this space (") + e.what() + ")";
       }
@@ -358,7 +359,7 @@ struct Study::Impl {
     std::vector<std::size_t> need_cheap;
     for (std::size_t i = 0; i < proposed.size(); ++i) {
       items[i].arch = proposed[i];
-      items[i].hash = space->canonical_hash(proposed[i]);
+      items[i].hash = space->identity_hash(proposed[i]);
       items[i].fidelity = fidelity;
       items[i].rung = rung;
       if (seen.count(items[i].hash) || !in_round.insert(items[i].hash).second) {

@@ -167,6 +167,7 @@ MpiSession::~MpiSession() {
 
 void mpi_serve(const SearchConfig& cfg) {
   auto space = make_space(cfg.space, cfg.space_options);
+  space->set_as_built(cfg.costs_as_built());
   const ObjectiveSet objectives(cfg, *space);
   // The expensive objectives of a trial, as Study::evaluate computes them on rank 0's machine.
   auto local = make_local_backend([&](const Trial& t) { return evaluate_trial(objectives, *space, t); }, cfg.parallelism);

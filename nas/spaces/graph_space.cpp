@@ -1202,6 +1202,12 @@ Architecture GraphSpace::canonicalize(const Architecture& a) const {
   return c;
 }
 
+Architecture GraphSpace::as_built_form(const Architecture& a) const {
+  if (spec_.blocks()) return canonicalize(a);
+  validate(a);
+  return a;
+}
+
 int GraphSpace::choice_value(const Architecture& a, const SpaceSpec::Choice& c, int decision) const {
   return c.values[decision < 0 ? 0 : static_cast<std::size_t>(a.choices[static_cast<std::size_t>(decision)])];
 }

@@ -65,7 +65,7 @@ class BoStrategy : public SearchStrategy {
   };
 
   void consider(Candidates& c, const Architecture& a) {
-    const std::uint64_t h = core_.space().canonical_hash(a);
+    const std::uint64_t h = core_.space().identity_hash(a);
     if (c.hashes.count(h) || !core_.is_new(a)) return;
     c.hashes.insert(h);
     Point v;

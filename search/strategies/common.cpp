@@ -23,7 +23,15 @@ bool StrategyCore::admissible(const Architecture& a, Point* values) {
     if (values) values->assign(ctx_.num_objectives, std::nan(""));
     return true;
   }
-  const std::uint64_t h = space().canonical_hash(a);
+  const std::optional<Point> v = cheap_of(a);  // a copy: the check below may clear the cache
+  if (!v) return false;
+  if (space().as_built() && dominated_as_built(a, *v)) return false;
+  if (values) *values = *v;
+  return true;
+}
+
+const std::optional<Point>& StrategyCore::cheap_of(const Architecture& a) {
+  const std::uint64_t h = space().identity_hash(a);
   auto it = cheap_cache_.find(h);
   if (it == cheap_cache_.end()) {
     if (cheap_cache_.size() > 1000000) cheap_cache_.clear();  // bound the memory on huge spaces
@@ -34,9 +42,32 @@ bool StrategyCore::admissible(const Architecture& a, Point* values) {
     }
     it = cheap_cache_.emplace(h, std::move(v)).first;
   }
-  if (!it->second) return false;
-  if (values) *values = *it->second;
-  return true;
+  return it->second;
+}
+
+bool StrategyCore::dominated_as_built(const Architecture& a, const Point& v) {
+  const std::uint64_t h = space().identity_hash(a);
+  if (auto it = dominated_cache_.find(h); it != dominated_cache_.end()) return it->second;
+  bool dominated = false;
+  const std::uint64_t deployed = space().canonical_hash(a);
+  for (const Architecture& b : space().neighbours(a)) {
+    if (space().canonical_hash(b) != deployed) continue;  // another deployed network
+    const std::optional<Point> w = cheap_of(b);          // a copy: cheap_of may rehash the cache
+    if (!w) continue;
+    bool no_worse = true, better = false;
+    for (int k = 0; k < ctx_.num_objectives; ++k) {
+      if (!cheap(k) || !std::isfinite((*w)[k]) || !std::isfinite(v[k])) continue;
+      no_worse = no_worse && (*w)[k] <= v[k];
+      better = better || (*w)[k] < v[k];
+    }
+    if (no_worse && better) {
+      dominated = true;
+      break;
+    }
+  }
+  if (dominated_cache_.size() > 1000000) dominated_cache_.clear();
+  dominated_cache_.emplace(h, dominated);
+  return dominated;
 }
 
 bool StrategyCore::take(const Architecture& a, Point* values) {
@@ -58,7 +89,7 @@ std::optional<Architecture> StrategyCore::random_new() {
     std::unordered_set<std::uint64_t> pooled;
     space().enumerate(
         [&](const Architecture& a) {
-          const std::uint64_t h = space().canonical_hash(a);
+          const std::uint64_t h = space().identity_hash(a);
           if (!seen_.count(h) && pooled.insert(h).second) pool_.push_back(a);
         },
         enumerate_limit_);
@@ -83,7 +114,7 @@ std::optional<Architecture> StrategyCore::spread_new(int candidates) {
   Point v;
   for (int tries = 0; static_cast<int>(pool.size()) < candidates && tries < 4 * candidates; ++tries) {
     Architecture a = space().sample(rng_);
-    const std::uint64_t h = space().canonical_hash(a);
+    const std::uint64_t h = space().identity_hash(a);
     if (seen_.count(h) || !pooled.insert(h).second || !admissible(a, &v)) continue;
     bool finite = true;
     for (std::size_t k : dims) finite = finite && std::isfinite(v[k]);
@@ -118,7 +149,7 @@ std::optional<Architecture> StrategyCore::spread_new(int candidates) {
 }
 
 void StrategyCore::handed_out(const Architecture& a) {
-  if (in_flight_.emplace(space().canonical_hash(a), handed_out_count_).second) flight_order_.emplace(handed_out_count_++, a);
+  if (in_flight_.emplace(space().identity_hash(a), handed_out_count_).second) flight_order_.emplace(handed_out_count_++, a);
 }
 
 std::vector<Architecture> StrategyCore::in_flight_archs(std::size_t most_recent) const {
@@ -131,7 +162,7 @@ std::vector<Architecture> StrategyCore::in_flight_archs(std::size_t most_recent)
 
 void StrategyCore::record(const std::vector<Observation>& results) {
   for (const Observation& o : results) {
-    const std::uint64_t h = space().canonical_hash(o.arch);
+    const std::uint64_t h = space().identity_hash(o.arch);
     seen_.insert(h);
     if (auto it = in_flight_.find(h); it != in_flight_.end()) {
       flight_order_.erase(it->second);

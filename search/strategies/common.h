@@ -32,14 +32,19 @@ class StrategyCore {
   /// Objective k is cheap and ctx.cheap can compute it.
   bool cheap(int k) const { return ctx_.cheap && k < static_cast<int>(ctx_.is_cheap.size()) && ctx_.is_cheap[k]; }
 
-  /// Not yet proposed or observed (canonical form).
-  bool is_new(const Architecture& a) const { return !seen_.count(space().canonical_hash(a)); }
+  /// Not yet proposed or observed (SearchSpace::identity_hash: the canonical form, or the
+  /// as-built form in a search that costs something as built).
+  bool is_new(const Architecture& a) const { return !seen_.count(space().identity_hash(a)); }
   /// Passes the cheap constraints (always true without ctx.cheap); fills the cheap objective
-  /// values (NaN for expensive ones) when `values` is given.
+  /// values (NaN for expensive ones) when `values` is given. In an as-built search
+  /// (SearchSpace::as_built), also false when a cell that deploys the same network and differs in
+  /// one decision (another op on a dead edge) has cheap values that dominate `a`'s: the expensive
+  /// objectives (accuracy) are those of the deployed network, so such an `a` cannot be on the
+  /// front, and each deployed network is met through its cheapest as-built cells only.
   bool admissible(const Architecture& a, Point* values = nullptr);
   /// is_new && admissible; on success marks `a` proposed.
   bool take(const Architecture& a, Point* values = nullptr);
-  void mark(const Architecture& a) { seen_.insert(space().canonical_hash(a)); }
+  void mark(const Architecture& a) { seen_.insert(space().identity_hash(a)); }
   /// `a` was handed out by ask; it is in flight until told (record).
   void handed_out(const Architecture& a);
   /// Proposals handed out and not yet told.
@@ -90,7 +95,10 @@ class StrategyCore {
   std::unordered_map<std::uint64_t, std::uint64_t> in_flight_;  // handed out, not yet told: hash -> order
   std::map<std::uint64_t, Architecture> flight_order_;           // order -> architecture
   std::uint64_t handed_out_count_ = 0;
-  std::unordered_map<std::uint64_t, std::optional<Point>> cheap_cache_;  // canonical hash -> ctx.cheap
+  std::unordered_map<std::uint64_t, std::optional<Point>> cheap_cache_;  // identity hash -> ctx.cheap
+  std::unordered_map<std::uint64_t, bool> dominated_cache_;                // as built: identity hash -> dominated
+  const std::optional<Point>& cheap_of(const Architecture& a);             // cached ctx.cheap (ctx.cheap set)
+  bool dominated_as_built(const Architecture& a, const Point& v);
   void add(const Observation& o);  // joins obs_, the archive and the bounds
   void see_cheap(const Point& v);   // widens cheap_seen_ by v's cheap objectives
   void widen_cheap_bounds();        // bounds_ of the cheap objectives cover cheap_seen_

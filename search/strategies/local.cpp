@@ -29,7 +29,7 @@ class LocalStrategy : public SearchStrategy {
       if (proposed_ >= opts_.initial_random) a = step();
       if (!a) {
         a = core_.random_new();
-        if (a) restart_hash_ = core_.space().canonical_hash(*a);
+        if (a) restart_hash_ = core_.space().identity_hash(*a);
       }
       if (!a) break;
       ++proposed_;
@@ -43,7 +43,7 @@ class LocalStrategy : public SearchStrategy {
     core_.record(results);
     const auto& obs = core_.observations();
     for (std::size_t i = before; i < obs.size(); ++i) {
-      if (restart_hash_ && core_.space().canonical_hash(obs[i].arch) == *restart_hash_) {
+      if (restart_hash_ && core_.space().identity_hash(obs[i].arch) == *restart_hash_) {
         walker_ = static_cast<int>(i);
         restart_hash_.reset();
       } else if (walker_ >= 0 && dominates(obs[i].objectives, obs[walker_].objectives)) {

@@ -152,7 +152,7 @@ class MctsStrategy : public SearchStrategy {
         best_reward = r;
         best = a;
       }
-      if (q > 1 && r > 0.0 && found.emplace(core_.space().canonical_hash(a)).second) rollouts.push_back({r, a, mean});
+      if (q > 1 && r > 0.0 && found.emplace(core_.space().identity_hash(a)).second) rollouts.push_back({r, a, mean});
       max_reward = std::max(max_reward, r);
       for (Node* p : path) {
         ++p->visits;

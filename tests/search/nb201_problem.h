@@ -28,7 +28,8 @@ namespace hwnas::testing {
 
 class Nb201Problem {
  public:
-  /// One objective of a problem (minimized): its value on a canonical cell, and whether the
+  /// One objective of a problem (minimized): its value on a canonical cell (on any cell, for a
+  /// problem built per vector), and whether the
   /// strategies are told it as a cheap objective (exact, known before evaluation).
   struct Column {
     std::string name;
@@ -54,12 +55,20 @@ class Nb201Problem {
   }
 
   /// Any objectives over the whole space (2 or more), e.g. a zero-cost proxy table against latency.
-  explicit Nb201Problem(const std::vector<Column>& columns) : space_(Nb201Options{}) { build(columns); }
+  /// `per_vector`: the columns are evaluated on every decision vector, not on the canonical cell
+  /// (a latency costed as built, where dead edges run), and the space's strategies tell networks
+  /// apart as built (SearchSpace::set_as_built) unless `pruned_identity` (how searches did before:
+  /// one member per pruned class).
+  explicit Nb201Problem(const std::vector<Column>& columns, bool per_vector = false, bool pruned_identity = false)
+      : space_(Nb201Options{}), per_vector_(per_vector) {
+    space_.set_as_built(per_vector && !pruned_identity);
+    build(columns);
+  }
 
   const Nb201Space& space() const { return space_; }
   const std::vector<Column>& columns() const { return columns_; }
   /// Every objective of a cell.
-  Point objectives(const Architecture& a) const { return table_.at(space_.canonical_hash(a)); }
+  Point objectives(const Architecture& a) const { return table_.at(key(a)); }
   double error(const Architecture& a) const { return objectives(a)[0]; }
   double params(const Architecture& a) const { return objectives(a)[1]; }
   const std::vector<Architecture>& all() const { return all_; }
@@ -96,9 +105,9 @@ class Nb201Problem {
   void build(const std::vector<Column>& columns) {
     columns_ = columns;
     space_.enumerate([&](const Architecture& a) {
-      const std::uint64_t h = space_.canonical_hash(a);
+      const std::uint64_t h = key(a);
       if (!table_.count(h)) {
-        const Architecture c = space_.canonicalize(a);
+        const Architecture c = per_vector_ ? a : space_.canonicalize(a);
         Point v;
         for (const auto& col : columns_) v.push_back(col.value(c));
         table_[h] = v;
@@ -114,6 +123,8 @@ class Nb201Problem {
     true_hv_ = normalized_hypervolume(front, bounds_.lower, bounds_.upper);
   }
 
+  std::uint64_t key(const Architecture& a) const { return per_vector_ ? Rng::mix(a.hash()) : space_.canonical_hash(a); }
+
   double error_from_canonical(const Architecture& c) const {
     double s = 0;
     for (int e = 0; e < 6; ++e) s += unary_[e][c.choices[e]];
@@ -127,10 +138,11 @@ class Nb201Problem {
   }
 
   Nb201Space space_;
+  bool per_vector_ = false;
   std::vector<Column> columns_;
   double unary_[6][5]{};
   double pair_[6][6][5][5]{};
-  std::unordered_map<std::uint64_t, Point> table_;  // canonical hash -> the columns' values
+  std::unordered_map<std::uint64_t, Point> table_;  // key() (canonical hash or vector) -> the columns' values
   std::vector<Architecture> all_;
   ObjectiveBounds bounds_;
   std::vector<Point> true_front_;

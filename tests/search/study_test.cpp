@@ -717,3 +717,79 @@ TEST(Study, AGpuSecondBudgetStopsOnceTheEvaluationsHaveTakenIt) {
             std::string::npos)
       << user_error([&] { config_from(j, dir, "c.json"); });
 }
+
+// #11/#17: a search that costs some objective as built ("prune_dead": false) tells apart cells
+// that deploy the same network but differ in dead edges: as built those edges run, so the cells
+// cost differently. Before, the study and the strategies deduplicated by the deployed (pruned)
+// class: a search met each class once, through whichever cell came first, often one with convs on
+// dead edges. Now each deployed network is met through its cheapest as-built cells: no logged cell
+// has a cell of the same deployed network, one decision away, that is cheaper as built.
+TEST(Study, ASearchCostedAsBuiltMeetsEachNetworkThroughItsCheapestAsBuiltCells) {
+  const std::string dir = hwnas::test::scratch_dir();
+  const Nb201Space space{Nb201Options{}};
+  ObjectiveContext ctx;
+  ctx.space = &space;
+  const auto as_built = make_objective_source("latency", {{"device", "raspberry-pi-4"}, {"prune_dead", false}}, "test", ctx);
+  auto latency = [&](const Architecture& a) { return as_built->evaluate(Candidate(space, a)).value; };
+  std::map<bool, std::vector<nlohmann::json>> logs;
+  for (const bool costed_as_built : {true, false}) {
+    nlohmann::json j = table_config(table_file(), 300);
+    j["objectives"][1] = {{"name", "lat"},
+                          {"source", {{"latency", {{"device", "raspberry-pi-4"}, {"prune_dead", !costed_as_built}}}}}};
+    j["strategy"] = {{"name", "random"}};
+    const SearchConfig cfg = config_from(j, dir, costed_as_built ? "as_built.json" : "pruned.json");
+    EXPECT_EQ(cfg.costs_as_built(), costed_as_built);
+    SearchOptions so;
+    so.quiet = true;
+    so.run_dir = dir + (costed_as_built ? "/as_built" : "/pruned");
+    ASSERT_EQ(run_search(cfg, so).evaluations, 300);
+    logs[costed_as_built] = hwnas::test::log_records_without_times(so.run_dir);
+  }
+  for (const bool costed_as_built : {true, false}) {
+    int dearer = 0;  // cells with a cheaper as-built cell of the same deployed network
+    std::set<std::string> hashes;
+    for (const auto& r : logs[costed_as_built]) {
+      hashes.insert(r["hash"].get<std::string>());
+      const Architecture a = space.parse(r["arch"].get<std::string>());
+      if (costed_as_built) EXPECT_DOUBLE_EQ(r["objectives"]["lat"].get<double>(), latency(a));
+      for (const Architecture& b : space.neighbours(a))
+        if (space.canonical_hash(b) == space.canonical_hash(a) && latency(b) < latency(a)) {
+          ++dearer;
+          break;
+        }
+    }
+    EXPECT_EQ(hashes.size(), 300u) << "each network is evaluated once";
+    if (costed_as_built) EXPECT_EQ(dearer, 0);
+    else EXPECT_GE(dearer, 20) << "met through arbitrary members (seed 7: 41 of 300)";
+  }
+  // The log's hash is the search's identity: a resume reads it back and continues.
+  nlohmann::json j = table_config(table_file(), 310);
+  j["objectives"][1] = {{"name", "lat"}, {"source", {{"latency", {{"device", "raspberry-pi-4"}, {"prune_dead", false}}}}}};
+  j["strategy"] = {{"name", "random"}};
+  SearchOptions so;
+  so.quiet = true;
+  so.resume_dir = dir + "/as_built";
+  run_search(config_from(j, dir, "as_built_more.json"), so);
+  EXPECT_EQ(hwnas::test::log_records_without_times(so.resume_dir).size(), 310u);
+}
+
+// The identity behind the above, on the space: a dead edge changes the as-built form, not the
+// canonical one; without set_as_built the identity is the canonical class.
+TEST(Study, AsBuiltIdentityKeepsDeadEdgesAndPrunedIdentityDropsThem) {
+  Nb201Space space{Nb201Options{}};
+  // Edge 0->1 is none, so node 1 is unreachable and edges 1->2 and 1->3 are dead whatever their
+  // op: a has convs there, b none; both deploy as 0->2->3, two 3x3 convs.
+  const Architecture a = space.parse("|none~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|none~0|nor_conv_1x1~1|nor_conv_3x3~2|");
+  const Architecture b = space.parse("|none~0|+|nor_conv_3x3~0|none~1|+|none~0|none~1|nor_conv_3x3~2|");
+  EXPECT_EQ(space.canonical_hash(a), space.canonical_hash(b));
+  EXPECT_EQ(space.identity_hash(a), space.canonical_hash(a));
+  EXPECT_EQ(space.identity_hash(a), space.identity_hash(b));
+  space.set_as_built(true);
+  EXPECT_NE(space.identity_hash(a), space.identity_hash(b));
+  EXPECT_EQ(space.identity_form(a), a);
+  EXPECT_EQ(space.canonical_hash(a), space.canonical_hash(b)) << "the deployed class is unchanged";
+  EXPECT_NE(space.identity_hash(a), space.canonical_hash(a));
+  // Mutation prefers a change the search can tell apart: as built, a dead edge's op counts.
+  Rng rng(3);
+  for (int i = 0; i < 20; ++i) EXPECT_NE(space.identity_form(space.mutate(b, rng)), b);
+}

@@ -75,13 +75,27 @@ class SearchSpace {
   /// search looks at, so it is on the strategies' hot path.
   virtual bool output_depends_on_input(const Architecture& a) const;
 
-  /// Hash of the canonical form together with the space name and options.
+  /// The network as built (DecodeOptions::prune_dead false) cannot tell these apart, but dead
+  /// edges are kept: vectors that build the same network with every op running map to one
+  /// vector. Default: canonicalize() (spaces without dead edges).
+  virtual Architecture as_built_form(const Architecture& a) const { return canonicalize(a); }
+
+  /// Hash of the canonical form together with the space name and options: the deployed
+  /// (pruned) network's class.
   std::uint64_t canonical_hash(const Architecture& a) const;
+
+  /// A search's notion of "the same network": the canonical form, or, once set_as_built(true)
+  /// (a search that costs some objective as built), as_built_form(). Strategies and the study
+  /// deduplicate and cache by identity_hash(); graph encodings and tables by canonical_hash().
+  void set_as_built(bool on) { as_built_ = on; }
+  bool as_built() const { return as_built_; }
+  Architecture identity_form(const Architecture& a) const { return as_built_ ? as_built_form(a) : canonicalize(a); }
+  std::uint64_t identity_hash(const Architecture& a) const;
   /// Throws UserError unless `a` has one valid choice index per decision.
   void validate(const Architecture& a) const;
 
   Architecture sample(Rng& rng) const;
-  /// Changes one decision to a different choice; prefers changes that alter the canonical form.
+  /// Changes one decision to a different choice; prefers changes that alter identity_form().
   Architecture mutate(const Architecture& a, Rng& rng) const;
   /// All architectures that differ from `a` in exactly one decision.
   std::vector<Architecture> neighbours(const Architecture& a) const;
@@ -95,6 +109,7 @@ class SearchSpace {
 
  private:
   mutable std::atomic<std::uint64_t> options_hash_{0};  // 0 = not computed yet
+  bool as_built_ = false;  // set before a search starts, never while one runs
 };
 
 using SpaceFactory = std::function<std::unique_ptr<SearchSpace>(const nlohmann::json& options)>;

@@ -133,6 +133,10 @@ class GraphSpace : public SearchSpace {
   /// is the smallest member of the class; larger spaces get the cheaper form that only resets
   /// the choices of edges that are dead whatever their op.
   Architecture canonicalize(const Architecture& a) const override;
+  /// Cell spaces: the vector itself (every edge runs as built; interchangeable nodes are not
+  /// merged, which only costs a repeated evaluation). Block spaces: canonicalize() (a block past
+  /// its stage's depth is not built either way).
+  Architecture as_built_form(const Architecture& a) const override;
   /// The class key behind canonicalize(), e.g. "0>1:nor_conv_3x3 1>o:skip_connect".
   std::string structure_key(const Architecture& a) const;
   /// Fast path: the skeleton's cost plus, per stage, the cell's live op chains, zero nodes and

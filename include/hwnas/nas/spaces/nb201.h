@@ -60,6 +60,12 @@ class Nb201Space : public SearchSpace {
   /// the remaining interchangeable nodes ignored. Networks in one class have identical params,
   /// MACs, FLOPs and bytes (tested over the whole space).
   Architecture canonicalize(const Architecture& a) const override;
+  /// As built every edge runs (a `none` edge as a Zero op) and no two nodes are interchangeable
+  /// (node 2 reads node 1): each decision vector is its own network.
+  Architecture as_built_form(const Architecture& a) const override {
+    validate(a);
+    return a;
+  }
   /// The class key behind canonicalize(): the pruned, skip-merged cell as a sorted edge list under
   /// the node numbering that makes it smallest, e.g. "0>1:nor_conv_3x3 1>o:skip_connect".
   std::string structure_key(const Architecture& a) const;
