@@ -194,7 +194,11 @@ struct Study::Impl {
       try {
         const Architecture a = space->parse(r.arch);
         if (a.choices != r.decisions) why = "its decisions do not match its arch";
-        else if (space->identity_hash(a) != r.hash) why = "its hash is not this space's hash of its arch";
+        else if (space->identity_hash(a) != r.hash)
+          why = space->as_built() && space->canonical_hash(a) == r.hash
+                    ? "its hash is the deployed network's, but this config costs an objective as built, which hashes "
+                      "networks as built (a log written before hwnas told them apart; start a new run)"
+                    : "its hash is not this space's hash of its arch";
       } catch (const UserError& e) {
         why = std::string("its arch is not of this space (") + e.what() + ")";
       }

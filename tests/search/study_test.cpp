@@ -771,6 +771,17 @@ TEST(Study, ASearchCostedAsBuiltMeetsEachNetworkThroughItsCheapestAsBuiltCells) 
   so.resume_dir = dir + "/as_built";
   run_search(config_from(j, dir, "as_built_more.json"), so);
   EXPECT_EQ(hwnas::test::log_records_without_times(so.resume_dir).size(), 310u);
+  // A log that hashed by the deployed network (written before) is refused, saying why.
+  const std::string old_dir = dir + "/as_built_old";
+  fs::copy(so.resume_dir, old_dir, fs::copy_options::recursive);
+  std::string text = read(old_dir + "/evaluations.jsonl");
+  nlohmann::json first = nlohmann::json::parse(text.substr(0, text.find('\n')));
+  first["hash"] = hash_hex(space.canonical_hash(space.parse(first["arch"].get<std::string>())));
+  hwnas::test::write_text(old_dir + "/evaluations.jsonl", first.dump() + text.substr(text.find('\n')));
+  so.resume_dir = old_dir;
+  const SearchConfig more = config_from(j, dir, "as_built_old.json");
+  EXPECT_NE(user_error([&] { run_search(more, so); }).find("costs an objective as built"), std::string::npos);
+  EXPECT_EQ(read(old_dir + "/evaluations.jsonl").substr(0, 20), first.dump().substr(0, 20)) << "nothing rewritten";
 }
 
 // The identity behind the above, on the space: a dead edge changes the as-built form, not the
