@@ -69,8 +69,11 @@ int SearchConfig::objective_index(const std::string& name) const {
 }
 
 bool SearchConfig::costs_as_built() const {
+  // Only a cheap (hardware) source's value depends on the dead edges: a proxy or training run
+  // as built computes the same function as the deployed network, so telling its cells apart would
+  // only evaluate that network again (and StrategyCore's dominance skip relies on it).
   for (const auto& o : objectives)
-    if (o.spec.is_object() && o.spec.contains("prune_dead") && o.spec["prune_dead"] == false) return true;
+    if (o.cheap && o.spec.is_object() && o.spec.contains("prune_dead") && o.spec["prune_dead"] == false) return true;
   return false;
 }
 

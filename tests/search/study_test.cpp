@@ -804,3 +804,20 @@ TEST(Study, AsBuiltIdentityKeepsDeadEdgesAndPrunedIdentityDropsThem) {
   Rng rng(3);
   for (int i = 0; i < 20; ++i) EXPECT_NE(space.identity_form(space.mutate(b, rng)), b);
 }
+
+// Only a cheap (hardware) source costed as built changes the identity: a proxy or training run as
+// built computes the deployed network's function, so its cells would only be evaluated again.
+TEST(Study, OnlyAHardwareSourceCostedAsBuiltMakesTheSearchTellDeadEdgesApart) {
+  SearchConfig c;
+  ObjectiveConfig o;
+  o.spec = {{"name", "synflow"}, {"prune_dead", false}};
+  o.cheap = false;  // a proxy or train source
+  c.objectives.push_back(o);
+  EXPECT_FALSE(c.costs_as_built());
+  o.spec = {{"device", "raspberry-pi-4"}, {"prune_dead", true}};
+  o.cheap = true;
+  c.objectives.push_back(o);
+  EXPECT_FALSE(c.costs_as_built());
+  c.objectives.back().spec["prune_dead"] = false;
+  EXPECT_TRUE(c.costs_as_built());
+}

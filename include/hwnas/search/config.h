@@ -187,8 +187,9 @@ struct SearchConfig {
   std::string run_dir() const;
   int effective_batch_size() const { return batch_size > 0 ? batch_size : parallelism; }
   int objective_index(const std::string& name) const;  // -1 when absent
-  /// Some objective's source costs the network as built ("prune_dead": false): the search then
-  /// tells apart networks that differ only in dead edges (SearchSpace::set_as_built).
+  /// Some cheap objective's source (latency, energy) costs the network as built ("prune_dead":
+  /// false): the search then tells apart cells that differ only in dead edges
+  /// (SearchSpace::set_as_built).
   bool costs_as_built() const;
 };
 
