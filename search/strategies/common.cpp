@@ -23,9 +23,14 @@ bool StrategyCore::admissible(const Architecture& a, Point* values) {
     if (values) values->assign(ctx_.num_objectives, std::nan(""));
     return true;
   }
-  const std::optional<Point> v = cheap_of(a);  // a copy: the check below may clear the cache
+  const std::optional<Point>& v = cheap_of(a);
   if (!v) return false;
-  if (space().as_built() && dominated_as_built(a, *v)) return false;
+  if (space().as_built()) {
+    const Point own = *v;  // a copy: the neighbours' look-ups may clear the cache
+    if (dominated_as_built(a, own)) return false;
+    if (values) *values = own;
+    return true;
+  }
   if (values) *values = *v;
   return true;
 }
