@@ -81,6 +81,8 @@ inline std::function<double(const Architecture&)> hardware_column(const SearchSp
 inline std::unique_ptr<testing::Nb201Problem> make_nb201_problem(const std::string& name, const std::string& proxies_csv,
                                                                  bool pruned_identity = false) {
   using Column = testing::Nb201Problem::Column;
+  if (pruned_identity && name != "synflow-latency-as-built")
+    throw UserError("--pruned-identity: only for --problem synflow-latency-as-built (the other problems cost nothing as built)");
   if (name == "synthetic") return std::make_unique<testing::Nb201Problem>();
   // The columns are evaluated while the problem is built; the space they share lives as long as they do.
   auto space = std::make_shared<const Nb201Space>(Nb201Options{});
