@@ -54,6 +54,8 @@ std::vector<Architecture> model_based_ask(std::size_t n, int initial_random, boo
   while (out.size() < n && !queue.empty()) {  // picked by an earlier refresh, already marked proposed
     out.push_back(std::move(queue.front()));
     queue.pop_front();
+    // In flight from now, so that a refresh below believes it, as it would had it been asked alone.
+    core.handed_out(out.back());
   }
   bool model_ready = false;
   FastFront front;
