@@ -321,8 +321,8 @@ TEST(BoStrategy, ProposalsPerRefreshIsChecked) {
 
 TEST(BoStrategy, FitsItsSurrogateAtTheHighestFidelityWithEnoughResults) {
   // Multi-fidelity (BOHB): 40 cells told at fidelity 9, where the error is reversed, and 15 of
-  // them again at fidelity 81 with the true error. With fidelity "highest" (15 >= initial_random
-  // 10) the GP models fidelity 81 and the proposals have low true error; told only fidelity 9 (what
+  // them again at fidelity 81 with the true error. With fidelity "highest" (15 >= initial_random,
+  // 5 by default) the GP models fidelity 81 and the proposals have low true error; told only fidelity 9 (what
   // a strategy hears of its own proposals), they chase the reversed error.
   const auto& p = problem();
   Rng rng(11);
@@ -362,13 +362,14 @@ TEST(BoStrategy, FitsItsSurrogateAtTheHighestFidelityWithEnoughResults) {
   // Told fidelity 9 alone, the proposals chase the reversed error (params, exact, still pulls them
   // towards the front): clearly worse.
   EXPECT_LT(highest, low_only - 0.05) << "highest " << highest << " low only " << low_only << " space " << space_mean;
-  // 9 results at fidelity 81 are fewer than initial_random: the model stays at fidelity 9, and so
+  // initial_random - 1 results at fidelity 81 are too few: the model stays at fidelity 9, and so
   // proposes as if told fidelity 9 alone.
   BoOptions o;
+  ASSERT_GT(o.initial_random, 1);
   auto few = make_bo_strategy(o, p.context(3));
   auto alone = make_bo_strategy(o, p.context(3));
   few->tell(observations(40, 9, true));
   alone->tell(observations(40, 9, true));
-  few->tell(observations(9, 81, false));
+  few->tell(observations(static_cast<std::size_t>(o.initial_random - 1), 81, false));
   EXPECT_EQ(few->ask(5), alone->ask(5));
 }

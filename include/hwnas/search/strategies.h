@@ -102,14 +102,15 @@ struct LocalOptions {
 };
 
 struct BoOptions {
-  int initial_random = 10;         // initial-design proposals before the GP is used
+  int initial_random = 5;          // initial-design proposals before the GP is used (5 and refit_every 5:
+                                   // chosen on bench_strategies' project-made suite, docs/strategies.md)
   std::string initial_design = "spread";  // "spread" (over the cheap objectives) or "random" (surrogate_fields)
   std::string acquisition = "auto";  // "auto" (EHVI for <= 3 objectives, else ParEGO), "ehvi", "parego"
   int mc_samples = 32;             // Monte Carlo samples of EHVI (fixed draws)
   int random_candidates = 100;     // random candidates per proposal
   int mutation_candidates = 150;   // mutations of front members per proposal
   int local_steps = 1;             // rounds of mutating the best candidates again
-  int refit_every = 25;            // reselect GP hyperparameters after this many new observations
+  int refit_every = 5;             // reselect GP hyperparameters after this many new observations (and 20%)
   int proposals_per_refresh = 0;   // proposals per model refresh; 0: max(1, in flight / 32) (model_based.h)
   int max_retries = 1000;
   double enumerate_limit = 2e6;
@@ -136,14 +137,14 @@ struct BoOptions {
 };
 
 struct MctsOptions {
-  int initial_random = 10;       // initial-design proposals before the surrogate is used
+  int initial_random = 5;        // initial-design proposals before the surrogate is used (as bo's)
   std::string initial_design = "spread";  // as BoOptions::initial_design
   int simulations = 200;         // UCT simulations per proposal
   double exploration = 0.7;      // UCT constant c in mean + c sqrt(ln N / n)
   double widening_c = 1.5;       // progressive widening: a node has at most ceil(c * visits^alpha) children
   double widening_alpha = 0.5;
   double kappa = 1.0;            // rollouts are scored at mean - kappa * std (optimistic) of the GP
-  int refit_every = 25;
+  int refit_every = 5;
   int proposals_per_refresh = 0;  // as BoOptions::proposals_per_refresh
   int max_retries = 1000;
   double enumerate_limit = 2e6;
