@@ -36,6 +36,9 @@ TEST(MctsStrategy, RespectsATightConstraint) {
 TEST(MctsStrategy, OneRefreshServesItsProposalsOneAskAtATime) {
   MctsOptions o;
   o.proposals_per_refresh = 8;
+  // Modelled from the 5th result on, 20 results told in fours leave 4 of the last refresh's 8 in
+  // the queue: the ask of 8 takes them and refreshes, believing them in flight as 4 asks of one do.
+  o.initial_random = 5;
   expect_one_refresh_serves_eight_asks(problem(), [&](const StrategyContext& c) { return make_mcts_strategy(o, c); });
 }
 
