@@ -57,6 +57,7 @@ std::vector<Architecture> model_based_ask(std::size_t n, int initial_random, boo
     // In flight from now, so that a refresh below believes it, as it would had it been asked alone.
     core.handed_out(out.back());
   }
+  const std::size_t queued = out.size();
   bool model_ready = false;
   FastFront front;
   auto refresh = [&] {
@@ -91,7 +92,7 @@ std::vector<Architecture> model_based_ask(std::size_t n, int initial_random, boo
     // The next proposal of this refresh sees this one as observed at its predicted mean.
     if (modelled && out.size() < n) believe(core, surrogate, front, out.back());
   }
-  for (const Architecture& a : out) core.handed_out(a);
+  for (std::size_t i = queued; i < out.size(); ++i) core.handed_out(out[i]);  // the queued ones already are
   return out;
 }
 
