@@ -1,5 +1,6 @@
-// Surrogate quality by encoding, without running searches: the GP of `bo`/`mcts` (default
-// GpOptions, hyperparameters chosen on its grid) is fitted on n random architectures of a table
+// Surrogate quality by encoding, without running searches: the surrogate of `bo`/`mcts`
+// (detail::Surrogate with default options: its GP's hyperparameters chosen on the grid, targets
+// clipped at the outlier fence) is updated with n random architectures of a table
 // and ranks held-back ones; the figure is Spearman's rho of predicted vs true values, median over
 // seeds. One architecture per canonical class (a search evaluates each class once), a random
 // member of it (a search meets classes through arbitrary members).
@@ -18,6 +19,7 @@
 //                           [--models gp,ensemble]   (the surrogate model: bo/mcts option "model")
 //                           [--data bench/data/hwnasbench_nb201.csv] [--latency cifar10_raspi4_latency]
 //                           [--proxies bench/data/nb201_proxies.csv] [--gp '{"linear_weights": [0]}']
+//                           [--fence 3]   (the bo/mcts option outlier_fence; 0: off)
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
@@ -34,6 +36,8 @@
 #include "hwnas/search/encoding.h"
 #include "hwnas/search/ensemble.h"
 #include "hwnas/search/gp.h"
+#include "hwnas/search/strategies.h"
+#include "../search/strategies/surrogate.h"  // the strategies' surrogate: private to them
 #include "hwnas/core/source_dir.h"
 
 using namespace hwnas;
@@ -70,35 +74,34 @@ Table dedupe(const std::string& name, const SearchSpace& space, const std::vecto
   return t;
 }
 
-// Spearman's rho on `test` held-back architectures after fitting `model` (gp or ensemble) on `n`, one seed.
-double rho(const Table& t, const ArchEncoder& enc, const std::string& model, const GpOptions& gp_opts, int n, int test,
-           std::uint64_t seed) {
+// Spearman's rho on `test` held-back architectures after the strategies' surrogate (model `gp`
+// or `ensemble`, as bo/mcts build it from `opts`) is updated with `n` results, one seed. Values
+// are told as a minimized objective, as the search problems tell them.
+double rho(const Table& t, const SearchSpace& space, const BoOptions& opts, int n, int test, std::uint64_t seed) {
   std::vector<std::size_t> order(t.archs.size());
   for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
   Rng rng(Rng::mix(seed ^ 0x73757272ULL));
   for (std::size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[rng.uniform_index(i)]);
-  std::vector<Architecture> train, held;
-  Eigen::VectorXd y(n);
+  StrategyContext ctx;
+  ctx.space = &space;
+  ctx.num_objectives = 1;
+  ctx.is_cheap = {false};
+  ctx.seed = seed;
+  detail::StrategyCore core(ctx, opts.max_retries, opts.enumerate_limit, 0);
+  std::vector<Observation> told;
+  for (int i = 0; i < n; ++i) told.push_back({t.archs[order[i]], {t.values[order[i]]}, true});
+  core.record(told);
+  detail::Surrogate surrogate(opts, space);
+  surrogate.update(core);
+  std::vector<Architecture> held;
   std::vector<double> truth;
-  for (int i = 0; i < n; ++i) {
-    train.push_back(t.archs[order[i]]);
-    y[i] = t.values[order[i]];
-  }
   for (int i = n; i < n + test && i < static_cast<int>(order.size()); ++i) {
     held.push_back(t.archs[order[i]]);
     truth.push_back(t.values[order[i]]);
   }
-  GpPrediction p;
-  if (model == "ensemble") {
-    MlpEnsemble e;
-    e.fit(enc.encode(train), y);
-    p = e.predict(enc.encode(held), false);
-  } else {
-    GaussianProcess gp(gp_opts);  // as the strategies' surrogate: a concatenation's one-hot share chosen too
-    const Eigen::RowVectorXd sc = fit_two_parts(gp, enc.encode(train), y, enc.onehot_width());
-    p = gp.predict(scale_columns(enc.encode(held), sc), false);
-  }
-  return spearman(std::vector<double>(p.mean.data(), p.mean.data() + p.mean.size()), truth);
+  Eigen::MatrixXd mean, sd;
+  surrogate.predict(core, held, std::vector<Point>(held.size(), Point{std::nan("")}), mean, sd);
+  return spearman(std::vector<double>(mean.data(), mean.data() + mean.rows()), truth);
 }
 
 int run(int argc, char** argv) {
@@ -110,6 +113,7 @@ int run(int argc, char** argv) {
   std::string latency = "cifar10_raspi4_latency";
   std::string proxies = std::string(HWNAS_SOURCE_DIR) + "/bench/data/nb201_proxies.csv";
   GpOptions gp_opts;
+  double fence = BoOptions().outlier_fence;
   for (int i = 1; i < argc; ++i) {
     if (i + 1 >= argc) throw UserError(std::string(argv[i]) + " needs a value");
     const std::string v = argv[++i];
@@ -123,6 +127,7 @@ int run(int argc, char** argv) {
     else if (!std::strcmp(argv[i - 1], "--data")) data = v;
     else if (!std::strcmp(argv[i - 1], "--latency")) latency = v;
     else if (!std::strcmp(argv[i - 1], "--proxies")) proxies = v;
+    else if (!std::strcmp(argv[i - 1], "--fence")) fence = std::stod(v);
     else if (!std::strcmp(argv[i - 1], "--gp")) {
       const nlohmann::json j = nlohmann::json::parse(v, nullptr, false);
       if (j.is_discarded()) throw UserError("--gp: expected a JSON object, got " + v);
@@ -149,9 +154,9 @@ int run(int argc, char** argv) {
       std::vector<double> v;
       for (const auto& a : problem.all()) {
         const double x = zc.score(space, a, p);
-        v.push_back(p == "synflow" ? std::log1p(x) : x);
+        v.push_back(p == "synflow" ? -std::log1p(x) : -x);  // minimized, as bench_strategies tells them
       }
-      tables.push_back(dedupe(p == "synflow" ? "log synflow" : p, space, problem.all(), v));
+      tables.push_back(dedupe(p == "synflow" ? "-log synflow" : "-naswot", space, problem.all(), v));
     }
     for (const std::string dev : {"raspberry-pi-4", "jetson-nano"}) {
       const auto f = hwnas::bench::hardware_column(space, "latency", dev);
@@ -172,10 +177,8 @@ int run(int argc, char** argv) {
     tables.push_back(dedupe("hwnasbench:" + latency + " (validation)", space, archs, lat));
   }
 
-  std::vector<std::unique_ptr<ArchEncoder>> encoders;
-  for (const auto& e : encodings) encoders.push_back(std::make_unique<ArchEncoder>(space, e));
-  std::printf("Spearman rho of surrogate predictions on %d held-back nb201 classes, median of %d seeds (default options)\n", test,
-              seeds);
+  std::printf("Spearman rho of surrogate predictions on %d held-back nb201 classes, median of %d seeds (outlier_fence %g)\n",
+              test, seeds, fence);
   for (const Table& t : tables) {
     std::printf("\n%s: %zu classes\n%-8s", t.name.c_str(), t.archs.size(), "n");
     for (const auto& m : models)
@@ -184,9 +187,14 @@ int run(int argc, char** argv) {
     for (int n : ns) {
       std::printf("%-8d", n);
       for (const auto& m : models)
-        for (const auto& enc : encoders) {
+        for (const auto& enc : encodings) {
+          BoOptions opts;  // the surrogate of bo and mcts (surrogate_fields)
+          opts.encoding = enc;
+          opts.model = m;
+          opts.gp = gp_opts;
+          opts.outlier_fence = fence;
           std::vector<double> r;
-          for (int s = 0; s < seeds; ++s) r.push_back(rho(t, *enc, m, gp_opts, n, test, static_cast<std::uint64_t>(s)));
+          for (int s = 0; s < seeds; ++s) r.push_back(rho(t, space, opts, n, test, static_cast<std::uint64_t>(s)));
           std::printf(" %9.3f", median(r));
         }
       std::printf("\n");
@@ -202,7 +210,7 @@ constexpr char kUsage[] =
     "Usage: bench_surrogate_quality [--seeds 10] [--test 500] [--n 25,50,100] [--encodings onehot,path,wl,layers]\n"
     "         [--models gp,ensemble]\n"
     "                               [--data bench/data/hwnasbench_nb201.csv] [--latency cifar10_raspi4_latency]\n"
-    "                               [--proxies bench/data/nb201_proxies.csv] [--gp JSON (GpOptions)]\n"
+    "                               [--proxies bench/data/nb201_proxies.csv] [--gp JSON (GpOptions)] [--fence 3]\n"
     "  Spearman rho of the bo/mcts GP per encoding after n observations, on held-back nb201 architectures:\n"
     "  synthetic, FLOPs, log-synflow, naswot and predicted-latency tables (project-made) and a published HW-NAS-Bench latency column (validation only).\n";
 

@@ -43,6 +43,18 @@ std::vector<int> Surrogate::window(const StrategyCore& core, int objective) cons
   return out;
 }
 
+double Surrogate::upper_fence(const StrategyCore& core, int k) const {
+  const auto& obs = core.observations();
+  if (outlier_fence_ <= 0 || obs.size() < 4) return std::numeric_limits<double>::infinity();
+  std::vector<double> v(obs.size());
+  for (std::size_t i = 0; i < obs.size(); ++i) v[i] = obs[i].objectives[k];
+  const std::size_t i1 = v.size() / 4, i3 = (3 * v.size()) / 4;
+  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(i1), v.end());
+  const double q1 = v[i1];
+  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(i3), v.end());
+  return v[i3] + outlier_fence_ * (v[i3] - q1);
+}
+
 void Surrogate::update(const StrategyCore& core) {
   for (auto& gp : gps_) gp.forget_believed();  // their evaluations, or new beliefs, replace them
   if (!initialized_) {
@@ -87,8 +99,9 @@ void Surrogate::update(const StrategyCore& core) {
       w = window(core, k);
     }
     const double span = hi[k] > lo[k] ? hi[k] - lo[k] : 1.0;
+    const double fence = upper_fence(core, k);  // targets beyond it are fitted at it
     Eigen::VectorXd y(static_cast<Eigen::Index>(w.size()));
-    for (std::size_t i = 0; i < w.size(); ++i) y[static_cast<Eigen::Index>(i)] = (obs[w[i]].objectives[k] - lo[k]) / span;
+    for (std::size_t i = 0; i < w.size(); ++i) y[static_cast<Eigen::Index>(i)] = (std::min(obs[w[i]].objectives[k], fence) - lo[k]) / span;
     if (append) {
       std::vector<Architecture> fresh;
       for (std::size_t i = first_new; i < obs.size(); ++i) fresh.push_back(obs[i].arch);

@@ -5,7 +5,11 @@
 // ctx.cheap. Architectures are encoded by ArchEncoder (one-hot, path, WL or layer counts; encoding.h). The window keeps the GP at most
 // GpOptions::max_points observations: all of them while they fit, else the current front, the
 // best observations of the objective, and the most recent ones (a subset-of-data approximation
-// whose fit is O(max_points^3) whatever the number of observations).
+// whose fit is O(max_points^3) whatever the number of observations). Targets worse than Tukey's
+// upper fence of their objective (outlier_fence) are fitted at the fence: objectives are
+// minimized, so only the bad tail is clipped, and a few degenerate results (a disconnected cell
+// whose proxy score collapses) no longer stretch the standardized targets so that the rest look
+// alike. The front and the acquisition keep the values as told.
 #include <vector>
 
 #include <Eigen/Dense>
@@ -25,7 +29,7 @@ class Surrogate {
   template <class Options>  // BoOptions or MctsOptions (strategies.h: surrogate_fields)
   Surrogate(const Options& o, const SearchSpace& space)
       : gp_opts_(o.gp), ensemble_opts_(o.ensemble), ensemble_(o.model == "ensemble"), refit_every_(o.refit_every),
-        encoder_(space, o.encoding) {}
+        outlier_fence_(o.outlier_fence), encoder_(space, o.encoding) {}
 
   /// Refits when observations arrived since the last call (whole when the core's model fidelity
   /// changed: StrategyCore::generation). Hyperparameters are reselected on the
@@ -51,11 +55,15 @@ class Surrogate {
 
  private:
   std::vector<int> window(const StrategyCore& core, int objective) const;
+  /// Tukey's upper fence of objective k over the observations: Q3 + outlier_fence x (Q3 - Q1)
+  /// (quartiles as the order statistics n/4 and 3n/4); +inf when off or with fewer than 4.
+  double upper_fence(const StrategyCore& core, int objective) const;
 
   GpOptions gp_opts_;
   EnsembleOptions ensemble_opts_;
   bool ensemble_ = false;
   int refit_every_;
+  double outlier_fence_;
   ArchEncoder encoder_;
   std::vector<int> modelled_;
   std::vector<GaussianProcess> gps_;  // per modelled objective, model "gp"

@@ -1,10 +1,12 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <set>
 #include <tuple>
 
 #include "hwnas/core/error.h"
+#include "hwnas/core/rank_stats.h"
 #include "hwnas/search/strategies.h"
 #include "support/errors.h"
 #include "search/nb201_problem.h"
@@ -220,6 +222,60 @@ TEST(BoStrategy, ARefreshBelievesTheProposalsStillInFlight) {
   EXPECT_LT(seen, 0.7 * sd_at_pending(plain)) << "with it believed " << seen << ", without " << sd_at_pending(plain);
 }
 
+TEST(BoStrategy, FitsOutlyingTargetsAtTukeysFence) {
+  // One result far worse than the rest (a disconnected cell whose proxy score collapses): the
+  // surrogate fits it at Q3 + outlier_fence x IQR (3 by default), not where it was told; off
+  // (0), the GP interpolates it. The front and the bounds keep the value as told.
+  for (const std::uint64_t seed : {21, 22, 23}) {
+    SCOPED_TRACE(seed);
+    const StrategyContext ctx = problem().context(seed);
+    detail::StrategyCore core(ctx, 1000, 2e6, 1);
+    Rng rng(seed);
+    observe_random(core, rng, 40);
+    std::vector<double> errors;
+    for (const auto& o : core.observations()) errors.push_back(o.objectives[0]);
+    std::sort(errors.begin(), errors.end());
+    const double q1 = errors[errors.size() / 4], q3 = errors[3 * errors.size() / 4];
+    const double range = errors.back() - errors.front();
+    Architecture odd;
+    do odd = problem().space().sample(rng);
+    while (!core.take(odd));
+    Point told = problem().objectives(odd);
+    told[0] = errors.back() + 100 * range;
+    core.record({{odd, told, true}});
+    ASSERT_EQ(core.bounds().upper[0], told[0]);
+    BoOptions off;
+    off.outlier_fence = 0;
+    detail::Surrogate fenced(BoOptions{}, *ctx.space), plain(off, *ctx.space);
+    fenced.update(core);
+    plain.update(core);
+    Point cheap;
+    ASSERT_TRUE(core.admissible(odd, &cheap));
+    auto mean_at = [&](const detail::Surrogate& s, const Architecture& a, const Point& c) {
+      Point mean, sd;
+      s.predict_one(core, a, c, mean, sd);
+      return mean[0];
+    };
+    const double lo = core.bounds().lower[0], span = core.bounds().upper[0] - lo;
+    const double fence = (q3 + 3 * (q3 - q1) - lo) / span;  // normalized
+    EXPECT_NEAR(mean_at(fenced, odd, cheap), fence, 0.1 * fence);
+    EXPECT_GT(mean_at(plain, odd, cheap), 0.5);  // told at 1 (the normalized maximum)
+    // Ranking of held-back architectures: the outlier no longer flattens the rest.
+    std::vector<double> truth, by_fenced, by_plain;
+    while (truth.size() < 300) {
+      const Architecture a = problem().space().sample(rng);
+      if (!core.is_new(a) || !core.admissible(a, &cheap)) continue;
+      truth.push_back(problem().error(a));
+      by_fenced.push_back(mean_at(fenced, a, cheap));
+      by_plain.push_back(mean_at(plain, a, cheap));
+    }
+    const double rho_fenced = spearman(by_fenced, truth), rho_plain = spearman(by_plain, truth);
+    std::printf("held-back Spearman: fenced %.3f, off %.3f\n", rho_fenced, rho_plain);
+    EXPECT_GT(rho_fenced, 0.5);
+    EXPECT_GT(rho_fenced, rho_plain + 0.2);
+  }
+}
+
 TEST(BoStrategy, AllObjectivesCheapNeedsNoGp) {
   // Both objectives exact: the strategy ranks candidates by exact hypervolume improvement.
   const auto& p = problem();
@@ -316,6 +372,20 @@ TEST(BoStrategy, ProposalsPerRefreshIsChecked) {
           BoOptions::from_json({{"proposals_per_refresh", -1}}, "strategy.options");
         } catch (const UserError& e) {
           EXPECT_STREQ(e.what(), "strategy.options.proposals_per_refresh: expected an integer in 0..1000000, got -1");
+          throw;
+        }
+      },
+      UserError);
+}
+
+TEST(BoStrategy, OutlierFenceIsChecked) {
+  EXPECT_EQ(MctsOptions::from_json({{"outlier_fence", 0}}, "strategy.options").outlier_fence, 0.0);
+  EXPECT_THROW(
+      {
+        try {
+          MctsOptions::from_json({{"outlier_fence", -0.5}}, "strategy.options");
+        } catch (const UserError& e) {
+          EXPECT_NE(std::string(e.what()).find("strategy.options.outlier_fence"), std::string::npos) << e.what();
           throw;
         }
       },

@@ -47,6 +47,10 @@ void surrogate_fields(S& o, V& v) {
     opt::doc("Multi-fidelity runs: which results the surrogate is fitted to. highest: the highest fidelity "
              "with at least initial_random results, promotions included (BOHB); entry: the strategy's own "
              "proposals at the rung each entered."));
+  v("outlier_fence", o.outlier_fence, opt::in(0, 1e6),
+    opt::doc("Targets of the surrogate worse than Q3 + outlier_fence x IQR of their objective's results "
+             "(Tukey's fence) are fitted at that fence, so that a few degenerate architectures (a disconnected "
+             "cell, a diverged training) do not flatten the model's picture of the rest; 0: off."));
   v("model", o.model, opt::one_of({"gp", "ensemble"}),
     opt::doc("The surrogate: gp (a Gaussian process per expensive objective, options in gp) or ensemble "
              "(a deep ensemble of small ReLU networks as in BANANAS, options in ensemble)."));
@@ -118,6 +122,8 @@ struct BoOptions {
                                           // default chosen on bench_strategies' project-made suite
   std::string fidelity = "highest"; // multi-fidelity runs: "highest" (BOHB) or "entry" (surrogate_fields)
   std::string model = "gp";      // "gp" or "ensemble" (surrogate_fields)
+  double outlier_fence = 3.0;    // surrogate targets clipped at Q3 + 3 IQR (surrogate_fields; 3 chosen on
+                                 // bench_strategies' project-made suite, docs/strategies.md)
   GpOptions gp;
   EnsembleOptions ensemble;
 
@@ -151,6 +157,7 @@ struct MctsOptions {
   std::string encoding = "layers+onehot"; // as BoOptions::encoding; default chosen as bo's
   std::string fidelity = "highest"; // as BoOptions::fidelity
   std::string model = "gp";      // "gp" or "ensemble" (surrogate_fields)
+  double outlier_fence = 3.0;    // as BoOptions::outlier_fence
   GpOptions gp;
   EnsembleOptions ensemble;
 
