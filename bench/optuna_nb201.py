@@ -5,9 +5,10 @@ Problem (the same as bench_strategies --problem P): two or three objectives over
 NAS-Bench-201 cells, all minimized, read from the CSVs that `bench_strategies --problem P --tables
 DIR` writes (one per objective, columns arch_str,value). Each nb201 edge is one categorical
 parameter (5 ops). The true Pareto front is that of the whole table; hypervolumes are normalized
-by the min/max of the whole table with reference point 1.1 per objective
-(include/hwnas/search/pareto.h), so "fraction of the true hypervolume" means the same here and in
-bench_strategies.
+by the true front's ideal and nadir points (its min/max; #17's definition), or with --normalize
+table by the min/max of the whole table (the figures before stop 42), with reference point 1.1 per
+objective (include/hwnas/search/pareto.h), so "fraction of the true hypervolume" means the same
+here and in bench_strategies with the same --normalize.
 
 Optuna knows nothing of equivalent cells, so every trial is an evaluation. With --enumerate
 ENUM.csv (`hwnas enumerate --space nb201 --out ENUM.csv`, which has the canonical hash of every
@@ -22,6 +23,7 @@ and the mean time per trial (Optuna's ask/tell overhead, the "evaluation" is a t
 Run with /usr/bin/python3 (python3-optuna 3.1):
   /usr/bin/python3 bench/optuna_nb201.py --objectives DIR/error.csv,DIR/params.csv [--enumerate enum.csv]
       [--seeds 10] [--max-trials 2000] [--max-trials-tpe 400] [--samplers nsga2,tpe] [--csv out.csv]
+      [--normalize front|table]
 """
 import argparse
 import csv
@@ -76,7 +78,7 @@ def dominates_weakly(a, b):
 
 
 class Problem:
-    def __init__(self, objective_csvs, enumerate_csv=None):
+    def __init__(self, objective_csvs, enumerate_csv=None, normalize="front"):
         tables = [read_table(path) for path in objective_csvs]
         if not 2 <= len(tables) <= 3:
             sys.exit("--objectives: give 2 or 3 tables")
@@ -86,8 +88,9 @@ class Problem:
         self.m = len(tables)
         self.values = {a: tuple(t[a] for t in tables) for a in tables[0]}
         pts = list(self.values.values())
-        self.lower = [min(p[i] for p in pts) for i in range(self.m)]
-        self.upper = [max(p[i] for p in pts) for i in range(self.m)]
+        bounded = Front.of(pts) if normalize == "front" else pts  # the true front, or the whole table
+        self.lower = [min(p[i] for p in bounded) for i in range(self.m)]
+        self.upper = [max(p[i] for p in bounded) for i in range(self.m)]
         self.reference = (REFERENCE,) * self.m
         norm = [self.normalize(p) for p in pts]
         self.true_hv = hypervolume(Front.of(norm), self.reference)
@@ -191,12 +194,15 @@ def main():
     ap.add_argument("--max-trials-tpe", type=int, default=400, help="TPE's cost per trial grows with the trials")
     ap.add_argument("--samplers", default="nsga2,tpe")
     ap.add_argument("--csv", help="write the per-seed results here")
+    ap.add_argument("--normalize", choices=["front", "table"], default="front",
+                    help="hypervolume bounds: the true front's ideal and nadir (default) or the whole table's")
     args = ap.parse_args()
     optuna.logging.set_verbosity(optuna.logging.WARNING)
 
-    problem = Problem(args.objectives.split(","), args.enumerate)
+    problem = Problem(args.objectives.split(","), args.enumerate, args.normalize)
     print(f"optuna {optuna.__version__}; nb201: {len(problem.values)} cells, "
-          f"true hypervolume {problem.true_hv:.6f} (normalized, ref {REFERENCE}); {args.seeds} seeds")
+          f"true hypervolume {problem.true_hv:.6f} (normalized by the {'true front' if args.normalize == 'front' else 'whole table'}, "
+          f"ref {REFERENCE}); {args.seeds} seeds")
     header = f"{'sampler':<14} {'evals->95%':>12} {'evals->99%':>12} {'HV@200 (med)':>14} {'ms/trial':>10}"
     if problem.canonical:
         header += f" {'distinct->95%':>14} {'distinct->99%':>14}"

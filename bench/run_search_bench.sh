@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Search-quality benchmark, hwnas strategies against Optuna, on the same nb201 table problem.
 #
-#   bench/run_search_bench.sh [--problem synthetic] [--seeds N] [--quick]
+#   bench/run_search_bench.sh [--problem synthetic] [--seeds N] [--quick] [--normalize front|table]
 #                                          (env: SAMPLERS=nsga2,tpe  BUILD_DIR  JOBS  OUT)
 #
 # --problem: an nb201 problem of bench_strategies (synthetic, synflow, naswot-latency,
@@ -11,7 +11,8 @@
 # (random, evolution, local, bo, mcts) and bench/optuna_nb201.py (Optuna NSGA-II and TPE, run with
 # /usr/bin/python3, which has python3-optuna) and prints both tables side by side: the median over
 # seeds of the evaluations until the front found reaches 95% / 99% of the true normalized
-# hypervolume. Finally it runs `hwnas search` once on the same problem through a config with a
+# hypervolume (normalized by the true front's ideal and nadir, or with --normalize table by the
+# whole table's bounds, in both). Finally it runs `hwnas search` once on the same problem through a config with a
 # table objective, to show the end-to-end path. --quick: 3 seeds, smaller limits.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,12 +22,14 @@ MAX_EVALS=4000
 MAX_TRIALS=2000
 MAX_TRIALS_TPE=400   # Optuna 3.1 multi-objective TPE costs ~0.3 s per trial at 300 trials
 PROBLEM=synthetic
+NORMALIZE=front
 while [ $# -gt 0 ]; do
   case "$1" in
     --seeds) SEEDS="$2"; shift 2 ;;
     --problem) PROBLEM="$2"; shift 2 ;;
+    --normalize) NORMALIZE="$2"; shift 2 ;;
     --quick) SEEDS=3; MAX_EVALS=2000; MAX_TRIALS=1000; MAX_TRIALS_TPE=400; shift ;;
-    *) echo "usage: $0 [--problem P] [--seeds N] [--quick]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--problem P] [--seeds N] [--quick] [--normalize front|table]" >&2; exit 2 ;;
   esac
 done
 
@@ -51,12 +54,12 @@ TABLES=$(ls "$OUT"/tables/*.csv | tr '\n' ',' | sed 's/,$//')
 
 echo
 echo "== hwnas strategies (bench_strategies, $SEEDS seeds)"
-"$BUILD_DIR/bench_strategies" --problem "$PROBLEM" --seeds "$SEEDS" --max-evals "$MAX_EVALS" --no-timing | tee "$OUT/hwnas.txt"
+"$BUILD_DIR/bench_strategies" --problem "$PROBLEM" --seeds "$SEEDS" --max-evals "$MAX_EVALS" --no-timing --normalize "$NORMALIZE" | tee "$OUT/hwnas.txt"
 
 echo
 echo "== Optuna ($SEEDS seeds)"
 $PY bench/optuna_nb201.py --objectives "$TABLES" --enumerate "$OUT/enum.csv" \
-  --seeds "$SEEDS" --samplers "$SAMPLERS" --max-trials "$MAX_TRIALS" --max-trials-tpe "$MAX_TRIALS_TPE" --csv "$OUT/optuna.csv" | tee "$OUT/optuna.txt"
+  --seeds "$SEEDS" --normalize "$NORMALIZE" --samplers "$SAMPLERS" --max-trials "$MAX_TRIALS" --max-trials-tpe "$MAX_TRIALS_TPE" --csv "$OUT/optuna.csv" | tee "$OUT/optuna.txt"
 
 echo
 echo "== side by side: evaluations until 95% / 99% of the true hypervolume (median of $SEEDS seeds)"
