@@ -23,7 +23,7 @@ and the mean time per trial (Optuna's ask/tell overhead, the "evaluation" is a t
 Run with /usr/bin/python3 (python3-optuna 3.1):
   /usr/bin/python3 bench/optuna_nb201.py --objectives DIR/error.csv,DIR/params.csv [--enumerate enum.csv]
       [--seeds 10] [--max-trials 2000] [--max-trials-tpe 400] [--samplers nsga2,tpe] [--csv out.csv]
-      [--normalize front|table]
+      [--normalize front|table] [--first-seed 0]
 """
 import argparse
 import csv
@@ -190,6 +190,7 @@ def main():
                     help="comma-separated arch_str,value CSVs, one per objective (bench_strategies --tables DIR)")
     ap.add_argument("--enumerate", help="hwnas enumerate CSV with canonical hashes (optional)")
     ap.add_argument("--seeds", type=int, default=10)
+    ap.add_argument("--first-seed", type=int, default=0, help="seeds first-seed .. first-seed + seeds - 1 (to split a run)")
     ap.add_argument("--max-trials", type=int, default=2000)
     ap.add_argument("--max-trials-tpe", type=int, default=400, help="TPE's cost per trial grows with the trials")
     ap.add_argument("--samplers", default="nsga2,tpe")
@@ -212,7 +213,7 @@ def main():
     for name in args.samplers.split(","):
         limit = args.max_trials_tpe if name == "tpe" else args.max_trials
         results = []
-        for seed in range(args.seeds):
+        for seed in range(args.first_seed, args.first_seed + args.seeds):
             r = run_one(problem, name, seed, limit)
             r.update(sampler=name, seed=seed)
             results.append(r)
