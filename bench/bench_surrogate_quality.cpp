@@ -34,7 +34,6 @@
 #include "hwnas/core/error.h"
 #include "hwnas/core/rank_stats.h"
 #include "hwnas/search/encoding.h"
-#include "hwnas/search/ensemble.h"
 #include "hwnas/search/gp.h"
 #include "hwnas/search/strategies.h"
 #include "../search/strategies/surrogate.h"  // the strategies' surrogate: private to them
@@ -135,8 +134,12 @@ int run(int argc, char** argv) {
     } else throw UserError(std::string("unknown option ") + argv[i - 1]);
   }
   for (const auto& e : encodings) check_encoding_name("--encodings", e);
-  for (const auto& m : models)
-    if (m != "gp" && m != "ensemble") throw UserError("--models: unknown model '" + m + "' (gp, ensemble)");
+  for (const auto& m : models) {  // the strategies' own option checks (model name, fence range)
+    BoOptions probe;
+    probe.model = m;
+    probe.outlier_fence = fence;
+    probe.validate("--models/--fence");
+  }
 
   const hwnas::testing::Nb201Problem problem;
   const SearchSpace& space = problem.space();
